@@ -1,0 +1,257 @@
+/**
+ * Incremental RESP request parser (multibulk and inline), pull-based:
+ * the connection appends socket chunks with `feed()` and takes one command at a
+ * time with `next()`, so a blocked client simply stops pulling and resumes later.
+ *
+ * Arguments come out as latin1 strings (one char per byte): binary safe, and
+ * never a view on the socket chunk, so no read buffer is kept alive by a value.
+ * Error texts and limits follow Redis 7.0's networking.c.
+ */
+
+/** Longest inline request or count line Redis accepts (PROTO_INLINE_MAX_SIZE). */
+export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
+/** Bulk arguments at least this big are assembled in their own buffer (PROTO_MBULK_BIG_ARG). */
+const BIG_ARG = 32 * 1024;
+
+export interface ParserLimits {
+  /** proto-max-bulk-len */
+  maxBulkLen: number;
+  /** When true, the unauthenticated limits apply (10 args, 16 KB bulks). */
+  authRequired: boolean;
+}
+
+export class ProtocolError extends Error {}
+
+const EMPTY = Buffer.alloc(0);
+
+export class RespParser {
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  /** Arguments of a multibulk command still being read, or null. */
+  private argv: string[] | null = null;
+  private remaining = 0;
+  /** Length of the bulk being read, or -1 when the `$` line is still to come. */
+  private bulkLen = -1;
+  /** Target for a big bulk argument that arrives over several chunks. */
+  private big: Buffer | null = null;
+  private bigFilled = 0;
+
+  constructor(readonly limits: ParserLimits) {}
+
+  /** Bytes received but not consumed yet (for client-query-buffer-limit and CLIENT LIST qbuf). */
+  get pendingBytes(): number {
+    return this.buf.length - this.pos + (this.big ? this.bigFilled : 0);
+  }
+
+  feed(chunk: Buffer): void {
+    if (this.big) {
+      // Fill the big argument buffer first, without re-copying what came before.
+      const need = this.big.length - this.bigFilled;
+      const n = Math.min(need, chunk.length);
+      chunk.copy(this.big, this.bigFilled, 0, n);
+      this.bigFilled += n;
+      chunk = chunk.subarray(n);
+      if (this.bigFilled === this.big.length) {
+        const b = this.big;
+        this.big = null;
+        if (b[b.length - 2] !== 0x0d || b[b.length - 1] !== 0x0a) {
+          // Redis does not check the CRLF after a bulk; it skips two bytes. Do the same.
+        }
+        this.argv!.push(b.latin1Slice(0, b.length - 2));
+        this.remaining--;
+        this.bulkLen = -1;
+      }
+      if (chunk.length === 0) return;
+    }
+    if (this.pos >= this.buf.length) {
+      this.buf = chunk;
+      this.pos = 0;
+    } else {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+      this.pos = 0;
+    }
+  }
+
+  /**
+   * Returns the next complete command, an empty array for an empty request
+   * (skipped by the caller), or null when more bytes are needed.
+   * Throws ProtocolError with Redis's reply text on malformed input.
+   */
+  next(): string[] | null {
+    if (this.big) return null;
+    if (this.argv === null) {
+      if (this.pos >= this.buf.length) {
+        this.release();
+        return null;
+      }
+      if (this.buf[this.pos] !== 0x2a /* '*' */) return this.inline();
+      const nl = this.buf.indexOf(0x0d, this.pos);
+      if (nl < 0 || nl + 1 >= this.buf.length) {
+        if (this.buf.length - this.pos > PROTO_INLINE_MAX_SIZE) throw new ProtocolError('Protocol error: too big mbulk count string');
+        return null;
+      }
+      const ll = parseLongLong(this.buf, this.pos + 1, nl);
+      if (ll === null || ll > 2147483647) throw new ProtocolError('Protocol error: invalid multibulk length');
+      if (ll > 10 && this.limits.authRequired) throw new ProtocolError('Protocol error: unauthenticated multibulk length');
+      this.pos = nl + 2;
+      if (ll <= 0) return EMPTY_ARGV;
+      this.argv = [];
+      this.remaining = ll;
+      this.bulkLen = -1;
+    }
+    const buf = this.buf;
+    while (this.remaining > 0) {
+      if (this.bulkLen < 0) {
+        const nl = buf.indexOf(0x0d, this.pos);
+        if (nl < 0 || nl + 1 >= buf.length) {
+          if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) throw new ProtocolError('Protocol error: too big bulk count string');
+          return null;
+        }
+        if (buf[this.pos] !== 0x24 /* '$' */) {
+          throw new ProtocolError("Protocol error: expected '$', got '" + String.fromCharCode(buf[this.pos]) + "'");
+        }
+        const ll = parseLongLong(buf, this.pos + 1, nl);
+        if (ll === null || ll < 0 || ll > this.limits.maxBulkLen) throw new ProtocolError('Protocol error: invalid bulk length');
+        if (ll > 16384 && this.limits.authRequired) throw new ProtocolError('Protocol error: unauthenticated bulk length');
+        this.pos = nl + 2;
+        this.bulkLen = ll;
+      }
+      const len = this.bulkLen;
+      if (buf.length - this.pos < len + 2) {
+        if (len >= BIG_ARG) {
+          // Assemble a big argument in a buffer of its exact size (plus CRLF).
+          this.big = Buffer.allocUnsafe(len + 2);
+          this.bigFilled = buf.copy(this.big, 0, this.pos);
+          this.pos = buf.length;
+          this.release();
+        }
+        return null;
+      }
+      this.argv!.push(buf.latin1Slice(this.pos, this.pos + len));
+      this.pos += len + 2;
+      this.bulkLen = -1;
+      this.remaining--;
+    }
+    const argv = this.argv!;
+    this.argv = null;
+    return argv;
+  }
+
+  private inline(): string[] | null {
+    const buf = this.buf;
+    const nl = buf.indexOf(0x0a, this.pos);
+    if (nl < 0) {
+      if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) throw new ProtocolError('Protocol error: too big inline request');
+      return null;
+    }
+    let end = nl;
+    if (end > this.pos && buf[end - 1] === 0x0d) end--;
+    const line = buf.latin1Slice(this.pos, end);
+    this.pos = nl + 1;
+    const argv = splitArgs(line);
+    if (argv === null) throw new ProtocolError('Protocol error: unbalanced quotes in request');
+    if (argv.length > 0 && this.limits.authRequired && argv.length > 10) {
+      // Redis applies no such check to inline requests; keep parity by not rejecting.
+    }
+    return argv;
+  }
+
+  private release(): void {
+    if (this.pos >= this.buf.length) {
+      this.buf = EMPTY;
+      this.pos = 0;
+    }
+  }
+}
+
+const EMPTY_ARGV: string[] = [];
+Object.freeze(EMPTY_ARGV);
+
+/** Strict signed decimal parse of buf[start, end) as Redis's string2ll; null if invalid. */
+function parseLongLong(buf: Buffer, start: number, end: number): number | null {
+  if (start >= end || end - start > 20) return null;
+  let i = start;
+  let neg = false;
+  if (buf[i] === 0x2d) {
+    neg = true;
+    i++;
+    if (i === end) return null;
+  }
+  if (buf[i] === 0x30 && end - i > 1) return null;
+  let v = 0;
+  for (; i < end; i++) {
+    const c = buf[i] - 0x30;
+    if (c < 0 || c > 9) return null;
+    v = v * 10 + c;
+  }
+  if (v > Number.MAX_SAFE_INTEGER) return neg ? null : Number.MAX_SAFE_INTEGER;
+  return neg ? -v : v;
+}
+
+function isHex(c: string): boolean {
+  return /^[0-9a-fA-F]$/.test(c);
+}
+
+/**
+ * Splits an inline command line the way Redis's sdssplitargs does: whitespace
+ * separated, "double quotes" with \n \r \t \b \a \\ \" and \xHH escapes,
+ * 'single quotes' with \' only. Returns null on unbalanced quotes or when a
+ * closing quote is not followed by a space.
+ */
+export function splitArgs(line: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  const n = line.length;
+  for (;;) {
+    while (i < n && isSpace(line.charCodeAt(i))) i++;
+    if (i >= n) return out;
+    let inq = false;
+    let insq = false;
+    let done = false;
+    let cur = '';
+    while (!done) {
+      if (inq) {
+        if (i >= n) return null;
+        const c = line[i];
+        if (c === '\\' && line[i + 1] === 'x' && i + 3 < n + 0 && isHex(line[i + 2] ?? '') && isHex(line[i + 3] ?? '')) {
+          cur += String.fromCharCode(parseInt(line.substr(i + 2, 2), 16));
+          i += 3;
+        } else if (c === '\\' && i + 1 < n) {
+          i++;
+          const e = line[i];
+          cur += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
+        } else if (c === '"') {
+          if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
+          done = true;
+        } else cur += c;
+      } else if (insq) {
+        if (i >= n) return null;
+        const c = line[i];
+        if (c === '\\' && line[i + 1] === "'") {
+          i++;
+          cur += "'";
+        } else if (c === "'") {
+          if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
+          done = true;
+        } else cur += c;
+      } else {
+        if (i >= n) {
+          done = true;
+          break;
+        }
+        const c = line[i];
+        const code = line.charCodeAt(i);
+        if (code === 32 || code === 10 || code === 13 || code === 9 || code === 0) done = true;
+        else if (c === '"') inq = true;
+        else if (c === "'") insq = true;
+        else cur += c;
+      }
+      if (i < n) i++;
+    }
+    out.push(cur);
+  }
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 11 || c === 12 || c === 13;
+}

@@ -1,0 +1,222 @@
+/**
+ * Reply writer: appends RESP2/RESP3 frames to one growable output buffer.
+ * Handlers call these methods directly, so a reply costs no intermediate objects;
+ * the connection flushes the buffer once per socket read (see net/connection.ts).
+ *
+ * Strings are latin1 ("binary") JS strings: one char per byte, written with latin1.
+ */
+
+const CRLF = 0x0d0a;
+const INITIAL_SIZE = 16 * 1024;
+
+/** Format a double the way Redis does for RESP3 doubles and score replies (%.17g). */
+export function formatDouble(d: number): string {
+  if (d === Infinity) return 'inf';
+  if (d === -Infinity) return '-inf';
+  if (Number.isNaN(d)) return 'nan';
+  if (Number.isInteger(d) && Math.abs(d) < 1e17) return d === 0 && 1 / d < 0 ? '-0' : String(d);
+  return formatG17(d);
+}
+
+/** printf("%.17g") for finite, non-integral or huge doubles. */
+export function formatG17(d: number): string {
+  const exp = d === 0 ? 0 : Math.floor(Math.log10(Math.abs(d)));
+  let s: string;
+  // %g uses scientific notation when exp < -4 or exp >= precision (17)
+  const e = Number(d.toExponential(16).split('e')[1]);
+  if (e < -4 || e >= 17) {
+    s = d.toExponential(16);
+    let [mant, ex] = s.split('e');
+    if (mant.includes('.')) mant = mant.replace(/0+$/, '').replace(/\.$/, '');
+    const sign = ex[0] === '-' ? '-' : '+';
+    let digits = ex.replace(/^[+-]/, '');
+    if (digits.length < 2) digits = '0' + digits;
+    return mant + 'e' + sign + digits;
+  }
+  void exp;
+  s = d.toFixed(Math.max(0, 16 - e));
+  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
+  return s;
+}
+
+export class ReplyWriter {
+  out: Buffer = Buffer.allocUnsafe(INITIAL_SIZE);
+  len = 0;
+  /** Protocol version negotiated with HELLO: 2 or 3. */
+  resp: 2 | 3 = 2;
+
+  protected ensure(extra: number): void {
+    const need = this.len + extra;
+    if (need <= this.out.length) return;
+    let size = this.out.length * 2;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.out.copy(next, 0, 0, this.len);
+    this.out = next;
+  }
+
+  /** Takes the pending bytes and resets the buffer (shrinking it if a huge reply grew it). */
+  takeOutput(): Buffer {
+    const chunk = Buffer.allocUnsafe(this.len);
+    this.out.copy(chunk, 0, 0, this.len);
+    this.len = 0;
+    if (this.out.length > 1024 * 1024) this.out = Buffer.allocUnsafe(INITIAL_SIZE);
+    return chunk;
+  }
+
+  /** Appends raw protocol text (ASCII/latin1). */
+  addRaw(s: string): void {
+    const n = s.length;
+    this.ensure(n);
+    this.out.latin1Write(s, this.len, n);
+    this.len += n;
+  }
+
+  addRawBuffer(b: Buffer): void {
+    this.ensure(b.length);
+    b.copy(this.out, this.len);
+    this.len += b.length;
+  }
+
+  private prefixed(prefix: string, n: number): void {
+    // prefix + number + CRLF, written without building a temporary string for the common case
+    const s = prefix + n;
+    const l = s.length;
+    this.ensure(l + 2);
+    this.out.latin1Write(s, this.len, l);
+    this.len += l;
+    this.out.writeUInt16BE(CRLF, this.len);
+    this.len += 2;
+  }
+
+  addOK(): void {
+    this.ensure(5);
+    const o = this.out;
+    let p = this.len;
+    o[p++] = 0x2b; o[p++] = 0x4f; o[p++] = 0x4b; o[p++] = 0x0d; o[p++] = 0x0a;
+    this.len = p;
+  }
+
+  addSimple(s: string): void {
+    const l = s.length;
+    this.ensure(l + 3);
+    this.out[this.len++] = 0x2b;
+    this.out.latin1Write(s, this.len, l);
+    this.len += l;
+    this.out.writeUInt16BE(CRLF, this.len);
+    this.len += 2;
+  }
+
+  /** Error reply; `msg` is the full text including its code, e.g. "ERR syntax error". */
+  addError(msg: string): void {
+    // Redis replaces newlines in error text so the reply stays one line.
+    if (msg.indexOf('\r') >= 0 || msg.indexOf('\n') >= 0) msg = msg.replace(/[\r\n]/g, ' ');
+    const l = msg.length;
+    this.ensure(l + 3);
+    this.out[this.len++] = 0x2d;
+    this.out.latin1Write(msg, this.len, l);
+    this.len += l;
+    this.out.writeUInt16BE(CRLF, this.len);
+    this.len += 2;
+    this.onError(msg);
+  }
+
+  /** Hook for error statistics; overridden by Client. */
+  protected onError(_msg: string): void {}
+
+  addInt(n: number | bigint): void {
+    this.prefixed(':', n as number);
+  }
+
+  addBulk(s: string): void {
+    const l = s.length;
+    this.ensure(l + 24);
+    const o = this.out;
+    o[this.len++] = 0x24;
+    this.len += o.latin1Write(String(l), this.len);
+    o.writeUInt16BE(CRLF, this.len);
+    this.len += 2;
+    o.latin1Write(s, this.len, l);
+    this.len += l;
+    o.writeUInt16BE(CRLF, this.len);
+    this.len += 2;
+  }
+
+  addBulkBuffer(b: Buffer): void {
+    this.prefixed('$', b.length);
+    this.ensure(b.length + 2);
+    b.copy(this.out, this.len);
+    this.len += b.length;
+    this.out.writeUInt16BE(CRLF, this.len);
+    this.len += 2;
+  }
+
+  /** Null bulk string (RESP2 `$-1`, RESP3 `_`). */
+  addNull(): void {
+    this.addRaw(this.resp === 3 ? '_\r\n' : '$-1\r\n');
+  }
+
+  /** Null array (RESP2 `*-1`, RESP3 `_`). */
+  addNullArray(): void {
+    this.addRaw(this.resp === 3 ? '_\r\n' : '*-1\r\n');
+  }
+
+  addArrayLen(n: number): void {
+    this.prefixed('*', n);
+  }
+
+  /** A map header: RESP3 `%n`, RESP2 a flat array of 2n elements. */
+  addMapLen(n: number): void {
+    if (this.resp === 3) this.prefixed('%', n);
+    else this.prefixed('*', n * 2);
+  }
+
+  /** A set header: RESP3 `~n`, RESP2 an array. */
+  addSetLen(n: number): void {
+    this.prefixed(this.resp === 3 ? '~' : '*', n);
+  }
+
+  /** Push header (RESP3 `>n`; RESP2 clients get an array, as Redis does for pub/sub). */
+  addPushLen(n: number): void {
+    this.prefixed(this.resp === 3 ? '>' : '*', n);
+  }
+
+  /** A double: RESP3 `,d`, RESP2 a bulk string in Redis's %.17g form. */
+  addDouble(d: number): void {
+    const s = formatDouble(d);
+    if (this.resp === 3) this.addRaw(',' + s + '\r\n');
+    else this.addBulk(s);
+  }
+
+  /** Boolean: RESP3 `#t`/`#f`, RESP2 integer 1/0. */
+  addBool(b: boolean): void {
+    if (this.resp === 3) this.addRaw(b ? '#t\r\n' : '#f\r\n');
+    else this.addRaw(b ? ':1\r\n' : ':0\r\n');
+  }
+
+  /** Big number: RESP3 `(`, RESP2 bulk string. */
+  addBigNumber(s: string): void {
+    if (this.resp === 3) this.addRaw('(' + s + '\r\n');
+    else this.addBulk(s);
+  }
+
+  /** Verbatim string: RESP3 `=len\r\ntxt:...`, RESP2 bulk string. */
+  addVerbatim(s: string, format = 'txt'): void {
+    if (this.resp === 3) {
+      this.prefixed('=', s.length + 4);
+      this.addRaw(format + ':');
+      this.addRaw(s);
+      this.addRaw('\r\n');
+    } else this.addBulk(s);
+  }
+
+  addBulks(items: readonly string[]): void {
+    this.addArrayLen(items.length);
+    for (let i = 0; i < items.length; i++) this.addBulk(items[i]);
+  }
+
+  /** An empty array `*0`. */
+  addEmptyArray(): void {
+    this.addRaw('*0\r\n');
+  }
+}
