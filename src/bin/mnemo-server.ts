@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/**
+ * mnemo-server [config-file] [--directive value ...]
+ * Same command line as redis-server: a redis.conf-format file, then overrides.
+ */
+import { Server } from '../server/server.js';
+import { Config, ConfigFileError } from '../config/config.js';
+import { VERSION, REDIS_VERSION } from '../version.js';
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '-v' || args[0] === '--version') {
+    console.log(`Mnemo server v=${VERSION} (Redis ${REDIS_VERSION} compatible) node=${process.version}`);
+    return;
+  }
+  if (args[0] === '-h' || args[0] === '--help') {
+    console.log('Usage: mnemo-server [/path/to/redis.conf] [--directive value ...]\n       mnemo-server --port 7777 --requirepass secret');
+    return;
+  }
+  let config: Config;
+  try {
+    config = Config.fromArgs(args);
+  } catch (e) {
+    if (e instanceof ConfigFileError) {
+      process.stderr.write(e.message + '\n');
+      process.exit(1);
+    }
+    throw e;
+  }
+  const server = new Server({ config });
+  const bind = (config.get('bind') ?? '127.0.0.1').split(/\s+/).filter(Boolean).map((a) => a.replace(/^-/, ''));
+  const host = bind[0] === '*' ? '0.0.0.0' : bind[0] ?? '127.0.0.1';
+  try {
+    await server.listen(config.getNumber('port'), host);
+  } catch (e) {
+    process.stderr.write(`Could not create server TCP listening socket ${host}:${config.getNumber('port')}: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  const file = config.configFile ? ` config=${config.configFile}` : '';
+  process.stdout.write(`Mnemo ${VERSION} (Redis ${REDIS_VERSION} compatible) port=${server.port} pid=${process.pid}${file}\nReady to accept connections tcp on ${host}:${server.port}\n`);
+  const stop = () => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+void main();

@@ -1,0 +1,169 @@
+/** Connection commands: PING, ECHO, SELECT, QUIT, RESET, HELLO, AUTH. */
+import type { CommandImpl } from '../server/command-table.js';
+import { ReplyMode, type Client } from '../server/client.js';
+import { parseInt64 } from '../util/numbers.js';
+import { isValidClientName } from './client.js';
+
+const ERR_NOT_INT = 'ERR value is not an integer or out of range';
+
+function ping(c: Client, argv: string[]): void {
+  if (argv.length > 2) {
+    c.addError("ERR wrong number of arguments for 'ping' command");
+    return;
+  }
+  if (c.server.pubsubContext?.(c)) {
+    // RESP2 clients in subscribed mode get ["pong", msg].
+    c.addArrayLen(2);
+    c.addBulk('pong');
+    c.addBulk(argv.length === 2 ? argv[1] : '');
+    return;
+  }
+  if (argv.length === 1) c.addSimple('PONG');
+  else c.addBulk(argv[1]);
+}
+
+function echo(c: Client, argv: string[]): void {
+  c.addBulk(argv[1]);
+}
+
+function select(c: Client, argv: string[]): void {
+  const n = parseInt64(argv[1]);
+  if (n === null || n < -2147483648 || n > 2147483647) {
+    c.addError(ERR_NOT_INT);
+    return;
+  }
+  if (!c.select(n)) {
+    c.addError('ERR DB index is out of range');
+    return;
+  }
+  c.addOK();
+}
+
+function quit(c: Client): void {
+  c.addOK();
+  c.closeAfterReply = true;
+}
+
+/** Checks credentials against the default user (requirepass); ACL users come later. */
+function checkPassword(c: Client, user: string, pass: string): boolean {
+  const required = c.server.requirepass;
+  if (user !== 'default') return false;
+  return required === '' || pass === required;
+}
+
+function auth(c: Client, argv: string[]): void {
+  if (argv.length > 3) {
+    c.addError('ERR syntax error');
+    return;
+  }
+  let user = 'default';
+  let pass = argv[1];
+  if (argv.length === 3) {
+    user = argv[1];
+    pass = argv[2];
+  } else if (c.server.requirepass === '') {
+    c.addError('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+    return;
+  }
+  if (checkPassword(c, user, pass)) {
+    c.setAuthenticated(true);
+    c.user = user;
+    c.addOK();
+  } else {
+    c.addError('WRONGPASS invalid username-password pair or user is disabled.');
+  }
+}
+
+function hello(c: Client, argv: string[]): void {
+  let ver = 0;
+  let next = 1;
+  if (argv.length >= 2) {
+    const v = parseInt64(argv[1]);
+    if (v === null) {
+      c.addError('ERR Protocol version is not an integer or out of range');
+      return;
+    }
+    next = 2;
+    if (v < 2 || v > 3) {
+      c.addError('NOPROTO unsupported protocol version');
+      return;
+    }
+    ver = v;
+  }
+  let authUser: string | null = null;
+  let authPass = '';
+  let setName: string | null = null;
+  for (let j = next; j < argv.length; j++) {
+    const more = argv.length - j - 1;
+    const opt = argv[j].toLowerCase();
+    if (opt === 'auth' && more >= 2) {
+      authUser = argv[j + 1];
+      authPass = argv[j + 2];
+      j += 2;
+    } else if (opt === 'setname' && more >= 1) {
+      setName = argv[j + 1];
+      j += 1;
+    } else {
+      c.addError(`ERR Syntax error in HELLO option '${argv[j]}'`);
+      return;
+    }
+  }
+  if (authUser !== null) {
+    if (!checkPassword(c, authUser, authPass)) {
+      c.addError('WRONGPASS invalid username-password pair or user is disabled.');
+      return;
+    }
+    c.setAuthenticated(true);
+    c.user = authUser;
+  }
+  if (!c.authenticated) {
+    c.addError('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+    return;
+  }
+  if (setName !== null) {
+    if (!isValidClientName(setName)) {
+      c.addError('ERR Client names cannot contain spaces, newlines or special characters.');
+      return;
+    }
+    c.name = setName;
+  }
+  if (ver !== 0) c.resp = ver as 2 | 3;
+  c.addMapLen(7);
+  c.addBulk('server');
+  c.addBulk('redis');
+  c.addBulk('version');
+  c.addBulk(c.server.redisVersion);
+  c.addBulk('proto');
+  c.addInt(c.resp);
+  c.addBulk('id');
+  c.addInt(c.id);
+  c.addBulk('mode');
+  c.addBulk('standalone');
+  c.addBulk('role');
+  c.addBulk('master');
+  c.addBulk('modules');
+  c.addEmptyArray();
+}
+
+/** RESET: back to a fresh connection's state (db 0, RESP2, no name, reply on, unauthenticated if a password is set). */
+function reset(c: Client): void {
+  c.server.resetHooks.forEach((h) => h(c));
+  c.select(0);
+  c.resp = 2;
+  c.name = '';
+  c.replyMode = ReplyMode.On;
+  c.noEvict = false;
+  c.setAuthenticated(c.server.requirepass === '');
+  c.user = 'default';
+  c.addSimple('RESET');
+}
+
+export const commands: CommandImpl[] = [
+  { name: 'ping', summary: 'Checks that the server answers; replies PONG or echoes the argument.', handler: ping },
+  { name: 'echo', summary: 'Replies with the given message.', handler: echo },
+  { name: 'select', summary: 'Switches the connection to another logical database.', handler: select },
+  { name: 'quit', summary: 'Closes the connection after replying OK.', handler: quit },
+  { name: 'auth', summary: 'Authenticates the connection with a password, or a username and password.', handler: auth },
+  { name: 'hello', summary: 'Negotiates the protocol version, optionally authenticating and naming the connection.', handler: hello },
+  { name: 'reset', summary: 'Returns the connection to its initial state.', handler: reset },
+];

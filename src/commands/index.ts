@@ -1,0 +1,43 @@
+/**
+ * Builds the command table: Redis's interface facts (generated JSON) joined
+ * with each group file's handlers and summaries. A command without facts is a
+ * programming error and fails at start-up, so the table cannot drift.
+ */
+import { Command, CommandTable, type CommandImpl } from '../server/command-table.js';
+import { loadCommandFacts, type CommandFacts } from './facts/encode.js';
+import { commands as connection } from './connection.js';
+import { commands as client } from './client.js';
+
+/** Every implemented command group, in docs order. */
+export const GROUPS: ReadonlyArray<readonly CommandImpl[]> = [connection, client];
+
+export function buildCommandTable(): CommandTable {
+  const facts = loadCommandFacts();
+  const table = new CommandTable();
+  const pending: CommandImpl[] = [];
+  for (const group of GROUPS) {
+    for (const impl of group) {
+      if (impl.name.includes('|')) {
+        pending.push(impl);
+        continue;
+      }
+      const f = facts.get(impl.name);
+      if (!f) throw new Error(`command '${impl.name}' has no Redis facts`);
+      table.add(new Command(impl.name, f, impl.summary, impl.handler ?? null, null));
+    }
+  }
+  for (const impl of pending) {
+    const [parentName] = impl.name.split('|');
+    const parent = table.commands.get(parentName);
+    if (!parent) throw new Error(`subcommand '${impl.name}' declared before its container`);
+    const f = subcommandFacts(facts.get(parentName)!, impl.name);
+    if (!f) throw new Error(`subcommand '${impl.name}' has no Redis facts`);
+    parent.subcommands ??= new Map();
+    parent.subcommands.set(impl.name.slice(parentName.length + 1), new Command(impl.name, f, impl.summary, impl.handler ?? null, parent));
+  }
+  return table;
+}
+
+function subcommandFacts(parent: CommandFacts, fullName: string): CommandFacts | undefined {
+  return parent.subcommands.find((s) => s.name === fullName);
+}

@@ -1,0 +1,48 @@
+/**
+ * Embedding API: start a Mnemo server in-process, e.g. in a test suite.
+ *
+ *   const srv = await startServer({ port: 0 });
+ *   srv.clock.freeze(); srv.clock.advance(60_000);   // move TTLs without sleeping
+ *   await srv.close();
+ */
+import { Server } from './server/server.js';
+import { Clock } from './server/clock.js';
+import { Config } from './config/config.js';
+
+export { Server, Clock, Config };
+
+export interface StartOptions {
+  /** TCP port; 0 (the default here) picks a free one. */
+  port?: number;
+  host?: string;
+  /** Config directives as redis.conf names, e.g. { requirepass: 'secret', databases: '32' }. */
+  config?: Record<string, string>;
+  /** Start with the clock frozen at this time (ms since epoch) or now (true). */
+  frozenClock?: number | boolean;
+}
+
+export interface ServerHandle {
+  host: string;
+  port: number;
+  clock: Clock;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: StartOptions = {}): Promise<ServerHandle> {
+  const clock = new Clock();
+  if (opts.frozenClock !== undefined && opts.frozenClock !== false) {
+    clock.freeze(typeof opts.frozenClock === 'number' ? opts.frozenClock : undefined);
+  }
+  const config = new Config(opts.config);
+  const server = new Server({ config, clock });
+  const host = opts.host ?? '127.0.0.1';
+  await server.listen(opts.port ?? 0, host);
+  return {
+    host,
+    port: server.port,
+    clock,
+    server,
+    close: () => server.close(),
+  };
+}

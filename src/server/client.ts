@@ -1,0 +1,100 @@
+/**
+ * A connected client (or a fake one, for scripts): its protocol state, selected
+ * database, reply buffer and per-connection flags. Handlers receive the Client
+ * as their context and write replies to it directly (it is a ReplyWriter).
+ */
+import type { Socket } from 'node:net';
+import { ReplyWriter } from '../resp/writer.js';
+import { RespParser } from '../resp/parser.js';
+import type { Database } from '../db/database.js';
+import type { Server } from './server.js';
+import type { Command } from './command-table.js';
+
+export const enum ReplyMode {
+  On = 0,
+  Off = 1,
+  SkipNext = 2,
+  SkipThis = 3,
+}
+
+/** State of a client blocked in BLPOP & co (see server/blocking.ts). */
+export interface BlockState {
+  keys: string[];
+  db: Database;
+  /** Absolute deadline in server-clock ms, or 0 for none. */
+  deadline: number;
+  /** Tries to serve the client now that `key` may have data; returns true when served. */
+  serve(c: Client, key: string): boolean;
+  /** Replies for a timeout (null array by default). */
+  timeout(c: Client): void;
+  argv: string[];
+  cmd: Command;
+}
+
+let nextClientId = 1;
+
+export class Client extends ReplyWriter {
+  readonly id = nextClientId++;
+  readonly parser: RespParser;
+  db: Database;
+  name = '';
+  authenticated: boolean;
+  user = 'default';
+  replyMode = ReplyMode.On;
+  /** Close the connection once pending replies are written (QUIT, protocol errors). */
+  closeAfterReply = false;
+  closed = false;
+  noEvict = false;
+  readonly createdAt: number;
+  lastInteraction: number;
+  lastCommand = 'NULL';
+  /** Number of errors replied during the current command (commandstats failed_calls). */
+  errorCount = 0;
+  blocked: BlockState | null = null;
+  /** Set while the client's input processing is paused (blocked, or CLIENT PAUSE). */
+  addr: string;
+  laddr: string;
+  fd = -1;
+  /** Command being executed (for CLIENT LIST cmd=, MONITOR, errors). */
+  current: Command | null = null;
+  /** Output bytes queued in the socket (for CLIENT LIST omem). */
+  inputBytes = 0;
+  /** Called when the server wants this client gone (CLIENT KILL, shutdown). */
+  onKill: (() => void) | null = null;
+
+  constructor(
+    readonly server: Server,
+    readonly socket: Socket | null,
+  ) {
+    super();
+    this.db = server.dbs[0];
+    this.authenticated = server.config.requirepass === '';
+    this.parser = new RespParser({
+      maxBulkLen: server.config.protoMaxBulkLen,
+      authRequired: !this.authenticated,
+    });
+    this.createdAt = this.lastInteraction = server.clock.now();
+    this.addr = socket ? `${socket.remoteAddress}:${socket.remotePort}` : '';
+    this.laddr = socket ? `${socket.localAddress}:${socket.localPort}` : '';
+    if (this.addr.startsWith('::ffff:')) this.addr = this.addr.slice(7);
+    if (this.laddr.startsWith('::ffff:')) this.laddr = this.laddr.slice(7);
+  }
+
+  setAuthenticated(v: boolean): void {
+    this.authenticated = v;
+    this.parser.limits.authRequired = !v;
+  }
+
+  protected override onError(msg: string): void {
+    this.errorCount++;
+    this.server.stats.countError(msg);
+  }
+
+  /** Selects database `index`; returns false when out of range. */
+  select(index: number): boolean {
+    const db = this.server.dbs[index];
+    if (db === undefined) return false;
+    this.db = db;
+    return true;
+  }
+}

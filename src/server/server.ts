@@ -1,0 +1,307 @@
+/**
+ * The Server owns the databases, clients, configuration, command table and
+ * clock. `execute` is the one place every command passes through (lookup,
+ * arity, auth, stats, effects after the call); `KeyspaceEffects` is the one
+ * place every write's side effects go through (see docs/ARCHITECTURE.md).
+ */
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { Clock } from './clock.js';
+import { Client, ReplyMode } from './client.js';
+import { CommandTable, CMD_NO_AUTH, CMD_WRITE, type Command } from './command-table.js';
+import { Database, type KeyspaceEffects } from '../db/database.js';
+import { ServerStats } from './stats.js';
+import { Config } from '../config/config.js';
+import { attachConnection, processInput } from '../net/connection.js';
+import { buildCommandTable } from '../commands/index.js';
+import { Notifier } from './notify.js';
+import { Blocking } from './blocking.js';
+import { VERSION, REDIS_VERSION } from '../version.js';
+
+export interface ServerOptions {
+  config?: Config;
+  clock?: Clock;
+}
+
+export class Server implements KeyspaceEffects {
+  readonly clock: Clock;
+  readonly config: Config;
+  readonly stats = new ServerStats();
+  readonly table: CommandTable;
+  dbs: Database[] = [];
+  readonly clients = new Map<number, Client>();
+  readonly notifier: Notifier;
+  readonly blocking: Blocking;
+  /** Number of changes since the last save (Redis's server.dirty). */
+  dirty = 0;
+  readonly startTime: number;
+  readonly runId: string;
+  readonly version = VERSION;
+  readonly redisVersion = REDIS_VERSION;
+  private listener: NetServer | null = null;
+  private cronTimer: NodeJS.Timeout | null = null;
+  /** Cached hot config values, refreshed on CONFIG SET. */
+  requirepass = '';
+  protoMaxBulkLen = 512 * 1024 * 1024;
+  queryBufferLimit = 1024 * 1024 * 1024;
+  hz = 10;
+  /** Propagation sinks (AOF, replicas); each receives (dbIndex, argv). */
+  readonly propagateSinks: Array<(db: number, argv: string[]) => void> = [];
+  /** Hooks run after every write to a key (WATCH, client tracking). */
+  readonly modifiedHooks: Array<(db: Database, key: string) => void> = [];
+  /** RESP2 subscribed-mode check, set by the pub/sub module. */
+  pubsubContext: ((c: Client) => boolean) | null = null;
+  /** Per-module cleanup run by RESET (unsubscribe, unwatch, discard MULTI, ...). */
+  readonly resetHooks: Array<(c: Client) => void> = [];
+  port = 0;
+  host = '127.0.0.1';
+  shuttingDown = false;
+
+  constructor(opts: ServerOptions = {}) {
+    this.clock = opts.clock ?? new Clock();
+    this.config = opts.config ?? new Config();
+    this.startTime = this.clock.now();
+    this.runId = randomHex(40);
+    this.table = buildCommandTable();
+    this.notifier = new Notifier(this);
+    this.blocking = new Blocking(this);
+    this.refreshConfig();
+    const n = this.config.getNumber('databases');
+    for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
+    for (const name of ['requirepass', 'proto-max-bulk-len', 'client-query-buffer-limit', 'hz']) {
+      this.config.onChange(name, () => this.refreshConfig());
+    }
+    this.clock.onAdvance = () => this.onClockAdvance();
+  }
+
+  private refreshConfig(): void {
+    this.requirepass = this.config.get('requirepass') ?? '';
+    this.protoMaxBulkLen = this.config.getNumber('proto-max-bulk-len');
+    this.queryBufferLimit = this.config.getNumber('client-query-buffer-limit');
+    const hz = this.config.getNumber('hz');
+    if (hz !== this.hz) {
+      this.hz = hz;
+      if (this.cronTimer) this.startCron();
+    }
+    for (const c of this.clients.values()) c.parser.limits.maxBulkLen = this.protoMaxBulkLen;
+  }
+
+  // ---- listening ---------------------------------------------------------
+
+  listen(port: number, host: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const srv = createServer({ noDelay: true }, (socket) => this.accept(socket));
+      srv.once('error', reject);
+      srv.listen(port, host, () => {
+        srv.off('error', reject);
+        const addr = srv.address();
+        this.port = typeof addr === 'object' && addr ? addr.port : port;
+        this.host = host;
+        this.listener = srv;
+        this.startCron();
+        resolve();
+      });
+    });
+  }
+
+  private accept(socket: Socket): void {
+    const maxClients = this.config.getNumber('maxclients');
+    if (this.clients.size >= maxClients) {
+      this.stats.rejectedConnections++;
+      socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    this.stats.totalConnections++;
+    const c = new Client(this, socket);
+    this.clients.set(c.id, c);
+    attachConnection(this, c, socket);
+  }
+
+  /** Forgets a client whose connection closed. */
+  removeClient(c: Client): void {
+    if (c.closed) return;
+    c.closed = true;
+    if (c.blocked) this.blocking.unblock(c);
+    this.clients.delete(c.id);
+    for (const hook of this.disconnectHooks) hook(c);
+  }
+
+  readonly disconnectHooks: Array<(c: Client) => void> = [];
+
+  async close(): Promise<void> {
+    this.shuttingDown = true;
+    if (this.cronTimer) clearInterval(this.cronTimer);
+    this.cronTimer = null;
+    this.blocking.stop();
+    for (const c of this.clients.values()) c.socket?.destroy();
+    this.clients.clear();
+    const l = this.listener;
+    this.listener = null;
+    if (l) await new Promise<void>((r) => l.close(() => r()));
+  }
+
+  // ---- command execution -------------------------------------------------
+
+  /** Runs one command for a client: lookup, checks, call, stats, effects. */
+  execute(c: Client, argv: string[]): void {
+    let cmd = this.table.lookup(argv[0]);
+    if (cmd === undefined) {
+      c.addError(unknownCommandError(argv));
+      return;
+    }
+    if (cmd.subcommands !== null && argv.length >= 2) {
+      const sub = cmd.subcommands.get(argv[1].toLowerCase());
+      if (sub === undefined) {
+        cmd.stats.rejected++;
+        c.addError(`ERR unknown subcommand '${truncate(argv[1], 128)}'. Try ${cmd.fullName.toUpperCase()} HELP.`);
+        return;
+      }
+      cmd = sub;
+    }
+    const arity = cmd.arity;
+    if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
+      cmd.stats.rejected++;
+      c.addError(`ERR wrong number of arguments for '${cmd.fullName}' command`);
+      return;
+    }
+    if (!c.authenticated && (cmd.flags & CMD_NO_AUTH) === 0) {
+      cmd.stats.rejected++;
+      c.addError('NOAUTH Authentication required.');
+      return;
+    }
+    this.call(c, cmd, argv);
+  }
+
+  /** Calls a resolved command, with stats, reply modes and effects. */
+  call(c: Client, cmd: Command, argv: string[]): void {
+    const handler = cmd.handler!;
+    const dirty = this.dirty;
+    const errors = c.errorCount;
+    const mark = c.len;
+    const start = performance.now();
+    c.current = cmd;
+    handler(c, argv);
+    const usec = Math.round((performance.now() - start) * 1000);
+    c.current = null;
+    c.lastCommand = cmd.fullName;
+    const st = cmd.stats;
+    st.calls++;
+    st.usec += usec;
+    if (c.errorCount !== errors) st.failed++;
+    this.stats.totalCommands++;
+    if (c.replyMode !== ReplyMode.On) this.applyReplyMode(c, mark);
+    if (this.dirty !== dirty && (cmd.flags & CMD_WRITE) !== 0) this.propagate(c.db.id, argv);
+    if (this.blocking.hasReadyKeys()) this.blocking.serveReadyKeys();
+    for (const hook of this.afterCallHooks) hook(c, cmd, argv, usec);
+  }
+
+  /** Observers of every executed command (slowlog, latency, MONITOR). */
+  readonly afterCallHooks: Array<(c: Client, cmd: Command, argv: string[], usec: number) => void> = [];
+
+  private applyReplyMode(c: Client, mark: number): void {
+    if (c.replyMode === ReplyMode.Off || c.replyMode === ReplyMode.SkipThis) c.len = mark;
+    if (c.replyMode === ReplyMode.SkipThis) c.replyMode = ReplyMode.On;
+    else if (c.replyMode === ReplyMode.SkipNext) c.replyMode = ReplyMode.SkipThis;
+  }
+
+  /** Feeds AOF and replicas with a write's effect. */
+  propagate(db: number, argv: string[]): void {
+    for (const sink of this.propagateSinks) sink(db, argv);
+  }
+
+  /** Runs the pipelined input a client has buffered (after it was unblocked, say). */
+  resume(c: Client): void {
+    processInput(this, c);
+  }
+
+  // ---- keyspace effects (the one path every write goes through) ---------
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  modified(db: Database, key: string): void {
+    const hooks = this.modifiedHooks;
+    for (let i = 0; i < hooks.length; i++) hooks[i](db, key);
+  }
+
+  expired(db: Database, key: string): void {
+    this.stats.expiredKeys++;
+    this.notifier.notify('x', 'expired', key, db.id);
+    this.modified(db, key);
+    this.propagate(db.id, ['DEL', key]);
+  }
+
+  keyMiss(db: Database, key: string): void {
+    if (this.notifier.flags !== 0) this.notifier.notify('m', 'keymiss', key, db.id);
+  }
+
+  keyReady(db: Database, key: string): void {
+    this.blocking.signalKeyReady(db, key);
+  }
+
+  // ---- periodic work -----------------------------------------------------
+
+  private startCron(): void {
+    if (this.cronTimer) clearInterval(this.cronTimer);
+    this.cronTimer = setInterval(() => this.cron(), Math.max(1, Math.floor(1000 / this.hz)));
+    this.cronTimer.unref();
+  }
+
+  /** Redis's serverCron: active expiry, blocked-client timeouts, idle clients. */
+  cron(): void {
+    this.activeExpireCycle();
+    this.blocking.checkTimeouts();
+    this.closeIdleClients();
+  }
+
+  private onClockAdvance(): void {
+    this.blocking.checkTimeouts();
+  }
+
+  /** Samples keys with a TTL in each db, bounded to 25% of a tick's time, as Redis's slow cycle. */
+  activeExpireCycle(): void {
+    if (!this.activeExpireEnabled) return;
+    const budgetMs = (1000 / this.hz) * 0.25;
+    const start = performance.now();
+    const now = this.clock.now();
+    for (const db of this.dbs) {
+      if (db.expires.size === 0) continue;
+      for (;;) {
+        const [sampled, expired] = db.activeExpireSample(20, now);
+        if (sampled === 0 || expired <= sampled / 10) break;
+        if (performance.now() - start > budgetMs) return;
+      }
+    }
+  }
+
+  activeExpireEnabled = true;
+
+  private closeIdleClients(): void {
+    const timeout = this.config.getNumber('timeout');
+    if (timeout <= 0) return;
+    const now = this.clock.now();
+    for (const c of this.clients.values()) {
+      if (c.blocked || c.socket === null) continue;
+      if (now - c.lastInteraction > timeout * 1000) c.socket.destroy();
+    }
+  }
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n) : s;
+}
+
+/** Redis 7.0's text: ERR unknown command 'x', with args beginning with: 'a' 'b' */
+export function unknownCommandError(argv: string[]): string {
+  let args = '';
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${truncate(argv[i], 128 - args.length)}' `;
+  }
+  return `ERR unknown command '${truncate(argv[0], 128)}', with args beginning with: ${args}`;
+}
+
+function randomHex(n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += '0123456789abcdef'[Math.floor(Math.random() * 16)];
+  return s;
+}

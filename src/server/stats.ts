@@ -1,0 +1,29 @@
+/** Server-wide counters, reported by INFO stats / errorstats and reset by CONFIG RESETSTAT. */
+export class ServerStats {
+  totalConnections = 0;
+  totalCommands = 0;
+  rejectedConnections = 0;
+  expiredKeys = 0;
+  evictedKeys = 0;
+  keyspaceHits = 0;
+  keyspaceMisses = 0;
+  netInputBytes = 0;
+  netOutputBytes = 0;
+  totalErrorReplies = 0;
+  unexpectedErrorReplies = 0;
+  /** Error replies by their first word (ERR, WRONGTYPE, ...), for INFO errorstats. */
+  errorCodes = new Map<string, number>();
+
+  countError(msg: string): void {
+    this.totalErrorReplies++;
+    const sp = msg.indexOf(' ');
+    const code = sp < 0 ? msg : msg.slice(0, sp);
+    // Redis counts only codes written as an uppercase word; others count as ERR.
+    this.errorCodes.set(code, (this.errorCodes.get(code) ?? 0) + 1);
+  }
+
+  reset(): void {
+    const fresh = new ServerStats();
+    Object.assign(this, fresh);
+  }
+}
