@@ -6,38 +6,13 @@
  * Strings are latin1 ("binary") JS strings: one char per byte, written with latin1.
  */
 
+import { formatDouble17g } from '../util/numbers.js';
+
 const CRLF = 0x0d0a;
 const INITIAL_SIZE = 16 * 1024;
 
-/** Format a double the way Redis does for RESP3 doubles and score replies (%.17g). */
-export function formatDouble(d: number): string {
-  if (d === Infinity) return 'inf';
-  if (d === -Infinity) return '-inf';
-  if (Number.isNaN(d)) return 'nan';
-  if (Number.isInteger(d) && Math.abs(d) < 1e17) return d === 0 && 1 / d < 0 ? '-0' : String(d);
-  return formatG17(d);
-}
-
-/** printf("%.17g") for finite, non-integral or huge doubles. */
-export function formatG17(d: number): string {
-  const exp = d === 0 ? 0 : Math.floor(Math.log10(Math.abs(d)));
-  let s: string;
-  // %g uses scientific notation when exp < -4 or exp >= precision (17)
-  const e = Number(d.toExponential(16).split('e')[1]);
-  if (e < -4 || e >= 17) {
-    s = d.toExponential(16);
-    let [mant, ex] = s.split('e');
-    if (mant.includes('.')) mant = mant.replace(/0+$/, '').replace(/\.$/, '');
-    const sign = ex[0] === '-' ? '-' : '+';
-    let digits = ex.replace(/^[+-]/, '');
-    if (digits.length < 2) digits = '0' + digits;
-    return mant + 'e' + sign + digits;
-  }
-  void exp;
-  s = d.toFixed(Math.max(0, 16 - e));
-  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
-  return s;
-}
+/** Redis 7.0 replies doubles as printf("%.17g"), with inf/-inf/nan spelled its way. */
+export const formatDouble = formatDouble17g;
 
 export class ReplyWriter {
   out: Buffer = Buffer.allocUnsafe(INITIAL_SIZE);
