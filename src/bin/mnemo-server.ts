@@ -28,8 +28,12 @@ async function main(): Promise<void> {
     throw e;
   }
   const server = new Server({ config });
-  const bind = (config.get('bind') ?? '127.0.0.1').split(/\s+/).filter(Boolean).map((a) => a.replace(/^-/, ''));
-  const host = bind[0] === '*' ? '0.0.0.0' : bind[0] ?? '127.0.0.1';
+  // Redis's compiled-in default binds every interface ("* -::*"); Mnemo's embedded
+  // default is loopback only, so a bare `npm start` is never exposed. An explicit
+  // `bind` (file or --bind) is honoured; its first address is used.
+  const bind = config.bindAddresses().map((a: string) => a.replace(/^-/, ''));
+  const explicit = config.get('bind') !== '* -::*';
+  const host = !explicit ? '127.0.0.1' : bind[0] === '*' ? '0.0.0.0' : bind[0] ?? '127.0.0.1';
   try {
     await server.listen(config.getNumber('port'), host);
   } catch (e) {

@@ -179,7 +179,14 @@ export class Server implements KeyspaceEffects {
     const mark = c.len;
     const start = performance.now();
     c.current = cmd;
-    handler(c, argv);
+    try {
+      handler(c, argv);
+    } catch (e) {
+      // A bug in a handler must not take the server down: report it to this client only.
+      c.len = mark;
+      c.addError('ERR internal error in Mnemo: ' + String((e as Error)?.message ?? e).slice(0, 200));
+      process.emitWarning(`command ${cmd.fullName} threw: ${(e as Error)?.stack ?? e}`);
+    }
     const usec = Math.round((performance.now() - start) * 1000);
     c.current = null;
     c.lastCommand = cmd.fullName;
