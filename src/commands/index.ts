@@ -7,9 +7,26 @@ import { Command, CommandTable, type CommandImpl } from '../server/command-table
 import { loadCommandFacts, type CommandFacts } from './facts/encode.js';
 import { commands as connection } from './connection.js';
 import { commands as client } from './client.js';
+import { commands as command } from './command.js';
+import { commands as server } from './server.js';
+import { commands as keys } from './keys.js';
+import { commands as strings } from './strings.js';
+import { commands as bitmaps } from './bitmaps.js';
+import { commands as hashes } from './hashes.js';
+import { commands as lists } from './lists.js';
 
 /** Every implemented command group, in docs order. */
-export const GROUPS: ReadonlyArray<readonly CommandImpl[]> = [connection, client];
+export const GROUPS: ReadonlyArray<readonly CommandImpl[]> = [
+  connection,
+  client,
+  command,
+  server,
+  keys,
+  strings,
+  bitmaps,
+  hashes,
+  lists,
+];
 
 export function buildCommandTable(): CommandTable {
   const facts = loadCommandFacts();

@@ -14,6 +14,8 @@ export interface KeyspaceEffects {
   modified(db: Database, key: string): void;
   /** A key expired (lazily or actively): notification + propagation of a DEL. */
   expired(db: Database, key: string): void;
+  /** A key was created (keyspace notification class 'n', fired before the command's own event). */
+  keyCreated(db: Database, key: string): void;
   /** A key got a new value of a type clients may be blocked on. */
   keyReady(db: Database, key: string): void;
   /** A read found no key (keyspace notification class 'm'). */
@@ -132,8 +134,11 @@ export class Database {
    * Aggregates notify waiters via `keyReady` when the key is new.
    */
   set(key: string, value: Value, keepTtl = false): void {
-    const added = this.keys.set(key, value);
-    this.keys.access[this.keys.find(key)] = this.accessClock();
+    const keys = this.keys;
+    const added = keys.set(key, value);
+    // set() leaves a new key last; an existing one keeps its position.
+    keys.access[added ? keys.size - 1 : keys.find(key)] = this.accessClock();
+    if (added) this.effects.keyCreated(this, key);
     if (!keepTtl && !added && this.expires.size !== 0) this.expires.delete(key);
     if (added && this.blockingKeys !== null && typeof value !== 'string' && this.blockingKeys.has(key)) {
       this.effects.keyReady(this, key);

@@ -59,6 +59,11 @@ export class Client extends ReplyWriter {
   current: Command | null = null;
   /** Output bytes queued in the socket (for CLIENT LIST omem). */
   inputBytes = 0;
+  /**
+   * Set by a handler whose effect must reach AOF/replicas as a different command
+   * (SET EX -> SET PXAT, EXPIRE -> PEXPIREAT, BLPOP -> LPOP, ...). Reset per call.
+   */
+  propagateAs: string[] | null = null;
   /** Called when the server wants this client gone (CLIENT KILL, shutdown). */
   onKill: (() => void) | null = null;
 

@@ -2,27 +2,28 @@
  * Keyspace notifications (notify-keyspace-events). Every write calls
  * notify(); when the event class is enabled, a message is published on
  * __keyspace@<db>__:<key> and/or __keyevent@<db>__:<event>.
+ * The class bits and their parsing live with the config directive.
  */
 import type { Server } from './server.js';
+import {
+  NOTIFY_KEYSPACE,
+  NOTIFY_KEYEVENT,
+  NOTIFY_GENERIC,
+  NOTIFY_STRING,
+  NOTIFY_LIST,
+  NOTIFY_SET,
+  NOTIFY_HASH,
+  NOTIFY_ZSET,
+  NOTIFY_EXPIRED,
+  NOTIFY_EVICTED,
+  NOTIFY_STREAM,
+  NOTIFY_KEY_MISS,
+  NOTIFY_MODULE,
+  NOTIFY_NEW,
+} from '../config/keyspace-events.js';
 
-// Class flags, as notify-keyspace-events letters.
-export const NOTIFY_KEYSPACE = 1 << 0; // K
-export const NOTIFY_KEYEVENT = 1 << 1; // E
-export const NOTIFY_GENERIC = 1 << 2; // g
-export const NOTIFY_STRING = 1 << 3; // $
-export const NOTIFY_LIST = 1 << 4; // l
-export const NOTIFY_SET = 1 << 5; // s
-export const NOTIFY_HASH = 1 << 6; // h
-export const NOTIFY_ZSET = 1 << 7; // z
-export const NOTIFY_EXPIRED = 1 << 8; // x
-export const NOTIFY_EVICTED = 1 << 9; // e
-export const NOTIFY_STREAM = 1 << 10; // t
-export const NOTIFY_KEY_MISS = 1 << 11; // m
-export const NOTIFY_LOADED = 1 << 12; // module only
-export const NOTIFY_MODULE = 1 << 13; // d
-export const NOTIFY_NEW = 1 << 14; // n
-
-const CLASS_BY_LETTER: Record<string, number> = {
+/** Event classes by their notify-keyspace-events letter. */
+const CLASS_BY_LETTER = {
   g: NOTIFY_GENERIC,
   $: NOTIFY_STRING,
   l: NOTIFY_LIST,
@@ -35,31 +36,19 @@ const CLASS_BY_LETTER: Record<string, number> = {
   m: NOTIFY_KEY_MISS,
   d: NOTIFY_MODULE,
   n: NOTIFY_NEW,
-};
+} as const;
 
-/** Parses notify-keyspace-events letters into flags; null on an invalid letter. */
-export function parseNotifyFlags(s: string): number | null {
-  let flags = 0;
-  for (const ch of s) {
-    if (ch === 'A') flags |= NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET | NOTIFY_EXPIRED | NOTIFY_EVICTED | NOTIFY_STREAM | NOTIFY_MODULE;
-    else if (ch === 'K') flags |= NOTIFY_KEYSPACE;
-    else if (ch === 'E') flags |= NOTIFY_KEYEVENT;
-    else if (CLASS_BY_LETTER[ch] !== undefined) flags |= CLASS_BY_LETTER[ch];
-    else return null;
-  }
-  return flags;
-}
-
-export type NotifyClass = 'g' | '$' | 'l' | 's' | 'h' | 'z' | 'x' | 'e' | 't' | 'm' | 'n' | 'd';
+export type NotifyClass = keyof typeof CLASS_BY_LETTER;
 
 export class Notifier {
+  /** Current notify-keyspace-events bits (0 = off, the fast path). */
   flags = 0;
   /** Delivers a message to a channel's subscribers (set by the pub/sub module). */
   publish: ((channel: string, message: string) => number) | null = null;
 
-  constructor(private server: Server) {
+  constructor(server: Server) {
     const refresh = () => {
-      this.flags = parseNotifyFlags(server.config.get('notify-keyspace-events') ?? '') ?? 0;
+      this.flags = server.config.notifyKeyspaceEvents;
     };
     refresh();
     server.config.onChange('notify-keyspace-events', refresh);

@@ -196,7 +196,8 @@ export class Server implements KeyspaceEffects {
     if (c.errorCount !== errors) st.failed++;
     this.stats.totalCommands++;
     if (c.replyMode !== ReplyMode.On) this.applyReplyMode(c, mark);
-    if (this.dirty !== dirty && (cmd.flags & CMD_WRITE) !== 0) this.propagate(c.db.id, argv);
+    if (this.dirty !== dirty && (cmd.flags & CMD_WRITE) !== 0) this.propagate(c.db.id, c.propagateAs ?? argv);
+    c.propagateAs = null;
     if (this.blocking.hasReadyKeys()) this.blocking.serveReadyKeys();
     for (const hook of this.afterCallHooks) hook(c, cmd, argv, usec);
   }
@@ -236,6 +237,10 @@ export class Server implements KeyspaceEffects {
     this.notifier.notify('x', 'expired', key, db.id);
     this.modified(db, key);
     this.propagate(db.id, ['DEL', key]);
+  }
+
+  keyCreated(db: Database, key: string): void {
+    if (this.notifier.flags !== 0) this.notifier.notify('n', 'new', key, db.id);
   }
 
   keyMiss(db: Database, key: string): void {
