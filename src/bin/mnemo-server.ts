@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     throw e;
   }
   const server = new Server({ config });
+  server.onShutdown = () => process.exit(0);
   // Redis's compiled-in default binds every interface ("* -::*"); Mnemo's embedded
   // default is loopback only, so a bare `npm start` is never exposed. An explicit
   // `bind` (file or --bind) is honoured; its first address is used.

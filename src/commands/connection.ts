@@ -28,8 +28,12 @@ function echo(c: Client, argv: string[]): void {
 
 function select(c: Client, argv: string[]): void {
   const n = parseInt64(argv[1]);
-  if (n === null || n < -2147483648 || n > 2147483647) {
+  if (n === null) {
     c.addError(ERR_NOT_INT);
+    return;
+  }
+  if (n < -2147483648 || n > 2147483647) {
+    c.addError('ERR value is out of range, value must between -2147483648 and 2147483647');
     return;
   }
   if (!c.select(n)) {

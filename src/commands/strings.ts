@@ -83,16 +83,6 @@ export function optIs(arg: string, lower: string): boolean {
   return arg.length === n || arg.charCodeAt(n) === 0;
 }
 
-/**
- * Makes the server propagate `argv` (to AOF and replicas) instead of the
- * command as sent, like Redis's rewriteClientCommandVector: relative expire
- * times become absolute, INCRBYFLOAT becomes SET, GETDEL becomes DEL.
- * Same mechanism as keys.ts; the server reads `c.propagateAs`.
- */
-function propagateAs(c: Client, argv: string[]): void {
-  (c as unknown as { propagateAs: string[] | null }).propagateAs = argv;
-}
-
 /** Replies with a string value (plain or Buffer-backed) as a bulk string. */
 function addStringValue(c: Client, v: StringValue): void {
   if (typeof v === 'string') c.addBulk(v);
@@ -267,7 +257,7 @@ function setGeneric(
   server.notifier.notify('$', 'set', key, db.id);
   if (expire !== null) {
     db.setExpire(key, when);
-    propagateAs(c, ['SET', key, val, 'PXAT', String(when)]);
+    c.propagateAs = ['SET', key, val, 'PXAT', String(when)];
     server.notifier.notify('g', 'expire', key, db.id);
   }
   if (!(flags & OPT_GET)) {
@@ -342,19 +332,19 @@ function getex(c: Client, argv: string[]): void {
   if (flags & (OPT_EXAT | OPT_PXAT) && when <= server.clock.now()) {
     // An absolute time already in the past deletes the key.
     db.delete(key);
-    propagateAs(c, ['DEL', key]);
+    c.propagateAs = ['DEL', key];
     server.notifier.notify('g', 'del', key, db.id);
     server.dirty++;
   } else if (expire !== null) {
     db.setExpire(key, when);
-    propagateAs(c, ['PEXPIREAT', key, String(when)]);
+    c.propagateAs = ['PEXPIREAT', key, String(when)];
     db.signalModified(key);
     server.notifier.notify('g', 'expire', key, db.id);
     server.dirty++;
   } else if (flags & OPT_PERSIST) {
     if (db.persist(key)) {
       db.signalModified(key);
-      propagateAs(c, ['PERSIST', key]);
+      c.propagateAs = ['PERSIST', key];
       server.notifier.notify('g', 'persist', key, db.id);
       server.dirty++;
     }
@@ -366,7 +356,7 @@ function getdel(c: Client, argv: string[]): void {
   if (!getGeneric(c, key)) return;
   const db = c.db;
   if (db.delete(key)) {
-    propagateAs(c, ['DEL', key]);
+    c.propagateAs = ['DEL', key];
     c.server.notifier.notify('g', 'del', key, db.id);
     c.server.dirty++;
   }
@@ -379,7 +369,7 @@ function getset(c: Client, argv: string[]): void {
   db.set(key, argv[2]);
   c.server.notifier.notify('$', 'set', key, db.id);
   c.server.dirty++;
-  propagateAs(c, ['SET', key, argv[2]]);
+  c.propagateAs = ['SET', key, argv[2]];
 }
 
 function msetGeneric(c: Client, argv: string[], nx: boolean): void {
@@ -503,7 +493,7 @@ function incrbyfloat(c: Client, argv: string[]): void {
   c.server.dirty++;
   c.addBulk(r.value);
   // Replicas and the AOF get the result, so float formatting can never diverge.
-  propagateAs(c, ['SET', key, r.value, 'KEEPTTL']);
+  c.propagateAs = ['SET', key, r.value, 'KEEPTTL'];
 }
 
 function append(c: Client, argv: string[]): void {

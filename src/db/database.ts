@@ -187,18 +187,18 @@ export class Database {
     return Math.max(0, now - this.keys.access[i]);
   }
 
-  /** A random live key, or null. O(1) expected. */
+  /**
+   * A random live key, or null. O(1) expected: each pass returns a key or
+   * reclaims an expired one, so it ends even when every key has expired.
+   */
   randomKey(): string | null {
-    for (let tries = 0; tries < 100; tries++) {
+    for (;;) {
       const i = this.keys.randomIndex();
       if (i < 0) return null;
       const key = this.keys.keys[i];
       if (this.expires.size !== 0 && this.expireIfNeeded(key)) continue;
       return key;
     }
-    // Almost everything is expired: fall back to whatever is there (as Redis does after many tries).
-    const i = this.keys.randomIndex();
-    return i < 0 ? null : this.keys.keys[i];
   }
 
   /** Removes everything (FLUSHDB). Returns the number of keys removed. */
@@ -206,6 +206,7 @@ export class Database {
     const n = this.keys.size;
     this.keys.clear();
     this.expires.clear();
+    this.avgTtl = 0;
     return n;
   }
 

@@ -75,7 +75,7 @@ export class Blocking {
     const t = setTimeout(() => {
       this.timers.delete(c);
       this.checkTimeout(c);
-    }, Math.max(1, ms));
+    }, Math.min(Math.max(1, ms), 2 ** 31 - 1)); // Node fires at once beyond 2^31-1 ms; checkTimeout re-arms
     t.unref();
     this.timers.set(c, t);
   }
@@ -159,8 +159,9 @@ export class Blocking {
     const state = c.blocked;
     if (state === null || state.deadline === 0) return;
     const now = this.server.clock.now();
-    if (now < state.deadline) {
-      if (!this.server.clock.frozen) this.armTimer(c, state.deadline - now);
+    // As Redis: timed out only once the deadline has passed.
+    if (now <= state.deadline) {
+      if (!this.server.clock.frozen) this.armTimer(c, state.deadline - now + 1);
       return;
     }
     this.unblock(c);

@@ -64,6 +64,9 @@ export class Client extends ReplyWriter {
    * (SET EX -> SET PXAT, EXPIRE -> PEXPIREAT, BLPOP -> LPOP, ...). Reset per call.
    */
   propagateAs: string[] | null = null;
+  /** True while EXEC or a script runs this client's commands: blocking commands must not block. */
+  inMulti = false;
+  inScript = false;
   /** Called when the server wants this client gone (CLIENT KILL, shutdown). */
   onKill: (() => void) | null = null;
 

@@ -16,6 +16,8 @@ import { buildCommandTable } from '../commands/index.js';
 import { Notifier } from './notify.js';
 import { Blocking } from './blocking.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
+import { sampleInfoMetrics } from '../observability/info.js';
+import type { ShutdownRequest } from '../commands/server.js';
 
 export interface ServerOptions {
   config?: Config;
@@ -55,6 +57,9 @@ export class Server implements KeyspaceEffects {
   port = 0;
   host = '127.0.0.1';
   shuttingDown = false;
+  /** SHUTDOWN: persistence saves here (false = failed); the bin exits the process in onShutdown. */
+  saveForShutdown: ((req: ShutdownRequest) => boolean) | null = null;
+  onShutdown: ((req: ShutdownRequest) => void) | null = null;
 
   constructor(opts: ServerOptions = {}) {
     this.clock = opts.clock ?? new Clock();
@@ -145,30 +150,35 @@ export class Server implements KeyspaceEffects {
   execute(c: Client, argv: string[]): void {
     let cmd = this.table.lookup(argv[0]);
     if (cmd === undefined) {
-      c.addError(unknownCommandError(argv));
+      this.reject(c, null, unknownCommandError(argv));
       return;
     }
     if (cmd.subcommands !== null && argv.length >= 2) {
       const sub = cmd.subcommands.get(argv[1].toLowerCase());
       if (sub === undefined) {
-        cmd.stats.rejected++;
-        c.addError(`ERR unknown subcommand '${truncate(argv[1], 128)}'. Try ${cmd.fullName.toUpperCase()} HELP.`);
+        this.reject(c, cmd, `ERR unknown subcommand '${truncate(argv[1], 128)}'. Try ${cmd.fullName.toUpperCase()} HELP.`);
         return;
       }
       cmd = sub;
     }
     const arity = cmd.arity;
     if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
-      cmd.stats.rejected++;
-      c.addError(`ERR wrong number of arguments for '${cmd.fullName}' command`);
+      this.reject(c, cmd, `ERR wrong number of arguments for '${cmd.fullName}' command`);
       return;
     }
     if (!c.authenticated && (cmd.flags & CMD_NO_AUTH) === 0) {
-      cmd.stats.rejected++;
-      c.addError('NOAUTH Authentication required.');
+      this.reject(c, cmd, 'NOAUTH Authentication required.');
       return;
     }
     this.call(c, cmd, argv);
+  }
+
+  /** A command refused before it ran: counts as rejected, and obeys CLIENT REPLY OFF/SKIP. */
+  private reject(c: Client, cmd: Command | null, error: string): void {
+    if (cmd !== null) cmd.stats.rejected++;
+    const mark = c.len;
+    c.addError(error);
+    if (c.replyMode !== ReplyMode.On) this.applyReplyMode(c, mark);
   }
 
   /** Calls a resolved command, with stats, reply modes and effects. */
@@ -261,6 +271,7 @@ export class Server implements KeyspaceEffects {
 
   /** Redis's serverCron: active expiry, blocked-client timeouts, idle clients. */
   cron(): void {
+    sampleInfoMetrics(this);
     this.activeExpireCycle();
     this.blocking.checkTimeouts();
     this.closeIdleClients();

@@ -16,9 +16,10 @@ export class ServerStats {
 
   countError(msg: string): void {
     this.totalErrorReplies++;
+    // The code is the first word; Redis files errors with no space in their
+    // first 32 characters under ERR.
     const sp = msg.indexOf(' ');
-    const code = sp < 0 ? msg : msg.slice(0, sp);
-    // Redis counts only codes written as an uppercase word; others count as ERR.
+    const code = sp < 0 || sp >= 32 ? 'ERR' : msg.slice(0, sp);
     this.errorCodes.set(code, (this.errorCodes.get(code) ?? 0) + 1);
   }
 

@@ -1,0 +1,564 @@
+/**
+ * Server commands: INFO, CONFIG (GET, SET, RESETSTAT, REWRITE, HELP), DEBUG
+ * (SLEEP, SET-ACTIVE-EXPIRE, OBJECT, POPULATE, ERROR, PROTOCOL, HELP), TIME,
+ * LASTSAVE and SHUTDOWN.
+ *
+ * Argument checks and their order follow Redis 7.0, so the same error wins.
+ */
+import type { CommandImpl } from '../server/command-table.js';
+import type { Client } from '../server/client.js';
+import type { Server } from '../server/server.js';
+import type { Database } from '../db/database.js';
+import { isString, stringOf, type Value } from '../data/values.js';
+import { parseInt64, scanStrtod, parseDoubleStrtod, formatFixed } from '../util/numbers.js';
+import { replyInfo, resetInfoMetrics, sectionFields, lruClock } from '../observability/info.js';
+import { encodingOf } from './keys.js';
+import { ERR_SYNTAX } from './errors.js';
+import { replyHelp, subcommandSyntaxError } from './client.js';
+
+// ---- INFO -------------------------------------------------------------------------
+
+function info(c: Client, argv: string[]): void {
+  replyInfo(c, argv.slice(1));
+}
+
+// ---- CONFIG -----------------------------------------------------------------------
+
+/** Redis's islocalClient: a loopback TCP peer (no unix sockets here yet). */
+export function isLocalClient(c: Client): boolean {
+  const colon = c.addr.lastIndexOf(':');
+  const ip = colon < 0 ? c.addr : c.addr.slice(0, colon);
+  return ip === '127.0.0.1' || ip === '::1' || ip === '[::1]';
+}
+
+function configGet(c: Client, argv: string[]): void {
+  const pairs = c.server.config.configGet(argv.slice(2));
+  c.addMapLen(pairs.length);
+  for (const [name, value] of pairs) {
+    c.addBulk(name);
+    c.addBulk(value);
+  }
+}
+
+function configSet(c: Client, argv: string[]): void {
+  if ((argv.length - 2) % 2 !== 0) {
+    c.addError(ERR_SYNTAX);
+    return;
+  }
+  const pairs: Array<[string, string]> = [];
+  for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i], argv[i + 1]]);
+  const err = c.server.config.configSet(pairs, { localClient: isLocalClient(c) });
+  if (err !== null) c.addError(err);
+  else c.addOK();
+}
+
+/** CONFIG RESETSTAT: server counters, command and error statistics, keyspace hits/misses, rates. */
+export function resetStats(server: Server): void {
+  server.stats.reset();
+  for (const cmd of server.table.all()) {
+    const s = cmd.stats;
+    s.calls = 0;
+    s.usec = 0;
+    s.rejected = 0;
+    s.failed = 0;
+  }
+  for (const db of server.dbs) {
+    db.hits = 0;
+    db.misses = 0;
+  }
+  resetInfoMetrics(server);
+  for (const hook of resetStatHooks) hook(server);
+}
+
+/** Other modules' statistics that RESETSTAT clears too (latency histograms, ...). */
+export const resetStatHooks: Array<(server: Server) => void> = [];
+
+function configResetstat(c: Client): void {
+  resetStats(c.server);
+  c.addOK();
+}
+
+function configRewrite(c: Client): void {
+  // The registry has no rewrite() yet; when it gets one (returning null or the reason it failed), it is used.
+  const config = c.server.config as typeof c.server.config & { rewrite?: () => string | null };
+  if (!config.configFile) {
+    c.addError('ERR The server is running without a config file');
+    return;
+  }
+  if (typeof config.rewrite !== 'function') {
+    c.addError('ERR Rewriting config file: CONFIG REWRITE is not supported by Mnemo yet');
+    return;
+  }
+  const err = config.rewrite();
+  if (err) c.addError(`ERR Rewriting config file: ${err}`);
+  else c.addOK();
+}
+
+function configHelp(c: Client): void {
+  replyHelp(c, 'CONFIG', [
+    'GET <pattern>',
+    '    Return parameters matching the glob-like <pattern> and their values.',
+    'SET <directive> <value>',
+    '    Set the configuration <directive> to <value>.',
+    'RESETSTAT',
+    '    Reset statistics reported by the INFO command.',
+    'REWRITE',
+    '    Rewrite the configuration file.',
+  ]);
+}
+
+// ---- DEBUG --------------------------------------------------------------------------
+
+/** Redis's allowProtectedAction for enable-debug-command: yes, or local from a loopback peer. */
+function debugAllowed(c: Client): boolean {
+  const mode = c.server.config.get('enable-debug-command') ?? 'no';
+  return mode === 'yes' || (mode === 'local' && isLocalClient(c));
+}
+
+/** strtod without error checking, as DEBUG SLEEP reads its argument ("abc" is 0). */
+function looseStrtod(s: string): number {
+  const sc = scanStrtod(s);
+  if (sc.end === 0) return 0;
+  const v = parseDoubleStrtod(s.slice(0, sc.end));
+  return v === null || Number.isNaN(v) ? 0 : v;
+}
+
+/** C's atoi: leading blanks, a sign, digits; anything else reads as 0. */
+function atoi(s: string): number {
+  const n = parseInt(s, 10);
+  return Number.isNaN(n) ? 0 : n;
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks the whole event loop, as Redis's DEBUG SLEEP blocks its one thread. */
+function blockFor(ms: number): void {
+  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+function debugSleep(c: Client, argv: string[]): void {
+  const seconds = looseStrtod(argv[2]);
+  // Redis truncates to whole microseconds; a negative time would hang it, we treat it as 0.
+  const micros = Math.trunc(seconds * 1e6);
+  blockFor(Number.isFinite(micros) ? micros / 1000 : 0);
+  c.addOK();
+}
+
+function debugSetActiveExpire(c: Client, argv: string[]): void {
+  c.server.activeExpireEnabled = atoi(argv[2]) !== 0;
+  c.addOK();
+}
+
+/** Functions the persistence module can supply so DEBUG OBJECT reports exact RDB sizes. */
+export const debugObjectHooks: { serializedLength: ((v: Value) => number) | null } = { serializedLength: null };
+
+/** Size of an RDB length prefix (rdbSaveLen). */
+function rdbLenSize(n: number): number {
+  if (n < 1 << 6) return 1;
+  if (n < 1 << 14) return 2;
+  if (n <= 0xffffffff) return 5;
+  return 9;
+}
+
+/** Bytes of an integer in RDB int encoding (rdbEncodeInteger), or 0 when it does not fit 32 bits. */
+function rdbIntSize(n: number): number {
+  if (n >= -128 && n <= 127) return 2;
+  if (n >= -32768 && n <= 32767) return 3;
+  if (n >= -2147483648 && n <= 2147483647) return 5;
+  return 0;
+}
+
+/**
+ * RDB size of a string value: integer encoding when the text is a canonical
+ * 32-bit integer of at most 11 chars, else length prefix plus bytes. Redis
+ * LZF-compresses strings over 20 bytes when that saves space; without an
+ * RDB writer we report the uncompressed size for those.
+ */
+function stringSerializedLength(s: string): number {
+  if (s.length <= 11) {
+    const n = parseInt64(s);
+    if (n !== null) {
+      const size = rdbIntSize(n);
+      if (size > 0) return size;
+    }
+  }
+  return rdbLenSize(s.length) + s.length;
+}
+
+/** Element count of an aggregate, whatever its class calls it. */
+function elementCount(v: Value): number {
+  const o = v as unknown as { length?: unknown; size?: unknown };
+  for (const x of [o.length, o.size]) {
+    if (typeof x === 'number') return x;
+    if (typeof x === 'function') {
+      const r = (x as () => unknown).call(v);
+      if (typeof r === 'number') return r;
+    }
+  }
+  return 0;
+}
+
+/** Bytes one element takes in a listpack: encoding (integer or string) plus back-length. */
+function listpackEntrySize(s: string): number {
+  let enc: number;
+  const n = s.length <= 20 ? parseInt64(s) : null;
+  if (n !== null && Number.isSafeInteger(n)) {
+    if (n >= 0 && n <= 127) enc = 1;
+    else if (n >= -4096 && n <= 4095) enc = 2;
+    else if (n >= -32768 && n <= 32767) enc = 3;
+    else if (n >= -8388608 && n <= 8388607) enc = 4;
+    else if (n >= -2147483648 && n <= 2147483647) enc = 5;
+    else enc = 9;
+  } else {
+    enc = s.length < 64 ? 1 + s.length : s.length < 4096 ? 2 + s.length : 5 + s.length;
+  }
+  const back = enc <= 127 ? 1 : enc < 16383 ? 2 : enc < 2097151 ? 3 : enc < 268435455 ? 4 : 5;
+  return enc + back;
+}
+
+/** How Redis would lay a list out as a quicklist of listpacks (list-max-listpack-size). */
+interface QuicklistLayout {
+  nodes: number;
+  items: number;
+  /** Sum of the listpacks' sizes (6-byte header and end byte included). */
+  bytes: number;
+}
+
+function quicklistLayout(server: Server, v: Value): QuicklistLayout {
+  const items = (v as unknown as { toArray?: () => string[] }).toArray?.() ?? [];
+  const fill = server.config.listMaxListpackSize;
+  // Negative fill caps a node's bytes (-1: 4 KB ... -5: 64 KB); positive caps its entries.
+  const maxBytes = fill < 0 ? 4096 * 2 ** (Math.min(-fill, 5) - 1) : Infinity;
+  const maxItems = fill > 0 ? fill : Infinity;
+  let nodes = 0;
+  let bytes = 0;
+  let nodeBytes = 0;
+  let nodeItems = 0;
+  for (const it of items) {
+    const size = listpackEntrySize(it);
+    if (nodes === 0 || nodeBytes + size > maxBytes || nodeItems + 1 > maxItems) {
+      nodes++;
+      bytes += 7;
+      nodeBytes = 7;
+      nodeItems = 0;
+    }
+    nodeBytes += size;
+    nodeItems++;
+    bytes += size;
+  }
+  return { nodes, items: items.length, bytes };
+}
+
+function serializedLength(server: Server, v: Value, encoding: string): number {
+  if (debugObjectHooks.serializedLength) return debugObjectHooks.serializedLength(v);
+  if (isString(v)) return stringSerializedLength(stringOf(v));
+  if (encoding === 'quicklist') {
+    // Node count, then per node: container type, length prefix, listpack bytes (uncompressed).
+    const q = quicklistLayout(server, v);
+    const avg = q.nodes === 0 ? 0 : Math.ceil(q.bytes / q.nodes);
+    return rdbLenSize(q.nodes) + q.nodes * (1 + rdbLenSize(avg)) + q.bytes;
+  }
+  // Other aggregates, until the RDB writer exists: a small header plus ~10 bytes per element.
+  return 2 + 10 * elementCount(v);
+}
+
+/** A stable fake address for a key's value (Redis prints the object's pointer). */
+function fakeAddress(key: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  return '0x7f' + (h >>> 0).toString(16).padStart(8, '0') + '00';
+}
+
+/** Redis shares the integers 0..9999 unless maxmemory evicts by LRU/LFU. */
+function refcountOf(server: Server, v: Value, encoding: string): number {
+  if (typeof v !== 'string' || encoding !== 'int') return 1;
+  const n = Number(v);
+  if (n < 0 || n >= 10000) return 1;
+  const policy = server.config.maxmemoryPolicy;
+  const evictsByUse = server.config.maxmemory !== 0 && (policy.includes('lru') || policy.includes('lfu'));
+  return evictsByUse ? 1 : 2147483647;
+}
+
+/** The quicklist fields DEBUG OBJECT appends for lists. */
+function quicklistDetails(server: Server, v: Value): string {
+  const q = quicklistLayout(server, v);
+  const avg = q.nodes === 0 ? 0 : q.items / q.nodes;
+  return (
+    ` ql_nodes:${q.nodes} ql_avg_node:${formatFixed(avg, 2)} ql_listpack_max:${server.config.listMaxListpackSize}` +
+    ` ql_compressed:${server.config.listCompressDepth !== 0 ? 1 : 0} ql_uncompressed_size:${q.bytes}`
+  );
+}
+
+/** OBJECT-style lookup: lazy expiry and hit/miss stats, but the access time stays as it was. */
+function lookupNoTouch(db: Database, key: string): Value | undefined {
+  const i = db.keys.find(key);
+  if (i < 0) return db.lookupRead(key);
+  const access = db.keys.access[i];
+  const v = db.lookupRead(key);
+  if (v !== undefined) db.keys.access[i] = access;
+  return v;
+}
+
+function debugObject(c: Client, argv: string[]): void {
+  const key = argv[2];
+  const v = lookupNoTouch(c.db, key);
+  if (v === undefined) {
+    c.addError('ERR no such key');
+    return;
+  }
+  const encoding = encodingOf(v);
+  const i = c.db.keys.find(key);
+  const lru = (i >= 0 ? c.db.keys.access[i] : lruClock(c.server)) & 0xffffff;
+  const idle = c.db.idleSeconds(key);
+  const extra = encoding === 'quicklist' ? quicklistDetails(c.server, v) : '';
+  c.addSimple(
+    `Value at:${fakeAddress(key)} refcount:${refcountOf(c.server, v, encoding)} encoding:${encoding}` +
+      ` serializedlength:${serializedLength(c.server, v, encoding)} lru:${lru} lru_seconds_idle:${idle}${extra}`,
+  );
+}
+
+/** getPositiveLongFromObjectOrReply's check, with the message Redis gives DEBUG POPULATE. */
+function parsePositive(c: Client, s: string): number | null {
+  const n = parseInt64(s);
+  if (n === null || n < 0) {
+    c.addError('ERR value is out of range, must be positive');
+    return null;
+  }
+  return n;
+}
+
+function debugPopulate(c: Client, argv: string[]): void {
+  const count = parsePositive(c, argv[2]);
+  if (count === null) return;
+  const prefix = argv.length >= 4 ? argv[3] : 'key';
+  let size = 0;
+  if (argv.length === 5) {
+    const s = parsePositive(c, argv[4]);
+    if (s === null) return;
+    size = s;
+  }
+  const db = c.db;
+  for (let j = 0; j < count; j++) {
+    const key = `${prefix}:${j}`;
+    if (db.lookupWrite(key) !== undefined) continue;
+    let val = `value:${j}`;
+    // A size pads with NUL bytes or cuts the value, as Redis does.
+    if (size > 0) val = size <= val.length ? val.slice(0, size) : val + '\0'.repeat(size - val.length);
+    db.set(key, val);
+  }
+  c.addOK();
+}
+
+/** Replies the text as an error, raw: like Redis, it does not count in the error statistics. */
+function debugError(c: Client, argv: string[]): void {
+  c.addRaw('-' + argv[2].replace(/[\r\n]/g, ' ') + '\r\n');
+}
+
+const PROTOCOL_TYPES = 'string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false';
+
+function debugProtocol(c: Client, argv: string[]): void {
+  switch (argv[2].toLowerCase()) {
+    case 'string':
+      c.addBulk('Hello World');
+      break;
+    case 'integer':
+      c.addInt(12345);
+      break;
+    case 'double':
+      c.addDouble(3.141);
+      break;
+    case 'bignum':
+      c.addBigNumber('1234567999999999999999999999999999999');
+      break;
+    case 'null':
+      c.addNull();
+      break;
+    case 'array':
+    case 'set':
+      if (argv[2].toLowerCase() === 'array') c.addArrayLen(3);
+      else c.addSetLen(3);
+      for (let j = 0; j < 3; j++) c.addInt(j);
+      break;
+    case 'map':
+      c.addMapLen(3);
+      for (let j = 0; j < 3; j++) {
+        c.addInt(j);
+        c.addBool(j === 1);
+      }
+      break;
+    case 'attrib':
+      if (c.resp === 3) {
+        // An attribute map is RESP3-only; RESP2 clients get just the reply after it.
+        c.addRaw('|1\r\n');
+        c.addBulk('key-popularity');
+        c.addArrayLen(2);
+        c.addBulk('key:123');
+        c.addInt(90);
+      }
+      c.addBulk('Some real reply following the attribute');
+      break;
+    case 'push':
+      if (c.resp < 3) {
+        c.addError('ERR RESP2 is not supported by this command');
+        return;
+      }
+      c.addPushLen(2);
+      c.addBulk('server-cpu-usage');
+      c.addInt(42);
+      c.addBulk('Some real reply following the push reply');
+      break;
+    case 'verbatim':
+      c.addVerbatim('This is a verbatim\nstring');
+      break;
+    case 'true':
+      c.addBool(true);
+      break;
+    case 'false':
+      c.addBool(false);
+      break;
+    default:
+      c.addError(`ERR Wrong protocol type name. Please use one of the following: ${PROTOCOL_TYPES}`);
+  }
+}
+
+/** Our DEBUG subcommands: handler and the exact argument count each accepts. */
+const DEBUG_SUBCOMMANDS: ReadonlyMap<string, { argc: (n: number) => boolean; run: (c: Client, argv: string[]) => void }> = new Map([
+  ['sleep', { argc: (n: number) => n === 3, run: debugSleep }],
+  ['set-active-expire', { argc: (n: number) => n === 3, run: debugSetActiveExpire }],
+  ['object', { argc: (n: number) => n === 3, run: debugObject }],
+  ['populate', { argc: (n: number) => n >= 3 && n <= 5, run: debugPopulate }],
+  ['error', { argc: (n: number) => n === 3, run: debugError }],
+  ['protocol', { argc: (n: number) => n === 3, run: debugProtocol }],
+  ['help', { argc: (n: number) => n === 2, run: debugHelp }],
+]);
+
+function debugHelp(c: Client): void {
+  // Only what Mnemo implements, in Redis's wording.
+  replyHelp(c, 'DEBUG', [
+    'ERROR <string>',
+    '    Return a Redis protocol error with <string> as message. Useful for clients',
+    '    unit tests to simulate Redis errors.',
+    'OBJECT <key>',
+    '    Show low level info about `key` and associated value.',
+    'POPULATE <count> [<prefix>] [<size>]',
+    '    Create <count> string keys named key:<num>. If <prefix> is specified then',
+    "    it is used instead of the 'key' prefix. These are not propagated to",
+    '    replicas.',
+    'PROTOCOL <type>',
+    '    Reply with a test value of the specified type. <type> can be: string,',
+    '    integer, double, bignum, null, array, set, map, attrib, push, verbatim,',
+    '    true, false.',
+    'SET-ACTIVE-EXPIRE <0|1>',
+    '    Setting it to 0 disables expiring keys in background when they are not',
+    '    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the',
+    '    default.',
+    'SLEEP <seconds>',
+    '    Stop the server for <seconds>. Decimals allowed.',
+  ]);
+}
+
+function debug(c: Client, argv: string[]): void {
+  if (!debugAllowed(c)) {
+    c.addError(
+      'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.',
+    );
+    return;
+  }
+  const sub = DEBUG_SUBCOMMANDS.get(argv[1].toLowerCase());
+  if (sub === undefined || !sub.argc(argv.length)) {
+    subcommandSyntaxError(c, argv);
+    return;
+  }
+  sub.run(c, argv);
+}
+
+// ---- TIME, LASTSAVE, SHUTDOWN -------------------------------------------------------------
+
+function time(c: Client): void {
+  const us = c.server.clock.nowMicros();
+  const seconds = Math.floor(us / 1e6);
+  c.addArrayLen(2);
+  c.addBulk(String(seconds));
+  c.addBulk(String(us - seconds * 1e6));
+}
+
+function lastsave(c: Client): void {
+  // One source of truth: the persistence section (its provider, once persistence exists).
+  const field = sectionFields(c.server, 'persistence').find(([k]) => k === 'rdb_last_save_time');
+  c.addInt(field ? Number(field[1]) : Math.floor(c.server.startTime / 1000));
+}
+
+export interface ShutdownRequest {
+  /** true: SAVE, false: NOSAVE, null: neither (save if save points are configured). */
+  save: boolean | null;
+  now: boolean;
+  force: boolean;
+}
+
+/**
+ * Hooks the lead wires on Server: `saveForShutdown` (persistence: write the
+ * snapshot, false on failure) and `onShutdown` (called once the server has
+ * closed; the mnemo-server binary exits the process there, embedded servers
+ * just stay closed).
+ */
+export interface ShutdownHooks {
+  saveForShutdown?: ((req: ShutdownRequest) => boolean) | null;
+  onShutdown?: ((req: ShutdownRequest) => void) | null;
+}
+
+function shutdown(c: Client, argv: string[]): void {
+  const req: ShutdownRequest = { save: null, now: false, force: false };
+  let nosave = false;
+  let save = false;
+  let abort = false;
+  for (let i = 1; i < argv.length; i++) {
+    const opt = argv[i].toLowerCase();
+    if (opt === 'nosave') nosave = true;
+    else if (opt === 'save') save = true;
+    else if (opt === 'now') req.now = true;
+    else if (opt === 'force') req.force = true;
+    else if (opt === 'abort') abort = true;
+    else {
+      c.addError(ERR_SYNTAX);
+      return;
+    }
+  }
+  if ((abort && (nosave || save || req.now || req.force)) || (nosave && save)) {
+    c.addError(ERR_SYNTAX);
+    return;
+  }
+  if (abort) {
+    // Mnemo never waits for replicas before exiting, so no shutdown is ever pending.
+    c.addError('ERR No shutdown in progress.');
+    return;
+  }
+  req.save = save ? true : nosave ? false : null;
+  const server = c.server as Server & ShutdownHooks;
+  const wantsSave = req.save === true || (req.save === null && server.config.saveParams().length > 0);
+  if (wantsSave) {
+    const saver = server.saveForShutdown;
+    // Without persistence an explicit SAVE cannot be honoured; save points alone have nothing to write to.
+    const ok = saver ? saver(req) : req.save !== true;
+    if (!ok && !req.force) {
+      c.addError('ERR Errors trying to SHUTDOWN. Check logs.');
+      return;
+    }
+  }
+  // No reply: the connection closes with the server.
+  c.closeAfterReply = true;
+  void server.close().then(() => server.onShutdown?.(req));
+}
+
+export const commands: CommandImpl[] = [
+  { name: 'info', summary: 'Reports server state and statistics, by section.', handler: info },
+  { name: 'config', summary: 'Reads and changes the configuration at run time.' },
+  { name: 'config|get', summary: 'Returns the configuration directives matching glob patterns, with their values.', handler: configGet },
+  { name: 'config|set', summary: 'Changes one or more configuration directives, all or none.', handler: configSet },
+  { name: 'config|resetstat', summary: 'Zeroes the statistics INFO reports.', handler: configResetstat },
+  { name: 'config|rewrite', summary: 'Writes the running configuration back to the config file.', handler: configRewrite },
+  { name: 'config|help', summary: 'Lists the CONFIG subcommands.', handler: configHelp },
+  { name: 'debug', summary: 'Testing aids: sleep, inspect a value, fill the keyspace, toggle active expiry.', handler: debug },
+  { name: 'time', summary: 'Returns the server time as seconds and microseconds.', handler: time },
+  { name: 'lastsave', summary: 'Returns the Unix time of the last successful save.', handler: lastsave },
+  { name: 'shutdown', summary: 'Stops the server, optionally saving first.', handler: shutdown },
+];
