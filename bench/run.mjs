@@ -7,7 +7,8 @@ import { startRedis, startMnemo, redisBenchmark, rssBytes, infoField, pipelineLo
 const requests = Number(process.env.BENCH_REQUESTS ?? 200000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 const keys = Number(process.env.BENCH_KEYS ?? 1000000);
-const TESTS = (process.env.BENCH_TESTS ?? 'SET,GET,INCR,MSET').split(',');
+const TESTS = (process.env.BENCH_TESTS ?? 'SET,GET,INCR,MSET,LPUSH,RPOP,LPOP,SADD,SPOP,HSET,LRANGE_100,LRANGE_600').split(',');
+const MEMORY = (process.env.BENCH_MEMORY ?? 'strings,small-hashes,big-hash').split(',');
 
 async function throughput() {
   const redis = await startRedis();
@@ -34,32 +35,41 @@ async function throughput() {
   return rows;
 }
 
+/** Memory scenarios: name -> [number of commands, command for index i]. */
+const SCENARIOS = {
+  strings: [keys, (i) => ['SET', `key:${String(i).padStart(12, '0')}`, 'v'.repeat(16)]],
+  'small-hashes': [keys, (i) => ['HSET', `user:${i}`, 'name', 'John', 'email', 'john@test.com', 'age', '30', 'city', 'Paris', 'visits', String(i % 1000)]],
+  'big-hash': [keys, (i) => ['HSET', 'bighash', `field:${i}`, `value:${i}`]],
+};
+
 async function memory() {
   const out = [];
-  for (const start of [startRedis, startMnemo]) {
-    const srv = await start();
-    try {
-      const value = 'v'.repeat(16);
-      await pipelineLoad(srv.port, keys, (i) => ['SET', `key:${String(i).padStart(12, '0')}`, value]);
-      await new Promise((r) => setTimeout(r, 500));
-      out.push({ server: srv.name, keys, used_memory: await infoField(srv.port, 'used_memory'), rss: rssBytes(srv.pid) });
-    } finally {
-      await srv.stop();
+  for (const name of MEMORY) {
+    const [count, make] = SCENARIOS[name];
+    const row = { scenario: name };
+    for (const start of [startRedis, startMnemo]) {
+      const srv = await start();
+      try {
+        await pipelineLoad(srv.port, count, make);
+        await new Promise((r) => setTimeout(r, 500));
+        row[srv.name] = { used: await infoField(srv.port, 'used_memory'), rss: rssBytes(srv.pid) };
+      } finally {
+        await srv.stop();
+      }
     }
+    out.push(row);
   }
   return out;
 }
 
 const mb = (n) => (n / 1048576).toFixed(1) + ' MB';
-const rows = await throughput();
-console.log(`\nThroughput (redis-benchmark -c 50, best of ${rounds} alternating rounds, requests/s)`);
-console.log('| test | pipeline | redis | mnemo | mnemo/redis |\n|---|---|---|---|---|');
+const rows = process.env.BENCH_SKIP_THROUGHPUT === '1' ? [] : await throughput();
+if (rows.length) console.log(`\nThroughput (redis-benchmark -c 50, best of ${rounds} alternating rounds, requests/s)`);
+if (rows.length) console.log('| test | pipeline | redis | mnemo | mnemo/redis |\n|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.test} | ${r.pipeline} | ${Math.round(r.redis)} | ${Math.round(r.mnemo)} | ${r.ratio} |`);
 if (process.env.BENCH_SKIP_MEMORY !== '1') {
   const mem = await memory();
-  console.log(`\nMemory after loading ${keys} keys with 16-byte values`);
-  console.log('| server | used_memory | RSS |\n|---|---|---|');
-  for (const m of mem) console.log(`| ${m.server} | ${mb(m.used_memory)} | ${mb(m.rss)} |`);
-  const [r, m] = mem;
-  console.log(`RSS ratio mnemo/redis: ${ratio(m.rss, r.rss)}`);
+  console.log(`\nMemory (${keys} commands per scenario: strings = SET of 16-byte values, small-hashes = HSET of 5 fields per key, big-hash = one hash of ${keys} fields)`);
+  console.log('| scenario | redis used_memory | mnemo used_memory | redis RSS | mnemo RSS | RSS mnemo/redis |\n|---|---|---|---|---|---|');
+  for (const m of mem) console.log(`| ${m.scenario} | ${mb(m.redis.used)} | ${mb(m.mnemo.used)} | ${mb(m.redis.rss)} | ${mb(m.mnemo.rss)} | ${ratio(m.mnemo.rss, m.redis.rss)} |`);
 }
