@@ -3,7 +3,7 @@
  * Options become config-file lines ("--port 6380" -> `port "6380"`) that are
  * parsed after the file (and stdin), so the last setting wins.
  */
-import { splitArgs, quoteArg } from './splitargs.js';
+import { splitArgs, quoteArg } from '../util/splitargs.js';
 
 export interface ParsedArgs {
   /** The config file named by the first argument, as given. */

@@ -26,7 +26,7 @@ import {
 } from './directive.js';
 import { DEPRECATED_DIRECTIVES, DIRECTIVES, EFFECTIVE_DIRECTIVES } from './directives.js';
 import { expandIncludeGlob, hasWildcard } from './include-glob.js';
-import { splitArgs } from './splitargs.js';
+import { splitArgs } from '../util/splitargs.js';
 import {
   strerror,
   type OutputBufferLimits,

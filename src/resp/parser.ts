@@ -7,6 +7,7 @@
  * never a view on the socket chunk, so no read buffer is kept alive by a value.
  * Error texts and limits follow Redis 7.0's networking.c.
  */
+import { splitArgs } from '../util/splitargs.js';
 
 /** Longest inline request or count line Redis accepts (PROTO_INLINE_MAX_SIZE). */
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
@@ -21,6 +22,8 @@ export interface ParserLimits {
 }
 
 export class ProtocolError extends Error {}
+
+export { splitArgs };
 
 const EMPTY = Buffer.alloc(0);
 
@@ -186,72 +189,4 @@ function parseLongLong(buf: Buffer, start: number, end: number): number | null {
   }
   if (v > Number.MAX_SAFE_INTEGER) return neg ? null : Number.MAX_SAFE_INTEGER;
   return neg ? -v : v;
-}
-
-function isHex(c: string): boolean {
-  return /^[0-9a-fA-F]$/.test(c);
-}
-
-/**
- * Splits an inline command line the way Redis's sdssplitargs does: whitespace
- * separated, "double quotes" with \n \r \t \b \a \\ \" and \xHH escapes,
- * 'single quotes' with \' only. Returns null on unbalanced quotes or when a
- * closing quote is not followed by a space.
- */
-export function splitArgs(line: string): string[] | null {
-  const out: string[] = [];
-  let i = 0;
-  const n = line.length;
-  for (;;) {
-    while (i < n && isSpace(line.charCodeAt(i))) i++;
-    if (i >= n) return out;
-    let inq = false;
-    let insq = false;
-    let done = false;
-    let cur = '';
-    while (!done) {
-      if (inq) {
-        if (i >= n) return null;
-        const c = line[i];
-        if (c === '\\' && line[i + 1] === 'x' && i + 3 < n + 0 && isHex(line[i + 2] ?? '') && isHex(line[i + 3] ?? '')) {
-          cur += String.fromCharCode(parseInt(line.substr(i + 2, 2), 16));
-          i += 3;
-        } else if (c === '\\' && i + 1 < n) {
-          i++;
-          const e = line[i];
-          cur += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
-        } else if (c === '"') {
-          if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
-          done = true;
-        } else cur += c;
-      } else if (insq) {
-        if (i >= n) return null;
-        const c = line[i];
-        if (c === '\\' && line[i + 1] === "'") {
-          i++;
-          cur += "'";
-        } else if (c === "'") {
-          if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
-          done = true;
-        } else cur += c;
-      } else {
-        if (i >= n) {
-          done = true;
-          break;
-        }
-        const c = line[i];
-        const code = line.charCodeAt(i);
-        if (code === 32 || code === 10 || code === 13 || code === 9 || code === 0) done = true;
-        else if (c === '"') inq = true;
-        else if (c === "'") insq = true;
-        else cur += c;
-      }
-      if (i < n) i++;
-    }
-    out.push(cur);
-  }
-}
-
-function isSpace(c: number): boolean {
-  return c === 32 || c === 9 || c === 10 || c === 11 || c === 12 || c === 13;
 }

@@ -23,7 +23,7 @@ import {
   parseKeyspaceEvents,
 } from '../../src/config/config.js';
 import { parseMemory } from '../../src/config/parse.js';
-import { splitArgs, quoteArg } from '../../src/config/splitargs.js';
+import { splitArgs, quoteArg } from '../../src/util/splitargs.js';
 import { parseServerArgs } from '../../src/config/args.js';
 
 /** test/fixtures/<name>, found above this (possibly compiled) file or in the working directory. */
