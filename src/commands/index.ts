@@ -14,6 +14,7 @@ import { commands as strings } from './strings.js';
 import { commands as bitmaps } from './bitmaps.js';
 import { commands as hashes } from './hashes.js';
 import { commands as lists } from './lists.js';
+import { commands as pubsub } from './pubsub.js';
 
 /** Every implemented command group, in docs order. */
 export const GROUPS: ReadonlyArray<readonly CommandImpl[]> = [
@@ -26,6 +27,7 @@ export const GROUPS: ReadonlyArray<readonly CommandImpl[]> = [
   bitmaps,
   hashes,
   lists,
+  pubsub,
 ];
 
 export function buildCommandTable(): CommandTable {

@@ -84,7 +84,7 @@ export function copyValue(v: Value): Value {
   if (typeof v === 'string') return v;
   // Keep the subclass (strings.ts's FloatString reports a different encoding).
   if (v instanceof MutableString) return new (v.constructor as typeof MutableString)(v.view());
-  return (v as unknown as { clone(): Value }).clone();
+  return v.clone();
 }
 
 // ---- DEL, UNLINK, EXISTS, TYPE, TOUCH ------------------------------------
@@ -595,7 +595,7 @@ function sharedIntegersAllowed(c: Client): boolean {
 /** The value's internal encoding name, as OBJECT ENCODING reports it. */
 export function encodingOf(v: Value): string {
   if (isString(v)) return stringEncoding(v);
-  return (v as unknown as { encoding(): string }).encoding();
+  return v.encoding();
 }
 
 /** OBJECT's key lookup: no access-time update; a missing key replies null. */

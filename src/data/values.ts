@@ -52,6 +52,10 @@ export type StringValue = string | MutableString;
 /** Aggregate values carry a type tag; see data/<type>.ts. */
 export interface AggregateValue {
   readonly type: 'hash' | 'list' | 'set' | 'zset' | 'stream';
+  /** The encoding Redis 7.0 would report for the same data and history (OBJECT ENCODING). */
+  encoding(): string;
+  /** A deep copy (COPY, and anything else that must not share structure). */
+  clone(): AggregateValue;
 }
 
 export type Value = StringValue | AggregateValue;

@@ -31,6 +31,12 @@ export interface BlockState {
   cmd: Command;
 }
 
+/** A MULTI in progress: the queued commands, and whether an error doomed it (EXECABORT). */
+export interface MultiState {
+  queue: Array<{ cmd: Command; argv: string[] }>;
+  aborted: boolean;
+}
+
 let nextClientId = 1;
 
 export class Client extends ReplyWriter {
@@ -64,6 +70,8 @@ export class Client extends ReplyWriter {
    * (SET EX -> SET PXAT, EXPIRE -> PEXPIREAT, BLPOP -> LPOP, ...). Reset per call.
    */
   propagateAs: string[] | null = null;
+  /** Set by MULTI; the dispatcher queues commands while it is set. */
+  multi: MultiState | null = null;
   /** True while EXEC or a script runs this client's commands: blocking commands must not block. */
   inMulti = false;
   inScript = false;

@@ -7,7 +7,7 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { Clock } from './clock.js';
 import { Client, ReplyMode } from './client.js';
-import { CommandTable, CMD_NO_AUTH, CMD_WRITE, type Command } from './command-table.js';
+import { CommandTable, CMD_NO_AUTH, CMD_NO_MULTI, CMD_WRITE, type Command } from './command-table.js';
 import { Database, type KeyspaceEffects } from '../db/database.js';
 import { ServerStats } from './stats.js';
 import { Config } from '../config/config.js';
@@ -170,12 +170,27 @@ export class Server implements KeyspaceEffects {
       this.reject(c, cmd, 'NOAUTH Authentication required.');
       return;
     }
+    if (this.pubsubContext !== null && this.pubsubContext(c) && !PUBSUB_CONTEXT_COMMANDS.has(cmd.fullName)) {
+      const name = cmd.parent ? cmd.parent.fullName : cmd.fullName;
+      this.reject(c, cmd, `ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+      return;
+    }
+    if (c.multi !== null && !TX_CONTROL_COMMANDS.has(cmd.fullName)) {
+      if ((cmd.flags & CMD_NO_MULTI) !== 0) {
+        this.reject(c, cmd, 'ERR Command not allowed inside a transaction');
+        return;
+      }
+      c.multi.queue.push({ cmd, argv });
+      c.addSimple('QUEUED');
+      return;
+    }
     this.call(c, cmd, argv);
   }
 
   /** A command refused before it ran: counts as rejected, and obeys CLIENT REPLY OFF/SKIP. */
   private reject(c: Client, cmd: Command | null, error: string): void {
     if (cmd !== null) cmd.stats.rejected++;
+    if (c.multi !== null) c.multi.aborted = true; // EXEC will answer EXECABORT
     const mark = c.len;
     c.addError(error);
     if (c.replyMode !== ReplyMode.On) this.applyReplyMode(c, mark);
@@ -309,6 +324,11 @@ export class Server implements KeyspaceEffects {
     }
   }
 }
+
+/** Commands that run at once inside MULTI instead of being queued. */
+const TX_CONTROL_COMMANDS = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+/** What a RESP2 client in subscribed mode may still run. */
+const PUBSUB_CONTEXT_COMMANDS = new Set(['subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
 
 function truncate(s: string, n: number): string {
   return s.length > n ? s.slice(0, n) : s;
