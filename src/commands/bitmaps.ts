@@ -544,6 +544,8 @@ function bitfieldGeneric(c: Client, argv: string[], readOnlyCommand: boolean): v
   const key = argv[1];
   const db = c.db;
   let target: StringValue | undefined;
+  // A write counts as a change only if the string was created/grown or a field's bits changed (as Redis 7.0).
+  let dirty = false;
   if (readOnly) {
     const v = db.lookupRead(key);
     if (v !== undefined && !isString(v)) {
@@ -559,6 +561,7 @@ function bitfieldGeneric(c: Client, argv: string[], readOnlyCommand: boolean): v
     const m = stringForBitWrite(c, key, highestWrite);
     if (m === null) return;
     target = m;
+    dirty = grew;
   }
 
   c.addArrayLen(ops.length);
@@ -580,9 +583,10 @@ function bitfieldGeneric(c: Client, argv: string[], readOnlyCommand: boolean): v
       c.addNull();
       continue;
     }
-    writeField(bytes, f.offset, f.bits, BigInt.asUintN(f.bits, next));
+    const nextRaw = BigInt.asUintN(f.bits, next);
+    writeField(bytes, f.offset, f.bits, nextRaw);
     c.addInt(f.op === FieldOp.Set ? old : next);
-    changes++;
+    if (dirty || nextRaw !== raw) changes++;
   }
   if (changes > 0) {
     db.signalModified(key);

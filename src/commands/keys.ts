@@ -600,6 +600,12 @@ export function encodingOf(v: Value): string {
 
 /** OBJECT's key lookup: no access-time update; a missing key replies null. */
 function objectLookup(c: Client, key: string): Value | undefined {
+  // Redis looks up with LOOKUP_NONOTIFY: a miss is counted but fires no keymiss event.
+  if (!c.db.has(key)) {
+    c.db.misses++;
+    c.addNull();
+    return undefined;
+  }
   const v = lookupNoTouch(c.db, key);
   if (v === undefined) c.addNull();
   return v;

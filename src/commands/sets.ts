@@ -401,10 +401,11 @@ function spopWithCount(c: Client, argv: string[]): void {
  * them first as Redis does. Missing keys are null. Returns undefined after
  * replying WRONGTYPE.
  */
-function lookupSets(c: Client, keys: readonly string[], forWrite: boolean): Array<SetValue | null> | undefined {
+/** Source sets are read lookups even for the STORE forms (keyspace misses count), as in Redis 7.0. */
+function lookupSets(c: Client, keys: readonly string[]): Array<SetValue | null> | undefined {
   const sets = new Array<SetValue | null>(keys.length);
   for (let j = 0; j < keys.length; j++) {
-    const v = forWrite ? c.db.lookupWrite(keys[j]) : c.db.lookupRead(keys[j]);
+    const v = c.db.lookupRead(keys[j]);
     if (v === undefined) {
       sets[j] = null;
       continue;
@@ -455,7 +456,7 @@ function storeResult(c: Client, dstKey: string, result: SetValue, event: string)
 }
 
 function sinter(c: Client, argv: string[]): void {
-  const sets = lookupSets(c, argv.slice(1), false);
+  const sets = lookupSets(c, argv.slice(1));
   if (sets === undefined) return;
   if (sets.some((s) => s === null)) {
     c.addSetLen(0);
@@ -470,7 +471,7 @@ function sinter(c: Client, argv: string[]): void {
 
 function sinterstore(c: Client, argv: string[]): void {
   const dstKey = argv[1];
-  const sets = lookupSets(c, argv.slice(2), true);
+  const sets = lookupSets(c, argv.slice(2));
   if (sets === undefined) return;
   const result = new DenseSet();
   if (!sets.some((s) => s === null)) forEachCommon(sets as SetValue[], (m) => void result.add(m));
@@ -502,7 +503,7 @@ function sintercard(c: Client, argv: string[]): void {
       return;
     }
   }
-  const sets = lookupSets(c, argv.slice(2, 2 + numkeys), false);
+  const sets = lookupSets(c, argv.slice(2, 2 + numkeys));
   if (sets === undefined) return;
   if (sets.some((s) => s === null)) {
     c.addInt(0);
@@ -555,25 +556,25 @@ function unionOrDiff(sets: Array<SetValue | null>, diff: boolean, maxIntset: num
 }
 
 function sunion(c: Client, argv: string[]): void {
-  const sets = lookupSets(c, argv.slice(1), false);
+  const sets = lookupSets(c, argv.slice(1));
   if (sets === undefined) return;
   replySet(c, unionOrDiff(sets, false, maxIntsetOf(c)));
 }
 
 function sdiff(c: Client, argv: string[]): void {
-  const sets = lookupSets(c, argv.slice(1), false);
+  const sets = lookupSets(c, argv.slice(1));
   if (sets === undefined) return;
   replySet(c, unionOrDiff(sets, true, maxIntsetOf(c)));
 }
 
 function sunionstore(c: Client, argv: string[]): void {
-  const sets = lookupSets(c, argv.slice(2), true);
+  const sets = lookupSets(c, argv.slice(2));
   if (sets === undefined) return;
   storeResult(c, argv[1], unionOrDiff(sets, false, maxIntsetOf(c)), 'sunionstore');
 }
 
 function sdiffstore(c: Client, argv: string[]): void {
-  const sets = lookupSets(c, argv.slice(2), true);
+  const sets = lookupSets(c, argv.slice(2));
   if (sets === undefined) return;
   storeResult(c, argv[1], unionOrDiff(sets, true, maxIntsetOf(c)), 'sdiffstore');
 }
