@@ -69,12 +69,6 @@ function exactMs(ms: number): number | bigint {
   return ms >= TWO_POW_63 ? INT64_MAX : BigInt(ms);
 }
 
-/** Signals every key of `db` as modified (WATCH, tracking), for whole-database changes. */
-function signalAllKeys(c: Client, db: Database, keys: readonly string[]): void {
-  if (c.server.modifiedHooks.length === 0) return;
-  for (let i = 0; i < keys.length; i++) db.signalModified(keys[i]);
-}
-
 /**
  * Deep copy of a value for COPY. Strings are immutable JS strings or a
  * MutableString (copied, so the two keys do not share a buffer); aggregates
@@ -530,7 +524,7 @@ function checkFlushArgs(c: Client, argv: string[]): boolean {
 }
 
 function flushDatabase(c: Client, db: Database): number {
-  signalAllKeys(c, db, db.keys.keys);
+  c.server.databaseReplaced(db, null);
   return db.flush();
 }
 
@@ -562,12 +556,12 @@ function swapdb(c: Client, argv: string[]): void {
     return;
   }
   if (a !== b) {
-    a.swapWith(b);
     // Clients stay on their db index and see new contents: WATCHed keys of either
     // side changed, and clients blocked on a key that now exists may be served.
+    c.server.databaseReplaced(a, b);
+    c.server.databaseReplaced(b, a);
+    a.swapWith(b);
     for (const db of [a, b]) {
-      signalAllKeys(c, db, a.keys.keys);
-      signalAllKeys(c, db, b.keys.keys);
       if (db.blockingKeys !== null) {
         for (const key of [...db.blockingKeys.keys()]) if (db.keys.has(key)) db.signalReady(key);
       }

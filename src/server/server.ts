@@ -15,8 +15,10 @@ import { attachConnection, processInput } from '../net/connection.js';
 import { buildCommandTable } from '../commands/index.js';
 import { Notifier } from './notify.js';
 import { Blocking } from './blocking.js';
+import { Watches } from './watch.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 import { sampleInfoMetrics } from '../observability/info.js';
+import { installPubSub } from './pubsub.js';
 import type { ShutdownRequest } from '../commands/server.js';
 
 export interface ServerOptions {
@@ -33,6 +35,8 @@ export class Server implements KeyspaceEffects {
   readonly clients = new Map<number, Client>();
   readonly notifier: Notifier;
   readonly blocking: Blocking;
+  /** WATCHed keys and doomed transactions. */
+  readonly watches: Watches;
   /** Number of changes since the last save (Redis's server.dirty). */
   dirty = 0;
   readonly startTime: number;
@@ -50,6 +54,12 @@ export class Server implements KeyspaceEffects {
   readonly propagateSinks: Array<(db: number, argv: string[]) => void> = [];
   /** Hooks run after every write to a key (WATCH, client tracking). */
   readonly modifiedHooks: Array<(db: Database, key: string) => void> = [];
+  /**
+   * Hooks run before a whole database changes at once: FLUSHDB/FLUSHALL empty it
+   * (replacedWith null), SWAPDB replaces its contents with another db's. One call
+   * per database instead of one `modified` per key (WATCH, tracking's null invalidation).
+   */
+  readonly flushHooks: Array<(emptied: Database, replacedWith: Database | null) => void> = [];
   /** RESP2 subscribed-mode check, set by the pub/sub module. */
   pubsubContext: ((c: Client) => boolean) | null = null;
   /** Per-module cleanup run by RESET (unsubscribe, unwatch, discard MULTI, ...). */
@@ -69,6 +79,8 @@ export class Server implements KeyspaceEffects {
     this.table = buildCommandTable();
     this.notifier = new Notifier(this);
     this.blocking = new Blocking(this);
+    installPubSub(this);
+    this.watches = new Watches(this);
     this.refreshConfig();
     const n = this.config.getNumber('databases');
     for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
@@ -171,8 +183,7 @@ export class Server implements KeyspaceEffects {
       return;
     }
     if (this.pubsubContext !== null && this.pubsubContext(c) && !PUBSUB_CONTEXT_COMMANDS.has(cmd.fullName)) {
-      const name = cmd.parent ? cmd.parent.fullName : cmd.fullName;
-      this.reject(c, cmd, `ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+      this.reject(c, cmd, `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
       return;
     }
     if (c.multi !== null && !TX_CONTROL_COMMANDS.has(cmd.fullName)) {
@@ -180,7 +191,8 @@ export class Server implements KeyspaceEffects {
         this.reject(c, cmd, 'ERR Command not allowed inside a transaction');
         return;
       }
-      c.multi.queue.push({ cmd, argv });
+      // A doomed transaction stops collecting commands but still answers QUEUED, as Redis.
+      if (!c.multi.aborted && !this.watches.isDirty(c)) c.multi.queue.push({ cmd, argv });
       c.addSimple('QUEUED');
       return;
     }
@@ -191,6 +203,11 @@ export class Server implements KeyspaceEffects {
   private reject(c: Client, cmd: Command | null, error: string): void {
     if (cmd !== null) cmd.stats.rejected++;
     if (c.multi !== null) c.multi.aborted = true; // EXEC will answer EXECABORT
+    if (cmd !== null && cmd.fullName === 'exec') {
+      // A refused EXEC ends the transaction (and any WATCH) and says why, as Redis's execCommandAbort.
+      this.watches.discard(c);
+      error = 'EXECABORT Transaction discarded because of: ' + (error.startsWith('ERR ') ? error.slice(4) : error);
+    }
     const mark = c.len;
     c.addError(error);
     if (c.replyMode !== ReplyMode.On) this.applyReplyMode(c, mark);
@@ -204,6 +221,7 @@ export class Server implements KeyspaceEffects {
     const mark = c.len;
     const start = performance.now();
     c.current = cmd;
+    this.callDepth++;
     try {
       handler(c, argv);
     } catch (e) {
@@ -223,6 +241,9 @@ export class Server implements KeyspaceEffects {
     if (c.replyMode !== ReplyMode.On) this.applyReplyMode(c, mark);
     if (this.dirty !== dirty && (cmd.flags & CMD_WRITE) !== 0) this.propagate(c.db.id, c.propagateAs ?? argv);
     c.propagateAs = null;
+    // The outermost command sends what it and its nested commands propagated, before
+    // clients it woke run (their pops are propagated after it, as in Redis).
+    if (--this.callDepth === 0 && this.pendingPropagation.length !== 0) this.flushPropagation();
     if (this.blocking.hasReadyKeys()) this.blocking.serveReadyKeys();
     for (const hook of this.afterCallHooks) hook(c, cmd, argv, usec);
   }
@@ -236,9 +257,39 @@ export class Server implements KeyspaceEffects {
     else if (c.replyMode === ReplyMode.SkipNext) c.replyMode = ReplyMode.SkipThis;
   }
 
-  /** Feeds AOF and replicas with a write's effect. */
+  /** Nesting of call(): EXEC (and scripts) run commands from inside a command. */
+  private callDepth = 0;
+  /** Writes propagated while a command runs; sent when the outermost call returns. */
+  private pendingPropagation: Array<{ db: number; argv: string[] }> = [];
+
+  /**
+   * Feeds AOF and replicas with a write's effect. During a command the write
+   * waits for the command's end, so that everything one command did (the
+   * writes of an EXEC, a lazily expired key's DEL plus the write) reaches the
+   * sinks as one unit.
+   */
   propagate(db: number, argv: string[]): void {
+    if (this.propagateSinks.length === 0) return;
+    if (this.callDepth > 0) {
+      this.pendingPropagation.push({ db, argv });
+      return;
+    }
     for (const sink of this.propagateSinks) sink(db, argv);
+  }
+
+  /**
+   * Sends a command's pending writes. As Redis 7.0 does, more than one write is
+   * wrapped in MULTI ... EXEC so replicas and the AOF apply them atomically;
+   * MULTI takes the first write's db and EXEC the last's, so no extra SELECT.
+   */
+  private flushPropagation(): void {
+    const ops = this.pendingPropagation;
+    this.pendingPropagation = [];
+    const sinks = this.propagateSinks;
+    const wrap = ops.length > 1;
+    if (wrap) for (const sink of sinks) sink(ops[0].db, ['MULTI']);
+    for (const op of ops) for (const sink of sinks) sink(op.db, op.argv);
+    if (wrap) for (const sink of sinks) sink(ops[ops.length - 1].db, ['EXEC']);
   }
 
   /** Runs the pipelined input a client has buffered (after it was unblocked, say). */
@@ -255,6 +306,12 @@ export class Server implements KeyspaceEffects {
   modified(db: Database, key: string): void {
     const hooks = this.modifiedHooks;
     for (let i = 0; i < hooks.length; i++) hooks[i](db, key);
+  }
+
+  /** See flushHooks. */
+  databaseReplaced(emptied: Database, replacedWith: Database | null): void {
+    const hooks = this.flushHooks;
+    for (let i = 0; i < hooks.length; i++) hooks[i](emptied, replacedWith);
   }
 
   expired(db: Database, key: string): void {
