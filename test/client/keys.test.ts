@@ -446,24 +446,29 @@ describe('DBSIZE, FLUSHDB, FLUSHALL, SWAPDB', () => {
     await assert.rejects(io.call('FLUSHDB', 'now'), /^ReplyError: ERR syntax error$/);
   });
 
-  test('FLUSHDB and SWAPDB signal the keys they change (WATCH, tracking)', async () => {
+  test('FLUSHDB, FLUSHALL and SWAPDB signal whole databases once (WATCH, tracking)', async () => {
     await io.mset('a', '1', 'b', '2');
     await io.select(1);
     await io.set('c', '3');
     await io.select(0);
-    const touched: string[] = [];
-    const hook = (db: { id: number }, key: string): void => {
-      touched.push(`${db.id}:${key}`);
+    const calls: string[] = [];
+    const hook = (emptied: { id: number; size: number }, replacedWith: { id: number } | null): void => {
+      calls.push(`${emptied.id}<-${replacedWith === null ? 'empty' : replacedWith.id}:${emptied.size}`);
     };
-    handle.server.modifiedHooks.push(hook);
+    handle.server.flushHooks.push(hook);
     try {
       await io.swapdb(0, 1);
-      assert.deepEqual([...new Set(touched)].sort(), ['0:a', '0:b', '0:c', '1:a', '1:b', '1:c']);
-      touched.length = 0;
+      // Called before the swap, with each side's old contents.
+      assert.deepEqual(calls, ['0<-1:2', '1<-0:1']);
+      calls.length = 0;
       await io.flushdb();
-      assert.deepEqual(touched, ['0:c']);
+      assert.deepEqual(calls, ['0<-empty:1']);
+      calls.length = 0;
+      await io.flushall();
+      assert.equal(calls.length, handle.server.dbs.length);
+      assert.ok(calls.includes('1<-empty:2'), calls.join());
     } finally {
-      handle.server.modifiedHooks.splice(handle.server.modifiedHooks.indexOf(hook), 1);
+      handle.server.flushHooks.splice(handle.server.flushHooks.indexOf(hook), 1);
     }
   });
 

@@ -417,10 +417,16 @@ describe('introspection', () => {
     await b.set('tx:i', 'touched');
     assert.match(await line(), / flags=d /);
     await a.call('multi');
+    // A touched watch dooms the transaction: Redis still answers QUEUED but stops collecting.
+    await a.call('set', 'tx:i', 'v');
+    await a.call('get', 'tx:i');
+    assert.match(await line(), / flags=xd .* multi=0 .* multi-mem=0 /);
+    assert.equal(await a.call('exec'), null);
+    await a.call('multi');
     await a.call('set', 'tx:i', 'v'); // 3+4+1 bytes + 3 pointers = 32
     await a.call('get', 'tx:i'); // 3+4 bytes + 2 pointers = 23
-    assert.match(await line(), / flags=xd .* multi=2 .* multi-mem=55 /);
-    assert.equal(await a.call('exec'), null);
+    assert.match(await line(), / flags=x .* multi=2 .* multi-mem=55 /);
+    assert.deepEqual(await a.call('exec'), ['OK', 'v']);
     assert.match(await line(), / flags=N .* multi=-1 /);
   });
 
