@@ -87,7 +87,8 @@ function stop(proc) {
 
 /** Runs redis-benchmark; returns { TEST: requestsPerSecond }. */
 export function redisBenchmark(port, { tests, clients = 50, requests = 100000, pipeline = 1, extra = [] }) {
-  const out = execFileSync('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-c', String(clients), '-n', String(requests), '-P', String(pipeline), '-t', tests.join(','), '--csv', '-q', ...extra], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const testArgs = tests.length > 0 ? ['-t', tests.join(',')] : [];
+  const out = execFileSync('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-c', String(clients), '-n', String(requests), '-P', String(pipeline), ...testArgs, '--csv', '-q', ...extra], { encoding: 'utf8', maxBuffer: 1 << 24 });
   const result = {};
   for (const line of out.split('\n')) {
     const m = line.match(/^"([^"]+)","([\d.]+)"/);

@@ -7,8 +7,21 @@ import { startRedis, startMnemo, redisBenchmark, rssBytes, infoField, pipelineLo
 const requests = Number(process.env.BENCH_REQUESTS ?? 200000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 const keys = Number(process.env.BENCH_KEYS ?? 1000000);
-const TESTS = (process.env.BENCH_TESTS ?? 'SET,GET,INCR,MSET,LPUSH,RPOP,LPOP,SADD,SPOP,HSET,LRANGE_100,LRANGE_600').split(',');
+const TESTS = (process.env.BENCH_TESTS ?? 'SET,GET,INCR,MSET,LPUSH,RPOP,LPOP,SADD,SPOP,HSET,LRANGE_100,LRANGE_600,ZADD,ZPOPMIN,XADD').split(',');
+/** Commands redis-benchmark has no built-in test for: name -> argv (with __rand_int__ placeholders, -r 100000). */
+const CUSTOM = {
+  ZRANGEBYSCORE: ['ZRANGEBYSCORE', 'bench:z', '0', '50', 'LIMIT', '0', '10'],
+  ZRANK: ['ZRANK', 'bench:z', 'm:__rand_int__'],
+  PFADD: ['PFADD', 'bench:hll', 'e:__rand_int__'],
+  GEOADD: ['GEOADD', 'bench:geo', '13.361389', '38.115556', 'm:__rand_int__'],
+};
+const CUSTOM_TESTS = (process.env.BENCH_CUSTOM ?? Object.keys(CUSTOM).join(',')).split(',').filter(Boolean);
 const MEMORY = (process.env.BENCH_MEMORY ?? 'strings,small-hashes,big-hash').split(',');
+
+/** Data the custom read tests need: a 100,000-member zset. */
+async function prepareCustom(port) {
+  await pipelineLoad(port, 100, (i) => ['ZADD', 'bench:z', ...Array.from({ length: 1000 }, (_, j) => [String((i * 1000 + j) % 100), `m:${i * 1000 + j}`]).flat()]);
+}
 
 async function throughput() {
   const redis = await startRedis();
@@ -20,7 +33,13 @@ async function throughput() {
       // Alternate servers each round and keep the best of each: the machine is shared and noisy.
       for (let r = 0; r < rounds; r++) {
         for (const srv of r % 2 === 0 ? [redis, mnemo] : [mnemo, redis]) {
-          const res = redisBenchmark(srv.port, { tests: TESTS, requests: requests * (pipeline === 16 ? 4 : 1), pipeline });
+          const n = requests * (pipeline === 16 ? 4 : 1);
+          const res = redisBenchmark(srv.port, { tests: TESTS, requests: n, pipeline });
+          for (const name of CUSTOM_TESTS) {
+            await prepareCustom(srv.port);
+            const r = redisBenchmark(srv.port, { tests: [], requests: n, pipeline, extra: ['-r', '100000', ...CUSTOM[name]] });
+            res[name] = Object.values(r)[0] ?? 0;
+          }
           for (const [t, v] of Object.entries(res)) best[srv.name][t] = Math.max(best[srv.name][t] ?? 0, v);
         }
       }
