@@ -1,7 +1,7 @@
 /**
  * CLIENT subcommands: ID, SETNAME, GETNAME, LIST, INFO, KILL, REPLY, NO-EVICT,
- * UNBLOCK, PAUSE, UNPAUSE, HELP. (TRACKING, CACHING, GETREDIR and
- * TRACKINGINFO belong to client-side caching and live with it.)
+ * UNBLOCK, PAUSE, UNPAUSE, HELP. TRACKING, CACHING, GETREDIR and TRACKINGINFO
+ * belong to client-side caching: their handlers live in server/tracking.ts.
  *
  * Argument checks and their order follow Redis 7.0, so the same error wins.
  */
@@ -10,6 +10,7 @@ import { ReplyMode, type Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import { parseInt64 } from '../util/numbers.js';
 import { ERR_NOT_INT, ERR_SYNTAX } from './errors.js';
+import { clientCaching, clientGetredir, clientTracking, clientTrackingInfo } from '../server/tracking.js';
 
 /** Client names may not contain spaces, newlines or other chars outside '!'..'~'. */
 export function isValidClientName(name: string): boolean {
@@ -518,4 +519,8 @@ export const commands: CommandImpl[] = [
   { name: 'client|pause', summary: 'Suspends clients, or only their writes, for some milliseconds.', handler: clientPause },
   { name: 'client|unpause', summary: 'Ends a client pause.', handler: clientUnpause },
   { name: 'client|help', summary: 'Lists the CLIENT subcommands.', handler: clientHelp },
+  { name: 'client|tracking', summary: 'Turns server-assisted client-side caching on or off, with its options.', handler: clientTracking },
+  { name: 'client|caching', summary: 'In OPTIN/OPTOUT tracking, caches (or not) the keys read by the next command.', handler: clientCaching },
+  { name: 'client|getredir', summary: 'Returns the client id invalidations are redirected to (0 none, -1 not tracking).', handler: clientGetredir },
+  { name: 'client|trackinginfo', summary: 'Describes the tracking mode, redirect and prefixes of this connection.', handler: clientTrackingInfo },
 ];

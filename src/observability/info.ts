@@ -102,9 +102,15 @@ function stateOf(server: Server): InfoState {
   return st;
 }
 
-/** Lets a later module supply or adjust the fields of one section (e.g. 'persistence'). */
+/**
+ * Lets a later module supply or adjust the fields of one section (e.g. 'persistence').
+ * Several modules may adjust the same section (pub/sub and tracking both fill 'stats'):
+ * each new provider runs on the fields the earlier ones returned.
+ */
 export function setInfoProvider(server: Server, section: string, provider: SectionProvider): void {
-  stateOf(server).providers.set(section, provider);
+  const providers = stateOf(server).providers;
+  const earlier = providers.get(section);
+  providers.set(section, earlier === undefined ? provider : (srv, fields) => provider(srv, earlier(srv, fields)));
 }
 
 /** The master replication id INFO reports (master_replid). */

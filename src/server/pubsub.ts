@@ -29,7 +29,11 @@ export class Subscriber {
   /** Over an output limit: gets no more data and is closed at the next flush. */
   closing = false;
 
-  constructor(readonly client: Client) {}
+  /** `limited` false: a receiver outside the pubsub output-buffer class (see deliverFrame). */
+  constructor(
+    readonly client: Client,
+    readonly limited = true,
+  ) {}
 
   /** What SUBSCRIBE/PSUBSCRIBE confirmations count: channels plus patterns. */
   get count(): number {
@@ -227,6 +231,17 @@ export class PubSub {
     return subs.size;
   }
 
+  /**
+   * Delivers a ready-made frame that is not a channel message (client-side
+   * caching invalidations, server/tracking.ts) the way messages go: kept past a
+   * muted reply, flushed with the turn's batch, and under the pubsub output
+   * limit when the receiver is a subscriber (other clients are in Redis's
+   * normal class, unlimited by default). `frame` has a RESP2 `*` header.
+   */
+  deliverFrame(c: Client, frame: Buffer): void {
+    this.deliver(this.subscribers.get(c) ?? new Subscriber(c, false), frame);
+  }
+
   /** Appends a message frame (built with a RESP2 `*` header) to one receiver. */
   private deliver(s: Subscriber, frame: Buffer): void {
     const c = s.client;
@@ -262,7 +277,7 @@ export class PubSub {
   /** Redis's checkClientOutputBufferLimits for the pubsub class, on the server clock. */
   private overLimit(s: Subscriber): boolean {
     const { hard, soft, softSeconds } = this.limit;
-    if (hard === 0 && soft === 0) return false;
+    if ((hard === 0 && soft === 0) || !s.limited) return false;
     const c = s.client;
     const used = c.len + (c.socket?.writableLength ?? 0);
     if (hard > 0 && used >= hard) return true;
