@@ -127,7 +127,7 @@ export class Blocking {
       for (const { db, key } of batch) {
         const list = db.blockingKeys?.get(key) as Client[] | undefined;
         if (list === undefined) continue;
-        // Serve in FIFO order until the key runs dry (serve returns false).
+        // Offer the key to every waiter in FIFO order; serve() returns false when it has nothing for one.
         for (const c of list.slice()) {
           if (c.blocked === null) continue;
           const state = c.blocked;
@@ -135,10 +135,9 @@ export class Blocking {
           c.db = state.db;
           const served = state.serve(c, key);
           c.db = prevDb;
-          if (!served) {
-            if (!db.has(key)) break;
-            continue;
-          }
+          // Not served: keep offering the key to later waiters. Some of them are served
+          // even when the key is gone (XREADGROUP answers -UNBLOCKED on a deleted stream).
+          if (!served) continue;
           this.unblock(c);
           woken.push(c);
         }

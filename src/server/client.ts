@@ -69,7 +69,7 @@ export class Client extends ReplyWriter {
    * Set by a handler whose effect must reach AOF/replicas as a different command
    * (SET EX -> SET PXAT, EXPIRE -> PEXPIREAT, BLPOP -> LPOP, ...). Reset per call.
    */
-  propagateAs: string[] | null = null;
+  propagateAs: string[] | null = null; // [] = propagate nothing
   /** Set by MULTI; the dispatcher queues commands while it is set. */
   multi: MultiState | null = null;
   /** True while EXEC or a script runs this client's commands: blocking commands must not block. */

@@ -1,0 +1,1323 @@
+/**
+ * The stream type: entries in ID order, consumer groups and their pending
+ * entries lists (PELs), with Redis 7.0's counters (entries-added,
+ * max-deleted-entry-id, recorded-first-entry-id).
+ *
+ * IDs are `<ms>-<seq>` with two unsigned 64-bit parts. A part is held as a JS
+ * number while it is a safe integer (the usual case, so XADD * never touches
+ * BigInt) and as a bigint above 2^53; `U64` values are always normalised that
+ * way, so `===` compares them. Relational operators compare mixed number and
+ * bigint exactly.
+ *
+ * Layout (mirrors Redis's rax of listpacks, so `~` trimming and the node
+ * counts of XINFO match Redis for the same history):
+ *  - entries live in nodes of up to `stream-node-max-entries` entries, closed
+ *    when the emulated listpack size reaches `stream-node-max-bytes`; the
+ *    nodes are an array sorted by first ID (binary search, O(1) append);
+ *  - a node keeps per entry three u32 words (ms lo, seq lo, flags|offset;
+ *    five when its IDs need all 64-bit words) in one Uint32Array, and the
+ *    field/value bytes length-prefixed, field names omitted when they equal
+ *    the node's master fields as Redis does: in a Buffer while the node is
+ *    open, in one latin1 string once it is full. A million entries with two
+ *    small fields take about 28 MB (Redis's RSS grows by 21 MB);
+ *  - deleted entries stay in their node flagged as deleted until the node
+ *    empties, exactly as Redis's listpacks keep tombstones.
+ * The emulated listpack byte size (`lpBytes`) follows listpack.c's encoding
+ * rules, because Redis decides node boundaries on it.
+ */
+import type { AggregateValue } from './values.js';
+import { parseInt64, parseInteger } from '../util/numbers.js';
+
+// ---- 64-bit ID parts --------------------------------------------------------------
+
+export type U64 = number | bigint;
+export const U64_MAX = 18446744073709551615n;
+const SAFE_MAX = Number.MAX_SAFE_INTEGER;
+const TWO32 = 4294967296;
+
+export interface StreamID {
+  ms: U64;
+  seq: U64;
+}
+
+export const ZERO_ID: StreamID = { ms: 0, seq: 0 };
+export const MAX_ID: StreamID = { ms: U64_MAX, seq: U64_MAX };
+
+/** A bigint as a U64: a number when it is a safe integer. */
+export function normU64(x: bigint): U64 {
+  return x <= 9007199254740991n ? Number(x) : x;
+}
+
+function isMaxU64(x: U64): boolean {
+  return typeof x === 'bigint' && x === U64_MAX;
+}
+
+function incU64(x: U64): U64 {
+  if (typeof x === 'number') return x < SAFE_MAX ? x + 1 : BigInt(x) + 1n;
+  return x + 1n;
+}
+
+function decU64(x: U64): U64 {
+  return typeof x === 'number' ? x - 1 : normU64(x - 1n);
+}
+
+export function cmpId(a: StreamID, b: StreamID): number {
+  if (a.ms < b.ms) return -1;
+  if (a.ms > b.ms) return 1;
+  if (a.seq < b.seq) return -1;
+  if (a.seq > b.seq) return 1;
+  return 0;
+}
+
+export function isZeroId(id: StreamID): boolean {
+  return id.ms === 0 && id.seq === 0;
+}
+
+export function isMaxId(id: StreamID): boolean {
+  return isMaxU64(id.ms) && isMaxU64(id.seq);
+}
+
+export function idToString(id: StreamID): string {
+  return String(id.ms) + '-' + String(id.seq);
+}
+
+/** The next ID, or null after MAX-MAX (Redis's streamIncrID failing). */
+export function incrId(id: StreamID): StreamID | null {
+  if (isMaxU64(id.seq)) {
+    if (isMaxU64(id.ms)) return null;
+    return { ms: incU64(id.ms), seq: 0 };
+  }
+  return { ms: id.ms, seq: incU64(id.seq) };
+}
+
+/** The previous ID, or null before 0-0 (streamDecrID failing). */
+export function decrId(id: StreamID): StreamID | null {
+  if (id.seq === 0) {
+    if (id.ms === 0) return null;
+    return { ms: decU64(id.ms), seq: U64_MAX };
+  }
+  return { ms: id.ms, seq: decU64(id.seq) };
+}
+
+function hiWord(x: U64): number {
+  return typeof x === 'number' ? Math.floor(x / TWO32) : Number(x >> 32n);
+}
+
+function loWord(x: U64): number {
+  return typeof x === 'number' ? x >>> 0 : Number(x & 0xffffffffn);
+}
+
+function fromWords(hi: number, lo: number): U64 {
+  return hi < 0x200000 ? hi * TWO32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** An ID as the four u32 words it is stored and compared as. */
+class IdWords {
+  a = 0;
+  b = 0;
+  c = 0;
+  d = 0;
+  set(id: StreamID): this {
+    this.a = hiWord(id.ms);
+    this.b = loWord(id.ms);
+    this.c = hiWord(id.seq);
+    this.d = loWord(id.seq);
+    return this;
+  }
+}
+
+/** Compares the four words at w[at..] with `t`. */
+function cmpWords(w: Uint32Array, at: number, t: IdWords): number {
+  let x = w[at];
+  if (x !== t.a) return x < t.a ? -1 : 1;
+  x = w[at + 1];
+  if (x !== t.b) return x < t.b ? -1 : 1;
+  x = w[at + 2];
+  if (x !== t.c) return x < t.c ? -1 : 1;
+  x = w[at + 3];
+  if (x !== t.d) return x < t.d ? -1 : 1;
+  return 0;
+}
+
+function idFromWords(w: Uint32Array, at: number): StreamID {
+  return { ms: fromWords(w[at], w[at + 1]), seq: fromWords(w[at + 2], w[at + 3]) };
+}
+
+// ---- ID parsing (streamGenericParseIDOrReply) ----------------------------------------
+
+/** C-string view of an argument: Redis's parsers stop at the first NUL byte. */
+export function cstr(s: string): string {
+  const i = s.indexOf('\0');
+  return i < 0 ? s : s.slice(0, i);
+}
+
+function isCSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/**
+ * Redis's string2ull: string2ll when it parses (negative refused), else glibc
+ * strtoull in base 10 over the whole string, which also takes leading
+ * whitespace, a '+' or '-' sign (negation wraps modulo 2^64) and leading zeros.
+ */
+export function parseU64(s: string): U64 | null {
+  const ll = parseInteger(s);
+  if (ll !== null) {
+    if (ll < 0) return null;
+    return typeof ll === 'bigint' ? normU64(ll) : ll;
+  }
+  let i = 0;
+  const n = s.length;
+  while (i < n && isCSpace(s.charCodeAt(i))) i++;
+  let neg = false;
+  if (i < n && (s.charCodeAt(i) === 43 || s.charCodeAt(i) === 45)) {
+    neg = s.charCodeAt(i) === 45;
+    i++;
+  }
+  const digitsStart = i;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return null;
+    i++;
+  }
+  if (i === digitsStart) return null;
+  let v = BigInt(s.slice(digitsStart));
+  if (v > U64_MAX) return null;
+  if (neg) v = (U64_MAX + 1n - v) & U64_MAX;
+  return normU64(v);
+}
+
+export interface ParsedId {
+  id: StreamID;
+  /** False for the `<ms>-*` form (only when allowed). */
+  seqGiven: boolean;
+}
+
+/**
+ * Parses a stream ID argument. `strict` refuses "-" and "+"; `missingSeq` is
+ * the sequence of a bare `<ms>`; `allowSeqStar` accepts `<ms>-*` (XADD).
+ */
+export function parseStreamId(arg: string, missingSeq: U64, strict: boolean, allowSeqStar = false): ParsedId | null {
+  if (arg.length > 127) return null;
+  const s = cstr(arg);
+  if (s === '-') return strict ? null : { id: ZERO_ID, seqGiven: true };
+  if (s === '+') return strict ? null : { id: MAX_ID, seqGiven: true };
+  const dash = s.indexOf('-');
+  const ms = parseU64(dash < 0 ? s : s.slice(0, dash));
+  if (ms === null) return null;
+  if (dash < 0) return { id: { ms, seq: missingSeq }, seqGiven: true };
+  const rest = s.slice(dash + 1);
+  if (allowSeqStar && rest === '*') return { id: { ms, seq: 0 }, seqGiven: false };
+  const seq = parseU64(rest);
+  if (seq === null) return null;
+  return { id: { ms, seq }, seqGiven: true };
+}
+
+// ---- emulated listpack sizes ------------------------------------------------------------
+
+/** Bytes of a listpack integer element (encoding + 1 byte of back-length). */
+function lpIntSize(v: number | bigint): number {
+  if (v >= 0 && v <= 127) return 2;
+  if (v >= -4096 && v <= 4095) return 3;
+  if (v >= -32768 && v <= 32767) return 4;
+  if (v >= -8388608 && v <= 8388607) return 5;
+  if (v >= -2147483648 && v <= 2147483647) return 6;
+  return 10;
+}
+
+function lpBacklenSize(len: number): number {
+  if (len < 128) return 1;
+  if (len < 16384) return 2;
+  if (len < 2097152) return 3;
+  if (len < 268435456) return 4;
+  return 5;
+}
+
+/** Bytes of a listpack element holding `s` (stored as an integer when it is one). */
+function lpStrSize(s: string): number {
+  const n = s.length;
+  if (n > 0 && n <= 20) {
+    const v = parseInt64(s);
+    if (v !== null) return lpIntSize(v);
+  }
+  const enc = n < 64 ? 1 + n : n < 4096 ? 2 + n : 5 + n;
+  return enc + lpBacklenSize(enc);
+}
+
+/** Size class of the int64 (a - b) mod 2^64, as the listpack stores ID deltas. */
+function lpDeltaSize(a: U64, b: U64): number {
+  if (typeof a === 'number' && typeof b === 'number') return lpIntSize(a - b);
+  return lpIntSize(BigInt.asIntN(64, BigInt(a) - BigInt(b)));
+}
+
+const LP_HEADER_AND_END = 7;
+/** STREAM_LISTPACK_MAX_SIZE: a node never exceeds 1 GB. */
+export const STREAM_LISTPACK_MAX_SIZE = 1 << 30;
+
+// ---- nodes ---------------------------------------------------------------------------------
+
+const FLAG_DELETED = 1;
+const FLAG_SAMEFIELDS = 2;
+/** Words per entry in a wide node: ms hi, ms lo, seq hi, seq lo, flags|offset. */
+const WIDE = 5;
+/** Words per entry in a compact node: ms lo, seq lo, flags|offset (ms hi shared, seq hi 0). */
+const COMPACT = 3;
+const OFFSET_MASK = 0x3fffffff;
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+/**
+ * One listpack's worth of entries. Entry 0 is the node's first (master) ID
+ * forever. The field/value bytes of the open (tail) node grow in a Buffer;
+ * once the node is full they become one latin1 string, which lives compactly
+ * on the JS heap (no per-node allocator overhead, no fragmentation).
+ */
+export class StreamNode {
+  /**
+   * Per entry, `stride` words ending with flags << 30 | data offset. A compact
+   * node (stride 3) keeps ms lo and seq lo, all its entries sharing the ms hi
+   * word `hi` and a seq below 2^32: 12 bytes per entry. Entries that do not
+   * fit turn the node wide (stride 5: all four ID words).
+   */
+  meta: Uint32Array;
+  stride = COMPACT;
+  hi = 0;
+  /** Field/value bytes while the node is open, else null. */
+  buf: Buffer | null;
+  /** Field/value bytes once the node is sealed. */
+  text = '';
+  dataLen = 0;
+  /** Entries stored, deleted ones included. */
+  count = 0;
+  /** Entries not deleted (the listpack's master "count"). */
+  live = 0;
+  /** Field names of the first entry: later entries with the same names store values only. */
+  fields: string[];
+  /** Emulated size of Redis's listpack for this node. */
+  lpBytes = 0;
+  /** ID of entry 0 (the listpack's master ID, its key in Redis's radix tree). */
+  first: StreamID | null = null;
+
+  constructor(fields: string[], capacity: number, dataCapacity: number) {
+    this.fields = fields;
+    this.meta = new Uint32Array(capacity * COMPACT);
+    this.buf = dataCapacity > 0 ? Buffer.allocUnsafeSlow(dataCapacity) : null;
+  }
+
+  idAt(i: number): StreamID {
+    const w = this.meta;
+    if (this.stride === COMPACT) return { ms: fromWords(this.hi, w[i * COMPACT]), seq: w[i * COMPACT + 1] };
+    return idFromWords(w, i * WIDE);
+  }
+
+  /** The flags|offset word of entry i. */
+  private tagAt(i: number): number {
+    return this.meta[i * this.stride + this.stride - 1];
+  }
+
+  isDeleted(i: number): boolean {
+    return (this.tagAt(i) >>> 30 & FLAG_DELETED) !== 0;
+  }
+
+  markDeleted(i: number): void {
+    this.meta[i * this.stride + this.stride - 1] |= FLAG_DELETED << 30;
+  }
+
+  /** Compares entry i's ID with t. */
+  cmpAt(i: number, t: IdWords): number {
+    if (this.stride === WIDE) return cmpWords(this.meta, i * WIDE, t);
+    if (this.hi !== t.a) return this.hi < t.a ? -1 : 1;
+    const w = this.meta;
+    const at = i * COMPACT;
+    let x = w[at];
+    if (x !== t.b) return x < t.b ? -1 : 1;
+    if (t.c !== 0) return -1;
+    x = w[at + 1];
+    if (x !== t.d) return x < t.d ? -1 : 1;
+    return 0;
+  }
+
+  /** Field/value pairs of entry i, flattened. */
+  fieldsAt(i: number): string[] {
+    const m = this.tagAt(i);
+    const out: string[] = [];
+    const same = (m >>> 30 & FLAG_SAMEFIELDS) !== 0;
+    const r = this.buf !== null ? bufReader.at(this.buf, m & OFFSET_MASK) : textReader.at(this.text, m & OFFSET_MASK);
+    if (same) {
+      const f = this.fields;
+      for (let k = 0; k < f.length; k++) {
+        out.push(f[k]);
+        out.push(r.string());
+      }
+    } else {
+      const n = r.varint();
+      for (let k = 0; k < 2 * n; k++) out.push(r.string());
+    }
+    return out;
+  }
+
+  /** Number of field/value pairs of entry i. */
+  numFieldsAt(i: number): number {
+    const m = this.tagAt(i);
+    if ((m >>> 30 & FLAG_SAMEFIELDS) !== 0) return this.fields.length;
+    const r = this.buf !== null ? bufReader.at(this.buf, m & OFFSET_MASK) : textReader.at(this.text, m & OFFSET_MASK);
+    return r.varint();
+  }
+
+  /** Index of the first entry (deleted ones included) with ID >= t, or count. */
+  lowerBound(t: IdWords): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.cmpAt(mid, t) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Index of the last entry with ID <= t, or -1. */
+  upperBoundLast(t: IdWords): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.cmpAt(mid, t) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  cmpFirst(t: IdWords): number {
+    return this.cmpAt(0, t);
+  }
+
+  /** Rewrites the metadata with all four ID words per entry. */
+  private widen(capacity: number): void {
+    const old = this.meta;
+    const w = new Uint32Array(capacity * WIDE);
+    for (let i = 0; i < this.count; i++) {
+      w[i * WIDE] = this.hi;
+      w[i * WIDE + 1] = old[i * COMPACT];
+      w[i * WIDE + 2] = 0;
+      w[i * WIDE + 3] = old[i * COMPACT + 1];
+      w[i * WIDE + 4] = old[i * COMPACT + 2];
+    }
+    this.meta = w;
+    this.stride = WIDE;
+  }
+
+  /** Appends an entry; `same` says its field names equal the master fields. */
+  push(id: StreamID, argv: readonly string[], from: number, numFields: number, same: boolean): void {
+    const i = this.count;
+    const a = hiWord(id.ms);
+    const b = loWord(id.ms);
+    const c = hiWord(id.seq);
+    const d = loWord(id.seq);
+    if (i === 0) {
+      this.hi = a;
+      this.first = id;
+    }
+    const capacity = this.meta.length / this.stride;
+    if (this.stride === COMPACT && (a !== this.hi || c !== 0)) {
+      this.widen(Math.max(capacity, i + 1));
+    } else if (i + 1 > capacity) {
+      const next = new Uint32Array(Math.max(8, i * 2) * this.stride);
+      next.set(this.meta);
+      this.meta = next;
+    }
+    let need = 0;
+    if (same) {
+      for (let k = 0; k < numFields; k++) {
+        const v = argv[from + 2 * k + 1];
+        need += varintSize(v.length) + v.length;
+      }
+    } else {
+      need += varintSize(numFields);
+      for (let k = from; k < from + 2 * numFields; k++) need += varintSize(argv[k].length) + argv[k].length;
+    }
+    let buf = this.buf!;
+    if (this.dataLen + need > buf.length) {
+      let size = Math.max(64, buf.length * 2);
+      while (size < this.dataLen + need) size *= 2;
+      const next = Buffer.allocUnsafeSlow(size);
+      buf.copy(next, 0, 0, this.dataLen);
+      this.buf = buf = next;
+    }
+    const w = this.meta;
+    const tag = ((same ? FLAG_SAMEFIELDS : 0) << 30) | this.dataLen;
+    if (this.stride === COMPACT) {
+      const base = i * COMPACT;
+      w[base] = b;
+      w[base + 1] = d;
+      w[base + 2] = tag;
+    } else {
+      const base = i * WIDE;
+      w[base] = a;
+      w[base + 1] = b;
+      w[base + 2] = c;
+      w[base + 3] = d;
+      w[base + 4] = tag;
+    }
+    let p = this.dataLen;
+    if (same) {
+      for (let k = 0; k < numFields; k++) p = writeString(buf, p, argv[from + 2 * k + 1]);
+    } else {
+      p = writeVarint(buf, p, numFields);
+      for (let k = from; k < from + 2 * numFields; k++) p = writeString(buf, p, argv[k]);
+    }
+    this.dataLen = p;
+    this.count++;
+    this.live++;
+  }
+
+  /** Closes a full node: exact-size metadata, bytes moved into a string (Redis's lpShrinkToFit). */
+  seal(): void {
+    if (this.meta.length > this.count * this.stride) this.meta = this.meta.slice(0, this.count * this.stride);
+    if (this.buf !== null) {
+      this.text = this.buf.latin1Slice(0, this.dataLen);
+      this.buf = null;
+    }
+  }
+
+  clone(): StreamNode {
+    const n = new StreamNode(this.fields, 0, 0);
+    n.meta = this.meta.slice();
+    n.stride = this.stride;
+    n.hi = this.hi;
+    n.first = this.first;
+    if (this.buf !== null) n.buf = Buffer.from(this.buf.subarray(0, this.buf.length));
+    n.text = this.text;
+    n.dataLen = this.dataLen;
+    n.count = this.count;
+    n.live = this.live;
+    n.lpBytes = this.lpBytes;
+    return n;
+  }
+
+  /** Whether entry i is stored with the master field names. */
+  sameFields(i: number): boolean {
+    return (this.tagAt(i) >>> 30 & FLAG_SAMEFIELDS) !== 0;
+  }
+}
+
+/** Sequential reader of varint-prefixed strings in a node's bytes (Buffer form). */
+class BufReader {
+  private d: Buffer = Buffer.alloc(0);
+  private p = 0;
+  at(d: Buffer, p: number): this {
+    this.d = d;
+    this.p = p;
+    return this;
+  }
+  varint(): number {
+    let v = 0;
+    let mul = 1;
+    for (;;) {
+      const b = this.d[this.p++];
+      v += (b & 0x7f) * mul;
+      if (b < 128) return v;
+      mul *= 128;
+    }
+  }
+  string(): string {
+    const len = this.varint();
+    const p = this.p;
+    this.p = p + len;
+    return len === 0 ? '' : this.d.latin1Slice(p, p + len);
+  }
+}
+
+/** The same over a sealed node's string. */
+class TextReader {
+  private d = '';
+  private p = 0;
+  at(d: string, p: number): this {
+    this.d = d;
+    this.p = p;
+    return this;
+  }
+  varint(): number {
+    let v = 0;
+    let mul = 1;
+    for (;;) {
+      const b = this.d.charCodeAt(this.p++);
+      v += (b & 0x7f) * mul;
+      if (b < 128) return v;
+      mul *= 128;
+    }
+  }
+  string(): string {
+    const len = this.varint();
+    const p = this.p;
+    this.p = p + len;
+    return this.d.slice(p, p + len);
+  }
+}
+
+const bufReader = new BufReader();
+const textReader = new TextReader();
+
+function writeVarint(d: Buffer, p: number, n: number): number {
+  while (n >= 128) {
+    d[p++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  d[p++] = n;
+  return p;
+}
+
+function writeString(d: Buffer, p: number, s: string): number {
+  p = writeVarint(d, p, s.length);
+  if (s.length > 0) d.latin1Write(s, p, s.length);
+  return p + s.length;
+}
+
+// ---- pending entries lists --------------------------------------------------------------
+
+/** A delivered, not yet acknowledged entry (Redis's streamNACK), shared by the group and consumer PELs. */
+export class PendingEntry {
+  constructor(
+    public consumer: Consumer | null,
+    public deliveryTime: number,
+    public deliveryCount: number,
+  ) {}
+}
+
+/**
+ * An ordered map from stream ID to V: IDs as u32 words in one typed array,
+ * binary search for lookups. Entries mostly arrive in increasing ID order
+ * (appended in O(1)); removals leave a tombstone, the ends are trimmed at once
+ * and the array compacts when half of it is tombstones, so removal is O(log n)
+ * amortised. Middle insertions (XCLAIM FORCE, SETID backwards) shift.
+ */
+export class IdMap<V> {
+  private w = new Uint32Array(0);
+  private vals: (V | undefined)[] = [];
+  /** Slots used, tombstones included. */
+  private n = 0;
+  /** First slot that may be live. */
+  private head = 0;
+  private dead = 0;
+  size = 0;
+
+  private static t = new IdWords();
+
+  private lowerBound(t: IdWords): number {
+    let lo = this.head;
+    let hi = this.n;
+    const w = this.w;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cmpWords(w, mid * 4, t) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  get(id: StreamID): V | undefined {
+    const t = IdMap.t.set(id);
+    const i = this.lowerBound(t);
+    if (i < this.n && cmpWords(this.w, i * 4, t) === 0) return this.vals[i];
+    return undefined;
+  }
+
+  has(id: StreamID): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  set(id: StreamID, v: V): void {
+    const t = IdMap.t.set(id);
+    const n = this.n;
+    if (n === this.head || cmpWords(this.w, (n - 1) * 4, t) < 0) {
+      this.reserve(n + 1);
+      this.writeKey(n, t);
+      this.vals[n] = v;
+      this.n = n + 1;
+      this.size++;
+      return;
+    }
+    const i = this.lowerBound(t);
+    if (i < n && cmpWords(this.w, i * 4, t) === 0) {
+      if (this.vals[i] === undefined) {
+        this.dead--;
+        this.size++;
+      }
+      this.vals[i] = v;
+      return;
+    }
+    if (i === this.head && this.head > 0) {
+      // Reuse the tombstone slot before the head.
+      this.head--;
+      this.dead--;
+      this.writeKey(this.head, t);
+      this.vals[this.head] = v;
+      this.size++;
+      return;
+    }
+    this.reserve(n + 1);
+    this.w.copyWithin((i + 1) * 4, i * 4, n * 4);
+    this.vals.splice(i, 0, v);
+    this.writeKey(i, t);
+    this.n = n + 1;
+    this.size++;
+  }
+
+  delete(id: StreamID): V | undefined {
+    const t = IdMap.t.set(id);
+    const i = this.lowerBound(t);
+    if (i >= this.n || cmpWords(this.w, i * 4, t) !== 0) return undefined;
+    const v = this.vals[i];
+    if (v === undefined) return undefined;
+    this.vals[i] = undefined;
+    this.size--;
+    this.dead++;
+    while (this.head < this.n && this.vals[this.head] === undefined) this.head++;
+    while (this.n > this.head && this.vals[this.n - 1] === undefined) {
+      this.n--;
+      this.dead--;
+      this.vals.pop();
+    }
+    if (this.head === this.n) this.clear();
+    else if (this.dead > 32 && this.dead * 2 > this.n) this.compact();
+    return v;
+  }
+
+  private clear(): void {
+    this.w = new Uint32Array(0);
+    this.vals = [];
+    this.n = this.head = this.dead = this.size = 0;
+  }
+
+  private compact(): void {
+    let j = 0;
+    const w = this.w;
+    for (let i = this.head; i < this.n; i++) {
+      const v = this.vals[i];
+      if (v === undefined) continue;
+      if (i !== j) {
+        w.copyWithin(j * 4, i * 4, i * 4 + 4);
+        this.vals[j] = v;
+      }
+      j++;
+    }
+    this.vals.length = j;
+    this.n = j;
+    this.head = 0;
+    this.dead = 0;
+    if (w.length > 64 && w.length > j * 16) this.w = w.slice(0, j * 8);
+  }
+
+  private reserve(n: number): void {
+    if (n * 4 <= this.w.length) return;
+    const next = new Uint32Array(Math.max(16, n * 2) * 4);
+    next.set(this.w.subarray(0, this.n * 4));
+    this.w = next;
+  }
+
+  private writeKey(i: number, t: IdWords): void {
+    const w = this.w;
+    w[i * 4] = t.a;
+    w[i * 4 + 1] = t.b;
+    w[i * 4 + 2] = t.c;
+    w[i * 4 + 3] = t.d;
+  }
+
+  /** Cursor of the first live entry with ID >= id (or -1). */
+  seek(id: StreamID): number {
+    let i = this.lowerBound(IdMap.t.set(id));
+    while (i < this.n && this.vals[i] === undefined) i++;
+    return i < this.n ? i : -1;
+  }
+
+  /** Cursor of the first live entry, or -1. */
+  first(): number {
+    return this.head < this.n ? this.head : -1;
+  }
+
+  /** Cursor of the last live entry, or -1. */
+  last(): number {
+    return this.n > this.head ? this.n - 1 : -1;
+  }
+
+  /** Cursor after `i`, or -1. Cursors stay valid only while the map is not changed. */
+  next(i: number): number {
+    i++;
+    while (i < this.n && this.vals[i] === undefined) i++;
+    return i < this.n ? i : -1;
+  }
+
+  idAt(i: number): StreamID {
+    return idFromWords(this.w, i * 4);
+  }
+
+  valAt(i: number): V {
+    return this.vals[i] as V;
+  }
+
+  /** Live entries in ID order (a snapshot, safe to modify the map while using it). */
+  entries(limit = Infinity): Array<[StreamID, V]> {
+    const out: Array<[StreamID, V]> = [];
+    for (let i = this.first(); i >= 0 && out.length < limit; i = this.next(i)) out.push([this.idAt(i), this.vals[i] as V]);
+    return out;
+  }
+}
+
+export class Consumer {
+  pel = new IdMap<PendingEntry>();
+  constructor(
+    readonly name: string,
+    public seenTime: number,
+  ) {}
+}
+
+/** entries_read value meaning "unknown" (SCG_INVALID_ENTRIES_READ). */
+export const INVALID_ENTRIES_READ = -1;
+
+export class ConsumerGroup {
+  pel = new IdMap<PendingEntry>();
+  consumers = new Map<string, Consumer>();
+  constructor(
+    readonly name: string,
+    public lastId: StreamID,
+    /** Logical read counter; number|bigint (int64, exact), -1 when unknown. */
+    public entriesRead: number | bigint,
+  ) {}
+
+  /** Consumers in name order (Redis keeps them in a radix tree). */
+  sortedConsumers(): Consumer[] {
+    return [...this.consumers.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Removes a consumer and its entries from the group PEL (streamDelConsumer). */
+  deleteConsumer(consumer: Consumer): void {
+    for (let i = consumer.pel.first(); i >= 0; i = consumer.pel.next(i)) this.pel.delete(consumer.pel.idAt(i));
+    this.consumers.delete(consumer.name);
+  }
+}
+
+// ---- int64 helpers for counters ---------------------------------------------------------
+
+/** a + 1 for an int64 counter kept as number|bigint. */
+export function incCounter(a: number | bigint): number | bigint {
+  if (typeof a === 'number') return a < SAFE_MAX ? a + 1 : BigInt(a) + 1n;
+  const r = BigInt.asIntN(64, a + 1n);
+  return r <= 9007199254740991n && r >= -9007199254740991n ? Number(r) : r;
+}
+
+/** (long long)a - b with int64 wrap-around, as Redis computes the lag. */
+export function subInt64(a: number | bigint, b: number | bigint): number | bigint {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const r = a - b;
+    if (Number.isSafeInteger(r)) return r;
+  }
+  const r = BigInt.asIntN(64, BigInt(a) - BigInt(b));
+  return r <= 9007199254740991n && r >= -9007199254740991n ? Number(r) : r;
+}
+
+// ---- the stream ---------------------------------------------------------------------------
+
+/** A position in the stream: node index and entry index in that node. */
+export interface StreamPos {
+  node: number;
+  entry: number;
+}
+
+export type TrimStrategy = 'maxlen' | 'minid';
+
+export interface TrimArgs {
+  strategy: TrimStrategy;
+  maxlen: number;
+  minid: StreamID;
+  approx: boolean;
+  /** 0 = no limit. */
+  limit: number;
+}
+
+const scratch = new IdWords();
+/** Bounds of range(); used by it alone, so visitors may call other methods. */
+const rangeFrom = new IdWords();
+const rangeTo = new IdWords();
+
+export class StreamValue implements AggregateValue {
+  declare readonly type: 'stream';
+  nodes: StreamNode[] = [];
+  length = 0;
+  lastId: StreamID = ZERO_ID;
+  firstId: StreamID = ZERO_ID;
+  maxDeletedId: StreamID = ZERO_ID;
+  /** Entries ever added (uint64 in Redis; at most int64 max here). */
+  entriesAdded: number | bigint = 0;
+  groups = new Map<string, ConsumerGroup>();
+
+  encoding(): 'stream' {
+    return 'stream';
+  }
+
+  // ---- appending ------------------------------------------------------------------------
+
+  /**
+   * The ID XADD would use (streamAppendItem's ID choice), or null when it is not
+   * greater than the last one. `useId` is an explicit ID; with `seqGiven`
+   * false only its ms part was given (`<ms>-*`): when that ms is the last ID's
+   * and its sequence is exhausted the result is 'overflow' (Redis then fails
+   * without setting errno and reports "Elements are too large to be stored").
+   */
+  nextId(now: number, useId: StreamID | null, seqGiven: boolean): StreamID | null | 'overflow' {
+    const last = this.lastId;
+    let id: StreamID;
+    if (useId !== null) {
+      if (seqGiven) id = useId;
+      else if (last.ms === useId.ms) {
+        if (isMaxU64(last.seq)) return 'overflow';
+        id = { ms: last.ms, seq: incU64(last.seq) };
+      } else id = useId;
+    } else if (now > last.ms) {
+      id = { ms: now, seq: 0 };
+    } else {
+      const next = incrId(last);
+      if (next === null) return null;
+      id = next;
+    }
+    return cmpId(id, last) > 0 ? id : null;
+  }
+
+  /**
+   * Appends an entry with `numFields` field/value pairs taken from argv[from..].
+   * Opens a new node as Redis does: when the tail's listpack would reach
+   * `maxBytes` or the tail holds `maxEntries` entries (deleted ones count).
+   */
+  append(id: StreamID, argv: readonly string[], from: number, numFields: number, maxBytes: number, maxEntries: number): void {
+    let totelelen = 0;
+    for (let k = from; k < from + 2 * numFields; k++) totelelen += argv[k].length;
+    const nodeMaxBytes = maxBytes === 0 || maxBytes > STREAM_LISTPACK_MAX_SIZE ? STREAM_LISTPACK_MAX_SIZE : maxBytes;
+    let tail: StreamNode | undefined = this.nodes[this.nodes.length - 1];
+    if (tail !== undefined) {
+      if (tail.lpBytes + totelelen >= nodeMaxBytes || (maxEntries > 0 && tail.count >= maxEntries)) {
+        tail.seal();
+        tail = undefined;
+      }
+    }
+    let same: boolean;
+    let masterMs: U64;
+    let masterSeq: U64;
+    if (tail === undefined) {
+      const fields: string[] = new Array(numFields);
+      let lp = LP_HEADER_AND_END + lpIntSize(1) + lpIntSize(0) + lpIntSize(numFields) + lpIntSize(0);
+      for (let k = 0; k < numFields; k++) {
+        fields[k] = argv[from + 2 * k];
+        lp += lpStrSize(fields[k]);
+      }
+      // Room for a full node up front (the usual case: entries alike in size),
+      // so an open node grows rarely; seal() trims the excess.
+      const cap = maxEntries > 0 ? Math.min(maxEntries, 1024) : 128;
+      const dataCap = Math.min(nodeMaxBytes, (totelelen + 2 * numFields + 1) * cap) + 64;
+      tail = new StreamNode(fields, cap, dataCap);
+      tail.lpBytes = lp;
+      this.nodes.push(tail);
+      same = true;
+      masterMs = id.ms;
+      masterSeq = id.seq;
+    } else {
+      // The master "count" grows by one.
+      tail.lpBytes += lpIntSize(tail.live + 1) - lpIntSize(tail.live);
+      const f = tail.fields;
+      same = f.length === numFields;
+      for (let k = 0; same && k < numFields; k++) if (f[k] !== argv[from + 2 * k]) same = false;
+      const master = tail.first!;
+      masterMs = master.ms;
+      masterSeq = master.seq;
+    }
+    // flags, ms-diff, seq-diff, [num-fields, fields], values, lp-count
+    let entry = lpIntSize(same ? FLAG_SAMEFIELDS : 0) + lpDeltaSize(id.ms, masterMs) + lpDeltaSize(id.seq, masterSeq);
+    if (same) {
+      for (let k = 0; k < numFields; k++) entry += lpStrSize(argv[from + 2 * k + 1]);
+      entry += lpIntSize(numFields + 3);
+    } else {
+      entry += lpIntSize(numFields);
+      for (let k = from; k < from + 2 * numFields; k++) entry += lpStrSize(argv[k]);
+      entry += lpIntSize(2 * numFields + 4);
+    }
+    tail.lpBytes += entry;
+    tail.push(id, argv, from, numFields, same);
+    this.length++;
+    this.entriesAdded = incCounter(this.entriesAdded);
+    this.lastId = id;
+    if (this.length === 1) this.firstId = id;
+  }
+
+  // ---- positions and lookups ----------------------------------------------------------------
+
+  /** Index of the node that would hold `t` (last node whose first ID <= t), or -1. */
+  private nodeFor(t: IdWords): number {
+    let lo = 0;
+    let hi = this.nodes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.nodes[mid].cmpFirst(t) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  /** Position of the first live entry with ID >= id, or null. */
+  seekGE(id: StreamID): StreamPos | null {
+    const t = scratch.set(id);
+    let ni = this.nodeFor(t);
+    let ei: number;
+    if (ni < 0) {
+      ni = 0;
+      ei = 0;
+    } else {
+      ei = this.nodes[ni].lowerBound(t);
+    }
+    return this.skipForward(ni, ei);
+  }
+
+  /** Position of the last live entry with ID <= id, or null. */
+  seekLE(id: StreamID): StreamPos | null {
+    const t = scratch.set(id);
+    const ni = this.nodeFor(t);
+    if (ni < 0) return null;
+    return this.skipBackward(ni, this.nodes[ni].upperBoundLast(t));
+  }
+
+  private skipForward(ni: number, ei: number): StreamPos | null {
+    const nodes = this.nodes;
+    while (ni < nodes.length) {
+      const node = nodes[ni];
+      for (; ei < node.count; ei++) if (!node.isDeleted(ei)) return { node: ni, entry: ei };
+      ni++;
+      ei = 0;
+    }
+    return null;
+  }
+
+  private skipBackward(ni: number, ei: number): StreamPos | null {
+    const nodes = this.nodes;
+    while (ni >= 0) {
+      const node = nodes[ni];
+      for (; ei >= 0; ei--) if (!node.isDeleted(ei)) return { node: ni, entry: ei };
+      ni--;
+      if (ni >= 0) ei = nodes[ni].count - 1;
+    }
+    return null;
+  }
+
+  /** The live entry after `p` (p is advanced in place), or null at the end. */
+  nextPos(p: StreamPos): StreamPos | null {
+    const r = this.skipForward(p.node, p.entry + 1);
+    if (r === null) return null;
+    p.node = r.node;
+    p.entry = r.entry;
+    return p;
+  }
+
+  prevPos(p: StreamPos): StreamPos | null {
+    const r = this.skipBackward(p.node, p.entry - 1);
+    if (r === null) return null;
+    p.node = r.node;
+    p.entry = r.entry;
+    return p;
+  }
+
+  idAt(p: StreamPos): StreamID {
+    return this.nodes[p.node].idAt(p.entry);
+  }
+
+  fieldsAt(p: StreamPos): string[] {
+    return this.nodes[p.node].fieldsAt(p.entry);
+  }
+
+  /**
+   * Visits live entries with start <= ID <= end in order (reverse from `end`
+   * when `rev`), at most `count` of them (0 = all). `visit` may return false to
+   * stop. O(log n) to find the start, then O(1) per entry, without allocating.
+   */
+  range(start: StreamID, end: StreamID, count: number, rev: boolean, visit: (node: StreamNode, entry: number) => boolean | void): number {
+    if (cmpId(start, end) > 0) return 0;
+    const nodes = this.nodes;
+    let n = 0;
+    if (!rev) {
+      const t = rangeFrom.set(start);
+      let ni = this.nodeFor(t);
+      let ei = 0;
+      if (ni < 0) ni = 0;
+      else ei = nodes[ni].lowerBound(t);
+      const stop = rangeTo.set(end);
+      for (; ni < nodes.length; ni++, ei = 0) {
+        const node = nodes[ni];
+        for (; ei < node.count; ei++) {
+          if (node.isDeleted(ei)) continue;
+          if (node.cmpAt(ei, stop) > 0) return n;
+          n++;
+          if (visit(node, ei) === false || (count > 0 && n >= count)) return n;
+        }
+      }
+    } else {
+      const t = rangeFrom.set(end);
+      let ni = this.nodeFor(t);
+      if (ni < 0) return 0;
+      let ei = nodes[ni].upperBoundLast(t);
+      const stop = rangeTo.set(start);
+      for (; ni >= 0; ni--, ei = ni >= 0 ? nodes[ni].count - 1 : 0) {
+        const node = nodes[ni];
+        for (; ei >= 0; ei--) {
+          if (node.isDeleted(ei)) continue;
+          if (node.cmpAt(ei, stop) < 0) return n;
+          n++;
+          if (visit(node, ei) === false || (count > 0 && n >= count)) return n;
+        }
+      }
+    }
+    return n;
+  }
+
+  /** Whether a live entry with exactly this ID exists. */
+  has(id: StreamID): boolean {
+    const p = this.seekGE(id);
+    return p !== null && cmpId(this.idAt(p), id) === 0;
+  }
+
+  /** The first or last live entry's position, or null when empty. */
+  firstPos(): StreamPos | null {
+    return this.length === 0 ? null : this.skipForward(0, 0);
+  }
+
+  lastPos(): StreamPos | null {
+    const n = this.nodes.length;
+    return this.length === 0 ? null : this.skipBackward(n - 1, this.nodes[n - 1].count - 1);
+  }
+
+  /** Last live entry's ID, or 0-0 when empty (streamLastValidID). */
+  lastValidId(): StreamID {
+    const p = this.lastPos();
+    return p === null ? ZERO_ID : this.idAt(p);
+  }
+
+  // ---- removal -------------------------------------------------------------------------------
+
+  /**
+   * XDEL of one ID: marks the entry deleted (a node left empty goes away) and
+   * keeps recorded-first-entry-id and max-deleted-entry-id as Redis does.
+   */
+  delete(id: StreamID): boolean {
+    const p = this.seekGE(id);
+    if (p === null) return false;
+    const node = this.nodes[p.node];
+    if (cmpId(node.idAt(p.entry), id) !== 0) return false;
+    if (node.live === 1) {
+      this.nodes.splice(p.node, 1);
+    } else {
+      node.markDeleted(p.entry);
+      this.setNodeCounts(node, node.live - 1);
+    }
+    this.length--;
+    if (cmpId(id, this.maxDeletedId) > 0) this.maxDeletedId = id;
+    if (this.length === 0) this.firstId = ZERO_ID;
+    else if (cmpId(id, this.firstId) === 0) this.firstId = this.idAt(this.firstPos()!);
+    return true;
+  }
+
+  /** Changes a node's live count (deleted = count - live), keeping lpBytes in step. */
+  private setNodeCounts(node: StreamNode, live: number): void {
+    const delOld = node.count - node.live;
+    const delNew = node.count - live;
+    node.lpBytes += lpIntSize(live) - lpIntSize(node.live) + lpIntSize(delNew) - lpIntSize(delOld);
+    node.live = live;
+  }
+
+  /**
+   * XTRIM / XADD trimming, node by node as Redis's streamTrim: whole nodes
+   * go first; with `approx` it stops at the first node it cannot drop whole,
+   * otherwise entries of that node are marked deleted. `limit` caps the
+   * entries removed (approx only). Returns the number of entries removed.
+   */
+  trim(args: TrimArgs): number {
+    let deleted = 0;
+    const nodes = this.nodes;
+    const minT = args.strategy === 'minid' ? new IdWords().set(args.minid) : null;
+    let drop = 0;
+    while (drop < nodes.length) {
+      if (minT === null && this.length <= args.maxlen) break;
+      const node = nodes[drop];
+      const entries = node.live;
+      if (args.limit && deleted + entries > args.limit) break;
+      let remove: boolean;
+      if (minT === null) remove = this.length - entries >= args.maxlen;
+      else remove = node.cmpAt(node.count - 1, minT) < 0;
+      if (remove) {
+        drop++;
+        this.length -= entries;
+        deleted += entries;
+        continue;
+      }
+      if (args.approx) break;
+      let removed = 0;
+      for (let i = 0; i < node.count; i++) {
+        const stop = minT === null ? this.length <= args.maxlen : node.cmpAt(i, minT) >= 0;
+        if (stop) break;
+        if (!node.isDeleted(i)) {
+          node.markDeleted(i);
+          removed++;
+          this.length--;
+        }
+      }
+      deleted += removed;
+      this.setNodeCounts(node, node.live - removed);
+      break;
+    }
+    if (drop > 0) nodes.splice(0, drop);
+    const first = this.firstPos();
+    this.firstId = first === null ? ZERO_ID : this.idAt(first);
+    return deleted;
+  }
+
+  /** ID of the first stored entry, tombstones included (max ID when empty): streamGetEdgeID(first, no skip). */
+  firstStoredId(): StreamID {
+    return this.nodes.length === 0 ? MAX_ID : this.nodes[0].idAt(0);
+  }
+
+  // ---- consumer-group counters ------------------------------------------------------------------
+
+  /** Whether a tombstone may lie between `start` and `end` (null = open), as streamRangeHasTombstones. */
+  rangeHasTombstones(start: StreamID | null, end: StreamID | null): boolean {
+    if (this.length === 0 || isZeroId(this.maxDeletedId)) return false;
+    if (cmpId(this.firstId, this.maxDeletedId) > 0) return false;
+    const s = start ?? ZERO_ID;
+    const e = end ?? MAX_ID;
+    return cmpId(s, this.maxDeletedId) <= 0 && cmpId(this.maxDeletedId, e) <= 0;
+  }
+
+  /**
+   * The logical read counter of `id` (its distance from the first entry ever
+   * added) when it can be known, else -1: streamEstimateDistanceFromFirstEverEntry.
+   */
+  estimateDistance(id: StreamID): number | bigint {
+    if (this.entriesAdded === 0) return 0;
+    const cmpLast = cmpId(id, this.lastId);
+    if (this.length === 0 && cmpLast < 1) return this.entriesAdded;
+    if (cmpLast === 0) return this.entriesAdded;
+    if (cmpLast > 0) return INVALID_ENTRIES_READ;
+    const cmpFirst = cmpId(id, this.firstId);
+    if (isZeroId(this.maxDeletedId) || cmpId(this.maxDeletedId, this.firstId) < 0) {
+      if (cmpFirst < 0) return subInt64(this.entriesAdded, this.length);
+      if (cmpFirst === 0) return incCounter(subInt64(this.entriesAdded, this.length));
+    }
+    return INVALID_ENTRIES_READ;
+  }
+
+  /** A group's lag, or null when it cannot be known (streamReplyWithCGLag). */
+  lag(group: ConsumerGroup): number | bigint | null {
+    if (this.entriesAdded === 0) return 0;
+    if (group.entriesRead !== INVALID_ENTRIES_READ && !this.rangeHasTombstones(group.lastId, null)) {
+      return subInt64(this.entriesAdded, group.entriesRead);
+    }
+    const read = this.estimateDistance(group.lastId);
+    return read === INVALID_ENTRIES_READ ? null : subInt64(this.entriesAdded, read);
+  }
+
+  /** Moves a group past `id` as a delivery does (streamReplyWithRange's counter update). */
+  advanceGroup(group: ConsumerGroup, id: StreamID): void {
+    if (group.entriesRead !== INVALID_ENTRIES_READ && !this.rangeHasTombstones(id, null)) {
+      group.entriesRead = incCounter(group.entriesRead);
+    } else if (this.entriesAdded !== 0) {
+      group.entriesRead = this.estimateDistance(id);
+    }
+    group.lastId = id;
+  }
+
+  /** Groups in name order. */
+  sortedGroups(): ConsumerGroup[] {
+    return [...this.groups.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  // ---- radix tree statistics ------------------------------------------------------------------
+
+  /**
+   * Number of nodes of Redis's radix tree over the node keys (16-byte big-endian
+   * IDs), as XINFO STREAM reports in radix-tree-nodes: the compressed trie of
+   * the keys, counting Redis's node shapes (compressed runs, branch nodes, leaves).
+   */
+  radixTreeNodes(): number {
+    const keys: Uint8Array[] = [];
+    const t = new IdWords();
+    for (const node of this.nodes) {
+      const k = new Uint8Array(16);
+      const view = new DataView(k.buffer);
+      t.set(node.idAt(0));
+      view.setUint32(0, t.a);
+      view.setUint32(4, t.b);
+      view.setUint32(8, t.c);
+      view.setUint32(12, t.d);
+      keys.push(k);
+    }
+    if (keys.length === 0) return 1;
+    return countRaxNodes(keys, 0, keys.length, 0);
+  }
+
+  // ---- copying -------------------------------------------------------------------------------
+
+  clone(): StreamValue {
+    const s = new StreamValue();
+    s.nodes = this.nodes.map((n) => n.clone());
+    s.length = this.length;
+    s.lastId = this.lastId;
+    s.firstId = this.firstId;
+    s.maxDeletedId = this.maxDeletedId;
+    s.entriesAdded = this.entriesAdded;
+    for (const g of this.groups.values()) {
+      const ng = new ConsumerGroup(g.name, g.lastId, g.entriesRead);
+      const owners = new Map<Consumer, Consumer>();
+      for (const c of g.consumers.values()) {
+        const nc = new Consumer(c.name, c.seenTime);
+        owners.set(c, nc);
+        ng.consumers.set(c.name, nc);
+      }
+      for (const [id, nack] of g.pel.entries()) {
+        const owner = nack.consumer === null ? null : owners.get(nack.consumer) ?? null;
+        const copy = new PendingEntry(owner, nack.deliveryTime, nack.deliveryCount);
+        ng.pel.set(id, copy);
+        owner?.pel.set(id, copy);
+      }
+      s.groups.set(g.name, ng);
+    }
+    return s;
+  }
+}
+
+Object.defineProperty(StreamValue.prototype, 'type', { value: 'stream' });
+
+export function isStream(v: unknown): v is StreamValue {
+  return v instanceof StreamValue;
+}
+
+/**
+ * Rax nodes below the position at `depth` holding keys[lo..hi) (sorted,
+ * distinct, 16 bytes): a single key is a compressed run plus its leaf (just
+ * the leaf at full depth); several keys share a compressed run up to the byte
+ * where they diverge, then a branch node whose children are counted alike.
+ */
+function countRaxNodes(keys: Uint8Array[], lo: number, hi: number, depth: number): number {
+  if (hi - lo === 1) return depth === 16 ? 1 : 2;
+  const a = keys[lo];
+  const b = keys[hi - 1];
+  let d = depth;
+  while (a[d] === b[d]) d++;
+  let total = d > depth ? 2 : 1; // compressed run (if any) + the branch node
+  let i = lo;
+  while (i < hi) {
+    let j = i + 1;
+    while (j < hi && keys[j][d] === keys[i][d]) j++;
+    total += countRaxNodes(keys, i, j, d + 1);
+    i = j;
+  }
+  return total;
+}
