@@ -70,6 +70,8 @@ export class Client extends ReplyWriter {
    * (SET EX -> SET PXAT, EXPIRE -> PEXPIREAT, BLPOP -> LPOP, ...). Reset per call.
    */
   propagateAs: string[] | null = null; // [] = propagate nothing
+  /** In MONITOR mode (set by the monitor module): keyspace commands are refused. */
+  monitor = false;
   /** Set by MULTI; the dispatcher queues commands while it is set. */
   multi: MultiState | null = null;
   /** True while EXEC or a script runs this client's commands: blocking commands must not block. */
