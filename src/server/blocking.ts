@@ -12,6 +12,7 @@ import type { Server } from './server.js';
 import type { Client, BlockState } from './client.js';
 import type { Database } from '../db/database.js';
 import type { Command } from './command-table.js';
+import { isScriptBusy } from '../scripting/busy.js';
 
 interface ReadyKey {
   db: Database;
@@ -157,6 +158,11 @@ export class Blocking {
   private checkTimeout(c: Client): void {
     const state = c.blocked;
     if (state === null || state.deadline === 0) return;
+    if (isScriptBusy(this.server)) {
+      // A busy script holds the dataset: time out later, after it ends.
+      this.armTimer(c, 10);
+      return;
+    }
     const now = this.server.clock.now();
     // As Redis: timed out only once the deadline has passed.
     if (now <= state.deadline) {

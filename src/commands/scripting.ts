@@ -1,0 +1,170 @@
+/**
+ * Scripting: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (Redis 7.0).
+ * The Lua side lives in src/scripting/ (see its README.md).
+ */
+import type { CommandImpl } from '../server/command-table.js';
+import type { Client } from '../server/client.js';
+import { parseInt64 } from '../util/numbers.js';
+import { ERR_NOT_INT } from './errors.js';
+import { replyHelp } from './client.js';
+import {
+  killRunningScript,
+  scripting,
+  SCRIPT_FLAG_ALLOW_OOM,
+  SCRIPT_FLAG_EVAL_COMPAT_MODE,
+  SCRIPT_FLAG_NO_WRITES,
+  type ScriptEntry,
+} from '../scripting/context.js';
+import { isOutOfMemory, SCRIPT_OOM_ERROR } from '../scripting/oom.js';
+import { createScript } from '../scripting/scripts.js';
+import { BUSY_EVAL, BUSY_FUNCTION } from '../scripting/busy.js';
+import '../scripting/command-flags.js';
+
+const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
+
+/** Lowercases A-Z only, as evalGenericCommand does for EVALSHA. */
+function lowerSha(s: string): string {
+  return s.replace(/[A-Z]/g, (ch) => ch.toLowerCase());
+}
+
+/**
+ * The number of keys of EVAL/FCALL-style commands, or null after replying
+ * the error (`badNumber` is the text for a non-integer).
+ */
+export function parseNumKeys(c: Client, argv: string[], badNumber: string): number | null {
+  const numkeys = parseInt64(argv[2]);
+  if (numkeys === null) {
+    c.addError(badNumber);
+    return null;
+  }
+  if (numkeys > argv.length - 3) {
+    c.addError("ERR Number of keys can't be greater than number of args");
+    return null;
+  }
+  if (numkeys < 0) {
+    c.addError("ERR Number of keys can't be negative");
+    return null;
+  }
+  return numkeys;
+}
+
+/** A second run cannot start while one is in progress (the dispatcher's BUSY check also stops it). */
+export function refuseIfRunning(c: Client): boolean {
+  const run = scripting(c.server).current;
+  if (run === null) return false;
+  c.addError(run.kind === 'eval' ? BUSY_EVAL : BUSY_FUNCTION);
+  return true;
+}
+
+function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): void {
+  if (isSha && argv[1].length !== 40) {
+    c.addError(NOSCRIPT);
+    return;
+  }
+  const numkeys = parseNumKeys(c, argv, ERR_NOT_INT);
+  if (numkeys === null || refuseIfRunning(c)) return;
+  const ctx = scripting(c.server);
+  let sha: string;
+  let entry: ScriptEntry | undefined;
+  if (isSha) {
+    sha = lowerSha(argv[1]);
+    entry = ctx.scripts.get(sha);
+    if (entry === undefined) {
+      c.addError(NOSCRIPT);
+      return;
+    }
+  } else {
+    const created = createScript(ctx, argv[1]);
+    if ('error' in created) {
+      c.addError(created.error);
+      return;
+    }
+    sha = created.sha;
+    entry = created.entry;
+  }
+  const compat = (entry.flags & SCRIPT_FLAG_EVAL_COMPAT_MODE) !== 0;
+  const noWrites = !compat && (entry.flags & SCRIPT_FLAG_NO_WRITES) !== 0;
+  const allowOom = !compat && (entry.flags & SCRIPT_FLAG_ALLOW_OOM) !== 0;
+  // no-writes implies allow-oom.
+  if (!compat && !allowOom && !noWrites && isOutOfMemory(c.server)) {
+    c.addError(SCRIPT_OOM_ERROR);
+    return;
+  }
+  if (!compat && !noWrites && ro) {
+    c.addError('ERR Can not execute a script with write flag using *_ro command.');
+    return;
+  }
+  ctx.run({
+    kind: 'eval',
+    env: ctx.evalState(),
+    fnRef: entry.ref,
+    funcName: sha,
+    keys: argv.slice(3, 3 + numkeys),
+    args: argv.slice(3 + numkeys),
+    readOnly: ro || noWrites,
+    allowOom,
+    caller: c,
+    callerArgv: argv,
+  });
+}
+
+const SCRIPT_HELP = [
+  'DEBUG (YES|SYNC|NO)',
+  '    Set the debug mode for subsequent scripts executed.',
+  'EXISTS <sha1> [<sha1> ...]',
+  '    Return information about the existence of the scripts in the script cache.',
+  'FLUSH [ASYNC|SYNC]',
+  '    Flush the Lua scripts cache. Very dangerous on replicas.',
+  '    When called without the optional mode argument, the behavior is determined by the',
+  '    lazyfree-lazy-user-flush configuration directive. Valid modes are:',
+  '    * ASYNC: Asynchronously flush the scripts cache.',
+  '    * SYNC: Synchronously flush the scripts cache.',
+  'KILL',
+  '    Kill the currently executing Lua script.',
+  'LOAD <script>',
+  '    Load a script into the scripts cache without executing it.',
+];
+
+function scriptLoad(c: Client, argv: string[]): void {
+  const created = createScript(scripting(c.server), argv[2]);
+  if ('error' in created) c.addError(created.error);
+  else c.addBulk(created.sha);
+}
+
+function scriptExists(c: Client, argv: string[]): void {
+  const scripts = scripting(c.server).scripts;
+  c.addArrayLen(argv.length - 2);
+  for (let j = 2; j < argv.length; j++) c.addInt(scripts.has(argv[j].toLowerCase()) ? 1 : 0);
+}
+
+function scriptFlush(c: Client, argv: string[]): void {
+  if (refuseIfRunning(c)) return;
+  const mode = argv.length === 3 ? argv[2].toLowerCase() : null;
+  if (argv.length > 3 || (mode !== null && mode !== 'sync' && mode !== 'async')) {
+    c.addError('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
+    return;
+  }
+  scripting(c.server).flushScripts();
+  c.addOK();
+}
+
+function scriptDebug(c: Client, argv: string[]): void {
+  const mode = argv[2].toLowerCase();
+  if (mode === 'no') c.addOK();
+  else if (mode === 'yes' || mode === 'sync') c.addError('ERR SCRIPT DEBUG (the Lua debugger) is not supported by Mnemo');
+  else c.addError('ERR Use SCRIPT DEBUG YES/SYNC/NO');
+}
+
+export const commands: CommandImpl[] = [
+  { name: 'eval', summary: 'Runs a Lua script on the server, atomically.', handler: (c, argv) => evalGeneric(c, argv, false, false) },
+  { name: 'evalsha', summary: 'Runs a cached Lua script by its SHA1 digest.', handler: (c, argv) => evalGeneric(c, argv, true, false) },
+  { name: 'eval_ro', summary: 'Runs a Lua script that may only read.', handler: (c, argv) => evalGeneric(c, argv, false, true) },
+  { name: 'evalsha_ro', summary: 'Runs a cached Lua script that may only read.', handler: (c, argv) => evalGeneric(c, argv, true, true) },
+  { name: 'script', summary: 'Manages the Lua script cache.' },
+  { name: 'script|load', summary: 'Compiles a script into the cache and returns its SHA1.', handler: scriptLoad },
+  { name: 'script|exists', summary: 'Tells which SHA1 digests are in the script cache.', handler: scriptExists },
+  { name: 'script|flush', summary: 'Empties the script cache.', handler: scriptFlush },
+  { name: 'script|kill', summary: 'Stops the running script if it has not written yet.', handler: (c) => killRunningScript(c, true) },
+  { name: 'script|debug', summary: 'Lua debugger mode (only NO is supported).', handler: scriptDebug },
+  { name: 'script|help', summary: 'Lists the SCRIPT subcommands.', handler: (c) => replyHelp(c, 'SCRIPT', SCRIPT_HELP) },
+];

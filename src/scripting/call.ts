@@ -1,0 +1,111 @@
+/**
+ * redis.call / redis.pcall: runs a command for a script through the
+ * dispatcher's `call` on the script's fake client (no socket), with Redis
+ * 7.0's checks and error texts (script.c scriptCall), then parses the reply
+ * the command wrote back into a Lua value, as Redis does.
+ */
+import { lua, LUA_TNUMBER, LUA_TSTRING, type LuaState } from './engine.js';
+import { pushErrorTable } from './sandbox.js';
+import { pushRespAsLua } from './convert.js';
+import { formatDouble17g } from '../util/numbers.js';
+import { CMD_DENYOOM, CMD_NOSCRIPT, CMD_WRITE, type Command } from '../server/command-table.js';
+import type { Server } from '../server/server.js';
+import type { Client } from '../server/client.js';
+
+/** What redis.call needs to know about the script running. */
+export interface CallContext {
+  readonly server: Server;
+  readonly fake: Client;
+  readonly readOnly: boolean;
+  /** Set once the script ran a write command (it can no longer be killed). */
+  writeDirty: boolean;
+  /** redis.set_repl flags: 0 keeps this script's writes out of AOF and replicas. */
+  replFlags: number;
+  /** The script declared allow-oom. */
+  readonly allowOom: boolean;
+  /** Whether the server was out of memory when the script started (computed on first need). */
+  scriptOom(): boolean;
+  resp: 2 | 3;
+}
+
+/** Reads the command arguments off the Lua stack (numbers as %.17g), or null. */
+function readArgv(L: LuaState): string[] | null | 'empty' {
+  const E = lua();
+  const argc = E.getTop(L);
+  if (argc === 0) return 'empty';
+  const argv: string[] = new Array(argc);
+  let ok = true;
+  for (let j = 1; j <= argc; j++) {
+    const t = E.type(L, j);
+    if (t === LUA_TNUMBER) argv[j - 1] = formatDouble17g(E.toNumber(L, j));
+    else if (t === LUA_TSTRING) argv[j - 1] = E.toStr(L, j)!;
+    else {
+      ok = false;
+      break;
+    }
+  }
+  E.setTop(L, 0);
+  return ok ? argv : null;
+}
+
+/** lookupCommand(argv, argc): the command or subcommand, or undefined. */
+export function lookupScriptCommand(server: Server, argv: string[]): Command | undefined {
+  const base = server.table.lookup(argv[0]);
+  if (base === undefined || base.subcommands === null || argv.length === 1) return base;
+  return base.subcommands.get(argv[1].toLowerCase());
+}
+
+function fail(L: LuaState, raise: boolean, error: string): number {
+  pushErrorTable(L, error, true);
+  return raise ? lua().error(L) : 1;
+}
+
+export function scriptCommand(ctx: CallContext, L: LuaState, raise: boolean): number {
+  const E = lua();
+  const argv = readArgv(L);
+  if (argv === 'empty') {
+    pushErrorTable(L, 'Please specify at least one argument for this redis lib call');
+    return raise ? E.error(L) : 1;
+  }
+  if (argv === null) {
+    pushErrorTable(L, 'Lua redis lib command arguments must be strings or integers');
+    return raise ? E.error(L) : 1;
+  }
+  const server = ctx.server;
+  const cmd = lookupScriptCommand(server, argv);
+  if (cmd === undefined) return fail(L, raise, 'Unknown Redis command called from script');
+  const arity = cmd.arity;
+  if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
+    return fail(L, raise, 'Wrong number of args calling Redis command from script');
+  }
+  if ((cmd.flags & CMD_NOSCRIPT) !== 0) return fail(L, raise, 'This Redis command is not allowed from script');
+  if (cmd.handler === null) return fail(L, raise, 'Unknown Redis command called from script');
+  const isWrite = (cmd.flags & CMD_WRITE) !== 0;
+  if (isWrite && ctx.readOnly) return fail(L, raise, 'Write commands are not allowed from read-only scripts.');
+  // Until it wrote, a script may not grow memory past maxmemory (scriptVerifyOOM).
+  if ((cmd.flags & CMD_DENYOOM) !== 0 && !ctx.allowOom && !ctx.writeDirty && ctx.scriptOom()) {
+    return fail(L, raise, "-OOM command not allowed when used memory > 'maxmemory'.");
+  }
+  if (isWrite) ctx.writeDirty = true;
+
+  const fake = ctx.fake;
+  fake.resp = ctx.resp;
+  fake.len = 0;
+  const pending = pendingPropagation(server);
+  const before = pending.length;
+  server.call(fake, cmd, argv);
+  if (ctx.replFlags === 0 && pending.length > before) pending.splice(before);
+  const isError = pushRespAsLua(L, fake.out, fake.len);
+  fake.len = 0;
+  if (raise && isError) return E.error(L);
+  return 1;
+}
+
+/**
+ * The dispatcher's list of writes waiting for the outermost command to end
+ * (Server.pendingPropagation). Read here to drop the writes of a script that
+ * called redis.set_repl(redis.REPL_NONE).
+ */
+function pendingPropagation(server: Server): Array<{ db: number; argv: string[] }> {
+  return (server as unknown as { pendingPropagation: Array<{ db: number; argv: string[] }> }).pendingPropagation;
+}

@@ -1,0 +1,361 @@
+/**
+ * Running one script or function call to its end.
+ *
+ * The compiled function runs in a Lua coroutine with a count hook (every
+ * 100k VM instructions, as Redis). A script that ends before
+ * busy-reply-threshold runs synchronously inside its EVAL/FCALL: no slicing,
+ * no timers. Past the threshold the hook yields the coroutine and the run
+ * goes on in slices from setImmediate: the caller waits like a blocked
+ * client, the server is marked busy (other clients get -BUSY, see busy.ts),
+ * and SCRIPT KILL / FUNCTION KILL can stop it between slices. When it ends,
+ * its reply goes to the caller, its writes are propagated as one
+ * MULTI ... EXEC, and only then are blocked clients served.
+ *
+ * A script that runs inside EXEC, or whose hook fires where Lua cannot yield
+ * (inside pcall, a metamethod, a sort comparator ...), keeps running
+ * synchronously until it can.
+ */
+import {
+  lua,
+  LUA_MASKCOUNT,
+  LUA_OK,
+  LUA_REGISTRYINDEX,
+  LUA_TBOOLEAN,
+  LUA_TNIL,
+  LUA_TNUMBER,
+  LUA_TSTRING,
+  LUA_TTABLE,
+  LUA_YIELD,
+  type LuaState,
+} from './engine.js';
+import type { LuaEnv } from './sandbox.js';
+import { extractErrorInfo, luaToReply } from './convert.js';
+import type { CallContext } from './call.js';
+import { setScriptBusy } from './busy.js';
+import { isOutOfMemory } from './oom.js';
+import type { Client } from '../server/client.js';
+import type { Server } from '../server/server.js';
+
+/** VM instructions between two checks of the clock (Redis uses the same count). */
+const HOOK_COUNT = 100_000;
+/** Once busy, check more often so slices stay short. */
+const BUSY_HOOK_COUNT = 10_000;
+/** Length of one slice of a busy script before other clients get their turn. */
+const SLICE_MS = 20;
+
+export interface RunRequest {
+  kind: 'eval' | 'function';
+  env: LuaEnv;
+  /** Registry ref of the compiled function. */
+  fnRef: number;
+  /** The sha (EVAL) or function name (FCALL), as errors and FUNCTION STATS show it. */
+  funcName: string;
+  keys: string[];
+  args: string[];
+  readOnly: boolean;
+  /** The script declared allow-oom. */
+  allowOom: boolean;
+  caller: Client;
+  /** The caller's command (FUNCTION STATS shows it). */
+  callerArgv: string[];
+}
+
+/** What a run needs from the server's scripting state. */
+export interface RunOwner {
+  readonly fake: Client;
+  /** busy-reply-threshold in ms (0: never busy). */
+  busyThreshold(): number;
+  runDone(run: ScriptRun): void;
+}
+
+export class ScriptRun implements CallContext {
+  readonly server: Server;
+  readonly fake: Client;
+  readonly readOnly: boolean;
+  readonly kind: 'eval' | 'function';
+  readonly funcName: string;
+  readonly caller: Client;
+  readonly callerArgv: string[];
+  readonly allowOom: boolean;
+  writeDirty = false;
+  replFlags = 3;
+  private oomState: boolean | null = null;
+  resp: 2 | 3 = 2;
+  /** SCRIPT KILL / FUNCTION KILL asked to stop it. */
+  killed = false;
+  /** Past busy-reply-threshold. */
+  timedOut = false;
+  /** Continuing in slices from the event loop. */
+  async = false;
+  readonly startTime = performance.now();
+  private sliceStart = 0;
+  private threshold = 0;
+  private yieldedByHook = false;
+  private canSuspend = false;
+  private thread: { T: LuaState; ref: number; hooked?: boolean } | null = null;
+  private readonly env: LuaEnv;
+
+  constructor(
+    private readonly req: RunRequest,
+    private readonly owner: RunOwner,
+  ) {
+    this.server = req.caller.server;
+    this.fake = owner.fake;
+    this.readOnly = req.readOnly;
+    this.allowOom = req.allowOom;
+    this.kind = req.kind;
+    this.funcName = req.funcName;
+    this.caller = req.caller;
+    this.callerArgv = req.callerArgv;
+    this.env = req.env;
+  }
+
+  scriptOom(): boolean {
+    if (this.oomState === null) this.oomState = isOutOfMemory(this.server);
+    return this.oomState;
+  }
+
+  /** Elapsed time in ms (FUNCTION STATS duration_ms). */
+  durationMs(): number {
+    return Math.floor(performance.now() - this.startTime);
+  }
+
+  start(): void {
+    const E = lua();
+    const server = this.server;
+    const req = this.req;
+    server.blocking.deferDepth++;
+    this.fake.db = this.caller.db;
+    this.fake.resp = 2;
+    this.fake.user = this.caller.user;
+    this.thread = this.env.acquireThread();
+    const T = this.thread.T;
+    E.rawGetI(T, LUA_REGISTRYINDEX, req.fnRef);
+    let nargs = 0;
+    if (req.kind === 'eval') {
+      this.env.setGlobalArray('KEYS', req.keys);
+      this.env.setGlobalArray('ARGV', req.args);
+    } else {
+      this.env.pushArray(T, req.keys);
+      this.env.pushArray(T, req.args);
+      nargs = 2;
+    }
+    this.threshold = this.owner.busyThreshold();
+    this.canSuspend = this.caller.socket !== null && !this.caller.inMulti && callDepth(server) <= 1;
+    // The hook stays on a reused coroutine; it does nothing when the threshold is 0.
+    if (!this.thread.hooked) {
+      E.setHook(T, countHook, LUA_MASKCOUNT, HOOK_COUNT);
+      this.thread.hooked = true;
+    }
+    this.sliceStart = this.startTime;
+    this.step(nargs);
+  }
+
+  /** SCRIPT KILL / FUNCTION KILL: stop before the next slice. */
+  kill(): void {
+    this.killed = true;
+  }
+
+  /** Called by the count hook while this run's Lua code executes. */
+  onHook(L: LuaState): void {
+    if (this.threshold <= 0) return;
+    const now = performance.now();
+    if (!this.timedOut) {
+      if (now - this.startTime < this.threshold) return;
+      this.timedOut = true;
+    } else if (now - this.sliceStart < SLICE_MS) {
+      return;
+    }
+    const E = lua();
+    if (!this.canSuspend || this.thread === null || L !== this.thread.T || !E.canYield(L)) return;
+    this.yieldedByHook = true;
+    E.yieldFromHook(L);
+  }
+
+  private step(nargs: number): void {
+    const E = lua();
+    const T = this.thread!.T;
+    const prevRun = executing;
+    const prevEnv = this.env.enter();
+    executing = this;
+    let rc: number;
+    try {
+      rc = E.resume(T, nargs);
+    } catch (e) {
+      // Not a Lua error (those come back as return codes): a bug. Answer and give up the coroutine.
+      E.pushString(T, `internal error in Mnemo: ${(e as Error)?.message ?? e}`);
+      rc = -1;
+    } finally {
+      executing = prevRun;
+      this.env.exit(prevEnv);
+    }
+    if (rc === LUA_OK) {
+      this.finishOk();
+    } else if (rc === LUA_YIELD) {
+      if (this.yieldedByHook) {
+        this.yieldedByHook = false;
+        this.suspend();
+      } else {
+        // coroutine.yield() outside a coroutine: Redis's pcall makes it this error.
+        E.pushString(T, 'attempt to yield across metamethod/C-call boundary');
+        this.finishError(false);
+      }
+    } else {
+      this.finishError(false);
+    }
+  }
+
+  private suspend(): void {
+    const server = this.server;
+    if (!this.async) {
+      this.async = true;
+      setScriptBusy(server, this.kind);
+      // The caller waits like a blocked client: its pipeline pauses until the reply.
+      server.blocking.block(this.caller, this.caller.current!, this.callerArgv, {
+        keys: [],
+        timeoutMs: 0,
+        serve: () => false,
+      });
+      holdPropagation(server);
+      lua().setHook(this.thread!.T, countHook, LUA_MASKCOUNT, BUSY_HOOK_COUNT);
+    }
+    setImmediate(() => this.resumeSlice());
+  }
+
+  private resumeSlice(): void {
+    if (this.server.shuttingDown) {
+      this.cleanup(false);
+      return;
+    }
+    if (this.killed) {
+      this.finishError(true);
+      return;
+    }
+    this.sliceStart = performance.now();
+    this.step(0);
+  }
+
+  private finishOk(): void {
+    const E = lua();
+    const T = this.thread!.T;
+    const n = E.getTop(T);
+    if (n === 0) E.pushNil(T);
+    else if (n > 1) E.setTop(T, 1);
+    luaToReply(T, this.caller, this.resp, (msg) => uncountError(this.server, msg));
+    this.cleanup(true);
+  }
+
+  /** Replies the error on top of the thread's stack, decorated with where it happened. */
+  private finishError(killed: boolean): void {
+    const E = lua();
+    const T = this.thread!.T;
+    let frame = E.frame(T, 0);
+    if (frame !== null && frame.what === 'C') frame = E.frame(T, 1);
+    let msg: string | null;
+    let ignoreStats = false;
+    if (killed) {
+      msg = 'ERR Script killed by user with SCRIPT KILL...';
+    } else if (E.type(T, -1) === LUA_TTABLE) {
+      const info = extractErrorInfo(T);
+      msg = info.msg;
+      ignoreStats = info.ignoreStats;
+    } else {
+      msg = 'ERR ' + cut(plainTostring(T, -1));
+    }
+    let text = msg ?? 'ERR Error running script';
+    if (frame !== null) text += ` script: ${this.funcName}, on ${frame.source}:${frame.currentline}.`;
+    this.caller.addError(text);
+    if (ignoreStats) uncountError(this.server, text);
+    this.cleanup(false);
+  }
+
+  private cleanup(threadReusable: boolean): void {
+    const E = lua();
+    const server = this.server;
+    if (this.thread !== null) {
+      // Back to the normal check interval after a busy run.
+      if (this.async && threadReusable) E.setHook(this.thread.T, countHook, LUA_MASKCOUNT, HOOK_COUNT);
+      this.env.releaseThread(this.thread, threadReusable);
+      this.thread = null;
+    }
+    const wasAsync = this.async;
+    if (wasAsync) {
+      setScriptBusy(server, null);
+      if (this.caller.blocked !== null) server.blocking.unblock(this.caller);
+    }
+    this.owner.runDone(this);
+    if (wasAsync) releasePropagation(server);
+    server.blocking.deferDepth--;
+    if (wasAsync) {
+      if (server.blocking.hasReadyKeys()) server.blocking.serveReadyKeys();
+      if (!this.caller.closed && !server.shuttingDown) server.resume(this.caller);
+    }
+  }
+}
+
+/** The run whose Lua code is executing (one at a time); the count hook serves it. */
+let executing: ScriptRun | null = null;
+
+function countHook(L: LuaState): void {
+  if (executing !== null) executing.onHook(L);
+}
+
+/**
+ * tostring() of an error value without running Lua code (the coroutine that
+ * raised it is dead or suspended).
+ */
+function plainTostring(T: LuaState, idx: number): string {
+  const E = lua();
+  switch (E.type(T, idx)) {
+    case LUA_TSTRING:
+    case LUA_TNUMBER:
+      return E.toStr(T, idx)!;
+    case LUA_TNIL:
+      return 'nil';
+    case LUA_TBOOLEAN:
+      return E.toBoolean(T, idx) ? 'true' : 'false';
+    default:
+      return `${E.typeName(T, idx)}: 0x${E.toPointer(T, idx).toString(16).padStart(8, '0')}`;
+  }
+}
+
+function cut(s: string): string {
+  const z = s.indexOf('\0');
+  return z < 0 ? s : s.slice(0, z);
+}
+
+/** Undoes the error statistics of a reply Redis flags ERR_REPLY_FLAG_NO_STATS_UPDATE. */
+export function uncountError(server: Server, msg: string): void {
+  const stats = server.stats;
+  stats.totalErrorReplies--;
+  const sp = msg.indexOf(' ');
+  const code = sp < 0 || sp >= 32 ? 'ERR' : msg.slice(0, sp);
+  const n = stats.errorCodes.get(code);
+  if (n === undefined) return;
+  if (n <= 1) stats.errorCodes.delete(code);
+  else stats.errorCodes.set(code, n - 1);
+}
+
+// The dispatcher batches the writes of one top-level command and sends them
+// as MULTI ... EXEC when it returns (Server.callDepth / flushPropagation). A
+// script that goes on after its EVAL returned keeps that batch open until it
+// ends. These reach the Server's private members; see the report for the
+// small public API that would replace them.
+interface PropagationInternals {
+  callDepth: number;
+  pendingPropagation: unknown[];
+  flushPropagation(): void;
+}
+
+function callDepth(server: Server): number {
+  return (server as unknown as PropagationInternals).callDepth;
+}
+
+function holdPropagation(server: Server): void {
+  (server as unknown as PropagationInternals).callDepth++;
+}
+
+function releasePropagation(server: Server): void {
+  const s = server as unknown as PropagationInternals;
+  if (--s.callDepth === 0 && s.pendingPropagation.length !== 0) s.flushPropagation();
+}
