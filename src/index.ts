@@ -15,7 +15,10 @@ export interface StartOptions {
   /** TCP port; 0 (the default here) picks a free one. */
   port?: number;
   host?: string;
-  /** Config directives as redis.conf names, e.g. { requirepass: 'secret', databases: '32' }. */
+  /**
+   * Config directives as redis.conf names, e.g. { requirepass: 'secret', databases: '32' }.
+   * Unlike redis-server, `save` defaults to '' (no save points) when embedded.
+   */
   config?: Record<string, string>;
   /** Start with the clock frozen at this time (ms since epoch) or now (true). */
   frozenClock?: number | boolean;
@@ -34,7 +37,8 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
   if (opts.frozenClock !== undefined && opts.frozenClock !== false) {
     clock.freeze(typeof opts.frozenClock === 'number' ? opts.frozenClock : undefined);
   }
-  const config = new Config(opts.config);
+  // Embedded servers (tests) write no snapshots unless asked: no stray dump.rdb in the cwd.
+  const config = new Config({ save: '', ...opts.config });
   const server = new Server({ config, clock });
   const host = opts.host ?? '127.0.0.1';
   await server.listen(opts.port ?? 0, host);

@@ -6,6 +6,7 @@
 import { Server } from '../server/server.js';
 import { Config, ConfigFileError } from '../config/config.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
+import { loadDataAtStartup, shutdownSaveForSignal } from '../persistence/index.js';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -42,12 +43,22 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const file = config.configFile ? ` config=${config.configFile}` : '';
-  process.stdout.write(`Mnemo ${VERSION} (Redis ${REDIS_VERSION} compatible) port=${server.port} pid=${process.pid}${file}\nReady to accept connections tcp on ${host}:${server.port}\n`);
-  const stop = () => {
+  process.stdout.write(`Mnemo ${VERSION} (Redis ${REDIS_VERSION} compatible) port=${server.port} pid=${process.pid}${file}\n`);
+  // Persistence: load dbfilename (or the AOF) while clients get -LOADING; a corrupt file stops us.
+  try {
+    await loadDataAtStartup(server);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`Ready to accept connections tcp on ${host}:${server.port}\n`);
+  // SIGTERM / SIGINT save first when shutdown-on-sig* (default: save points) says so, as Redis.
+  const stop = (signal: 'SIGTERM' | 'SIGINT') => {
+    if (!shutdownSaveForSignal(server, signal)) return;
     void server.close().then(() => process.exit(0));
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 void main();

@@ -812,6 +812,7 @@ function parseReadArgs(c: Client, argv: string[], group: boolean): ReadArgs | nu
   for (let k = 0; k < streamsCount; k++) {
     const key = keys[k];
     const s = asStream(c, db.lookupRead(key));
+    if (groups !== null) db.willModify(key); // group reads change the PEL: snapshot barrier
     if (s === null) return null;
     if (groups !== null) {
       const g = s?.groups.get(groupName!);
@@ -982,6 +983,7 @@ function blockRead(c: Client, argv: string[], args: ReadArgs): void {
     const k = args.keys.indexOf(key);
     if (k < 0) return false;
     const v = sdb.peek(key);
+    if (group) sdb.willModify(key); // snapshot barrier
     if (v === undefined || !isStream(v)) {
       if (!group) return false;
       cl.addError(ERR_UNBLOCKED_DELETED);
@@ -1231,6 +1233,7 @@ function xgroupHelp(c: Client): void {
 
 function xack(c: Client, argv: string[]): void {
   const s = asStream(c, c.db.lookupRead(argv[1]));
+  c.db.willModify(argv[1]); // snapshot barrier: XACK changes what it read
   if (s === null) return;
   const group = s?.groups.get(argv[2]);
   if (s === undefined || group === undefined) {
@@ -1352,6 +1355,7 @@ function xclaim(c: Client, argv: string[]): void {
   const db = c.db;
   const key = argv[1];
   const s = asStream(c, db.lookupRead(key));
+  db.willModify(key); // snapshot barrier
   if (s === null) return;
   const group = s?.groups.get(argv[2]);
   if (s === undefined || group === undefined) {
@@ -1500,6 +1504,7 @@ function xautoclaim(c: Client, argv: string[]): void {
   const db = c.db;
   const key = argv[1];
   const s = asStream(c, db.lookupRead(key));
+  db.willModify(key); // snapshot barrier
   if (s === null) return;
   const group = s?.groups.get(argv[2]);
   if (s === undefined || group === undefined) {

@@ -23,26 +23,79 @@ export interface KeyspaceEffects {
   now(): number;
 }
 
-/** Keys plus an aligned array of last-access times (seconds, for OBJECT IDLETIME and LRU). */
+/**
+ * Keys plus aligned per-key arrays: last-access times (seconds, for OBJECT
+ * IDLETIME and LRU) and the maxmemory metadata of src/server/eviction.ts.
+ */
 class KeyTable extends DenseMap<Value> {
   access: Uint32Array = new Uint32Array(1024);
+  /**
+   * maxmemory metadata, two words per key (one array, kept aligned like
+   * `access`): [2i] the LFU word (minutes << 8 | logarithmic counter, used
+   * under LFU policies), [2i+1] the key's accounted bytes (0 = not counted).
+   * `accountedBytes`/`accountedKeys` total the second words; delete() keeps
+   * them exact, so eviction knows the dataset size in O(1).
+   */
+  evict: Uint32Array = new Uint32Array(2048);
+  accountedBytes = 0;
+  accountedKeys = 0;
 
   protected override onAdd(i: number): void {
     if (i >= this.access.length) {
       const next = new Uint32Array(this.access.length * 2);
       next.set(this.access);
       this.access = next;
+      const ev = new Uint32Array(this.evict.length * 2);
+      ev.set(this.evict);
+      this.evict = ev;
     }
+    // A slot freed by delete() keeps its old words: a new key starts clean.
+    this.evict[2 * i] = 0;
+    this.evict[2 * i + 1] = 0;
   }
 
   protected override onMove(from: number, to: number): void {
     this.access[to] = this.access[from];
+    this.evict[2 * to] = this.evict[2 * from];
+    this.evict[2 * to + 1] = this.evict[2 * from + 1];
+  }
+
+  /** Sets the accounted bytes of the key at position i (eviction.ts), keeping the totals. */
+  account(i: number, bytes: number): void {
+    const ev = this.evict;
+    const old = ev[2 * i + 1];
+    if (old === 0) this.accountedKeys++;
+    ev[2 * i + 1] = bytes;
+    this.accountedBytes += bytes - old;
+  }
+
+  override delete(key: string): boolean {
+    const i = this.index.get(key);
+    if (i !== undefined) {
+      const bytes = this.evict[2 * i + 1];
+      if (bytes !== 0) {
+        this.accountedBytes -= bytes;
+        this.accountedKeys--;
+      }
+    }
+    return super.delete(key);
   }
 
   override clear(): void {
     super.clear();
     this.access = new Uint32Array(1024);
+    this.evict = new Uint32Array(2048);
+    this.accountedBytes = 0;
+    this.accountedKeys = 0;
   }
+}
+
+/** LFU bookkeeping installed on each Database while an LFU maxmemory-policy is on (src/server/eviction.ts). */
+export interface LfuTracker {
+  /** The LFU word of a new key. */
+  init(): number;
+  /** The LFU word after one more access. */
+  touch(word: number): number;
 }
 
 export class Database {
@@ -52,6 +105,17 @@ export class Database {
   /** Keys that have clients blocked on them (maintained by the blocking module). */
   blockingKeys: Map<string, unknown[]> | null = null;
   avgTtl = 0;
+  /**
+   * Snapshot barrier (persistence, src/persistence/rdb/snapshot.ts): while a
+   * BGSAVE is writing a point-in-time image, called before a key changes
+   * (`key`), before the whole db is flushed (`key` null) or swapped
+   * (`key` null, `swap` true), so the image can keep the old state first.
+   * Null when no snapshot runs: one null check on the write paths.
+   */
+  beforeWrite: ((db: Database, key: string | null, swap?: boolean) => void) | null = null;
+
+  /** Set while an LFU maxmemory-policy is on: accesses update the keys' LFU words. */
+  lfu: LfuTracker | null = null;
 
   constructor(
     public id: number,
@@ -94,16 +158,28 @@ export class Database {
     }
     this.hits++;
     this.keys.access[i] = this.accessClock();
+    if (this.lfu !== null) this.keys.evict[2 * i] = this.lfu.touch(this.keys.evict[2 * i]);
     return this.keys.vals[i];
   }
 
   /** Lookup by a write command: lazy expiry, access time, no statistics. */
   lookupWrite(key: string): Value | undefined {
+    if (this.beforeWrite !== null) this.beforeWrite(this, key); // snapshot barrier
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
     const i = this.keys.find(key);
     if (i < 0) return undefined;
     this.keys.access[i] = this.accessClock();
+    if (this.lfu !== null) this.keys.evict[2 * i] = this.lfu.touch(this.keys.evict[2 * i]);
     return this.keys.vals[i];
+  }
+
+  /**
+   * For a command that changes a value it found with lookupRead or peek
+   * (stream group commands do, to count keyspace hits as Redis): call before
+   * changing it, so a BGSAVE in progress keeps the old value.
+   */
+  willModify(key: string): void {
+    if (this.beforeWrite !== null) this.beforeWrite(this, key); // snapshot barrier
   }
 
   /**
@@ -134,10 +210,14 @@ export class Database {
    * Aggregates notify waiters via `keyReady` when the key is new.
    */
   set(key: string, value: Value, keepTtl = false): void {
+    if (this.beforeWrite !== null) this.beforeWrite(this, key); // snapshot barrier
     const keys = this.keys;
     const added = keys.set(key, value);
     // set() leaves a new key last; an existing one keeps its position.
-    keys.access[added ? keys.size - 1 : keys.find(key)] = this.accessClock();
+    const i = added ? keys.size - 1 : keys.find(key);
+    keys.access[i] = this.accessClock();
+    // A new key starts with Redis's initial LFU counter; an overwritten one keeps its own.
+    if (added && this.lfu !== null) keys.evict[2 * i] = this.lfu.init();
     if (added) this.effects.keyCreated(this, key);
     if (!keepTtl && !added && this.expires.size !== 0) this.expires.delete(key);
     if (added && this.blockingKeys !== null && typeof value !== 'string' && this.blockingKeys.has(key)) {
@@ -148,6 +228,7 @@ export class Database {
 
   /** Replaces the value in place without touching TTL or signalling (caller signals). */
   overwriteQuiet(key: string, value: Value): void {
+    if (this.beforeWrite !== null) this.beforeWrite(this, key); // snapshot barrier
     this.keys.set(key, value);
   }
 
@@ -158,7 +239,9 @@ export class Database {
     return true;
   }
 
+  /** Every removal (DEL, lazy and active expiry) passes here. */
   private removeKey(key: string): boolean {
+    if (this.beforeWrite !== null) this.beforeWrite(this, key); // snapshot barrier
     if (!this.keys.delete(key)) return false;
     if (this.expires.size !== 0) this.expires.delete(key);
     return true;
@@ -171,11 +254,13 @@ export class Database {
   }
 
   setExpire(key: string, when: number): void {
+    if (this.beforeWrite !== null) this.beforeWrite(this, key); // snapshot barrier
     this.expires.set(key, when);
   }
 
   /** Removes the TTL; returns whether there was one. */
   persist(key: string): boolean {
+    if (this.beforeWrite !== null) this.beforeWrite(this, key); // snapshot barrier
     return this.expires.delete(key);
   }
 
@@ -203,6 +288,7 @@ export class Database {
 
   /** Removes everything (FLUSHDB). Returns the number of keys removed. */
   flush(): number {
+    if (this.beforeWrite !== null) this.beforeWrite(this, null); // snapshot barrier
     const n = this.keys.size;
     this.keys.clear();
     this.expires.clear();
@@ -243,6 +329,8 @@ export class Database {
 
   /** Swaps contents with another database (SWAPDB). */
   swapWith(other: Database): void {
+    if (this.beforeWrite !== null) this.beforeWrite(this, null, true); // snapshot barrier
+    if (other.beforeWrite !== null) other.beforeWrite(other, null, true);
     const k = this.keys, e = this.expires, t = this.avgTtl;
     this.keys = other.keys; this.expires = other.expires; this.avgTtl = other.avgTtl;
     other.keys = k; other.expires = e; other.avgTtl = t;

@@ -52,6 +52,8 @@ export function processInput(server: Server, c: Client): void {
 export function flush(server: Server, c: Client): void {
   const socket = c.socket;
   if (socket === null) return;
+  // appendfsync always: replies wait until the writes they may reflect are fsynced.
+  if (c.len > 0 && server.replyBarrier !== null && server.replyBarrier(c)) return;
   if (c.len > 0 && !socket.destroyed) {
     const out = c.takeOutput();
     server.stats.netOutputBytes += out.length;

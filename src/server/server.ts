@@ -7,7 +7,7 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { Clock } from './clock.js';
 import { Client, ReplyMode } from './client.js';
-import { CommandTable, CMD_NO_AUTH, CMD_NO_MULTI, CMD_WRITE, type Command } from './command-table.js';
+import { CommandTable, CMD_MAY_REPLICATE, CMD_NO_AUTH, CMD_NO_MULTI, CMD_READONLY, CMD_WRITE, type Command } from './command-table.js';
 import { Database, type KeyspaceEffects } from '../db/database.js';
 import { ServerStats } from './stats.js';
 import { Config } from '../config/config.js';
@@ -19,7 +19,12 @@ import { Watches } from './watch.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 import { sampleInfoMetrics } from '../observability/info.js';
 import { installPubSub } from './pubsub.js';
+import { installTracking } from './tracking.js';
 import type { ShutdownRequest } from '../commands/server.js';
+import { installPersistence, loadingRefused, misconfRefused } from '../persistence/index.js';
+import { installAof } from '../persistence/aof/index.js';
+import { installObservability } from '../commands/observability.js';
+import { busyCheck, isScriptBusy } from '../scripting/busy.js';
 
 export interface ServerOptions {
   config?: Config;
@@ -50,6 +55,8 @@ export class Server implements KeyspaceEffects {
   protoMaxBulkLen = 512 * 1024 * 1024;
   queryBufferLimit = 1024 * 1024 * 1024;
   hz = 10;
+  /** appendfsync always: true while a client's replies must wait for an fsync (set by the AOF). */
+  replyBarrier: ((c: Client) => boolean) | null = null;
   /** Propagation sinks (AOF, replicas); each receives (dbIndex, argv). */
   readonly propagateSinks: Array<(db: number, argv: string[]) => void> = [];
   /** Hooks run after every write to a key (WATCH, client tracking). */
@@ -80,6 +87,7 @@ export class Server implements KeyspaceEffects {
     this.notifier = new Notifier(this);
     this.blocking = new Blocking(this);
     installPubSub(this);
+    installTracking(this);
     this.watches = new Watches(this);
     this.refreshConfig();
     const n = this.config.getNumber('databases');
@@ -88,6 +96,10 @@ export class Server implements KeyspaceEffects {
       this.config.onChange(name, () => this.refreshConfig());
     }
     this.clock.onAdvance = () => this.onClockAdvance();
+    // Persistence (RDB save points, SAVE/BGSAVE state, INFO persistence, SHUTDOWN save).
+    installPersistence(this);
+    installAof(this);
+    installObservability(this);
   }
 
   private refreshConfig(): void {
@@ -182,8 +194,27 @@ export class Server implements KeyspaceEffects {
       this.reject(c, cmd, 'NOAUTH Authentication required.');
       return;
     }
+    const misconf = misconfRefused(this, cmd, c);
+    if (misconf !== null) {
+      this.reject(c, cmd, misconf);
+      return;
+    }
     if (this.pubsubContext !== null && this.pubsubContext(c) && !PUBSUB_CONTEXT_COMMANDS.has(cmd.fullName)) {
       this.reject(c, cmd, `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+      return;
+    }
+    if (c.monitor && (cmd.flags & (CMD_WRITE | CMD_READONLY | CMD_MAY_REPLICATE)) !== 0) {
+      this.reject(c, cmd, "ERR Replica can't interact with the keyspace");
+      return;
+    }
+    const busy = busyCheck(this, cmd);
+    if (busy !== null) {
+      this.reject(c, cmd, busy);
+      return;
+    }
+    const loading = loadingRefused(this, cmd, c);
+    if (loading !== null) {
+      this.reject(c, cmd, loading);
       return;
     }
     if (c.multi !== null && !TX_CONTROL_COMMANDS.has(cmd.fullName)) {
@@ -239,7 +270,11 @@ export class Server implements KeyspaceEffects {
     if (c.errorCount !== errors) st.failed++;
     this.stats.totalCommands++;
     if (c.replyMode !== ReplyMode.On) this.applyReplyMode(c, mark);
-    if (this.dirty !== dirty && (cmd.flags & CMD_WRITE) !== 0) this.propagate(c.db.id, c.propagateAs ?? argv);
+    // propagateAs: another command to log instead of argv; an empty array logs nothing.
+    if (this.dirty !== dirty && (cmd.flags & CMD_WRITE) !== 0) {
+      const prop = c.propagateAs ?? argv;
+      if (prop.length > 0) this.propagate(c.db.id, prop);
+    }
     c.propagateAs = null;
     // The outermost command sends what it and its nested commands propagated, before
     // clients it woke run (their pops are propagated after it, as in Redis).
@@ -343,6 +378,7 @@ export class Server implements KeyspaceEffects {
 
   /** Redis's serverCron: active expiry, blocked-client timeouts, idle clients. */
   cron(): void {
+    if (isScriptBusy(this)) return; // nothing touches the dataset while a script runs
     sampleInfoMetrics(this);
     this.activeExpireCycle();
     this.blocking.checkTimeouts();
@@ -350,6 +386,7 @@ export class Server implements KeyspaceEffects {
   }
 
   private onClockAdvance(): void {
+    if (isScriptBusy(this)) return;
     this.blocking.checkTimeouts();
   }
 

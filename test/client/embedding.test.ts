@@ -54,7 +54,10 @@ test('startServer: config record and requirepass', async () => {
 
 function runBin(args: string[], untilBanner: boolean): Promise<{ code: number | null; out: string; err: string; kill: () => void }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A scratch working directory: the binary saves dump.rdb there on SIGTERM, as redis-server does.
+    const cwd = mkdtempSync(join(tmpdir(), 'mnemo-bin-'));
+    const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd });
+    p.on('exit', () => rmSync(cwd, { recursive: true, force: true }));
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => {

@@ -7,28 +7,21 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
-import { startServer, type ServerHandle } from '../../src/index.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { ServerHandle } from '../../src/index.js';
+import { closeAll, connectIo, startTestServer, startWithClients, type NodeRedisClient } from '../helpers/server.js';
+import { infoFields } from '../helpers/info.js';
 import { bytesToHuman, sampleInfoMetrics } from '../../src/observability/info.js';
 
 let handle: ServerHandle;
 let io: Redis;
-let nr: ReturnType<typeof createClient>;
+let nr: NodeRedisClient;
 
-before(async () => {
-  handle = await startServer({ port: 0, config: { 'enable-debug-command': 'yes' } });
-  io = new Redis({ port: handle.port, host: handle.host, lazyConnect: true, maxRetriesPerRequest: 0 });
-  await io.connect();
-  nr = createClient({ socket: { port: handle.port, host: handle.host } });
-  await nr.connect();
-});
-
-after(async () => {
-  io.disconnect();
-  await nr.quit();
-  await handle.close();
-});
+before(async () => ({ handle, io, nr } = await startWithClients({ 'enable-debug-command': 'yes' })));
+after(() => closeAll(handle, io, nr));
 
 beforeEach(async () => {
   handle.clock.resume();
@@ -36,16 +29,6 @@ beforeEach(async () => {
   await io.flushall();
   await io.select(0);
 });
-
-/** INFO text as field -> value. */
-function fields(info: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of info.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0 && !line.startsWith('#')) m.set(line.slice(0, i), line.slice(i + 1));
-  }
-  return m;
-}
 
 function titles(info: string): string[] {
   return info.split('\r\n').filter((l) => l.startsWith('# '));
@@ -85,7 +68,7 @@ function resp(...cmds: string[][]): string {
 
 describe('INFO', () => {
   test('has the fields clients read at connect (ioredis ready check)', async () => {
-    const f = fields(await io.info());
+    const f = infoFields(await io.info());
     assert.equal(f.get('redis_version'), '7.0.15');
     assert.equal(f.get('loading'), '0');
     assert.equal(f.get('redis_mode'), 'standalone');
@@ -131,7 +114,7 @@ describe('INFO', () => {
     await io.select(5);
     await io.set('c', '3');
     await io.select(0);
-    const f = fields(await io.info('keyspace'));
+    const f = infoFields(await io.info('keyspace'));
     assert.match(f.get('db0')!, /^keys=2,expires=1,avg_ttl=\d+$/);
     assert.equal(f.get('db5'), 'keys=1,expires=0,avg_ttl=0');
   });
@@ -144,7 +127,7 @@ describe('INFO', () => {
     await io.get('missing');
     await assert.rejects(io.call('GET'), /wrong number of arguments/);
     await assert.rejects(io.call('NOSUCHCOMMAND'), /unknown command/);
-    const f = fields((await io.call('INFO', 'everything')) as string);
+    const f = infoFields((await io.call('INFO', 'everything')) as string);
     assert.equal(f.get('keyspace_hits'), '2');
     assert.equal(f.get('keyspace_misses'), '1');
     assert.equal(f.get('total_error_replies'), '2');
@@ -160,7 +143,7 @@ describe('INFO', () => {
     assert.equal(f.get('connected_clients'), String(handle.server.clients.size));
 
     await io.config('RESETSTAT');
-    const g = fields((await io.call('INFO', 'everything')) as string);
+    const g = infoFields((await io.call('INFO', 'everything')) as string);
     assert.equal(g.get('keyspace_hits'), '0');
     assert.equal(g.get('keyspace_misses'), '0');
     assert.equal(g.get('total_error_replies'), '0');
@@ -173,15 +156,15 @@ describe('INFO', () => {
 
   test('persistence and memory figures', async () => {
     await io.config('RESETSTAT');
-    const before = Number(fields(await io.info('persistence')).get('rdb_changes_since_last_save'));
+    const before = Number(infoFields(await io.info('persistence')).get('rdb_changes_since_last_save'));
     await io.set('x', '1');
     await io.set('y', '2');
-    const p = fields(await io.info('persistence'));
+    const p = infoFields(await io.info('persistence'));
     assert.equal(Number(p.get('rdb_changes_since_last_save')), before + 2);
     assert.equal(p.get('rdb_bgsave_in_progress'), '0');
     assert.equal(p.get('rdb_last_save_time'), String(Math.floor(handle.server.startTime / 1000)));
 
-    const m = fields(await io.info('memory'));
+    const m = infoFields(await io.info('memory'));
     const used = Number(m.get('used_memory'));
     assert.ok(used > 0);
     assert.equal(m.get('used_memory_human'), bytesToHuman(used));
@@ -190,7 +173,7 @@ describe('INFO', () => {
     assert.equal(m.get('maxmemory'), '0');
     assert.equal(m.get('maxmemory_policy'), 'noeviction');
     await io.config('SET', 'maxmemory', '1mb', 'maxmemory-policy', 'allkeys-lru');
-    const m2 = fields(await io.info('memory'));
+    const m2 = infoFields(await io.info('memory'));
     assert.equal(m2.get('maxmemory'), '1048576');
     assert.equal(m2.get('maxmemory_human'), '1.00M');
     assert.equal(m2.get('maxmemory_policy'), 'allkeys-lru');
@@ -198,18 +181,17 @@ describe('INFO', () => {
   });
 
   test('blocked_clients and clients_in_timeout_table follow the blocking registry', async () => {
-    const victim = new Redis({ port: handle.port, host: handle.host, lazyConnect: true, maxRetriesPerRequest: 0 });
-    await victim.connect();
+    const victim = await connectIo(handle);
     try {
       const id = Number(await victim.client('ID'));
       const c = handle.server.clients.get(id)!;
       const cmd = handle.server.table.lookup('ping')!;
       handle.server.blocking.block(c, cmd, ['BLPOP', 'q', '5'], { keys: ['q'], timeoutMs: 5000, serve: () => false });
-      const f = fields(await io.info('clients'));
+      const f = infoFields(await io.info('clients'));
       assert.equal(f.get('blocked_clients'), '1');
       assert.equal(f.get('clients_in_timeout_table'), '1');
       handle.server.blocking.unblock(c);
-      assert.equal(fields(await io.info('clients')).get('blocked_clients'), '0');
+      assert.equal(infoFields(await io.info('clients')).get('blocked_clients'), '0');
     } finally {
       victim.disconnect();
     }
@@ -220,7 +202,7 @@ describe('INFO', () => {
     for (let i = 0; i < 50; i++) await io.ping();
     await new Promise((r) => setTimeout(r, 120));
     sampleInfoMetrics(handle.server);
-    const f = fields(await io.info('stats'));
+    const f = infoFields(await io.info('stats'));
     assert.ok(Number(f.get('instantaneous_ops_per_sec')) > 0, `ops/sec ${f.get('instantaneous_ops_per_sec')}`);
     assert.match(f.get('instantaneous_input_kbps')!, /^\d+\.\d\d$/);
   });
@@ -246,7 +228,7 @@ describe('CONFIG', () => {
     assert.equal(await io.config('SET', 'hz', '20'), 'OK');
     assert.equal((await nr.configGet('hz')).hz, '20');
     assert.equal(handle.server.hz, 20);
-    assert.equal(fields(await io.info('server')).get('hz'), '20');
+    assert.equal(infoFields(await io.info('server')).get('hz'), '20');
     await nr.configSet('hz', '10');
     assert.equal(handle.server.hz, 10);
     const many = (await io.config('GET', 'maxmemory*')) as string[];
@@ -283,23 +265,19 @@ describe('TIME and LASTSAVE', () => {
 
 describe('DEBUG', () => {
   test('refused unless enable-debug-command allows it', async () => {
-    const other = await startServer({ port: 0 });
-    const c = new Redis({ port: other.port, host: other.host, lazyConnect: true, maxRetriesPerRequest: 0 });
+    const other = await startTestServer();
+    const c = await connectIo(other);
     try {
-      await c.connect();
       await assert.rejects(c.call('DEBUG', 'SLEEP', '0'), /ERR DEBUG command not allowed/);
     } finally {
-      c.disconnect();
-      await other.close();
+      await closeAll(other, c);
     }
-    const local = await startServer({ port: 0, config: { 'enable-debug-command': 'local' } });
-    const l = new Redis({ port: local.port, host: local.host, lazyConnect: true, maxRetriesPerRequest: 0 });
+    const local = await startTestServer({ 'enable-debug-command': 'local' });
+    const l = await connectIo(local);
     try {
-      await l.connect();
       assert.equal(await l.call('DEBUG', 'SLEEP', '0'), 'OK');
     } finally {
-      l.disconnect();
-      await local.close();
+      await closeAll(local, l);
     }
   });
 
@@ -368,11 +346,12 @@ describe('DEBUG', () => {
 });
 
 describe('SHUTDOWN', () => {
-  test('closes an embedded server without exiting the process and calls the hook', async () => {
-    const h = await startServer({ port: 0 });
+  test('SAVE that cannot write errors and keeps the server up; NOSAVE closes it and calls the hook', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mnemo-shutdown-'));
+    const h = await startTestServer({ dir });
     let hookCalls = 0;
-    (h.server as unknown as { onShutdown: () => void }).onShutdown = () => hookCalls++;
-    // SAVE cannot be honoured without persistence: an error, and the server stays up.
+    h.server.onShutdown = () => hookCalls++;
+    rmSync(dir, { recursive: true, force: true }); // the save has nowhere to go
     const saved = await rawExchange(h.port, resp(['SHUTDOWN', 'SAVE']), (g) => g.endsWith('\r\n'));
     assert.equal(saved.got, '-ERR Errors trying to SHUTDOWN. Check logs.\r\n');
     const r = await rawExchange(h.port, resp(['SHUTDOWN', 'NOSAVE'], ['PING']), () => false);
@@ -387,6 +366,26 @@ describe('SHUTDOWN', () => {
       }),
       /ECONNREFUSED/,
     );
+  });
+
+  test('SAVE writes the dataset to dir/dbfilename before closing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mnemo-shutdown-'));
+    try {
+      const h = await startTestServer({ dir, dbfilename: 'saved.rdb' });
+      let hookCalls = 0;
+      h.server.onShutdown = () => hookCalls++;
+      await rawExchange(h.port, resp(['SET', 'k', 'v']), (g) => g.endsWith('\r\n'));
+      const r = await rawExchange(h.port, resp(['SHUTDOWN', 'SAVE']), () => false);
+      assert.equal(r.got, '');
+      assert.equal(r.closed, true);
+      await new Promise((res) => setTimeout(res, 20));
+      assert.equal(hookCalls, 1);
+      const file = readFileSync(join(dir, 'saved.rdb'));
+      assert.equal(file.subarray(0, 9).toString('latin1'), 'REDIS0010');
+      assert.ok(file.includes(Buffer.from('k')) && file.includes(Buffer.from('v')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('ABORT with no shutdown pending', async () => {

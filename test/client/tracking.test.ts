@@ -375,20 +375,27 @@ describe('INFO', () => {
   });
 });
 
-test('a server where nobody tracks installs nothing on the write path', async () => {
+test('while nobody tracks, reads remember nothing and writes send nothing', async () => {
   const h = await startServer({ port: 0 });
   const r = new Redis({ port: h.port, host: h.host, lazyConnect: true, maxRetriesPerRequest: 0 });
+  const info = async (field: string): Promise<number> => {
+    const text = (await r.info('clients')) + (await r.info('stats'));
+    return Number(new RegExp(`^${field}:(\\d+)`, 'm').exec(text)?.[1]);
+  };
   try {
     await r.connect();
+    // Tracking is installed with the server; its hooks cost a counter check until someone tracks.
+    assert.notEqual(existingTracking(h.server), undefined);
     const hooks = h.server.modifiedHooks.length;
     await r.set('a', '1');
     await r.get('a');
-    assert.equal(existingTracking(h.server), undefined);
-    assert.equal(await r.call('CLIENT', 'TRACKING', 'off'), 'OK');
-    assert.equal(existingTracking(h.server), undefined);
+    assert.equal(await info('tracking_clients'), 0);
+    assert.equal(await info('tracking_total_keys'), 0);
     assert.equal(await r.call('CLIENT', 'TRACKING', 'on'), 'OK');
-    assert.notEqual(existingTracking(h.server), undefined);
-    assert.equal(h.server.modifiedHooks.length, hooks + 1);
+    await r.get('a');
+    assert.equal(await info('tracking_clients'), 1);
+    assert.equal(await info('tracking_total_keys'), 1);
+    assert.equal(h.server.modifiedHooks.length, hooks, 'turning tracking on adds no hook');
   } finally {
     r.disconnect();
     await h.close();

@@ -1,0 +1,401 @@
+/**
+ * BGREWRITEAOF without fork and without stopping the server.
+ *
+ * The rewrite writes a new base file key by key in short time slices while
+ * clients are served. Node has no copy-on-write snapshot, so the result is
+ * made exact with the keys that change meanwhile:
+ *
+ * 1. At the start the key names of every database are copied (a snapshot of
+ *    names only) and a hook records every key modified from then on (the
+ *    server's modifiedHooks: writes, deletes, expiries).
+ * 2. Base phase: each snapshot key not modified so far is written with its
+ *    current value, which is still its value at the start. Modified keys are
+ *    skipped: the base never holds the same key twice.
+ * 3. Fix-up phase: the modified keys are written again, in rounds, as
+ *    "DEL key" + the commands that rebuild their current value (or only DEL
+ *    when gone), into what becomes the new incremental file. A key modified
+ *    after its round is recorded again and goes into a later round. A
+ *    database emptied or replaced as a whole (FLUSHDB, FLUSHALL, SWAPDB, a
+ *    reload) gets a FLUSHDB in place and all its keys in the next round.
+ *    Rounds go on while the set of changed keys shrinks.
+ * 4. Finish, in one synchronous step: the last modified keys are written,
+ *    both files are fsynced, and the caller commits them in the manifest and
+ *    appends every later write to the new incremental file.
+ *
+ * Loading base + fix-ups gives exactly the dataset at the finish instant, and
+ * the incremental file goes on from there.
+ */
+import { closeSync, fdatasync, fdatasyncSync, openSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server } from '../../server/server.js';
+import type { Database } from '../../db/database.js';
+import { CommandBuffer } from './resp.js';
+import { writeKeyCommands } from './serialize.js';
+import { strerror, writeAllSync } from './files.js';
+import { tempBaseName, tempIncrName } from './manifest.js';
+import { RdbBaseWriter } from './rdb-bridge.js';
+import { persistenceOf } from '../index.js';
+
+/** Work per slice before yielding to clients. */
+const SLICE_MS = 4;
+/** Bytes gathered before a write to the file (small enough to keep a slice short: RDB bytes are checksummed then). */
+const WRITE_CHUNK = 128 * 1024;
+/** Finish once no more than this many changed keys remain to be written... */
+const FINAL_KEYS = 2000;
+/** ...or after this many fix-up rounds (a write rate faster than the rewrite). */
+const MAX_ROUNDS = 16;
+
+export interface RewriteFiles {
+  /** Temporary names in the AOF directory, to be renamed by the caller. */
+  baseTemp: string;
+  baseSize: number;
+  rdbBase: boolean;
+  incrTemp: string;
+  /** Open for appending: the new incremental file continues after the fix-ups. */
+  incrFd: number;
+  incrSize: number;
+}
+
+export type RewriteOutcome = { ok: true; files: RewriteFiles } | { ok: false; error: string };
+
+export class AofRewrite {
+  readonly startedAt = Date.now();
+  private readonly snapshot: string[][] = [];
+  private dirty: Set<string>[] = [];
+  private db = 0;
+  private idx = 0;
+  private phase: 'base' | 'fixup' | 'done' = 'base';
+  private baseFd = -1;
+  private incrFd = -1;
+  private readonly baseTemp: string;
+  private readonly incrTemp: string;
+  private baseSize = 0;
+  private incrSize = 0;
+  private baseSynced = false;
+  private baseError: Error | null = null;
+  private readonly out = new CommandBuffer(WRITE_CHUNK + 64 * 1024);
+  private readonly fix = new CommandBuffer();
+  private fixSelected = -1;
+  private readonly rdb: RdbBaseWriter | null;
+  private round: Array<[number, string]> = [];
+  private roundIdx = 0;
+  private rounds = 0;
+  private readonly onModified = (db: Database, key: string): void => {
+    this.dirty[db.id]?.add(key);
+  };
+  /** Databases emptied or replaced as a whole (FLUSHDB, FLUSHALL, SWAPDB, a reload) since the last round. */
+  private readonly resetDbs = new Set<number>();
+  private readonly onFlush = (emptied: Database): void => {
+    if (this.phase === 'done') return;
+    // Everything written before for this db is void: say so in place, then write
+    // the db's whole content again at the next round (after a swap or a reload
+    // it holds keys no modification hook reported).
+    const id = emptied.id;
+    this.fixSelect(id);
+    this.fix.appendCommand(['FLUSHDB']);
+    this.resetDbs.add(id);
+    this.dirty[id]?.clear();
+    if (this.phase === 'base') {
+      if (id > this.db) this.snapshot[id] = [];
+      else if (id === this.db) this.idx = this.snapshot[id].length;
+    }
+  };
+
+  constructor(
+    private readonly server: Server,
+    private readonly dir: string,
+    prefix: string,
+    useRdb: boolean,
+    private readonly timestamps: boolean,
+    private readonly onDone: (outcome: RewriteOutcome) => void,
+  ) {
+    this.baseTemp = tempBaseName(process.pid);
+    this.incrTemp = tempIncrName(prefix);
+    this.rdb = useRdb ? new RdbBaseWriter(server) : null;
+  }
+
+  get rdbBase(): boolean {
+    return this.rdb !== null;
+  }
+
+  /** Opens the temporary files and starts; throws (with nothing left behind) when they cannot be created. */
+  start(): void {
+    try {
+      this.baseFd = openSync(join(this.dir, this.baseTemp), 'w', 0o644);
+      this.incrFd = openSync(join(this.dir, this.incrTemp), 'w', 0o644);
+    } catch (e) {
+      this.cleanup();
+      throw e;
+    }
+    for (const db of this.server.dbs) {
+      this.snapshot.push(db.keys.keys.slice());
+      this.dirty.push(new Set());
+    }
+    this.server.modifiedHooks.push(this.onModified);
+    this.server.flushHooks.push(this.onFlush);
+    writeBaseHeader(this.server, this.out, this.rdb, this.timestamps);
+    setImmediate(this.step);
+  }
+
+  /**
+   * A propagated FUNCTION LOAD/DELETE/FLUSH/RESTORE: function libraries are not
+   * keys, so their changes during the rewrite are replayed after the base as they came.
+   */
+  recordFunctionCommand(argv: readonly string[]): void {
+    if (this.phase !== 'done') this.fix.appendCommand(argv);
+  }
+
+  /** Stops and deletes the temporary files (AOF turned off, shutdown). */
+  cancel(): void {
+    if (this.phase === 'done') return;
+    this.phase = 'done';
+    this.cleanup();
+  }
+
+  get inProgress(): boolean {
+    return this.phase !== 'done';
+  }
+
+  private readonly step = (): void => {
+    if (this.phase === 'done') return;
+    const deadline = performance.now() + SLICE_MS;
+    let idle = false;
+    try {
+      if (this.phase === 'base') this.baseSlice(deadline);
+      if (this.phase === 'fixup') idle = this.fixupSlice(deadline);
+    } catch (e) {
+      this.fail(strerror(e));
+      return;
+    }
+    if (!this.inProgress) return;
+    // Waiting for the base file's fsync with nothing else to do: do not spin.
+    if (idle) setTimeout(this.step, 1);
+    else setImmediate(this.step);
+  };
+
+  // ---- base phase ---------------------------------------------------------------
+
+  private baseSlice(deadline: number): void {
+    const server = this.server;
+    const now = server.clock.now();
+    let n = 0;
+    while (this.db < this.snapshot.length) {
+      const keys = this.snapshot[this.db];
+      const db = server.dbs[this.db];
+      const dirty = this.dirty[this.db];
+      if (this.idx === 0 && keys.length > 0) this.beginDb(this.db, keys.length, db.expires.size);
+      while (this.idx < keys.length) {
+        const key = keys[this.idx++];
+        if (!dirty.has(key)) {
+          const value = db.peek(key);
+          if (value !== undefined) {
+            const exp = db.getExpire(key);
+            if (exp === -1 || exp > now) {
+              if (this.rdb) this.rdb.keyValue(key, value, exp);
+              else writeKeyCommands(this.out, key, value, exp);
+              if (this.out.len >= WRITE_CHUNK || (this.rdb !== null && this.rdb.pending >= WRITE_CHUNK)) this.writeBase();
+            }
+          }
+        }
+        if ((++n & 63) === 0 && performance.now() >= deadline) return;
+      }
+      this.snapshot[this.db] = [];
+      this.db++;
+      this.idx = 0;
+    }
+    if (this.rdb) this.rdb.end();
+    this.writeBase();
+    // The base is complete: sync it in the background while the fix-ups start.
+    fdatasync(this.baseFd, (err) => {
+      if (err) this.baseError = err;
+      else this.baseSynced = true;
+    });
+    this.phase = 'fixup';
+    this.startRound();
+  }
+
+  private beginDb(db: number, keys: number, expires: number): void {
+    if (this.rdb) this.rdb.selectDb(db, keys, expires);
+    else this.out.appendCommand(['SELECT', String(db)]);
+  }
+
+  private writeBase(): void {
+    if (this.rdb !== null) this.out.appendBuffer(this.rdb.take());
+    if (this.out.len === 0) return;
+    writeAllSync(this.baseFd, this.out.buf, 0, this.out.len);
+    this.baseSize += this.out.len;
+    this.out.reset();
+  }
+
+  // ---- fix-up phase ---------------------------------------------------------------
+
+  private pendingDirty(): number {
+    let n = 0;
+    for (const id of this.resetDbs) n += this.server.dbs[id].size + 1;
+    for (const d of this.dirty) n += d.size;
+    return n;
+  }
+
+  private startRound(): void {
+    this.round = [];
+    this.roundIdx = 0;
+    this.rounds++;
+    for (const id of this.resetDbs) for (const key of this.server.dbs[id].keys.keys) this.dirty[id].add(key);
+    this.resetDbs.clear();
+    for (let i = 0; i < this.dirty.length; i++) {
+      for (const key of this.dirty[i]) this.round.push([i, key]);
+      this.dirty[i] = new Set();
+    }
+  }
+
+  /** Returns true when it only waits (for the base fsync). */
+  private fixupSlice(deadline: number): boolean {
+    for (;;) {
+      while (this.roundIdx < this.round.length) {
+        const [db, key] = this.round[this.roundIdx++];
+        this.writeFixup(db, key);
+        if ((this.roundIdx & 63) === 0 && performance.now() >= deadline) return false;
+      }
+      const pending = this.pendingDirty();
+      if (this.baseSynced && (pending <= FINAL_KEYS || this.rounds >= MAX_ROUNDS)) {
+        this.finish();
+        return false;
+      }
+      if (this.baseError !== null) throw this.baseError;
+      if (pending === 0) return true;
+      this.startRound();
+      if (performance.now() >= deadline) return false;
+    }
+  }
+
+  private fixSelect(db: number): void {
+    if (db === this.fixSelected) return;
+    this.fix.appendCommand(['SELECT', String(db)]);
+    this.fixSelected = db;
+  }
+
+  private writeFixup(dbIndex: number, key: string): void {
+    const db = this.server.dbs[dbIndex];
+    this.fixSelect(dbIndex);
+    this.fix.appendCommand(['DEL', key]);
+    const value = db.peek(key);
+    if (value !== undefined) writeKeyCommands(this.fix, key, value, db.getExpire(key));
+    if (this.fix.len >= WRITE_CHUNK) this.writeIncr();
+  }
+
+  private writeIncr(): void {
+    if (this.fix.len === 0) return;
+    writeAllSync(this.incrFd, this.fix.buf, 0, this.fix.len);
+    this.incrSize += this.fix.len;
+    this.fix.reset();
+  }
+
+  /** The synchronous end: last changed keys, fsync both files, hand them over. */
+  private finish(): void {
+    this.startRound();
+    while (this.roundIdx < this.round.length) {
+      const [db, key] = this.round[this.roundIdx++];
+      this.writeFixup(db, key);
+    }
+    this.writeIncr();
+    fdatasyncSync(this.incrFd);
+    fdatasyncSync(this.baseFd);
+    closeSync(this.baseFd);
+    this.baseFd = -1;
+    this.phase = 'done';
+    this.unhook();
+    const files: RewriteFiles = {
+      baseTemp: this.baseTemp,
+      baseSize: this.baseSize,
+      rdbBase: this.rdb !== null,
+      incrTemp: this.incrTemp,
+      incrFd: this.incrFd,
+      incrSize: this.incrSize,
+    };
+    this.incrFd = -1;
+    this.onDone({ ok: true, files });
+  }
+
+  private fail(error: string): void {
+    if (this.phase === 'done') return;
+    this.phase = 'done';
+    this.cleanup();
+    this.onDone({ ok: false, error });
+  }
+
+  private unhook(): void {
+    const m = this.server.modifiedHooks.indexOf(this.onModified);
+    if (m >= 0) this.server.modifiedHooks.splice(m, 1);
+    const f = this.server.flushHooks.indexOf(this.onFlush);
+    if (f >= 0) this.server.flushHooks.splice(f, 1);
+  }
+
+  private cleanup(): void {
+    this.unhook();
+    for (const fd of [this.baseFd, this.incrFd]) {
+      if (fd < 0) continue;
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+    }
+    this.baseFd = this.incrFd = -1;
+    for (const name of [this.baseTemp, this.incrTemp]) {
+      try {
+        unlinkSync(join(this.dir, name));
+      } catch {
+        // never created
+      }
+    }
+    this.snapshot.length = 0;
+    this.dirty = [];
+  }
+}
+
+/**
+ * What a base file starts with: the RDB header (with the function libraries),
+ * or for an AOF base a timestamp annotation and one FUNCTION LOAD per library,
+ * as Redis's rewrite writes them.
+ */
+function writeBaseHeader(server: Server, out: CommandBuffer, rdb: RdbBaseWriter | null, timestamps: boolean): void {
+  const functions = persistenceOf(server).functions?.dump() ?? [];
+  if (rdb) {
+    rdb.header(functions);
+    return;
+  }
+  if (timestamps) out.appendRaw(`#TS:${Math.floor(Date.now() / 1000)}\r\n`);
+  for (const code of functions) out.appendCommand(['FUNCTION', 'LOAD', code]);
+}
+
+/**
+ * Writes the whole dataset as a base file in one go (the base created when
+ * AOF starts on an empty directory). Returns the bytes written.
+ */
+export function writeDatasetSync(server: Server, fd: number, useRdb: boolean, timestamps: boolean): number {
+  const rdb = useRdb ? new RdbBaseWriter(server) : null;
+  const out = new CommandBuffer();
+  let size = 0;
+  const drain = () => {
+    if (rdb !== null) out.appendBuffer(rdb.take());
+    writeAllSync(fd, out.buf, 0, out.len);
+    size += out.len;
+    out.reset();
+  };
+  writeBaseHeader(server, out, rdb, timestamps);
+  for (const db of server.dbs) {
+    if (db.size === 0) continue;
+    if (rdb) rdb.selectDb(db.id, db.size, db.expires.size);
+    else out.appendCommand(['SELECT', String(db.id)]);
+    const keys = db.keys.keys;
+    const vals = db.keys.vals;
+    for (let i = 0; i < keys.length; i++) {
+      if (rdb) rdb.keyValue(keys[i], vals[i], db.getExpire(keys[i]));
+      else writeKeyCommands(out, keys[i], vals[i], db.getExpire(keys[i]));
+      if (out.len >= WRITE_CHUNK || (rdb !== null && rdb.pending >= WRITE_CHUNK)) drain();
+    }
+  }
+  if (rdb) rdb.end();
+  drain();
+  return size;
+}

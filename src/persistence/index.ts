@@ -1,0 +1,759 @@
+/**
+ * Persistence: RDB snapshots (SAVE, BGSAVE, save points, SHUTDOWN, DEBUG
+ * RELOAD), loading at start-up, and the state INFO persistence reports.
+ *
+ * The server calls installPersistence() from its constructor. Everything
+ * else (the AOF module, the dispatcher, the binary) goes through the
+ * functions exported here:
+ *
+ *  - misconfRefused(server, cmd, c) / loadingRefused(server, cmd, c): the
+ *    MISCONF and LOADING checks Server.execute applies;
+ *  - loadDataAtStartup(server): what the binary awaits after listen();
+ *  - writeRdbSync / runRdbSnapshot / loadRdb / loadRdbAsync: the RDB writer
+ *    and reader for the AOF module (aof-use-rdb-preamble);
+ *  - persistenceOf(server): hooks the AOF module sets (aofChildActive,
+ *    aofStartupLoader) and the INFO field providers it adds.
+ *
+ * BGSAVE never stops the server: the image is written a slice (a few ms) at
+ * a time between client commands, with async file writes, and stays
+ * point-in-time through the Database.beforeWrite barrier (rdb/snapshot.ts).
+ */
+import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, readFileSync } from 'node:fs';
+import { open, rename, unlink, readFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Server } from '../server/server.js';
+import type { Client } from '../server/client.js';
+import { CMD_LOADING, CMD_WRITE, type Command } from '../server/command-table.js';
+import { Database } from '../db/database.js';
+import { setInfoProvider, type InfoFields, type SectionProvider } from '../observability/info.js';
+import type { ShutdownRequest } from '../commands/server.js';
+import { debugObjectHooks } from '../commands/server.js';
+import { RdbSnapshot, type SnapshotInfo } from './rdb/snapshot.js';
+import { serializedLength, type EncodeOptions } from './rdb/encode.js';
+import { limitsFrom, type DecodeLimits } from './rdb/decode.js';
+import { RdbParser, RdbLoadError, type RdbLoadOptions } from './rdb/loader.js';
+import { log } from './log.js';
+import { installDebugSubcommands } from '../commands/persistence.js';
+
+export { RdbLoadError } from './rdb/loader.js';
+export { setLogSink } from './log.js';
+
+/** Redis's shared.bgsaveerr, without the leading '-'. */
+export const MISCONF_ERROR =
+  "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. " +
+  'Commands that may modify the data set are disabled, because this instance is configured to report errors ' +
+  'during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). ' +
+  'Please check the Redis logs for details about the RDB error.';
+export const LOADING_ERROR = 'LOADING Redis is loading the dataset in memory';
+
+/** Redis waits this long before retrying a failed BGSAVE from the save points. */
+const BGSAVE_RETRY_DELAY_SEC = 5;
+/** Time slice of a BGSAVE (and of start-up loading) between client commands. */
+const SLICE_MS = 5;
+/** Keys serialized between two clock checks. */
+const SLICE_KEYS = 4096;
+
+interface BgsaveJob {
+  run: SnapshotRun;
+  startMs: number;
+  aborted: boolean;
+  /** Settles when the job has finished, renamed or cleaned up. */
+  finished: Promise<void>;
+}
+
+export class PersistenceState {
+  /** Unix time (s) of the last successful save (LASTSAVE). */
+  lastsave: number;
+  /** Unix time (s) of the last BGSAVE attempt (save point retry delay). */
+  lastbgsaveTry = 0;
+  lastbgsaveStatus: 'ok' | 'err' = 'ok';
+  lastBgsaveTimeSec = -1;
+  lastBgsaveError = '';
+  bgsave: BgsaveJob | null = null;
+  bgsaveScheduled = false;
+  dirtyBeforeBgsave = 0;
+  /** Successful saves (INFO rdb_saves). */
+  rdbSaves = 0;
+  lastCowSize = 0;
+
+  loading = false;
+  loadingStartTime = 0;
+  loadingTotalBytes = 0;
+  loadingLoadedBytes = 0;
+  loadingRdbUsedMem = 0;
+  lastLoadKeysLoaded = 0;
+  lastLoadKeysExpired = 0;
+
+  /** Active point-in-time images: the barrier forwards to each. */
+  readonly snapshots = new Set<RdbSnapshot>();
+
+  /** Set by the AOF module: an AOF rewrite is running (BGSAVE must wait or be scheduled). */
+  aofChildActive: () => boolean = () => false;
+  /** Set by the AOF module: its MISCONF error while AOF writes fail ("MISCONF Errors writing to the AOF file: ..."), or null. */
+  aofWriteRefusal: () => string | null = () => null;
+  /** Set by the AOF module: loads the AOF at start-up when appendonly is yes. */
+  aofStartupLoader: ((server: Server) => Promise<void>) | null = null;
+  /** Function libraries (FUNCTION2 records), when a functions module exists. */
+  functions: { dump(): string[]; load(code: string): void } | null = null;
+  /** Extra INFO persistence providers (AOF), applied after ours, in order. */
+  readonly infoProviders: SectionProvider[] = [];
+
+  cronTimer: NodeJS.Timeout | null = null;
+
+  constructor(server: Server) {
+    this.lastsave = Math.floor(server.startTime / 1000);
+  }
+}
+
+const states = new WeakMap<Server, PersistenceState>();
+
+/** The persistence state of a server (created by installPersistence). */
+export function persistenceOf(server: Server): PersistenceState {
+  let st = states.get(server);
+  if (st === undefined) {
+    st = new PersistenceState(server);
+    states.set(server, st);
+  }
+  return st;
+}
+
+// ---- options from the configuration -------------------------------------------------
+
+export function encodeOptions(server: Server): EncodeOptions {
+  return { compress: server.config.getBool('rdbcompression'), listFill: server.config.listMaxListpackSize };
+}
+
+export function decodeLimits(server: Server): DecodeLimits {
+  return limitsFrom(server.config);
+}
+
+function usedMemory(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+}
+
+function snapshotInfo(server: Server, aofBase: boolean): SnapshotInfo {
+  const now = server.clock.now();
+  return {
+    redisVersion: server.redisVersion,
+    ctime: Math.floor(now / 1000),
+    usedMem: usedMemory(),
+    aofBase,
+    saveLru: server.config.maxmemoryPolicy.includes('lru'),
+    checksum: server.config.getBool('rdbchecksum'),
+    nowMs: now,
+    functions: persistenceOf(server).functions?.dump() ?? [],
+  };
+}
+
+export function rdbPath(server: Server): string {
+  return join(server.config.dir || process.cwd(), server.config.dbfilename);
+}
+
+function nowSec(server: Server): number {
+  return Math.floor(server.clock.now() / 1000);
+}
+
+// ---- the barrier ------------------------------------------------------------------------
+
+function barrierFor(st: PersistenceState): (db: Database, key: string | null, swap?: boolean) => void {
+  return (db, key, swap) => {
+    for (const s of st.snapshots) s.barrier(db, key, swap === true);
+  };
+}
+
+/** Starts a point-in-time image of the keyspace; the barrier stays on until endSnapshot. */
+export function beginSnapshot(server: Server, opts: { aofBase?: boolean } = {}): RdbSnapshot {
+  const st = persistenceOf(server);
+  const snap = new RdbSnapshot(server.dbs, encodeOptions(server), snapshotInfo(server, opts.aofBase === true));
+  st.snapshots.add(snap);
+  const hook = barrierFor(st);
+  for (const db of server.dbs) db.beforeWrite = hook;
+  return snap;
+}
+
+export function endSnapshot(server: Server, snap: RdbSnapshot): void {
+  const st = persistenceOf(server);
+  if (!snap.done) snap.abort();
+  st.snapshots.delete(snap);
+  if (st.snapshots.size === 0) for (const db of server.dbs) db.beforeWrite = null;
+}
+
+// ---- writing ------------------------------------------------------------------------------
+
+/** Writes a complete RDB image synchronously (SAVE, DEBUG RELOAD, an AOF base written in one go). */
+export function writeRdbSync(server: Server, write: (chunk: Buffer) => void, opts: { aofBase?: boolean } = {}): void {
+  // Nothing runs in between, so no barrier is needed.
+  const snap = new RdbSnapshot(server.dbs, encodeOptions(server), snapshotInfo(server, opts.aofBase === true));
+  while (!snap.done) write(snap.produce(SLICE_KEYS * 16));
+}
+
+export interface SnapshotRun {
+  /** Resolves when the whole image was handed to `write`; rejects with write's error. */
+  done: Promise<void>;
+  /** Stops producing: `done` then resolves without the rest of the image. */
+  abort(): void;
+  readonly snapshot: RdbSnapshot;
+}
+
+/**
+ * Produces a point-in-time RDB image in slices between client commands,
+ * awaiting `write` for each chunk (for the AOF rewrite's preamble, and BGSAVE).
+ * `keyDelayMicros` slows it down like rdb-key-save-delay (tests).
+ */
+export function runRdbSnapshot(
+  server: Server,
+  write: (chunk: Buffer) => Promise<void>,
+  opts: { aofBase?: boolean; keyDelayMicros?: number } = {},
+): SnapshotRun {
+  const snap = beginSnapshot(server, opts);
+  let aborted = false;
+  const delay = opts.keyDelayMicros ?? 0;
+  const done = (async () => {
+    try {
+      while (!snap.done && !aborted) {
+        // A closing server (SHUTDOWN, close()) writes no more of the image.
+        if (server.shuttingDown) {
+          aborted = true;
+          break;
+        }
+        let chunk: Buffer;
+        if (delay > 0) {
+          // A key per 1 ms tick at most (setTimeout's resolution), as many as the delay allows.
+          const perTick = Math.max(1, Math.floor(1000 / delay));
+          chunk = snap.produce(perTick);
+          await new Promise((r) => setTimeout(r, Math.max(1, Math.round((delay * perTick) / 1000))));
+        } else {
+          chunk = snap.produce(SLICE_KEYS * 64, performance.now() + SLICE_MS);
+        }
+        if (aborted) break;
+        await write(chunk);
+        // Let clients run even when the write completed synchronously.
+        await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      endSnapshot(server, snap);
+    }
+  })();
+  return {
+    done,
+    abort: () => {
+      aborted = true;
+    },
+    snapshot: snap,
+  };
+}
+
+/** Result of a save: null on success, else the reason. */
+export type SaveError = string | null;
+
+function errorText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err?.message ?? String(e);
+}
+
+/**
+ * rdbSave: writes the whole image to a temp file, fsyncs it and renames it
+ * over `dbfilename`. On success resets dirty and sets lastsave. The server
+ * is blocked meanwhile, as SAVE blocks Redis.
+ */
+export function rdbSaveSync(server: Server): SaveError {
+  const st = persistenceOf(server);
+  const dir = server.config.dir || process.cwd();
+  const tmp = join(dir, `temp-${process.pid}.rdb`);
+  let fd = -1;
+  try {
+    fd = openSync(tmp, 'w');
+    writeRdbSync(server, (chunk) => {
+      let off = 0;
+      while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+    });
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    renameSync(tmp, rdbPath(server));
+  } catch (e) {
+    if (fd >= 0) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* already failing */
+      }
+    }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* may not exist */
+    }
+    const why = errorText(e);
+    log(server, 'warning', `Failed saving the DB: ${why}`);
+    return why;
+  }
+  log(server, 'notice', 'DB saved on disk');
+  server.dirty = 0;
+  st.lastsave = nowSec(server);
+  st.lastbgsaveStatus = 'ok';
+  st.rdbSaves++;
+  return null;
+}
+
+/** Whether a background child (BGSAVE or AOF rewrite) is running. */
+export function hasActiveChild(server: Server): boolean {
+  const st = persistenceOf(server);
+  return st.bgsave !== null || st.aofChildActive();
+}
+
+/**
+ * rdbSaveBackground: starts writing the image to a temp file in slices. On
+ * completion the file is renamed over dbfilename, or the failure is recorded
+ * (INFO rdb_last_bgsave_status:err, and MISCONF with stop-writes-on-bgsave-error).
+ * Returns false if one is already running.
+ */
+export function bgsaveStart(server: Server): boolean {
+  const st = persistenceOf(server);
+  if (st.bgsave !== null) return false;
+  const startMs = server.clock.now();
+  st.lastbgsaveTry = Math.floor(startMs / 1000);
+  st.dirtyBeforeBgsave = server.dirty;
+  st.bgsaveScheduled = false;
+  const dir = server.config.dir || process.cwd();
+  const tempPath = join(dir, `temp-bgsave-${process.pid}.rdb`);
+  const finalPath = rdbPath(server);
+  const delay = server.config.getNumber('rdb-key-save-delay');
+  const started = performance.now();
+  log(server, 'notice', 'Background saving started');
+  let handle: FileHandle | null = null;
+  // The image's point in time is now: runRdbSnapshot takes it before any await.
+  const run = runRdbSnapshot(
+    server,
+    async (chunk) => {
+      if (handle === null) handle = await open(tempPath, 'w');
+      let off = 0;
+      while (off < chunk.length) off += (await handle.write(chunk, off, chunk.length - off)).bytesWritten;
+    },
+    { keyDelayMicros: delay > 0 ? delay : 0 },
+  );
+  const job: BgsaveJob = { run, startMs, aborted: false, finished: Promise.resolve() };
+  st.bgsave = job;
+  job.finished = (async () => {
+    let error: string | null = null;
+    try {
+      await run.done;
+      if (job.aborted) throw new Error('aborted');
+      if (handle === null) handle = await open(tempPath, 'w');
+      await handle.sync();
+      await handle.close();
+      handle = null;
+      await rename(tempPath, finalPath);
+    } catch (e) {
+      error = job.aborted ? 'aborted' : errorText(e);
+      const h = handle as FileHandle | null;
+      if (h !== null) await h.close().catch(() => undefined);
+      await unlink(tempPath).catch(() => undefined);
+    }
+    st.lastCowSize = run.snapshot.peakOverhead;
+    st.bgsave = null;
+    st.lastBgsaveTimeSec = Math.round((performance.now() - started) / 1000);
+    if (error === null) {
+      log(server, 'notice', 'Background saving terminated with success');
+      server.dirty = Math.max(0, server.dirty - st.dirtyBeforeBgsave);
+      st.lastsave = nowSec(server);
+      st.lastbgsaveStatus = 'ok';
+      st.rdbSaves++;
+    } else if (error === 'aborted') {
+      // Killed on purpose (SHUTDOWN, FLUSHALL): not a failure, as in Redis.
+      log(server, 'warning', 'Background saving terminated by signal 10');
+    } else {
+      log(server, 'warning', `Background saving error: ${error}`);
+      st.lastbgsaveStatus = 'err';
+      st.lastBgsaveError = error;
+    }
+  })();
+  return true;
+}
+
+/** killRDBChild: stops a BGSAVE in progress; resolves once its temp file is gone. */
+export async function bgsaveAbort(server: Server): Promise<void> {
+  const job = persistenceOf(server).bgsave;
+  if (job === null) return;
+  job.aborted = true;
+  job.run.abort();
+  await job.finished;
+}
+
+/** Resolves when the BGSAVE in progress (if any) has finished. */
+export async function bgsaveWait(server: Server): Promise<void> {
+  const job = persistenceOf(server).bgsave;
+  if (job !== null) await job.finished;
+}
+
+// ---- save points, cron ---------------------------------------------------------------------
+
+/** The save-point part of Redis's serverCron. */
+export function persistenceCron(server: Server): void {
+  const st = persistenceOf(server);
+  if (st.loading) return;
+  if (st.bgsave === null && !st.aofChildActive()) {
+    if (st.bgsaveScheduled) {
+      bgsaveStart(server);
+      return;
+    }
+    const now = nowSec(server);
+    for (const sp of server.config.saveParams()) {
+      if (
+        server.dirty >= sp.changes &&
+        now - st.lastsave > sp.seconds &&
+        (now - st.lastbgsaveTry > BGSAVE_RETRY_DELAY_SEC || st.lastbgsaveStatus === 'ok')
+      ) {
+        log(server, 'notice', `${sp.changes} changes in ${sp.seconds} seconds. Saving...`);
+        bgsaveStart(server);
+        break;
+      }
+    }
+  }
+}
+
+function startCron(server: Server): void {
+  const st = persistenceOf(server);
+  if (st.cronTimer !== null) return;
+  st.cronTimer = setInterval(() => {
+    if (server.shuttingDown) {
+      if (st.cronTimer !== null) clearInterval(st.cronTimer);
+      st.cronTimer = null;
+      return;
+    }
+    persistenceCron(server);
+  }, Math.max(1, Math.floor(1000 / server.hz)));
+  st.cronTimer.unref();
+}
+
+// ---- checks for the dispatcher ----------------------------------------------------------
+
+/**
+ * The MISCONF check (writeCommandsDeniedByDiskError, RDB part): the error
+ * Server.execute must reply to write commands and PING, or null.
+ */
+export function writesRefused(server: Server): string | null {
+  const st = states.get(server);
+  if (st === undefined || st.lastbgsaveStatus !== 'err') return null;
+  if (!server.config.getBool('stop-writes-on-bgsave-error')) return null;
+  if (server.config.saveParams().length === 0) return null;
+  return MISCONF_ERROR;
+}
+
+/**
+ * The MISCONF check as Server.execute applies it (processCommand's
+ * deny_write_type test): write commands, EXEC of a transaction holding one,
+ * and PING are refused while writesRefused() (or the AOF's write error) says so.
+ */
+export function misconfRefused(server: Server, cmd: Command, c?: Client): string | null {
+  const st = states.get(server);
+  if (st === undefined) return null;
+  let isWrite = (cmd.flags & CMD_WRITE) !== 0;
+  if (!isWrite && cmd.fullName === 'exec' && c?.multi) isWrite = c.multi.queue.some((q) => (q.cmd.flags & CMD_WRITE) !== 0);
+  if (!isWrite && cmd.fullName !== 'ping') return null;
+  return writesRefused(server) ?? st.aofWriteRefusal();
+}
+
+/**
+ * The LOADING check: while the dataset loads, commands without the `loading`
+ * flag (and EXEC of a transaction holding one) are refused with this error.
+ */
+export function loadingRefused(server: Server, cmd: Command, c?: Client): string | null {
+  const st = states.get(server);
+  if (st === undefined || !st.loading) return null;
+  if ((cmd.flags & CMD_LOADING) === 0) return LOADING_ERROR;
+  if (cmd.fullName === 'exec' && c?.multi) {
+    for (const q of c.multi.queue) if ((q.cmd.flags & CMD_LOADING) === 0) return LOADING_ERROR;
+  }
+  return null;
+}
+
+/** Whether the server is loading its dataset (INFO loading:1). */
+export function isLoading(server: Server): boolean {
+  return states.get(server)?.loading === true;
+}
+
+// ---- loading ---------------------------------------------------------------------------------
+
+export interface LoadResult {
+  /** Bytes of the RDB image (for an AOF preamble: where the AOF part starts). */
+  consumed: number;
+  keysLoaded: number;
+  keysExpired: number;
+}
+
+function loadOptions(server: Server, extra: Partial<RdbLoadOptions> = {}): RdbLoadOptions {
+  const st = persistenceOf(server);
+  return {
+    limits: decodeLimits(server),
+    now: server.clock.now(),
+    verifyChecksum: server.config.getBool('rdbchecksum'),
+    onWarning: (msg) => log(server, 'warning', msg),
+    onFunction: st.functions ? (code) => st.functions!.load(code) : null,
+    onAux: (k, v) => {
+      if (k === 'redis-ver') log(server, 'notice', `Loading RDB produced by version ${v}`);
+      else if (k === 'used-mem') st.loadingRdbUsedMem = Number(v) || 0;
+    },
+    ...extra,
+  };
+}
+
+function freshDatabases(server: Server): Database[] {
+  return server.dbs.map((db) => new Database(db.id, server));
+}
+
+/** Moves loaded databases into the live ones (whose old contents are dropped). */
+function installLoaded(server: Server, staged: Database[]): void {
+  for (let i = 0; i < server.dbs.length; i++) {
+    const live = server.dbs[i];
+    if (live.size > 0) server.databaseReplaced(live, null);
+    live.swapWith(staged[i]);
+  }
+}
+
+/**
+ * Loads an RDB image synchronously into the live databases, all or nothing:
+ * the keys are read into fresh databases that replace the current contents
+ * only once the whole image (checksum included) was read. For the AOF
+ * preamble (`aofPreamble`: expired keys kept) and DEBUG RELOAD.
+ * Throws RdbLoadError on a corrupt image.
+ */
+export function loadRdb(server: Server, buf: Buffer, opts: { aofPreamble?: boolean; start?: number } = {}): LoadResult {
+  const staged = freshDatabases(server);
+  const parser = new RdbParser(buf, staged, loadOptions(server, { keepExpired: opts.aofPreamble === true }), opts.start ?? 0);
+  while (!parser.step()) {
+    /* step() reads to the end */
+  }
+  installLoaded(server, staged);
+  return finishLoad(server, parser);
+}
+
+function finishLoad(server: Server, parser: RdbParser): LoadResult {
+  const st = persistenceOf(server);
+  st.lastLoadKeysLoaded = parser.keysLoaded;
+  st.lastLoadKeysExpired = parser.keysExpired;
+  log(server, 'notice', `Done loading RDB, keys loaded: ${parser.keysLoaded}, keys expired: ${parser.keysExpired}.`);
+  return { consumed: parser.consumed, keysLoaded: parser.keysLoaded, keysExpired: parser.keysExpired };
+}
+
+/**
+ * Loads an RDB image a slice at a time, with INFO loading:1 and progress
+ * fields meanwhile (clients get -LOADING through loadingRefused). All or
+ * nothing, as loadRdb.
+ */
+export async function loadRdbAsync(server: Server, buf: Buffer, opts: { aofPreamble?: boolean; start?: number } = {}): Promise<LoadResult> {
+  const st = persistenceOf(server);
+  const staged = freshDatabases(server);
+  st.loading = true;
+  st.loadingStartTime = nowSec(server);
+  st.loadingTotalBytes = buf.length;
+  st.loadingLoadedBytes = 0;
+  try {
+    const parser = new RdbParser(buf, staged, loadOptions(server, { keepExpired: opts.aofPreamble === true }), opts.start ?? 0);
+    for (;;) {
+      const done = parser.step(SLICE_KEYS * 64, performance.now() + SLICE_MS);
+      st.loadingLoadedBytes = parser.consumed;
+      if (done) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    installLoaded(server, staged);
+    return finishLoad(server, parser);
+  } finally {
+    st.loading = false;
+  }
+}
+
+/**
+ * Start-up: loads the AOF (when appendonly is yes and the AOF module set a
+ * loader) or dbfilename from dir when it exists. While it loads, clients get
+ * -LOADING. A corrupt file rejects with an Error whose message says what is
+ * wrong and where; nothing of it is loaded.
+ */
+export async function loadDataAtStartup(server: Server): Promise<void> {
+  const st = persistenceOf(server);
+  if (server.config.appendonly && st.aofStartupLoader !== null) {
+    await st.aofStartupLoader(server);
+    return;
+  }
+  const path = rdbPath(server);
+  let buf: Buffer;
+  // Loading starts now: clients connecting while the file is read already get -LOADING.
+  st.loading = true;
+  st.loadingStartTime = nowSec(server);
+  st.loadingTotalBytes = 0;
+  st.loadingLoadedBytes = 0;
+  try {
+    buf = await readFile(path);
+  } catch (e) {
+    st.loading = false;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new Error(`Fatal error loading the DB from ${path}: ${errorText(e)}. Exiting.`);
+  }
+  const started = performance.now();
+  try {
+    await loadRdbAsync(server, buf);
+  } catch (e) {
+    if (e instanceof RdbLoadError) {
+      throw new Error(
+        `Fatal error loading the DB from ${path}: ${e.message} (at byte ${e.offset} of ${buf.length}). ` +
+          'The file is corrupt or truncated; nothing was loaded. Exiting.',
+      );
+    }
+    throw e;
+  }
+  log(server, 'notice', `DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
+}
+
+// ---- DEBUG RELOAD, FLUSHALL, SHUTDOWN -------------------------------------------------------
+
+export interface ReloadFlags {
+  save: boolean;
+  flush: boolean;
+  merge: boolean;
+}
+
+/**
+ * DEBUG RELOAD: save (unless NOSAVE), then replace the dataset with the file's
+ * contents (NOFLUSH: load on top of it; MERGE: a key in both is replaced).
+ * Returns null, 'save' (the save failed) or the load error.
+ */
+export function debugReload(server: Server, flags: ReloadFlags): string | null {
+  if (flags.save && rdbSaveSync(server) !== null) return 'save';
+  let buf: Buffer;
+  try {
+    buf = readFileSync(rdbPath(server));
+  } catch (e) {
+    return errorText(e);
+  }
+  try {
+    if (flags.flush) {
+      loadRdb(server, buf);
+    } else {
+      // On top of the current data: straight into the live databases (as Redis does).
+      const parser = new RdbParser(buf, server.dbs, loadOptions(server, { allowDuplicates: flags.merge }));
+      while (!parser.step()) {
+        /* to the end */
+      }
+      finishLoad(server, parser);
+    }
+  } catch (e) {
+    log(server, 'warning', `DEBUG RELOAD failed: ${errorText(e)}`);
+    return errorText(e);
+  }
+  log(server, 'warning', 'DB reloaded by DEBUG RELOAD');
+  return null;
+}
+
+/**
+ * What FLUSHALL does for persistence in Redis (flushAllDataAndResetRDB): stop
+ * a BGSAVE in progress and, when save points are configured, save the now
+ * empty dataset without resetting dirty (so FLUSHALL still propagates).
+ */
+export function afterFlushAll(server: Server): void {
+  const st = persistenceOf(server);
+  if (st.bgsave !== null) void bgsaveAbort(server);
+  if (server.config.saveParams().length > 0) {
+    const dirty = server.dirty;
+    rdbSaveSync(server);
+    server.dirty = dirty;
+  }
+}
+
+/**
+ * SHUTDOWN's save (finishShutdown): stop a BGSAVE in progress, then save
+ * synchronously. False when the save failed (SHUTDOWN then errors unless FORCE).
+ */
+export function saveForShutdown(server: Server, _req: ShutdownRequest): boolean {
+  const st = persistenceOf(server);
+  if (st.bgsave !== null) {
+    log(server, 'warning', 'There is a child saving an .rdb. Killing it!');
+    void bgsaveAbort(server);
+  }
+  log(server, 'notice', 'Saving the final RDB snapshot before exiting.');
+  if (rdbSaveSync(server) !== null) {
+    log(server, 'warning', 'Error trying to save the DB, can\'t exit.');
+    return false;
+  }
+  return true;
+}
+
+/**
+ * SIGTERM / SIGINT as Redis handles them: shutdown-on-sigterm / -sigint say
+ * whether to save (default: when save points exist). Returns false when the
+ * save failed and the server must keep running.
+ */
+export function shutdownSaveForSignal(server: Server, signal: 'SIGTERM' | 'SIGINT'): boolean {
+  const opts = (server.config.get(signal === 'SIGTERM' ? 'shutdown-on-sigterm' : 'shutdown-on-sigint') ?? 'default').split(' ');
+  const save = opts.includes('save') ? true : opts.includes('nosave') ? false : null;
+  const force = opts.includes('force');
+  const wants = save === true || (save === null && server.config.saveParams().length > 0);
+  if (!wants) return true;
+  const ok = saveForShutdown(server, { save, now: opts.includes('now'), force });
+  if (!ok && !force) {
+    log(server, 'warning', `${signal} received but errors trying to shut down the server, check the logs for more information`);
+    return false;
+  }
+  return true;
+}
+
+// ---- INFO persistence ---------------------------------------------------------------------
+
+/** Adds a provider that adjusts INFO persistence after ours (the AOF module's fields). */
+export function addPersistenceInfo(server: Server, provider: SectionProvider): void {
+  persistenceOf(server).infoProviders.push(provider);
+}
+
+function persistenceInfo(server: Server, fields: InfoFields): InfoFields {
+  const st = persistenceOf(server);
+  const job = st.bgsave;
+  const now = server.clock.now();
+  const values: Record<string, string | number> = {
+    loading: st.loading ? 1 : 0,
+    current_cow_size: job ? job.run.snapshot.overheadBytes() : 0,
+    current_cow_peak: job ? job.run.snapshot.peakOverhead : 0,
+    current_save_keys_processed: job ? job.run.snapshot.keysWritten : 0,
+    current_save_keys_total: job ? job.run.snapshot.keysTotal : 0,
+    rdb_changes_since_last_save: server.dirty,
+    rdb_bgsave_in_progress: job ? 1 : 0,
+    rdb_last_save_time: st.lastsave,
+    rdb_last_bgsave_status: st.lastbgsaveStatus,
+    rdb_last_bgsave_time_sec: st.lastBgsaveTimeSec,
+    rdb_current_bgsave_time_sec: job ? Math.floor((now - job.startMs) / 1000) : -1,
+    rdb_saves: st.rdbSaves,
+    rdb_last_cow_size: st.lastCowSize,
+    rdb_last_load_keys_expired: st.lastLoadKeysExpired,
+    rdb_last_load_keys_loaded: st.lastLoadKeysLoaded,
+  };
+  let out: InfoFields = fields.map(([k, v]) => [k, k in values ? values[k] : v]);
+  for (const p of st.infoProviders) out = p(server, out);
+  if (st.loading) {
+    const elapsed = nowSec(server) - st.loadingStartTime;
+    const total = st.loadingTotalBytes;
+    const loaded = st.loadingLoadedBytes;
+    const perc = total > 0 ? (loaded / total) * 100 : 0;
+    const remaining = Math.max(1, total - loaded);
+    const eta = elapsed === 0 ? 1 : Math.floor((elapsed * remaining) / (loaded + 1));
+    out.push(
+      ['loading_start_time', st.loadingStartTime],
+      ['loading_total_bytes', total],
+      ['loading_rdb_used_mem', st.loadingRdbUsedMem],
+      ['loading_loaded_bytes', loaded],
+      ['loading_loaded_perc', perc.toFixed(2)],
+      ['loading_eta_seconds', eta],
+    );
+  }
+  return out;
+}
+
+// ---- installation --------------------------------------------------------------------------
+
+/** Wires persistence into a new server (called from the Server constructor). */
+export function installPersistence(server: Server): void {
+  persistenceOf(server);
+  setInfoProvider(server, 'persistence', persistenceInfo);
+  server.saveForShutdown = (req) => saveForShutdown(server, req);
+  debugObjectHooks.serializedLength = (v) => serializedLength(v, encodeOptions(server));
+  installDebugSubcommands(server);
+  startCron(server);
+}

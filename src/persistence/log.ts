@@ -1,0 +1,44 @@
+/**
+ * Persistence's log lines, in Redis's format ("pid:M 12 Jan 2024 10:00:00.123 * text"),
+ * to `logfile` when set, else to standard output; filtered by `loglevel`.
+ * Tests and embedders can redirect them with setLogSink.
+ */
+import { appendFileSync } from 'node:fs';
+import type { Server } from '../server/server.js';
+
+export type LogLevel = 'debug' | 'verbose' | 'notice' | 'warning';
+
+const RANK: Record<LogLevel, number> = { debug: 0, verbose: 1, notice: 2, warning: 3 };
+const MARK: Record<LogLevel, string> = { debug: '.', verbose: '-', notice: '*', warning: '#' };
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+const sinks = new WeakMap<Server, (level: LogLevel, line: string) => void>();
+
+/** Sends this server's persistence log lines to `sink` instead of the log file / stdout. */
+export function setLogSink(server: Server, sink: (level: LogLevel, line: string) => void): void {
+  sinks.set(server, sink);
+}
+
+function timestamp(ms: number): string {
+  const d = new Date(ms);
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  return `${p2(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}
+
+export function log(server: Server, level: LogLevel, msg: string): void {
+  const configured = (server.config.loglevel as LogLevel) in RANK ? (server.config.loglevel as LogLevel) : 'notice';
+  if (RANK[level] < RANK[configured]) return;
+  const line = `${process.pid}:M ${timestamp(Date.now())} ${MARK[level]} ${msg}`;
+  const sink = sinks.get(server);
+  if (sink) {
+    sink(level, line);
+    return;
+  }
+  const file = server.config.logfile;
+  try {
+    if (file) appendFileSync(file, line + '\n');
+    else process.stdout.write(line + '\n');
+  } catch {
+    // Logging must never take the server down.
+  }
+}
