@@ -11,6 +11,7 @@ import type { Server } from '../server/server.js';
 import { parseInt64 } from '../util/numbers.js';
 import { ERR_NOT_INT, ERR_SYNTAX } from './errors.js';
 import { clientCaching, clientGetredir, clientTracking, clientTrackingInfo } from '../server/tracking.js';
+import { isHeldByPause, pauseClients, unpauseClients, type PauseMode } from '../server/pause.js';
 
 /** Client names may not contain spaces, newlines or other chars outside '!'..'~'. */
 export function isValidClientName(name: string): boolean {
@@ -384,41 +385,22 @@ function clientUnblock(c: Client, argv: string[]): void {
     return;
   }
   const target = c.server.clients.get(id);
-  const done = target !== undefined && target.blocked !== null && c.server.blocking.forceUnblock(target, withError);
+  // A client held by CLIENT PAUSE is not blocked by a command: UNBLOCK leaves it alone (as Redis).
+  const done =
+    target !== undefined && target.blocked !== null && !isHeldByPause(target) && c.server.blocking.forceUnblock(target, withError);
   c.addInt(done ? 1 : 0);
 }
 
-// ---- CLIENT PAUSE: recorded, not yet enforced -----------------------------------
+// ---- CLIENT PAUSE / UNPAUSE: enforced by the dispatcher through server/pause.ts -----
 
-export interface PauseState {
-  /** 'all' pauses every client, 'write' only those sending writes (and may-replicate commands). */
-  mode: 'all' | 'write';
-  /** End of the pause, server-clock ms. */
-  until: number;
-}
-
-const pauses = new WeakMap<Server, PauseState>();
-
-/**
- * The pause CLIENT PAUSE asked for, or null. Only recorded for now: the
- * dispatcher does not hold paused clients yet.
- */
-export function currentPause(server: Server): PauseState | null {
-  const p = pauses.get(server);
-  if (p === undefined) return null;
-  if (p.until <= server.clock.now()) {
-    pauses.delete(server);
-    return null;
-  }
-  return p;
-}
+export { currentPause, type PauseInfo as PauseState } from '../server/pause.js';
 
 function clientPause(c: Client, argv: string[]): void {
   if (argv.length > 4) {
     subcommandSyntaxError(c, argv);
     return;
   }
-  let mode: 'all' | 'write' = 'all';
+  let mode: PauseMode = 'all';
   if (argv.length === 4) {
     const m = argv[3].toLowerCase();
     if (m === 'write') mode = 'write';
@@ -436,20 +418,13 @@ function clientPause(c: Client, argv: string[]): void {
     c.addError('ERR timeout is negative');
     return;
   }
-  const server = c.server;
-  const until = ms > 0 ? server.clock.now() + ms : 0;
   // As Redis: a pause only ever gets longer or stricter until UNPAUSE.
-  const prev = currentPause(server);
-  const next: PauseState = {
-    mode: prev?.mode === 'all' || mode === 'all' ? 'all' : 'write',
-    until: Math.max(prev?.until ?? 0, until),
-  };
-  pauses.set(server, next);
+  pauseClients(c.server, mode, ms);
   c.addOK();
 }
 
 function clientUnpause(c: Client): void {
-  pauses.delete(c.server);
+  unpauseClients(c.server);
   c.addOK();
 }
 

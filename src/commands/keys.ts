@@ -13,19 +13,18 @@ import { MutableString, isString, typeOf, type Value } from '../data/values.js';
 import { parseInt64, parseLongLong, INT64_MAX, INT64_MIN } from '../util/numbers.js';
 import { globLiteral, globMatch } from '../util/glob.js';
 import { stringEncoding } from './strings.js';
-import { ERR_NOT_INT, ERR_SYNTAX } from './errors.js';
+import { afterFlushAll } from '../persistence/index.js';
+import { ERR_DB_RANGE, ERR_NOT_INT, ERR_NO_SUCH_KEY, ERR_SYNTAX } from './errors.js';
+import { addScanReply, parseScanOptions, scanCursorOrReply, scanStart } from './scan.js';
+import { lfuFrequency } from '../server/eviction.js';
 
-const ERR_NO_SUCH_KEY = 'ERR no such key';
 const ERR_SAME_OBJECT = 'ERR source and destination objects are the same';
-const ERR_DB_RANGE = 'ERR DB index is out of range';
-const ERR_INVALID_CURSOR = 'ERR invalid cursor';
 const ERR_INT32_RANGE = 'ERR value is out of range, value must between -2147483648 and 2147483647';
 /** Redis's refcount for shared objects (OBJ_SHARED_REFCOUNT = INT_MAX). */
 const SHARED_REFCOUNT = 2147483647;
 /** Integers 0..9999 are shared objects in Redis (OBJ_SHARED_INTEGERS). */
 const SHARED_INTEGERS = 10000;
 const TWO_POW_63 = 2 ** 63;
-const TWO_POW_64 = 1n << 64n;
 
 // ---- shared helpers --------------------------------------------------------
 
@@ -37,9 +36,13 @@ function lookupNoTouch(db: Database, key: string): Value | undefined {
   const i = db.keys.find(key);
   if (i < 0) return db.lookupRead(key); // a miss: statistics and keymiss event
   const lastAccess = db.keys.access[i];
+  const lfuWord = db.keys.evict[2 * i]; // the LFU counter is part of "access" too (server/eviction.ts)
   const v = db.lookupRead(key);
   // Still present means it was not deleted, so position i is still this key.
-  if (v !== undefined) db.keys.access[i] = lastAccess;
+  if (v !== undefined) {
+    db.keys.access[i] = lastAccess;
+    db.keys.evict[2 * i] = lfuWord;
+  }
   return v;
 }
 
@@ -54,13 +57,25 @@ function isExpired(db: Database, key: string, now: number): boolean {
  * Parses a DB index like Redis's getIntFromObjectOrReply; replies its error
  * (or `msg` when given) and returns null when not an int32.
  */
-function parseDbIndex(c: Client, s: string, msg?: string): number | null {
+export function parseDbIndex(c: Client, s: string, msg?: string): number | null {
   const n = parseInt64(s);
   if (n === null || n < -2147483648 || n > 2147483647) {
     c.addError(msg ?? (n === null ? ERR_NOT_INT : ERR_INT32_RANGE));
     return null;
   }
   return n;
+}
+
+/** The database an argument names (COPY ... DB, MOVE), or null after replying the error. */
+function databaseOrReply(c: Client, arg: string): Database | null {
+  const id = parseDbIndex(c, arg);
+  if (id === null) return null;
+  const db = c.server.dbs[id];
+  if (db === undefined) {
+    c.addError(ERR_DB_RANGE);
+    return null;
+  }
+  return db;
 }
 
 /** A stored expire time as an exact integer: doubles above 2^53 only come from huge PEXPIREAT values. */
@@ -321,13 +336,8 @@ function copy(c: Client, argv: string[]): void {
     if (opt === 'replace') {
       replace = true;
     } else if (opt === 'db' && j + 1 < argv.length) {
-      const id = parseDbIndex(c, argv[j + 1]);
-      if (id === null) return;
-      const target = c.server.dbs[id];
-      if (target === undefined) {
-        c.addError(ERR_DB_RANGE);
-        return;
-      }
+      const target = databaseOrReply(c, argv[j + 1]);
+      if (target === null) return;
       dst = target;
       j++;
     } else {
@@ -364,13 +374,8 @@ function copy(c: Client, argv: string[]): void {
 function move(c: Client, argv: string[]): void {
   const src = c.db;
   const key = argv[1];
-  const id = parseDbIndex(c, argv[2]);
-  if (id === null) return;
-  const dst = c.server.dbs[id];
-  if (dst === undefined) {
-    c.addError(ERR_DB_RANGE);
-    return;
-  }
+  const dst = databaseOrReply(c, argv[2]);
+  if (dst === null) return;
   if (dst === src) {
     c.addError(ERR_SAME_OBJECT);
     return;
@@ -418,66 +423,16 @@ function keys(c: Client, argv: string[]): void {
   c.addBulks(out);
 }
 
-/**
- * Parses a SCAN cursor as Redis does (strtoul, but no leading space): an optional
- * sign, decimal digits, nothing after; "" is 0 and "-n" wraps modulo 2^64.
- */
-export function parseScanCursor(s: string): bigint | null {
-  if (s.length === 0) return 0n;
-  let i = 0;
-  const first = s.charCodeAt(0);
-  if (first === 45 || first === 43) i = 1; // '-' or '+'
-  // strtoul stops at a NUL byte, which Redis then takes as the end of the string.
-  let end = s.indexOf('\0', i);
-  if (end < 0) end = s.length;
-  if (end === i) return null;
-  for (let j = i; j < end; j++) {
-    const ch = s.charCodeAt(j);
-    if (ch < 48 || ch > 57) return null;
-  }
-  const v = BigInt(s.slice(i, end));
-  if (v >= TWO_POW_64) return null;
-  return first === 45 && v !== 0n ? TWO_POW_64 - v : v;
-}
-
 function scan(c: Client, argv: string[]): void {
-  const cursor = parseScanCursor(argv[1]);
-  if (cursor === null) {
-    c.addError(ERR_INVALID_CURSOR);
-    return;
-  }
-  let count = 10;
-  let pattern: string | null = null;
-  let typeName: string | null = null;
-  for (let i = 2; i < argv.length; ) {
-    const opt = argv[i].toLowerCase();
-    const hasValue = i + 1 < argv.length;
-    if (opt === 'count' && hasValue) {
-      const n = parseInt64(argv[i + 1]);
-      if (n === null) {
-        c.addError(ERR_NOT_INT);
-        return;
-      }
-      if (n < 1) {
-        c.addError(ERR_SYNTAX);
-        return;
-      }
-      count = n;
-    } else if (opt === 'match' && hasValue) {
-      pattern = argv[i + 1] === '*' ? null : argv[i + 1];
-    } else if (opt === 'type' && hasValue) {
-      typeName = argv[i + 1].toLowerCase();
-    } else {
-      c.addError(ERR_SYNTAX);
-      return;
-    }
-    i += 2;
-  }
+  const cursor = scanCursorOrReply(c, argv[1]);
+  if (cursor === null) return;
+  const opts = parseScanOptions(c, argv, 2, true);
+  if (opts === null) return;
+  const { pattern, typeName } = opts;
   const db = c.db;
   // Collect first, filter after: filtering may delete expired keys, which moves entries.
   const visited: string[] = [];
-  const start = cursor > BigInt(db.keys.size) ? db.keys.size : Number(cursor);
-  const next = db.keys.scan(start, count, (key) => visited.push(key));
+  const next = db.keys.scan(scanStart(cursor, db.keys.size), opts.count, (key) => visited.push(key));
   const out: string[] = [];
   for (const key of visited) {
     if (pattern !== null && !globMatch(pattern, key)) continue;
@@ -489,9 +444,7 @@ function scan(c: Client, argv: string[]): void {
     if (db.expires.size !== 0 && db.expireIfNeeded(key)) continue;
     out.push(key);
   }
-  c.addArrayLen(2);
-  c.addBulk(String(next));
-  c.addBulks(out);
+  addScanReply(c, next, out);
 }
 
 function randomkey(c: Client): void {
@@ -540,6 +493,7 @@ function flushall(c: Client, argv: string[]): void {
   if (!checkFlushArgs(c, argv)) return;
   let removed = 0;
   for (const db of c.server.dbs) removed += flushDatabase(c, db);
+  afterFlushAll(c.server);
   c.server.dirty += removed + 1;
   c.addOK();
 }
@@ -639,8 +593,8 @@ function objectFreq(c: Client, argv: string[]): void {
     c.addError('ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.');
     return;
   }
-  // Access frequencies are not tracked by the keyspace yet: report a cold key.
-  c.addInt(0);
+  // The decayed LFU counter kept by server/eviction.ts.
+  c.addInt(lfuFrequency(c.server, c.db, argv[2]));
 }
 
 const OBJECT_HELP = [

@@ -5,16 +5,18 @@
  *
  * Argument checks and their order follow Redis 7.0, so the same error wins.
  */
+import { scriptBusyError } from '../scripting/busy.js';
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
 import type { Database } from '../db/database.js';
 import { isString, stringOf, type Value } from '../data/values.js';
 import { parseInt64, scanStrtod, parseDoubleStrtod, formatFixed } from '../util/numbers.js';
-import { replyInfo, resetInfoMetrics, sectionFields, lruClock } from '../observability/info.js';
+import { replyInfo, resetInfoMetrics, lruClock } from '../observability/info.js';
 import { encodingOf } from './keys.js';
 import { ERR_SYNTAX } from './errors.js';
 import { replyHelp, subcommandSyntaxError } from './client.js';
+import { rewriteConfigFile } from '../config/rewrite.js';
 
 // ---- INFO -------------------------------------------------------------------------
 
@@ -79,17 +81,13 @@ function configResetstat(c: Client): void {
 }
 
 function configRewrite(c: Client): void {
-  // The registry has no rewrite() yet; when it gets one (returning null or the reason it failed), it is used.
-  const config = c.server.config as typeof c.server.config & { rewrite?: () => string | null };
+  const config = c.server.config;
   if (!config.configFile) {
     c.addError('ERR The server is running without a config file');
     return;
   }
-  if (typeof config.rewrite !== 'function') {
-    c.addError('ERR Rewriting config file: CONFIG REWRITE is not supported by Mnemo yet');
-    return;
-  }
-  const err = config.rewrite();
+  // Keeps the file's comments and order (src/config/rewrite.ts).
+  const err = rewriteConfigFile(config);
   if (err) c.addError(`ERR Rewriting config file: ${err}`);
   else c.addOK();
 }
@@ -482,12 +480,6 @@ function time(c: Client): void {
   c.addBulk(String(us - seconds * 1e6));
 }
 
-function lastsave(c: Client): void {
-  // One source of truth: the persistence section (its provider, once persistence exists).
-  const field = sectionFields(c.server, 'persistence').find(([k]) => k === 'rdb_last_save_time');
-  c.addInt(field ? Number(field[1]) : Math.floor(c.server.startTime / 1000));
-}
-
 export interface ShutdownRequest {
   /** true: SAVE, false: NOSAVE, null: neither (save if save points are configured). */
   save: boolean | null;
@@ -532,6 +524,12 @@ function shutdown(c: Client, argv: string[]): void {
     c.addError('ERR No shutdown in progress.');
     return;
   }
+  // During a busy script only SHUTDOWN NOSAVE is allowed (it is why SHUTDOWN is allow_busy).
+  const busy = nosave ? null : scriptBusyError(c.server);
+  if (busy !== null) {
+    c.addError(busy);
+    return;
+  }
   req.save = save ? true : nosave ? false : null;
   const server = c.server as Server & ShutdownHooks;
   const wantsSave = req.save === true || (req.save === null && server.config.saveParams().length > 0);
@@ -559,6 +557,5 @@ export const commands: CommandImpl[] = [
   { name: 'config|help', summary: 'Lists the CONFIG subcommands.', handler: configHelp },
   { name: 'debug', summary: 'Testing aids: sleep, inspect a value, fill the keyspace, toggle active expiry.', handler: debug },
   { name: 'time', summary: 'Returns the server time as seconds and microseconds.', handler: time },
-  { name: 'lastsave', summary: 'Returns the Unix time of the last successful save.', handler: lastsave },
   { name: 'shutdown', summary: 'Stops the server, optionally saving first.', handler: shutdown },
 ];

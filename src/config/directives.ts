@@ -285,6 +285,11 @@ export const DIRECTIVES: ReadonlyArray<Directive<any>> = [
   num('watchdog-period', 'int', 0n, INT_MAX, 0n, { flags: HIDDEN }),
   num('shutdown-timeout', 'int', 0n, INT_MAX, 10n),
   num('repl-diskless-sync-max-replicas', 'int', 0n, INT_MAX, 0n),
+  // Mnemo-specific, not in Redis: TCP port of the Prometheus text endpoint
+  // (GET /metrics, src/observability/metrics-endpoint.ts); 0 = off. HIDDEN so
+  // that CONFIG GET patterns list exactly Redis's directives; an exact
+  // CONFIG GET/SET metrics-port, redis.conf and --metrics-port all work.
+  num('metrics-port', 'int', 0n, 65535n, 0n, { flags: HIDDEN }),
 
   // ---- unsigned int / unsigned long
   num('maxclients', 'uint', 1n, UINT32_MAX, 10000n),
@@ -396,6 +401,14 @@ export const EFFECTIVE_DIRECTIVES: ReadonlySet<string> = new Set([
   'appendonly',
   'maxmemory',
   'maxmemory-policy',
+  'maxmemory-samples',
+  'maxmemory-eviction-tenacity',
+  'lfu-log-factor',
+  'lfu-decay-time',
+  'lazyfree-lazy-eviction',
+  'replica-ignore-maxmemory',
+  'tcp-keepalive',
+  'metrics-port',
   'slowlog-log-slower-than',
   'slowlog-max-len',
   'latency-monitor-threshold',

@@ -16,6 +16,10 @@ import { buildCommandTable } from '../commands/index.js';
 import { Notifier } from './notify.js';
 import { Blocking } from './blocking.js';
 import { Watches } from './watch.js';
+import { admitUnderMaxmemory, installEviction, OOM_ERROR } from './eviction.js';
+import { checkPauseTimeout, isEvictionPaused, pauseGate, postponeIfPaused } from './pause.js';
+import { startMetricsEndpoint, stopMetricsEndpoint } from '../observability/metrics-endpoint.js';
+import { clientKind } from '../commands/client.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 import { sampleInfoMetrics } from '../observability/info.js';
 import { installPubSub } from './pubsub.js';
@@ -92,6 +96,8 @@ export class Server implements KeyspaceEffects {
     this.refreshConfig();
     const n = this.config.getNumber('databases');
     for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
+    // maxmemory: accounting, eviction policies, LFU counters (server/eviction.ts).
+    installEviction(this);
     for (const name of ['requirepass', 'proto-max-bulk-len', 'client-query-buffer-limit', 'hz']) {
       this.config.onChange(name, () => this.refreshConfig());
     }
@@ -127,7 +133,14 @@ export class Server implements KeyspaceEffects {
         this.host = host;
         this.listener = srv;
         this.startCron();
-        resolve();
+        // The Prometheus endpoint (metrics-port) listens on the same address.
+        startMetricsEndpoint(this).then(
+          () => resolve(),
+          (e) => {
+            void this.close();
+            reject(e);
+          },
+        );
       });
     });
   }
@@ -140,6 +153,9 @@ export class Server implements KeyspaceEffects {
       return;
     }
     this.stats.totalConnections++;
+    // tcp-keepalive: probe idle peers after that many seconds, as Redis's anetKeepAlive.
+    const keepalive = this.config.getNumber('tcp-keepalive');
+    if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
     const c = new Client(this, socket);
     this.clients.set(c.id, c);
     attachConnection(this, c, socket);
@@ -163,6 +179,7 @@ export class Server implements KeyspaceEffects {
     this.blocking.stop();
     for (const c of this.clients.values()) c.socket?.destroy();
     this.clients.clear();
+    await stopMetricsEndpoint(this);
     const l = this.listener;
     this.listener = null;
     if (l) await new Promise<void>((r) => l.close(() => r()));
@@ -194,6 +211,11 @@ export class Server implements KeyspaceEffects {
       this.reject(c, cmd, 'NOAUTH Authentication required.');
       return;
     }
+    // maxmemory: evict first; refuse what needs memory when nothing can be freed (server/eviction.ts).
+    if (this.config.maxmemory !== 0 && !admitUnderMaxmemory(this, c, cmd, argv)) {
+      this.reject(c, cmd, OOM_ERROR);
+      return;
+    }
     const misconf = misconfRefused(this, cmd, c);
     if (misconf !== null) {
       this.reject(c, cmd, misconf);
@@ -217,6 +239,8 @@ export class Server implements KeyspaceEffects {
       this.reject(c, cmd, loading);
       return;
     }
+    // CLIENT PAUSE: a paused client holds this command and reads no more input (server/pause.ts).
+    if (pauseGate.active !== 0 && postponeIfPaused(this, c, cmd, argv)) return;
     if (c.multi !== null && !TX_CONTROL_COMMANDS.has(cmd.fullName)) {
       if ((cmd.flags & CMD_NO_MULTI) !== 0) {
         this.reject(c, cmd, 'ERR Command not allowed inside a transaction');
@@ -378,6 +402,7 @@ export class Server implements KeyspaceEffects {
 
   /** Redis's serverCron: active expiry, blocked-client timeouts, idle clients. */
   cron(): void {
+    checkPauseTimeout(this);
     if (isScriptBusy(this)) return; // nothing touches the dataset while a script runs
     sampleInfoMetrics(this);
     this.activeExpireCycle();
@@ -386,13 +411,15 @@ export class Server implements KeyspaceEffects {
   }
 
   private onClockAdvance(): void {
+    checkPauseTimeout(this);
     if (isScriptBusy(this)) return;
     this.blocking.checkTimeouts();
   }
 
   /** Samples keys with a TTL in each db, bounded to 25% of a tick's time, as Redis's slow cycle. */
   activeExpireCycle(): void {
-    if (!this.activeExpireEnabled) return;
+    // During CLIENT PAUSE keys do not expire actively, as in Redis.
+    if (!this.activeExpireEnabled || isEvictionPaused(this)) return;
     const budgetMs = (1000 / this.hz) * 0.25;
     const start = performance.now();
     const now = this.clock.now();
@@ -413,7 +440,8 @@ export class Server implements KeyspaceEffects {
     if (timeout <= 0) return;
     const now = this.clock.now();
     for (const c of this.clients.values()) {
-      if (c.blocked || c.socket === null) continue;
+      // As Redis: replicas, masters, subscribers and blocked (or paused) clients never time out.
+      if (c.blocked || c.socket === null || clientKind(c) !== 'normal') continue;
       if (now - c.lastInteraction > timeout * 1000) c.socket.destroy();
     }
   }
