@@ -10,7 +10,7 @@ import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
 import { MutableString, isString, type StringValue } from '../data/values.js';
 import { parseInt64, parseInteger, parseLongLong } from '../util/numbers.js';
-import { WRONGTYPE, ERR_SYNTAX, ERR_NOT_INT } from './errors.js';
+import { WRONGTYPE, ERR_SYNTAX, ERR_NOT_INT, ofTypeOrReply } from './errors.js';
 import { mutableString, optIs } from './strings.js';
 
 const ERR_BIT_OFFSET = 'ERR bit offset is not an integer or out of range';
@@ -97,6 +97,29 @@ function stringForBitWrite(c: Client, key: string, maxBit: number): MutableStrin
   return m;
 }
 
+/** Set by bitRange: the inclusive range in bits. */
+let rangeFirst = 0;
+let rangeLast = 0;
+
+/**
+ * BITCOUNT/BITPOS's start and end (bytes, or bits when `isBit`) over a string
+ * of `len` bytes, as Redis normalises them: negative indexes count from the
+ * end, then both are clamped to the string. Sets rangeFirst/rangeLast (in
+ * bits) and returns true, or returns false when the range is empty.
+ */
+function bitRange(start: number, end: number, len: number, isBit: boolean): boolean {
+  const total = isBit ? len * 8 : len;
+  if (start < 0) start += total;
+  if (end < 0) end += total;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= total) end = total - 1;
+  if (start > end) return false;
+  rangeFirst = isBit ? start : start * 8;
+  rangeLast = isBit ? end : end * 8 + 7;
+  return true;
+}
+
 /** Parses BITCOUNT/BITPOS's BYTE|BIT argument: true for BIT, null after a syntax error. */
 function bitUnitOrReply(c: Client, arg: string): boolean | null {
   if (optIs(arg, 'bit')) return true;
@@ -135,13 +158,10 @@ function setbit(c: Client, argv: string[]): void {
 function getbit(c: Client, argv: string[]): void {
   const offset = bitOffsetOrReply(c, argv[2]);
   if (offset < 0) return;
-  const v = c.db.lookupRead(argv[1]);
+  const v = ofTypeOrReply(c, c.db.lookupRead(argv[1]), isString);
+  if (v === null) return;
   if (v === undefined) {
     c.addRaw(':0\r\n');
-    return;
-  }
-  if (!isString(v)) {
-    c.addError(WRONGTYPE);
     return;
   }
   const byte = Math.floor(offset / 8);
@@ -153,65 +173,45 @@ function getbit(c: Client, argv: string[]): void {
 // ---- BITCOUNT / BITPOS -------------------------------------------------------------------
 
 function bitcount(c: Client, argv: string[]): void {
-  const v = c.db.lookupRead(argv[1]);
+  const v = ofTypeOrReply(c, c.db.lookupRead(argv[1]), isString);
+  if (v === null) return;
   if (v === undefined) {
     c.addRaw(':0\r\n');
     return;
   }
-  if (!isString(v)) {
-    c.addError(WRONGTYPE);
-    return;
-  }
-  const len = lengthOf(v);
   const argc = argv.length;
-  // Inclusive range, in bits.
-  let first: number;
-  let last: number;
+  // Without a range: the whole string (start 0, end -1).
+  let start = 0;
+  let end = -1;
+  let isBit = false;
   if (argc === 4 || argc === 5) {
-    let start = parseInt64(argv[2]);
-    if (start === null) {
+    const s = parseInt64(argv[2]);
+    if (s === null) {
       c.addError(ERR_NOT_INT);
       return;
     }
-    let end = parseInt64(argv[3]);
-    if (end === null) {
+    const e = parseInt64(argv[3]);
+    if (e === null) {
       c.addError(ERR_NOT_INT);
       return;
     }
-    if (start < 0 && end < 0 && start > end) {
+    if (s < 0 && e < 0 && s > e) {
       c.addRaw(':0\r\n');
       return;
     }
-    let isBit = false;
     if (argc === 5) {
       const u = bitUnitOrReply(c, argv[4]);
       if (u === null) return;
       isBit = u;
     }
-    const total = isBit ? len * 8 : len;
-    if (start < 0) start += total;
-    if (end < 0) end += total;
-    if (start < 0) start = 0;
-    if (end < 0) end = 0;
-    if (end >= total) end = total - 1;
-    if (start > end) {
-      c.addRaw(':0\r\n');
-      return;
-    }
-    first = isBit ? start : start * 8;
-    last = isBit ? end : end * 8 + 7;
-  } else if (argc === 2) {
-    if (len === 0) {
-      c.addRaw(':0\r\n');
-      return;
-    }
-    first = 0;
-    last = len * 8 - 1;
-  } else {
+    start = s;
+    end = e;
+  } else if (argc !== 2) {
     c.addError(ERR_SYNTAX);
     return;
   }
-  c.addInt(countBits(v, first, last));
+  if (!bitRange(start, end, lengthOf(v), isBit)) c.addRaw(':0\r\n');
+  else c.addInt(countBits(v, rangeFirst, rangeLast));
 }
 
 /** Set bits in the inclusive bit range [first, last] of a string value. */
@@ -243,35 +243,31 @@ function bitpos(c: Client, argv: string[]): void {
     c.addError(ERR_BIT_ARG);
     return;
   }
-  const v = c.db.lookupRead(argv[1]);
+  const v = ofTypeOrReply(c, c.db.lookupRead(argv[1]), isString);
+  if (v === null) return;
   if (v === undefined) {
     // A missing key is an endless run of zero bits.
     c.addInt(bit ? -1 : 0);
     return;
   }
-  if (!isString(v)) {
-    c.addError(WRONGTYPE);
-    return;
-  }
-  const len = lengthOf(v);
   const argc = argv.length;
-  let first: number;
-  let last: number;
+  // Without an end: to the end of the string (-1).
+  let start = 0;
+  let end = -1;
+  let isBit = false;
   let endGiven = false;
   if (argc >= 4 && argc <= 6) {
-    let start = parseInt64(argv[3]);
-    if (start === null) {
+    const s = parseInt64(argv[3]);
+    if (s === null) {
       c.addError(ERR_NOT_INT);
       return;
     }
-    let isBit = false;
+    start = s;
     if (argc === 6) {
       const u = bitUnitOrReply(c, argv[5]);
       if (u === null) return;
       isBit = u;
     }
-    const total = isBit ? len * 8 : len;
-    let end: number;
     if (argc >= 5) {
       const e = parseInt64(argv[4]);
       if (e === null) {
@@ -280,36 +276,20 @@ function bitpos(c: Client, argv: string[]): void {
       }
       end = e;
       endGiven = true;
-    } else {
-      end = total - 1;
     }
-    if (start < 0) start += total;
-    if (end < 0) end += total;
-    if (start < 0) start = 0;
-    if (end < 0) end = 0;
-    if (end >= total) end = total - 1;
-    if (start > end) {
-      c.addRaw(':-1\r\n');
-      return;
-    }
-    first = isBit ? start : start * 8;
-    last = isBit ? end : end * 8 + 7;
-  } else if (argc === 3) {
-    if (len === 0) {
-      c.addRaw(':-1\r\n');
-      return;
-    }
-    first = 0;
-    last = len * 8 - 1;
-  } else {
+  } else if (argc !== 3) {
     c.addError(ERR_SYNTAX);
     return;
   }
-  const pos = findBit(v, bit, first, last);
+  if (!bitRange(start, end, lengthOf(v), isBit)) {
+    c.addRaw(':-1\r\n');
+    return;
+  }
+  const pos = findBit(v, bit, rangeFirst, rangeLast);
   if (pos >= 0) c.addInt(pos);
   // Looking for a clear bit without an explicit end: the string continues
   // with zeros, so the first bit after the range is the answer.
-  else if (bit === 0 && !endGiven) c.addInt(last + 1);
+  else if (bit === 0 && !endGiven) c.addInt(rangeLast + 1);
   else c.addRaw(':-1\r\n');
 }
 

@@ -3,12 +3,12 @@ import type { CommandImpl } from '../server/command-table.js';
 import { ReplyMode, type Client } from '../server/client.js';
 import { parseInt64 } from '../util/numbers.js';
 import { isValidClientName } from './client.js';
-
-const ERR_NOT_INT = 'ERR value is not an integer or out of range';
+import { ERR_DB_RANGE, ERR_SYNTAX, errWrongArity } from './errors.js';
+import { parseDbIndex } from './keys.js';
 
 function ping(c: Client, argv: string[]): void {
   if (argv.length > 2) {
-    c.addError("ERR wrong number of arguments for 'ping' command");
+    c.addError(errWrongArity('ping'));
     return;
   }
   if (c.server.pubsubContext?.(c)) {
@@ -27,17 +27,10 @@ function echo(c: Client, argv: string[]): void {
 }
 
 function select(c: Client, argv: string[]): void {
-  const n = parseInt64(argv[1]);
-  if (n === null) {
-    c.addError(ERR_NOT_INT);
-    return;
-  }
-  if (n < -2147483648 || n > 2147483647) {
-    c.addError('ERR value is out of range, value must between -2147483648 and 2147483647');
-    return;
-  }
+  const n = parseDbIndex(c, argv[1]);
+  if (n === null) return;
   if (!c.select(n)) {
-    c.addError('ERR DB index is out of range');
+    c.addError(ERR_DB_RANGE);
     return;
   }
   c.addOK();
@@ -57,7 +50,7 @@ function checkPassword(c: Client, user: string, pass: string): boolean {
 
 function auth(c: Client, argv: string[]): void {
   if (argv.length > 3) {
-    c.addError('ERR syntax error');
+    c.addError(ERR_SYNTAX);
     return;
   }
   let user = 'default';

@@ -10,22 +10,12 @@ import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
 import { HashValue, type HashLimits } from '../data/hash.js';
 import type { Value } from '../data/values.js';
-import { hincrBy, parseInteger, parseInt64, parseLongLong } from '../util/numbers.js';
+import { hincrBy, parseInteger } from '../util/numbers.js';
 import { hincrByFloat, parseHashFloatIncrement } from '../util/long-double.js';
 import { globMatch } from '../util/glob.js';
-import { parseScanCursor } from './keys.js';
-import { ERR_NOT_INT, ERR_SYNTAX, WRONGTYPE } from './errors.js';
-
-const ERR_INVALID_CURSOR = 'ERR invalid cursor';
-const ERR_OUT_OF_RANGE = 'ERR value is out of range';
-const LONG_MAX = 9223372036854775807n;
-const ERR_COUNT_RANGE = `ERR value is out of range, value must between ${-LONG_MAX} and ${LONG_MAX}`;
-/**
- * HRANDFIELD with a negative count repeats fields, so its reply can be endless
- * (Redis would fill memory until the client is dropped). We refuse counts whose
- * reply could not fit in a Node buffer anyway.
- */
-const MAX_REPEATED_COUNT = 2 ** 31;
+import { ERR_NOT_INT, ERR_OUT_OF_RANGE, errWrongArity, ofTypeOrReply } from './errors.js';
+import { addScanReply, beginKeyScan } from './scan.js';
+import { MAX_REPEATED_COUNT, distinctIndexes, randomCountOrReply, removeMembers } from './sets.js';
 
 function limitsOf(c: Client): HashLimits {
   const cfg = c.server.config;
@@ -36,35 +26,17 @@ function isHash(v: Value): v is HashValue {
   return v instanceof HashValue;
 }
 
-/**
- * Read lookup with the type check: the hash, null for a missing key (caller
- * replies), or undefined after replying WRONGTYPE.
- */
-function readHash(c: Client, key: string): HashValue | null | undefined {
-  const v = c.db.lookupRead(key);
-  if (v === undefined) return null;
-  if (!isHash(v)) {
-    c.addError(WRONGTYPE);
-    return undefined;
-  }
-  return v;
+/** The hash at `key` (read lookup): undefined when missing, null after replying WRONGTYPE. */
+function readHash(c: Client, key: string): HashValue | undefined | null {
+  return ofTypeOrReply(c, c.db.lookupRead(key), isHash);
 }
 
-/**
- * Write lookup: the existing hash, a new empty one (not yet stored: call
- * `commit` after the change), or undefined after replying WRONGTYPE.
- */
-function writeHash(c: Client, key: string): { hash: HashValue; created: boolean } | undefined {
-  const v = c.db.lookupWrite(key);
-  if (v === undefined) return { hash: new HashValue(), created: true };
-  if (!isHash(v)) {
-    c.addError(WRONGTYPE);
-    return undefined;
-  }
-  return { hash: v, created: false };
+/** The hash at `key` (write lookup): undefined when missing, null after replying WRONGTYPE. */
+function writeHash(c: Client, key: string): HashValue | undefined | null {
+  return ofTypeOrReply(c, c.db.lookupWrite(key), isHash);
 }
 
-/** Stores a new hash or signals an in-place change, then notifies. */
+/** Stores a new hash (`created`: it was missing) or signals an in-place change, then notifies. */
 function commit(c: Client, key: string, hash: HashValue, created: boolean, event: string): void {
   if (created) c.db.set(key, hash);
   else c.db.signalModified(key);
@@ -85,20 +57,20 @@ function addIntText(c: Client, s: string): void {
  */
 function setPairs(c: Client, argv: string[], name: string): number {
   if (argv.length % 2 === 1) {
-    c.addError(`ERR wrong number of arguments for '${name}' command`);
+    c.addError(errWrongArity(name));
     return -1;
   }
   const key = argv[1];
-  const w = writeHash(c, key);
-  if (w === undefined) return -1;
-  const { hash, created } = w;
+  const found = writeHash(c, key);
+  if (found === null) return -1;
+  const hash = found ?? new HashValue();
   const limits = limitsOf(c);
   hash.convertForArgs(argv, 2, argv.length - 1, limits.maxValue);
   let added = 0;
   for (let j = 2; j < argv.length; j += 2) {
     if (hash.set(argv[j], argv[j + 1], limits)) added++;
   }
-  commit(c, key, hash, created, 'hset');
+  commit(c, key, hash, found === undefined, 'hset');
   c.server.dirty += (argv.length - 2) / 2;
   return added;
 }
@@ -114,17 +86,17 @@ function hmset(c: Client, argv: string[]): void {
 
 function hsetnx(c: Client, argv: string[]): void {
   const key = argv[1];
-  const w = writeHash(c, key);
-  if (w === undefined) return;
-  const { hash, created } = w;
-  if (!created && hash.has(argv[2])) {
+  const found = writeHash(c, key);
+  if (found === null) return;
+  if (found !== undefined && found.has(argv[2])) {
     c.addInt(0);
     return;
   }
+  const hash = found ?? new HashValue();
   const limits = limitsOf(c);
   hash.convertForArgs(argv, 2, 3, limits.maxValue);
   hash.set(argv[2], argv[3], limits);
-  commit(c, key, hash, created, 'hset');
+  commit(c, key, hash, found === undefined, 'hset');
   c.server.dirty++;
   c.addInt(1);
 }
@@ -133,18 +105,18 @@ function hsetnx(c: Client, argv: string[]): void {
 
 function hget(c: Client, argv: string[]): void {
   const h = readHash(c, argv[1]);
-  if (h === undefined) return;
-  const v = h === null ? undefined : h.get(argv[2]);
+  if (h === null) return;
+  const v = h?.get(argv[2]);
   if (v === undefined) c.addNull();
   else c.addBulk(v);
 }
 
 function hmget(c: Client, argv: string[]): void {
   const h = readHash(c, argv[1]);
-  if (h === undefined) return;
+  if (h === null) return;
   c.addArrayLen(argv.length - 2);
   for (let j = 2; j < argv.length; j++) {
-    const v = h === null ? undefined : h.get(argv[j]);
+    const v = h?.get(argv[j]);
     if (v === undefined) c.addNull();
     else c.addBulk(v);
   }
@@ -152,20 +124,20 @@ function hmget(c: Client, argv: string[]): void {
 
 function hlen(c: Client, argv: string[]): void {
   const h = readHash(c, argv[1]);
-  if (h === undefined) return;
-  c.addInt(h === null ? 0 : h.size);
+  if (h === null) return;
+  c.addInt(h === undefined ? 0 : h.size);
 }
 
 function hstrlen(c: Client, argv: string[]): void {
   const h = readHash(c, argv[1]);
-  if (h === undefined) return;
-  c.addInt(h === null ? 0 : h.valueLength(argv[2]));
+  if (h === null) return;
+  c.addInt(h === undefined ? 0 : h.valueLength(argv[2]));
 }
 
 function hexists(c: Client, argv: string[]): void {
   const h = readHash(c, argv[1]);
-  if (h === undefined) return;
-  c.addInt(h !== null && h.has(argv[2]) ? 1 : 0);
+  if (h === null) return;
+  c.addInt(h !== undefined && h.has(argv[2]) ? 1 : 0);
 }
 
 const KEYS = 1;
@@ -174,12 +146,12 @@ const VALUES = 2;
 /** HKEYS, HVALS, HGETALL: fields and/or values; both make a map (RESP3). */
 function replyAll(c: Client, key: string, what: number): void {
   const h = readHash(c, key);
-  if (h === undefined) return;
+  if (h === null) return;
   const both = what === (KEYS | VALUES);
-  const n = h === null ? 0 : h.size;
+  const n = h === undefined ? 0 : h.size;
   if (both) c.addMapLen(n);
   else c.addArrayLen(n);
-  if (h === null) return;
+  if (h === undefined) return;
   if (both) {
     h.forEach((f, v) => {
       c.addBulk(f);
@@ -208,34 +180,10 @@ function hvals(c: Client, argv: string[]): void {
 
 function hdel(c: Client, argv: string[]): void {
   const key = argv[1];
-  const v = c.db.lookupWrite(key);
-  if (v === undefined) {
-    c.addInt(0);
-    return;
-  }
-  if (!isHash(v)) {
-    c.addError(WRONGTYPE);
-    return;
-  }
-  let deleted = 0;
-  let removed = false;
-  for (let j = 2; j < argv.length; j++) {
-    if (v.delete(argv[j])) {
-      deleted++;
-      if (v.size === 0) {
-        c.db.delete(key);
-        removed = true;
-        break;
-      }
-    }
-  }
-  if (deleted > 0) {
-    if (!removed) c.db.signalModified(key);
-    c.server.notifier.notify('h', 'hdel', key, c.db.id);
-    if (removed) c.server.notifier.notify('g', 'del', key, c.db.id);
-    c.server.dirty += deleted;
-  }
-  c.addInt(deleted);
+  const h = writeHash(c, key);
+  if (h === null) return;
+  if (h === undefined) c.addInt(0);
+  else removeMembers(c, key, h, argv, 'h', 'hdel');
 }
 
 // ---- increments --------------------------------------------------------------
@@ -246,17 +194,17 @@ function hincrby(c: Client, argv: string[]): void {
     return;
   }
   const key = argv[1];
-  const w = writeHash(c, key);
-  if (w === undefined) return;
-  const { hash, created } = w;
+  const found = writeHash(c, key);
+  if (found === null) return;
   const field = argv[2];
-  const r = hincrBy(created ? null : hash.get(field) ?? null, argv[3]);
+  const r = hincrBy(found?.get(field) ?? null, argv[3]);
   if ('error' in r) {
     c.addError(r.error);
     return;
   }
+  const hash = found ?? new HashValue();
   hash.set(field, r.value, limitsOf(c));
-  commit(c, key, hash, created, 'hincrby');
+  commit(c, key, hash, found === undefined, 'hincrby');
   c.server.dirty++;
   addIntText(c, r.value);
 }
@@ -268,17 +216,17 @@ function hincrbyfloat(c: Client, argv: string[]): void {
     return;
   }
   const key = argv[1];
-  const w = writeHash(c, key);
-  if (w === undefined) return;
-  const { hash, created } = w;
+  const found = writeHash(c, key);
+  if (found === null) return;
   const field = argv[2];
-  const r = hincrByFloat(created ? null : hash.get(field) ?? null, argv[3]);
+  const r = hincrByFloat(found?.get(field) ?? null, argv[3]);
   if ('error' in r) {
     c.addError(r.error);
     return;
   }
+  const hash = found ?? new HashValue();
   hash.set(field, r.value, limitsOf(c));
-  commit(c, key, hash, created, 'hincrbyfloat');
+  commit(c, key, hash, found === undefined, 'hincrbyfloat');
   c.server.dirty++;
   // Replicas and the AOF get the result, so float rounding cannot diverge.
   c.propagateAs = ['HSET', key, field, r.value];
@@ -288,88 +236,28 @@ function hincrbyfloat(c: Client, argv: string[]): void {
 // ---- HSCAN -------------------------------------------------------------------
 
 function hscan(c: Client, argv: string[]): void {
-  const cursor = parseScanCursor(argv[2]);
-  if (cursor === null) {
-    c.addError(ERR_INVALID_CURSOR);
-    return;
-  }
-  const h = readHash(c, argv[1]);
-  if (h === undefined) return;
-  if (h === null) {
-    c.addArrayLen(2);
-    c.addBulk('0');
-    c.addEmptyArray();
-    return;
-  }
-  let count = 10;
-  let pattern: string | null = null;
-  for (let i = 3; i < argv.length; i += 2) {
-    const opt = argv[i].toLowerCase();
-    if (i + 1 >= argv.length) {
-      c.addError(ERR_SYNTAX);
-      return;
-    }
-    if (opt === 'count') {
-      const n = parseInt64(argv[i + 1]);
-      if (n === null) {
-        c.addError(ERR_NOT_INT);
-        return;
-      }
-      if (n < 1) {
-        c.addError(ERR_SYNTAX);
-        return;
-      }
-      count = n;
-    } else if (opt === 'match') {
-      pattern = argv[i + 1] === '*' ? null : argv[i + 1];
-    } else {
-      c.addError(ERR_SYNTAX);
-      return;
-    }
-  }
+  const s = beginKeyScan(c, argv, isHash);
+  if (s === null) return;
+  const pattern = s.pattern;
   const out: string[] = [];
-  const start = cursor > BigInt(h.size) ? h.size : Number(cursor);
-  const next = h.scan(start, count, (f, v) => {
-    if (pattern !== null && !globMatch(pattern, f)) return;
-    out.push(f, v);
+  const next = s.value.scan(s.start, s.count, (f, v) => {
+    if (pattern === null || globMatch(pattern, f)) out.push(f, v);
   });
-  c.addArrayLen(2);
-  c.addBulk(String(next));
-  c.addBulks(out);
+  addScanReply(c, next, out);
 }
 
 // ---- HRANDFIELD ----------------------------------------------------------------
 
 function hrandfield(c: Client, argv: string[]): void {
   if (argv.length >= 3) {
-    const l = parseLongLong(argv[2]);
-    if (l === null) {
-      c.addError(ERR_NOT_INT);
-      return;
-    }
-    if (l < -LONG_MAX) {
-      c.addError(ERR_COUNT_RANGE);
-      return;
-    }
-    let withValues = false;
-    if (argv.length > 4 || (argv.length === 4 && argv[3].toLowerCase() !== 'withvalues')) {
-      c.addError(ERR_SYNTAX);
-      return;
-    }
-    if (argv.length === 4) {
-      withValues = true;
-      // Redis doubles the count for the reply length, so it caps it at LONG_MAX/2.
-      if (l < -(LONG_MAX / 2n) || l > LONG_MAX / 2n) {
-        c.addError(ERR_OUT_OF_RANGE);
-        return;
-      }
-    }
-    randomWithCount(c, argv[1], l, withValues);
+    const l = randomCountOrReply(c, argv, 'withvalues');
+    if (l === null) return;
+    randomWithCount(c, argv[1], l, argv.length === 4);
     return;
   }
   const h = readHash(c, argv[1]);
-  if (h === undefined) return;
-  if (h === null) {
+  if (h === null) return;
+  if (h === undefined) {
     c.addNull();
     return;
   }
@@ -385,8 +273,8 @@ function addRandomEntry(c: Client, field: string, value: string, withValues: boo
 
 function randomWithCount(c: Client, key: string, l: bigint, withValues: boolean): void {
   const h = readHash(c, key);
-  if (h === undefined) return;
-  if (h === null || l === 0n) {
+  if (h === null) return;
+  if (h === undefined || l === 0n) {
     c.addEmptyArray();
     return;
   }
@@ -433,25 +321,6 @@ function randomWithCount(c: Client, key: string, l: bigint, withValues: boolean)
     return;
   }
   for (const j of distinctIndexes(size, count)) addRandomEntry(c, index.field(j), withValues ? index.value(j) : '', withValues);
-}
-
-/** `count` distinct random positions below `size` (count < size), in no particular order. */
-function distinctIndexes(size: number, count: number): Iterable<number> {
-  if (count * 3 > size) {
-    // Partial Fisher-Yates: cheap when we need a large share of the positions.
-    const idx = new Int32Array(size);
-    for (let i = 0; i < size; i++) idx[i] = i;
-    for (let i = 0; i < count; i++) {
-      const j = i + Math.floor(Math.random() * (size - i));
-      const t = idx[i];
-      idx[i] = idx[j];
-      idx[j] = t;
-    }
-    return idx.subarray(0, count);
-  }
-  const picked = new Set<number>();
-  while (picked.size < count) picked.add(Math.floor(Math.random() * size));
-  return picked;
 }
 
 export const commands: CommandImpl[] = [

@@ -10,11 +10,23 @@ import { commands as client } from './client.js';
 import { commands as command } from './command.js';
 import { commands as server } from './server.js';
 import { commands as keys } from './keys.js';
+import { commands as sort } from './sort.js';
 import { commands as strings } from './strings.js';
 import { commands as bitmaps } from './bitmaps.js';
 import { commands as hashes } from './hashes.js';
 import { commands as lists } from './lists.js';
+import { commands as sets } from './sets.js';
+import { commands as zsets } from './zsets.js';
+import { commands as hyperloglog } from './hyperloglog.js';
+import { commands as geo } from './geo.js';
 import { commands as pubsub } from './pubsub.js';
+import { commands as transactions } from './transactions.js';
+import { commands as streams } from './streams.js';
+import { commands as aof } from './aof.js';
+import { commands as scripting } from './scripting.js';
+import { commands as functions } from './functions.js';
+import { commands as persistence } from './persistence.js';
+import { commands as observability } from './observability.js';
 
 /** Every implemented command group, in docs order. */
 export const GROUPS: ReadonlyArray<readonly CommandImpl[]> = [
@@ -23,11 +35,23 @@ export const GROUPS: ReadonlyArray<readonly CommandImpl[]> = [
   command,
   server,
   keys,
+  sort,
   strings,
   bitmaps,
   hashes,
   lists,
+  sets,
+  zsets,
   pubsub,
+  transactions,
+  hyperloglog,
+  geo,
+  streams,
+  aof,
+  scripting,
+  functions,
+  persistence,
+  observability,
 ];
 
 export function buildCommandTable(): CommandTable {

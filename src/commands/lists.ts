@@ -7,51 +7,34 @@
  * follow Redis 7.0's t_list.c, so the same error wins and an error changes
  * nothing. An emptied list is deleted (with a "del" event), as Redis does.
  *
- * Blocking: a blocking command that finds data behaves like its non-blocking
- * form and is propagated as such (BLPOP -> LPOP key, BLMOVE -> LMOVE, BLMPOP ->
- * LPOP key n). Otherwise the client is parked with server.blocking.block();
- * when a key it waits on gets a list, `serve` pops for it, replies, and
- * propagates the pop itself (the dispatcher's propagation is long over by then).
- * Inside MULTI or a script a blocking command cannot block and answers as if it
- * timed out at once.
+ * Blocking (see blocking-pop.ts): a blocking command that finds data behaves
+ * like its non-blocking form and is propagated as such (BLPOP -> LPOP key,
+ * BLMOVE -> LMOVE, BLMPOP -> LPOP key n); otherwise the client waits and
+ * `serve` pops for it when a key it waits on gets a list.
  */
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
 import type { Database } from '../db/database.js';
+import type { Value } from '../data/values.js';
 import { ListValue, isList } from '../data/list.js';
-import { parseInt64, roundRatio } from '../util/numbers.js';
-import { parseLongDouble } from '../util/long-double.js';
-import { WRONGTYPE, ERR_SYNTAX, ERR_NOT_INT } from './errors.js';
+import { parseInt64 } from '../util/numbers.js';
+import { WRONGTYPE, ERR_SYNTAX, ERR_NOT_INT, ERR_MUST_BE_POSITIVE, ERR_NO_SUCH_KEY, errWrongArity, ofTypeOrReply } from './errors.js';
+import { blockTimeoutMs, blockingPop, mayBlock, parseMpop, parseTimeoutSeconds, type PopSource } from './blocking-pop.js';
+import { optIs } from './strings.js';
 
-const ERR_MUST_BE_POSITIVE = 'ERR value is out of range, must be positive';
-const ERR_NO_SUCH_KEY = 'ERR no such key';
+// Kept here for callers that imported them from lists.ts before blocking-pop.ts existed.
+export { parseTimeoutSeconds, ERR_TIMEOUT_NEGATIVE, ERR_TIMEOUT_NOT_FLOAT } from './blocking-pop.js';
+
 const ERR_INDEX_OUT_OF_RANGE = 'ERR index out of range';
 const ERR_RANK_ZERO =
   "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
 const ERR_LPOS_COUNT_NEGATIVE = "ERR COUNT can't be negative";
 const ERR_LPOS_MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative";
-const ERR_NUMKEYS = 'ERR numkeys should be greater than 0';
-const ERR_COUNT_POSITIVE = 'ERR count should be greater than 0';
-export const ERR_TIMEOUT_NOT_FLOAT = 'ERR timeout is not a float or out of range';
-export const ERR_TIMEOUT_NEGATIVE = 'ERR timeout is negative';
 
 /** LONG_MIN: LPOS accepts it as a RANK and Redis's negation of it wraps (see lpos). */
 const LONG_MIN = -9223372036854775808;
 
 // ---- shared helpers ---------------------------------------------------------------
-
-/**
- * True when `arg` is `lower` (lowercase ASCII) case-insensitively. Redis compares
- * options with strcasecmp on C strings, so the argument ends at a NUL byte.
- */
-function optIs(arg: string, lower: string): boolean {
-  const n = lower.length;
-  if (arg.length < n) return false;
-  for (let i = 0; i < n; i++) {
-    if ((arg.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
-  }
-  return arg.length === n || arg.charCodeAt(n) === 0;
-}
 
 /** LEFT -> true (head), RIGHT -> false (tail), anything else null (syntax error). */
 function parseSide(arg: string): boolean | null {
@@ -60,26 +43,9 @@ function parseSide(arg: string): boolean | null {
   return null;
 }
 
-/**
- * Whether the client may block. Inside MULTI/EXEC or a script Redis sets
- * CLIENT_DENY_BLOCKING and blocking commands answer at once as on timeout.
- * The transactions/scripting modules set these optional flags on the client.
- */
-function mayBlock(c: Client): boolean {
-  return !c.inMulti && !c.inScript && c.current !== null;
-}
-
-/**
- * Looks up `key` for a list command: the list, undefined when missing, or null
- * after replying WRONGTYPE.
- */
-function getList(c: Client, v: unknown): ListValue | undefined | null {
-  if (v === undefined) return undefined;
-  if (!isList(v)) {
-    c.addError(WRONGTYPE);
-    return null;
-  }
-  return v;
+/** The list held by `v` (a lookup's result): undefined when missing, null after replying WRONGTYPE. */
+function getList(c: Client, v: Value | undefined): ListValue | undefined | null {
+  return ofTypeOrReply(c, v, isList);
 }
 
 /** Redis's getPositiveLongFromObjectOrReply: an int64 >= 0, or null after replying `msg`. */
@@ -236,9 +202,18 @@ function popOneWithKey(c: Client, db: Database, key: string, list: ListValue, fr
  * returns the command to propagate (LPOP key n / RPOP key n).
  */
 function popRangeWithKey(c: Client, db: Database, key: string, list: ListValue, front: boolean, count: number): string[] {
-  const n = Math.min(count, list.length);
   c.addArrayLen(2);
   c.addBulk(key);
+  const n = popRange(c, db, key, list, front, count);
+  return [front ? 'LPOP' : 'RPOP', key, String(n)];
+}
+
+/**
+ * Pops up to `count` elements from a non-empty list, replies them as an array
+ * (in pop order) and returns how many were popped.
+ */
+function popRange(c: Client, db: Database, key: string, list: ListValue, front: boolean, count: number): number {
+  const n = Math.min(count, list.length);
   if (front) {
     replyRange(c, list, 0, n - 1, false);
     list.removeFront(n);
@@ -247,56 +222,7 @@ function popRangeWithKey(c: Client, db: Database, key: string, list: ListValue, 
     list.removeBack(n);
   }
   elementsRemoved(c, db, key, list, front, n);
-  return [front ? 'LPOP' : 'RPOP', key, String(n)];
-}
-
-// ---- timeouts -----------------------------------------------------------------------
-
-const TWO_POW_63 = 2n ** 63n;
-/** Largest timeout in ms Redis adds to the current time before it would overflow. */
-const LLONG_MAX = 9223372036854775807;
-
-/**
- * A blocking command's timeout in seconds, as Redis 7.0 reads it: the text is a
- * long double (strtold), multiplied by 1000 in long double precision and rounded
- * up to whole milliseconds. Returns the timeout in ms (0 = block forever) or the
- * error text. Consequences kept on purpose: 0.0001 is 1 ms, -0.0005 rounds up to
- * 0 and blocks forever, and values whose milliseconds do not fit in an int64
- * ("inf", 1e16) are reported as negative, as Redis's conversion makes them.
- */
-export function parseTimeoutSeconds(arg: string): number | string {
-  const n = parseInt64(arg);
-  if (n !== null && n <= 1e12 && n >= -1e12) return n < 0 ? ERR_TIMEOUT_NEGATIVE : n * 1000;
-  const x = parseLongDouble(arg);
-  if (x === null || x.kind === 'nan') return ERR_TIMEOUT_NOT_FLOAT;
-  if (x.kind === 'inf') return ERR_TIMEOUT_NEGATIVE;
-  if (x.mant === 0n) return 0;
-  // x * 1000 rounded to a 64-bit significand, as the x87 multiply does.
-  let num = x.mant * 1000n;
-  let den = 1n;
-  if (x.exp >= 0) num <<= BigInt(x.exp);
-  else den <<= BigInt(-x.exp);
-  const p = roundRatio(num, den, 64, -16445);
-  // |product| = p.mant * 2^p.exp; with exp >= 0 it is at least 2^63 (out of int64).
-  if (p.exp >= 0) return ERR_TIMEOUT_NEGATIVE;
-  const shift = BigInt(-p.exp);
-  const floor = p.mant >> shift;
-  const exact = floor << shift === p.mant;
-  if (x.neg) {
-    // ceil of a negative value: -floor(|v|); -0 means "forever".
-    return floor === 0n ? 0 : ERR_TIMEOUT_NEGATIVE;
-  }
-  const ceil = exact ? floor : floor + 1n;
-  if (ceil >= TWO_POW_63) return ERR_TIMEOUT_NEGATIVE;
-  return Number(ceil);
-}
-
-/**
- * The timeout to hand to server.blocking: Redis adds the current time to the
- * timeout; when that overflows int64 the deadline never comes, so block forever.
- */
-function blockTimeoutMs(c: Client, ms: number): number {
-  return ms > LLONG_MAX - c.server.clock.now() ? 0 : ms;
+  return n;
 }
 
 // ---- push -----------------------------------------------------------------------------
@@ -343,7 +269,7 @@ function popCommand(front: boolean) {
   const name = front ? 'lpop' : 'rpop';
   return (c: Client, argv: string[]): void => {
     if (argv.length > 3) {
-      c.addError(`ERR wrong number of arguments for '${name}' command`);
+      c.addError(errWrongArity(name));
       return;
     }
     const hasCount = argv.length === 3;
@@ -371,15 +297,7 @@ function popCommand(front: boolean) {
       elementsRemoved(c, db, key, list, front, 1);
       return;
     }
-    const n = Math.min(count, list.length);
-    if (front) {
-      replyRange(c, list, 0, n - 1, false);
-      list.removeFront(n);
-    } else {
-      replyRange(c, list, list.length - n, list.length - 1, true);
-      list.removeBack(n);
-    }
-    elementsRemoved(c, db, key, list, front, n);
+    popRange(c, db, key, list, front, count);
   };
 }
 
@@ -642,59 +560,15 @@ function rpoplpush(c: Client, argv: string[]): void {
 
 // ---- multi-key pops ------------------------------------------------------------------------
 
-interface MpopArgs {
-  keys: string[];
-  front: boolean;
-  count: number;
-}
-
-/**
- * Parses `numkeys key... LEFT|RIGHT [COUNT n]` starting at argv[at] (LMPOP: 1,
- * BLMPOP: 2). Replies with the error and returns null when invalid.
- */
-function parseMpop(c: Client, argv: string[], at: number): MpopArgs | null {
-  const numkeys = parseInt64(argv[at]);
-  if (numkeys === null || numkeys < 1) {
-    c.addError(ERR_NUMKEYS);
-    return null;
-  }
-  const whereAt = at + numkeys + 1;
-  if (whereAt >= argv.length) {
-    c.addError(ERR_SYNTAX);
-    return null;
-  }
-  const front = parseSide(argv[whereAt]);
-  if (front === null) {
-    c.addError(ERR_SYNTAX);
-    return null;
-  }
-  let count = -1;
-  for (let j = whereAt + 1; j < argv.length; j++) {
-    const more = argv.length - 1 - j;
-    if (count === -1 && optIs(argv[j], 'count') && more > 0) {
-      const n = parseInt64(argv[++j]);
-      if (n === null || n < 1) {
-        c.addError(ERR_COUNT_POSITIVE);
-        return null;
-      }
-      count = n;
-    } else {
-      c.addError(ERR_SYNTAX);
-      return null;
-    }
-  }
-  return { keys: argv.slice(at + 1, whereAt), front, count: count === -1 ? 1 : count };
-}
-
 function lmpop(c: Client, argv: string[]): void {
-  const args = parseMpop(c, argv, 1);
+  const args = parseMpop(c, argv, 1, 'left', 'right');
   if (args === null) return;
   const db = c.db;
   for (const key of args.keys) {
     const list = getList(c, db.lookupWrite(key));
     if (list === null) return;
     if (list === undefined || list.length === 0) continue;
-    c.propagateAs = popRangeWithKey(c, db, key, list, args.front, args.count);
+    c.propagateAs = popRangeWithKey(c, db, key, list, args.fromStart, args.count);
     return;
   }
   c.addNullArray();
@@ -702,54 +576,23 @@ function lmpop(c: Client, argv: string[]): void {
 
 // ---- blocking ---------------------------------------------------------------------------------
 
-/**
- * BLPOP/BRPOP/BLMPOP after their arguments are parsed: serve from the first
- * non-empty list, else answer as a timeout (cannot block) or block on all keys.
- * `count` is -1 for BLPOP/BRPOP ([key, value] reply) or BLMPOP's COUNT.
- */
-function blockingPop(c: Client, argv: string[], keys: string[], front: boolean, count: number, timeoutArg: string): void {
-  const timeout = parseTimeoutSeconds(timeoutArg);
-  if (typeof timeout === 'string') {
-    c.addError(timeout);
-    return;
-  }
-  const db = c.db;
-  for (const key of keys) {
-    const list = getList(c, db.lookupWrite(key));
-    if (list === null) return;
-    if (list === undefined || list.length === 0) continue;
-    c.propagateAs = count < 0 ? popOneWithKey(c, db, key, list, front) : popRangeWithKey(c, db, key, list, front, count);
-    return;
-  }
-  if (!mayBlock(c)) {
-    c.addNullArray();
-    return;
-  }
-  c.server.blocking.block(c, c.current!, argv, {
-    keys,
-    timeoutMs: blockTimeoutMs(c, timeout),
-    serve: (cl: Client, key: string): boolean => {
-      const sdb = cl.db;
-      const list = sdb.lookupWrite(key);
-      if (!isList(list) || list.length === 0) return false;
-      const prop = count < 0 ? popOneWithKey(cl, sdb, key, list, front) : popRangeWithKey(cl, sdb, key, list, front, count);
-      cl.server.propagate(sdb.id, prop);
-      return true;
-    },
-  });
-}
+const LISTS: PopSource<ListValue> = {
+  is: isList,
+  isEmpty: (list) => list.length === 0,
+};
 
 function blpopCommand(front: boolean) {
   return (c: Client, argv: string[]): void => {
-    blockingPop(c, argv, argv.slice(1, -1), front, -1, argv[argv.length - 1]);
+    blockingPop(c, argv, argv.slice(1, -1), argv[argv.length - 1], LISTS, (cl, db, key, list) => popOneWithKey(cl, db, key, list, front));
   };
 }
 
 function blmpop(c: Client, argv: string[]): void {
   // Redis parses numkeys, the side and COUNT before the timeout.
-  const args = parseMpop(c, argv, 2);
+  const args = parseMpop(c, argv, 2, 'left', 'right');
   if (args === null) return;
-  blockingPop(c, argv, args.keys, args.front, args.count, argv[1]);
+  const { fromStart, count } = args;
+  blockingPop(c, argv, args.keys, argv[1], LISTS, (cl, db, key, list) => popRangeWithKey(cl, db, key, list, fromStart, count));
 }
 
 /** BLMOVE/BRPOPLPUSH once the sides are parsed. */

@@ -15,27 +15,34 @@
  */
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
+import type { NotifyClass } from '../server/notify.js';
 import { DenseSet, SetValue } from '../data/set.js';
 import type { Value } from '../data/values.js';
 import { parseInt64, parseInteger, parseLongLong } from '../util/numbers.js';
 import { globMatch } from '../util/glob.js';
-import { parseScanCursor } from './keys.js';
-import { ERR_NOT_INT, ERR_SYNTAX, WRONGTYPE } from './errors.js';
+import {
+  ERR_COUNT_RANGE,
+  ERR_LIMIT_NEGATIVE,
+  ERR_MUST_BE_POSITIVE,
+  ERR_NOT_INT,
+  ERR_NUMKEYS,
+  ERR_OUT_OF_RANGE,
+  ERR_SYNTAX,
+  LONG_MAX,
+  WRONGTYPE,
+  ofTypeOrReply,
+} from './errors.js';
+import { addScanReply, beginKeyScan } from './scan.js';
+import { optIs } from './strings.js';
 
-const ERR_INVALID_CURSOR = 'ERR invalid cursor';
-const ERR_OUT_OF_RANGE = 'ERR value is out of range';
-const ERR_NOT_POSITIVE = 'ERR value is out of range, must be positive';
-const LONG_MAX = 9223372036854775807n;
-const ERR_COUNT_RANGE = `ERR value is out of range, value must between ${-LONG_MAX} and ${LONG_MAX}`;
-const ERR_NUMKEYS = 'ERR numkeys should be greater than 0';
 const ERR_NUMKEYS_ARGS = "ERR Number of keys can't be greater than number of args";
-const ERR_LIMIT = "ERR LIMIT can't be negative";
 /**
- * SRANDMEMBER with a negative count repeats members, so its reply can be
- * endless (Redis would fill memory until the client is dropped). As HRANDFIELD
- * does, we refuse counts whose reply could not fit in a Node buffer anyway.
+ * SRANDMEMBER, HRANDFIELD and ZRANDMEMBER with a negative count repeat
+ * members, so their reply can be endless (Redis would fill memory until the
+ * client is dropped). We refuse counts whose reply could not fit in a Node
+ * buffer anyway.
  */
-const MAX_REPEATED_COUNT = 2 ** 31;
+export const MAX_REPEATED_COUNT = 2 ** 31;
 /** Redis's SRANDMEMBER_SUB_STRATEGY_MUL and SPOP_MOVE_STRATEGY_MUL. */
 const SRANDMEMBER_SUB_STRATEGY_MUL = 3;
 const SPOP_MOVE_STRATEGY_MUL = 5;
@@ -48,29 +55,14 @@ function isSet(v: Value): v is SetValue {
   return v instanceof SetValue;
 }
 
-/**
- * Read lookup with the type check: the set, null for a missing key (caller
- * replies), or undefined after replying WRONGTYPE.
- */
-function readSet(c: Client, key: string): SetValue | null | undefined {
-  const v = c.db.lookupRead(key);
-  if (v === undefined) return null;
-  if (!isSet(v)) {
-    c.addError(WRONGTYPE);
-    return undefined;
-  }
-  return v;
+/** The set at `key` (read lookup): undefined when missing, null after replying WRONGTYPE. */
+function readSet(c: Client, key: string): SetValue | undefined | null {
+  return ofTypeOrReply(c, c.db.lookupRead(key), isSet);
 }
 
-/** Write lookup with the type check, as readSet. */
-function writeSet(c: Client, key: string): SetValue | null | undefined {
-  const v = c.db.lookupWrite(key);
-  if (v === undefined) return null;
-  if (!isSet(v)) {
-    c.addError(WRONGTYPE);
-    return undefined;
-  }
-  return v;
+/** The set at `key` (write lookup): undefined when missing, null after replying WRONGTYPE. */
+function writeSet(c: Client, key: string): SetValue | undefined | null {
+  return ofTypeOrReply(c, c.db.lookupWrite(key), isSet);
 }
 
 /** Replies every member of a set as a RESP3 set (array in RESP2), in position order. */
@@ -93,11 +85,14 @@ function fitsIntset(set: SetValue, maxIntset: number): boolean {
   return true;
 }
 
-/** `count` distinct positions in [0, size), uniformly at random; O(count) expected. */
-function randomPositions(size: number, count: number): number[] {
+/**
+ * `count` distinct positions in [0, size) (count < size), uniformly at random,
+ * in no particular order; O(count) expected. Shared with HRANDFIELD and ZRANDMEMBER.
+ */
+export function distinctIndexes(size: number, count: number): Iterable<number> {
   if (count * SRANDMEMBER_SUB_STRATEGY_MUL > size) {
     // Many of them: a partial Fisher-Yates shuffle (size < 3 * count, so still O(count)).
-    const idx = new Array<number>(size);
+    const idx = new Int32Array(size);
     for (let i = 0; i < size; i++) idx[i] = i;
     for (let i = 0; i < count; i++) {
       const j = i + Math.floor(Math.random() * (size - i));
@@ -105,12 +100,39 @@ function randomPositions(size: number, count: number): number[] {
       idx[i] = idx[j];
       idx[j] = t;
     }
-    idx.length = count;
-    return idx;
+    return idx.subarray(0, count);
   }
   const picked = new Set<number>();
   while (picked.size < count) picked.add(Math.floor(Math.random() * size));
-  return [...picked];
+  return picked;
+}
+
+/**
+ * The count argument (argv[2]) of SRANDMEMBER, HRANDFIELD and ZRANDMEMBER, and
+ * the flag the latter two take (argv[3]: `withOpt`, WITHVALUES or WITHSCORES;
+ * null for SRANDMEMBER), checked in Redis's order. Returns the count, or null
+ * after replying the error.
+ */
+export function randomCountOrReply(c: Client, argv: string[], withOpt: string | null): bigint | null {
+  const l = parseLongLong(argv[2]);
+  if (l === null) {
+    c.addError(ERR_NOT_INT);
+    return null;
+  }
+  if (l < -LONG_MAX) {
+    c.addError(ERR_COUNT_RANGE);
+    return null;
+  }
+  if (argv.length > 4 || (argv.length === 4 && (withOpt === null || !optIs(argv[3], withOpt)))) {
+    c.addError(ERR_SYNTAX);
+    return null;
+  }
+  // With the flag Redis doubles the count for the reply length, so it caps it at LONG_MAX/2.
+  if (argv.length === 4 && (l < -(LONG_MAX / 2n) || l > LONG_MAX / 2n)) {
+    c.addError(ERR_OUT_OF_RANGE);
+    return null;
+  }
+  return l;
 }
 
 // ---- SADD, SREM, SMOVE ----------------------------------------------------------
@@ -118,12 +140,12 @@ function randomPositions(size: number, count: number): number[] {
 function sadd(c: Client, argv: string[]): void {
   const key = argv[1];
   const found = writeSet(c, key);
-  if (found === undefined) return;
+  if (found === null) return;
   const set = found ?? new SetValue();
   const max = maxIntsetOf(c);
   let added = 0;
   for (let j = 2; j < argv.length; j++) if (set.add(argv[j], max)) added++;
-  if (found === null) c.db.set(key, set);
+  if (found === undefined) c.db.set(key, set);
   else if (added > 0) c.db.signalModified(key);
   if (added > 0) c.server.notifier.notify('s', 'sadd', key, c.db.id);
   c.server.dirty += added;
@@ -133,27 +155,41 @@ function sadd(c: Client, argv: string[]): void {
 function srem(c: Client, argv: string[]): void {
   const key = argv[1];
   const set = writeSet(c, key);
-  if (set === undefined) return;
-  if (set === null) {
-    c.addInt(0);
-    return;
-  }
+  if (set === null) return;
+  if (set === undefined) c.addInt(0);
+  else removeMembers(c, key, set, argv, 's', 'srem');
+}
+
+/** What HDEL, SREM and ZREM remove from. */
+export interface MemberContainer {
+  readonly size: number;
+  delete(member: string): boolean;
+}
+
+/**
+ * HDEL, SREM and ZREM once the key's value is found: removes argv[2..] from
+ * `v`, deleting the key (and stopping) when it empties, as Redis does; then
+ * the `event` of class `cls` and "del", the dirty count, and the reply: how
+ * many were removed.
+ */
+export function removeMembers(c: Client, key: string, v: MemberContainer, argv: string[], cls: NotifyClass, event: string): void {
+  const db = c.db;
   let deleted = 0;
   let removed = false;
   for (let j = 2; j < argv.length; j++) {
-    if (set.delete(argv[j])) {
+    if (v.delete(argv[j])) {
       deleted++;
-      if (set.size === 0) {
-        c.db.delete(key);
+      if (v.size === 0) {
+        db.delete(key);
         removed = true;
         break;
       }
     }
   }
   if (deleted > 0) {
-    if (!removed) c.db.signalModified(key);
-    c.server.notifier.notify('s', 'srem', key, c.db.id);
-    if (removed) c.server.notifier.notify('g', 'del', key, c.db.id);
+    if (!removed) db.signalModified(key);
+    c.server.notifier.notify(cls, event, key, db.id);
+    if (removed) c.server.notifier.notify('g', 'del', key, db.id);
     c.server.dirty += deleted;
   }
   c.addInt(deleted);
@@ -206,28 +242,28 @@ function smove(c: Client, argv: string[]): void {
 
 function scard(c: Client, argv: string[]): void {
   const set = readSet(c, argv[1]);
-  if (set === undefined) return;
-  c.addInt(set === null ? 0 : set.size);
+  if (set === null) return;
+  c.addInt(set === undefined ? 0 : set.size);
 }
 
 function sismember(c: Client, argv: string[]): void {
   const set = readSet(c, argv[1]);
-  if (set === undefined) return;
-  c.addInt(set !== null && set.has(argv[2]) ? 1 : 0);
+  if (set === null) return;
+  c.addInt(set !== undefined && set.has(argv[2]) ? 1 : 0);
 }
 
 function smismember(c: Client, argv: string[]): void {
   const set = readSet(c, argv[1]);
-  if (set === undefined) return;
+  if (set === null) return;
   c.addArrayLen(argv.length - 2);
-  for (let j = 2; j < argv.length; j++) c.addInt(set !== null && set.has(argv[j]) ? 1 : 0);
+  for (let j = 2; j < argv.length; j++) c.addInt(set !== undefined && set.has(argv[j]) ? 1 : 0);
 }
 
 /** SMEMBERS: in Redis 7.0 this is SINTER of one key (a RESP3 set, `~0` when missing). */
 function smembers(c: Client, argv: string[]): void {
   const set = readSet(c, argv[1]);
-  if (set === undefined) return;
-  if (set === null) c.addSetLen(0);
+  if (set === null) return;
+  if (set === undefined) c.addSetLen(0);
   else replySet(c, set);
 }
 
@@ -243,24 +279,17 @@ function srandmember(c: Client, argv: string[]): void {
     return;
   }
   const set = readSet(c, argv[1]);
-  if (set === undefined) return;
-  if (set === null) c.addNull();
+  if (set === null) return;
+  if (set === undefined) c.addNull();
   else c.addBulk(set.memberAt(set.randomIndex()));
 }
 
 function srandmemberWithCount(c: Client, argv: string[]): void {
-  const l = parseLongLong(argv[2]);
-  if (l === null) {
-    c.addError(ERR_NOT_INT);
-    return;
-  }
-  if (l < -LONG_MAX) {
-    c.addError(ERR_COUNT_RANGE);
-    return;
-  }
+  const l = randomCountOrReply(c, argv, null);
+  if (l === null) return;
   const set = readSet(c, argv[1]);
-  if (set === undefined) return;
-  if (set === null || l === 0n) {
+  if (set === null) return;
+  if (set === undefined || l === 0n) {
     c.addEmptyArray();
     return;
   }
@@ -284,9 +313,8 @@ function srandmemberWithCount(c: Client, argv: string[]): void {
     return;
   }
   const count = Number(l);
-  const positions = randomPositions(size, count);
   c.addArrayLen(count);
-  for (let i = 0; i < count; i++) c.addBulk(set.memberAt(positions[i]));
+  for (const i of distinctIndexes(size, count)) c.addBulk(set.memberAt(i));
 }
 
 // ---- SPOP ----------------------------------------------------------------------------
@@ -302,8 +330,8 @@ function spop(c: Client, argv: string[]): void {
   }
   const key = argv[1];
   const set = writeSet(c, key);
-  if (set === undefined) return;
-  if (set === null) {
+  if (set === null) return;
+  if (set === undefined) {
     c.addNull();
     return;
   }
@@ -334,13 +362,13 @@ function spop(c: Client, argv: string[]): void {
 function spopWithCount(c: Client, argv: string[]): void {
   const n = parseInt64(argv[2]);
   if (n === null || n < 0) {
-    c.addError(ERR_NOT_POSITIVE);
+    c.addError(ERR_MUST_BE_POSITIVE);
     return;
   }
   const key = argv[1];
   const set = writeSet(c, key);
-  if (set === undefined) return;
-  if (set === null || n === 0) {
+  if (set === null) return;
+  if (set === undefined || n === 0) {
     c.addSetLen(0);
     return;
   }
@@ -376,12 +404,11 @@ function spopWithCount(c: Client, argv: string[]): void {
     db.signalModified(key);
   } else {
     // Case 3: pick the members that stay, reply the rest, store the survivors as a new set.
-    const keep = randomPositions(size, remaining);
     const kept = new Uint8Array(size);
     const survivors = new DenseSet();
-    for (let i = 0; i < keep.length; i++) {
-      kept[keep[i]] = 1;
-      survivors.add(set.memberAt(keep[i]));
+    for (const i of distinctIndexes(size, remaining)) {
+      kept[i] = 1;
+      survivors.add(set.memberAt(i));
     }
     for (let i = 0; i < size; i++) {
       if (kept[i] === 1) continue;
@@ -397,24 +424,16 @@ function spopWithCount(c: Client, argv: string[]): void {
 // ---- SINTER, SINTERCARD, SINTERSTORE ---------------------------------------------------
 
 /**
- * Looks up every key (write lookups when storing), checking types of all of
- * them first as Redis does. Missing keys are null. Returns undefined after
- * replying WRONGTYPE.
+ * Looks up every key, checking the types of all of them first as Redis does.
+ * Read lookups even for the STORE forms (keyspace misses count), as in Redis
+ * 7.0. Missing keys are null. Returns undefined after replying WRONGTYPE.
  */
-/** Source sets are read lookups even for the STORE forms (keyspace misses count), as in Redis 7.0. */
 function lookupSets(c: Client, keys: readonly string[]): Array<SetValue | null> | undefined {
   const sets = new Array<SetValue | null>(keys.length);
   for (let j = 0; j < keys.length; j++) {
-    const v = c.db.lookupRead(keys[j]);
-    if (v === undefined) {
-      sets[j] = null;
-      continue;
-    }
-    if (!isSet(v)) {
-      c.addError(WRONGTYPE);
-      return undefined;
-    }
-    sets[j] = v;
+    const v = ofTypeOrReply(c, c.db.lookupRead(keys[j]), isSet);
+    if (v === null) return undefined;
+    sets[j] = v ?? null;
   }
   return sets;
 }
@@ -494,7 +513,7 @@ function sintercard(c: Client, argv: string[]): void {
       j++;
       const l = parseInt64(argv[j]);
       if (l === null || l < 0) {
-        c.addError(ERR_LIMIT);
+        c.addError(ERR_LIMIT_NEGATIVE);
         return;
       }
       limit = l;
@@ -582,53 +601,14 @@ function sdiffstore(c: Client, argv: string[]): void {
 // ---- SSCAN -------------------------------------------------------------------------------
 
 function sscan(c: Client, argv: string[]): void {
-  const cursor = parseScanCursor(argv[2]);
-  if (cursor === null) {
-    c.addError(ERR_INVALID_CURSOR);
-    return;
-  }
-  const set = readSet(c, argv[1]);
-  if (set === undefined) return;
-  if (set === null) {
-    c.addArrayLen(2);
-    c.addBulk('0');
-    c.addEmptyArray();
-    return;
-  }
-  let count = 10;
-  let pattern: string | null = null;
-  for (let i = 3; i < argv.length; i += 2) {
-    const opt = argv[i].toLowerCase();
-    if (i + 1 >= argv.length) {
-      c.addError(ERR_SYNTAX);
-      return;
-    }
-    if (opt === 'count') {
-      const n = parseInt64(argv[i + 1]);
-      if (n === null) {
-        c.addError(ERR_NOT_INT);
-        return;
-      }
-      if (n < 1) {
-        c.addError(ERR_SYNTAX);
-        return;
-      }
-      count = n;
-    } else if (opt === 'match') {
-      pattern = argv[i + 1] === '*' ? null : argv[i + 1];
-    } else {
-      c.addError(ERR_SYNTAX);
-      return;
-    }
-  }
+  const s = beginKeyScan(c, argv, isSet);
+  if (s === null) return;
+  const pattern = s.pattern;
   const out: string[] = [];
-  const start = cursor > BigInt(set.size) ? set.size : Number(cursor);
-  const next = set.scan(start, count, (m) => {
+  const next = s.value.scan(s.start, s.count, (m) => {
     if (pattern === null || globMatch(pattern, m)) out.push(m);
   });
-  c.addArrayLen(2);
-  c.addBulk(String(next));
-  c.addBulks(out);
+  addScanReply(c, next, out);
 }
 
 export const commands: CommandImpl[] = [

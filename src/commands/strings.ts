@@ -11,10 +11,10 @@
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
 import type { Database } from '../db/database.js';
-import { MutableString, isString, stringOf, stringLength, type StringValue, type Value } from '../data/values.js';
+import { MutableString, isString, stringOf, stringLength, type StringValue } from '../data/values.js';
 import { parseInt64, parseInteger, incrByParsed, INT64_MAX, INT64_MIN, ERR_DECR_OVERFLOW } from '../util/numbers.js';
 import { incrByFloat } from '../util/long-double.js';
-import { WRONGTYPE, ERR_SYNTAX, ERR_NOT_INT } from './errors.js';
+import { WRONGTYPE, ERR_SYNTAX, ERR_NOT_INT, errWrongArity, ofTypeOrReply } from './errors.js';
 
 const ERR_STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
 const ERR_OFFSET_RANGE = 'ERR offset is out of range';
@@ -299,11 +299,7 @@ function psetex(c: Client, argv: string[]): void {
 }
 
 function get(c: Client, argv: string[]): void {
-  const v = c.db.lookupRead(argv[1]);
-  if (v === undefined) c.addNull();
-  else if (typeof v === 'string') c.addBulk(v);
-  else if (v instanceof MutableString) c.addBulkBuffer(v.view());
-  else c.addError(WRONGTYPE);
+  getGeneric(c, argv[1]);
 }
 
 function getex(c: Client, argv: string[]): void {
@@ -312,13 +308,10 @@ function getex(c: Client, argv: string[]): void {
   const expire = parsedExpire;
   const key = argv[1];
   const db = c.db;
-  const v = db.lookupRead(key);
+  const v = ofTypeOrReply(c, db.lookupRead(key), isString);
+  if (v === null) return;
   if (v === undefined) {
     c.addNull();
-    return;
-  }
-  if (!isString(v)) {
-    c.addError(WRONGTYPE);
     return;
   }
   let when = 0;
@@ -374,7 +367,7 @@ function getset(c: Client, argv: string[]): void {
 
 function msetGeneric(c: Client, argv: string[], nx: boolean): void {
   if (argv.length % 2 === 0) {
-    c.addError(`ERR wrong number of arguments for '${nx ? 'msetnx' : 'mset'}' command`);
+    c.addError(errWrongArity(nx ? 'msetnx' : 'mset'));
     return;
   }
   const db = c.db;
@@ -420,16 +413,9 @@ function mget(c: Client, argv: string[]): void {
 /** INCR/DECR/INCRBY/DECRBY once the increment is parsed: type, value, overflow, store. */
 function incrDecr(c: Client, key: string, delta: number | bigint): void {
   const db = c.db;
-  const v = db.lookupWrite(key);
-  let current: string | null = null;
-  if (v !== undefined) {
-    if (!isString(v)) {
-      c.addError(WRONGTYPE);
-      return;
-    }
-    current = typeof v === 'string' ? v : v.toString();
-  }
-  const r = incrByParsed(current, delta);
+  const v = ofTypeOrReply(c, db.lookupWrite(key), isString);
+  if (v === null) return;
+  const r = incrByParsed(v === undefined ? null : stringOf(v), delta);
   if ('error' in r) {
     c.addError(r.error);
     return;
@@ -474,16 +460,9 @@ function decrby(c: Client, argv: string[]): void {
 function incrbyfloat(c: Client, argv: string[]): void {
   const key = argv[1];
   const db = c.db;
-  const v = db.lookupWrite(key);
-  let current: string | null = null;
-  if (v !== undefined) {
-    if (!isString(v)) {
-      c.addError(WRONGTYPE);
-      return;
-    }
-    current = stringOf(v);
-  }
-  const r = incrByFloat(current, argv[2]);
+  const v = ofTypeOrReply(c, db.lookupWrite(key), isString);
+  if (v === null) return;
+  const r = incrByFloat(v === undefined ? null : stringOf(v), argv[2]);
   if ('error' in r) {
     c.addError(r.error);
     return;
@@ -539,13 +518,10 @@ function getrange(c: Client, argv: string[]): void {
     c.addError(ERR_NOT_INT);
     return;
   }
-  const v = c.db.lookupRead(argv[1]);
+  const v = ofTypeOrReply(c, c.db.lookupRead(argv[1]), isString);
+  if (v === null) return;
   if (v === undefined) {
     c.addBulk('');
-    return;
-  }
-  if (!isString(v)) {
-    c.addError(WRONGTYPE);
     return;
   }
   const len = stringLength(v);

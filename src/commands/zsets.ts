@@ -11,13 +11,12 @@
  * deleted (with a "del" event). Scores are replied with c.addDouble: %.17g
  * bulk strings in RESP2, doubles in RESP3.
  *
- * Blocking pops work like the list ones (see lists.ts): served at once when
- * a key has elements (propagated as ZPOPMIN/ZPOPMAX [count]); otherwise the
- * client waits in server.blocking and `serve` pops for it when a set appears.
+ * Blocking pops work like the list ones (see blocking-pop.ts): served at once
+ * when a key has elements (propagated as ZPOPMIN/ZPOPMAX [count]); otherwise
+ * the client waits in server.blocking and `serve` pops for it when a set appears.
  */
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
-import type { Database } from '../db/database.js';
 import type { Value } from '../data/values.js';
 import type { SetValue } from '../data/set.js';
 import {
@@ -30,13 +29,22 @@ import {
   type ScoreRange,
   type ZSetLimits,
 } from '../data/zset.js';
-import { parseDouble, parseDoubleStrtod, parseInt64, parseLongLong, formatDouble17g } from '../util/numbers.js';
+import { ERR_NOT_FLOAT, parseDouble, parseDoubleStrtod, parseInt64, formatDouble17g } from '../util/numbers.js';
 import { globMatch } from '../util/glob.js';
-import { parseScanCursor } from './keys.js';
-import { parseTimeoutSeconds } from './lists.js';
-import { ERR_NOT_INT, ERR_SYNTAX, WRONGTYPE } from './errors.js';
+import {
+  ERR_LIMIT_NEGATIVE,
+  ERR_MUST_BE_POSITIVE,
+  ERR_NOT_INT,
+  ERR_OUT_OF_RANGE,
+  ERR_SYNTAX,
+  WRONGTYPE,
+  ofTypeOrReply,
+} from './errors.js';
+import { blockingPop, parseMpop, type PopSource } from './blocking-pop.js';
+import { addScanReply, beginKeyScan } from './scan.js';
+import { MAX_REPEATED_COUNT, distinctIndexes, randomCountOrReply, removeMembers } from './sets.js';
+import { optIs } from './strings.js';
 
-const ERR_NOT_FLOAT = 'ERR value is not a valid float';
 const ERR_NAN = 'ERR resulting score is not a number (NaN)';
 const ERR_XX_NX = 'ERR XX and NX options at the same time are not compatible';
 const ERR_GT_LT_NX = 'ERR GT, LT, and/or NX options at the same time are not compatible';
@@ -45,38 +53,9 @@ const ERR_RANGE_FLOAT = 'ERR min or max is not a float';
 const ERR_RANGE_LEX = 'ERR min or max not valid string range item';
 const ERR_LIMIT_RANK = 'ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX';
 const ERR_WITHSCORES_LEX = 'ERR syntax error, WITHSCORES not supported in combination with BYLEX';
-const ERR_MUST_BE_POSITIVE = 'ERR value is out of range, must be positive';
-const ERR_NUMKEYS = 'ERR numkeys should be greater than 0';
-const ERR_COUNT_POSITIVE = 'ERR count should be greater than 0';
 const ERR_WEIGHT = 'ERR weight value is not a float';
-const ERR_LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
-const ERR_INVALID_CURSOR = 'ERR invalid cursor';
-const ERR_OUT_OF_RANGE = 'ERR value is out of range';
-const LONG_MAX = 9223372036854775807n;
-const ERR_COUNT_RANGE = `ERR value is out of range, value must between ${-LONG_MAX} and ${LONG_MAX}`;
-/** Largest timeout in ms Redis adds to the current time before it would overflow. */
-const LLONG_MAX = 9223372036854775807;
-/**
- * ZRANDMEMBER with a negative count repeats members, so its reply can be
- * endless (Redis fills memory until the client is dropped). As HRANDFIELD,
- * we refuse counts whose reply could not fit in a Node buffer anyway.
- */
-const MAX_REPEATED_COUNT = 2 ** 31;
 
 // ---- shared helpers ----------------------------------------------------------------
-
-/**
- * True when `arg` is `lower` (lowercase ASCII) case-insensitively. Redis
- * compares options with strcasecmp on C strings, so the argument ends at a NUL.
- */
-function optIs(arg: string, lower: string): boolean {
-  const n = lower.length;
-  if (arg.length < n) return false;
-  for (let i = 0; i < n; i++) {
-    if ((arg.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
-  }
-  return arg.length === n || arg.charCodeAt(n) === 0;
-}
 
 function limitsOf(c: Client): ZSetLimits {
   const cfg = c.server.config;
@@ -85,26 +64,11 @@ function limitsOf(c: Client): ZSetLimits {
 
 /** The set held by `v`: undefined when missing, null after replying WRONGTYPE. */
 function asZSet(c: Client, v: Value | undefined): ZSetValue | undefined | null {
-  if (v === undefined) return undefined;
-  if (!isZSet(v)) {
-    c.addError(WRONGTYPE);
-    return null;
-  }
-  return v;
+  return ofTypeOrReply(c, v, isZSet);
 }
 
 function notify(c: Client, event: string, key: string): void {
   c.server.notifier.notify('z', event, key, c.db.id);
-}
-
-/** Whether the client may block (not inside MULTI/EXEC or a script): see lists.ts. */
-function mayBlock(c: Client): boolean {
-  return !c.inMulti && !c.inScript && c.current !== null;
-}
-
-/** Redis adds the timeout to the current time; when that overflows, it blocks forever. */
-function blockTimeoutMs(c: Client, ms: number): number {
-  return ms > LLONG_MAX - c.server.clock.now() ? 0 : ms;
 }
 
 /**
@@ -285,27 +249,8 @@ function zrem(c: Client, argv: string[]): void {
   const key = argv[1];
   const z = asZSet(c, db.lookupWrite(key));
   if (z === null) return;
-  if (z === undefined) {
-    c.addInt(0);
-    return;
-  }
-  let deleted = 0;
-  let removed = false;
-  for (let j = 2; j < argv.length; j++) {
-    if (z.delete(argv[j])) deleted++;
-    if (z.size === 0) {
-      db.delete(key);
-      removed = true;
-      break;
-    }
-  }
-  if (deleted > 0) {
-    if (!removed) db.signalModified(key);
-    notify(c, 'zrem', key);
-    if (removed) c.server.notifier.notify('g', 'del', key, db.id);
-  }
-  c.server.dirty += deleted;
-  c.addInt(deleted);
+  if (z === undefined) c.addInt(0);
+  else removeMembers(c, key, z, argv, 'z', 'zrem');
 }
 
 function zcard(c: Client, argv: string[]): void {
@@ -723,91 +668,28 @@ function zpopCommand(max: boolean) {
   };
 }
 
-interface MpopArgs {
-  keys: string[];
-  max: boolean;
-  count: number;
-}
-
-/** Parses `numkeys key... MIN|MAX [COUNT n]` from argv[at] (ZMPOP: 1, BZMPOP: 2). */
-function parseMpop(c: Client, argv: string[], at: number): MpopArgs | null {
-  const numkeys = parseInt64(argv[at]);
-  if (numkeys === null || numkeys < 1) {
-    c.addError(ERR_NUMKEYS);
-    return null;
-  }
-  const whereAt = at + numkeys + 1;
-  if (whereAt >= argv.length) {
-    c.addError(ERR_SYNTAX);
-    return null;
-  }
-  let max: boolean;
-  if (optIs(argv[whereAt], 'min')) max = false;
-  else if (optIs(argv[whereAt], 'max')) max = true;
-  else {
-    c.addError(ERR_SYNTAX);
-    return null;
-  }
-  let count = -1;
-  for (let j = whereAt + 1; j < argv.length; j++) {
-    const more = argv.length - 1 - j;
-    if (count === -1 && optIs(argv[j], 'count') && more > 0) {
-      const n = parseInt64(argv[++j]);
-      if (n === null || n < 1) {
-        c.addError(ERR_COUNT_POSITIVE);
-        return null;
-      }
-      count = n;
-    } else {
-      c.addError(ERR_SYNTAX);
-      return null;
-    }
-  }
-  return { keys: argv.slice(at + 1, whereAt), max, count: count === -1 ? 1 : count };
-}
-
 function zmpop(c: Client, argv: string[]): void {
-  const args = parseMpop(c, argv, 1);
+  const args = parseMpop(c, argv, 1, 'min', 'max');
   if (args === null) return;
-  const popped = genericZpop(c, args.keys, args.max, true, args.count, true, true);
-  if (popped !== null) c.propagateAs = popArgv(args.max, popped, args.count);
+  const max = !args.fromStart;
+  const popped = genericZpop(c, args.keys, max, true, args.count, true, true);
+  if (popped !== null) c.propagateAs = popArgv(max, popped, args.count);
 }
+
+const ZSETS: PopSource<ZSetValue> = {
+  is: isZSet,
+  isEmpty: (z) => z.size === 0,
+};
 
 /**
- * BZPOPMIN/BZPOPMAX (count -1) and BZMPOP: pop from the first non-empty set,
- * else answer as a timeout (cannot block) or block on all the keys.
+ * BZPOPMIN/BZPOPMAX (count -1) and BZMPOP once their other arguments are parsed:
+ * see blockingPop. BZMPOP replies [key, [[member, score], ...]].
  */
 function blockingZpop(c: Client, argv: string[], keys: string[], max: boolean, count: number, timeoutArg: string): void {
-  const timeout = parseTimeoutSeconds(timeoutArg);
-  if (typeof timeout === 'string') {
-    c.addError(timeout);
-    return;
-  }
-  const nested = count !== -1; // BZMPOP replies [key, [[member, score], ...]]
-  const db = c.db;
-  for (const key of keys) {
-    const z = asZSet(c, db.lookupWrite(key));
-    if (z === null) return;
-    if (z === undefined || z.size === 0) continue;
-    const popped = genericZpop(c, [key], max, true, count, nested, nested);
-    if (popped !== null) c.propagateAs = popArgv(max, popped, count);
-    return;
-  }
-  if (!mayBlock(c)) {
-    c.addNullArray();
-    return;
-  }
-  c.server.blocking.block(c, c.current!, argv, {
-    keys,
-    timeoutMs: blockTimeoutMs(c, timeout),
-    serve: (cl: Client, key: string): boolean => {
-      const sdb: Database = cl.db;
-      const z = sdb.lookupWrite(key);
-      if (!isZSet(z) || z.size === 0) return false;
-      const popped = genericZpop(cl, [key], max, true, count, nested, nested);
-      if (popped !== null) cl.server.propagate(sdb.id, popArgv(max, popped, count));
-      return true;
-    },
+  const nested = count !== -1;
+  blockingPop(c, argv, keys, timeoutArg, ZSETS, (cl, _db, key) => {
+    const popped = genericZpop(cl, [key], max, true, count, nested, nested);
+    return popped === null ? null : popArgv(max, popped, count);
   });
 }
 
@@ -819,35 +701,18 @@ function bzpopCommand(max: boolean) {
 
 function bzmpop(c: Client, argv: string[]): void {
   // Redis parses numkeys, MIN/MAX and COUNT before the timeout.
-  const args = parseMpop(c, argv, 2);
+  const args = parseMpop(c, argv, 2, 'min', 'max');
   if (args === null) return;
-  blockingZpop(c, argv, args.keys, args.max, args.count, argv[1]);
+  blockingZpop(c, argv, args.keys, !args.fromStart, args.count, argv[1]);
 }
 
 // ---- ZRANDMEMBER --------------------------------------------------------------------------
 
 function zrandmember(c: Client, argv: string[]): void {
   if (argv.length >= 3) {
-    const l = parseLongLong(argv[2]);
-    if (l === null) {
-      c.addError(ERR_NOT_INT);
-      return;
-    }
-    if (l < -LONG_MAX) {
-      c.addError(ERR_COUNT_RANGE);
-      return;
-    }
-    if (argv.length > 4 || (argv.length === 4 && !optIs(argv[3], 'withscores'))) {
-      c.addError(ERR_SYNTAX);
-      return;
-    }
-    const withScores = argv.length === 4;
-    // Redis doubles the count for the reply length, so it caps it at LONG_MAX/2.
-    if (withScores && (l < -(LONG_MAX / 2n) || l > LONG_MAX / 2n)) {
-      c.addError(ERR_OUT_OF_RANGE);
-      return;
-    }
-    randomWithCount(c, argv[1], l, withScores);
+    const l = randomCountOrReply(c, argv, 'withscores');
+    if (l === null) return;
+    randomWithCount(c, argv[1], l, argv.length === 4);
     return;
   }
   const z = asZSet(c, c.db.lookupRead(argv[1]));
@@ -911,24 +776,6 @@ function randomWithCount(c: Client, key: string, l: bigint, withScores: boolean)
     const [m, s] = z.entryAtSlot(i);
     emit(m, s);
   }
-}
-
-/** `count` distinct random positions below `size` (count < size), in no particular order. */
-function distinctIndexes(size: number, count: number): Iterable<number> {
-  if (count * 3 > size) {
-    const idx = new Int32Array(size);
-    for (let i = 0; i < size; i++) idx[i] = i;
-    for (let i = 0; i < count; i++) {
-      const j = i + Math.floor(Math.random() * (size - i));
-      const t = idx[i];
-      idx[i] = idx[j];
-      idx[j] = t;
-    }
-    return idx.subarray(0, count);
-  }
-  const picked = new Set<number>();
-  while (picked.size < count) picked.add(Math.floor(Math.random() * size));
-  return picked;
 }
 
 // ---- ZUNION / ZINTER / ZDIFF (and STORE), ZINTERCARD -------------------------------------
@@ -1180,54 +1027,14 @@ function zintercard(c: Client, argv: string[]): void {
 // ---- ZSCAN -----------------------------------------------------------------------------------
 
 function zscan(c: Client, argv: string[]): void {
-  const cursor = parseScanCursor(argv[2]);
-  if (cursor === null) {
-    c.addError(ERR_INVALID_CURSOR);
-    return;
-  }
-  const z = asZSet(c, c.db.lookupRead(argv[1]));
-  if (z === null) return;
-  if (z === undefined) {
-    c.addArrayLen(2);
-    c.addBulk('0');
-    c.addEmptyArray();
-    return;
-  }
-  let count = 10;
-  let pattern: string | null = null;
-  for (let i = 3; i < argv.length; i += 2) {
-    if (i + 1 >= argv.length) {
-      c.addError(ERR_SYNTAX);
-      return;
-    }
-    const opt = argv[i];
-    if (optIs(opt, 'count')) {
-      const n = parseInt64(argv[i + 1]);
-      if (n === null) {
-        c.addError(ERR_NOT_INT);
-        return;
-      }
-      if (n < 1) {
-        c.addError(ERR_SYNTAX);
-        return;
-      }
-      count = n;
-    } else if (optIs(opt, 'match')) {
-      pattern = argv[i + 1] === '*' ? null : argv[i + 1];
-    } else {
-      c.addError(ERR_SYNTAX);
-      return;
-    }
-  }
+  const s = beginKeyScan(c, argv, isZSet);
+  if (s === null) return;
+  const pattern = s.pattern;
   const out: string[] = [];
-  const start = cursor > BigInt(z.size) ? z.size : Number(cursor);
-  const next = z.scan(start, count, (m, s) => {
-    if (pattern !== null && !globMatch(pattern, m)) return;
-    out.push(m, formatDouble17g(s));
+  const next = s.value.scan(s.start, s.count, (m, score) => {
+    if (pattern === null || globMatch(pattern, m)) out.push(m, formatDouble17g(score));
   });
-  c.addArrayLen(2);
-  c.addBulk(String(next));
-  c.addBulks(out);
+  addScanReply(c, next, out);
 }
 
 export const commands: CommandImpl[] = [

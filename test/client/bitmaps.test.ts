@@ -6,57 +6,22 @@
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
-import { startServer, type ServerHandle } from '../../src/index.js';
+import type { Redis } from 'ioredis';
+import type { ServerHandle } from '../../src/index.js';
+import { closeAll, startWithClients, type NodeRedisClient } from '../helpers/server.js';
+import { captureEvents, dirtyDelta } from '../helpers/observe.js';
 
 let handle: ServerHandle;
 let io: Redis;
-let nr: ReturnType<typeof createClient>;
+let nr: NodeRedisClient;
 
-before(async () => {
-  handle = await startServer({ port: 0 });
-  io = new Redis({ port: handle.port, host: handle.host, lazyConnect: true, maxRetriesPerRequest: 0 });
-  await io.connect();
-  nr = createClient({ url: `redis://${handle.host}:${handle.port}` });
-  await nr.connect();
-});
-
-after(async () => {
-  await io?.quit();
-  await nr?.quit();
-  await handle?.close();
-});
+before(async () => ({ handle, io, nr } = await startWithClients()));
+after(() => closeAll(handle, io, nr));
 
 beforeEach(async () => {
   handle.clock.resume();
   await io.flushall();
 });
-
-/** Records keyspace events (as "event key") while `fn` runs, with notify-keyspace-events set to KEA. */
-async function captureEvents(fn: () => Promise<unknown>): Promise<string[]> {
-  const notifier = handle.server.notifier;
-  const savedPublish = notifier.publish;
-  const events: string[] = [];
-  await io.config('SET', 'notify-keyspace-events', 'KEA');
-  notifier.publish = (channel: string, message: string) => {
-    if (channel.startsWith('__keyevent@')) events.push(`${channel.slice(channel.indexOf(':') + 1)} ${message}`);
-    return 0;
-  };
-  try {
-    await fn();
-  } finally {
-    notifier.publish = savedPublish;
-    await io.config('SET', 'notify-keyspace-events', '');
-  }
-  return events;
-}
-
-async function dirtyDelta(fn: () => Promise<unknown>): Promise<number> {
-  const before = handle.server.dirty;
-  await fn();
-  return handle.server.dirty - before;
-}
 
 describe('SETBIT / GETBIT', () => {
   test('bit 0 is the most significant bit; the string grows with zeros', async () => {
@@ -95,11 +60,11 @@ describe('SETBIT / GETBIT', () => {
   test('a "setbit" event and a dirty change only when the bitmap changes', async () => {
     await io.set('s', 'v'); // 0x76: bit 0 is clear
     let dirty = 0;
-    const events = await captureEvents(async () => {
-      dirty += await dirtyDelta(() => io.setbit('s', 0, 0)); // unchanged
-      dirty += await dirtyDelta(() => io.setbit('s', 0, 1)); // changed
-      dirty += await dirtyDelta(() => io.setbit('s', 20, 0)); // grows the string
-      dirty += await dirtyDelta(() => io.setbit('new', 3, 0)); // creates the key
+    const events = await captureEvents(handle, async () => {
+      dirty += await dirtyDelta(handle, () => io.setbit('s', 0, 0)); // unchanged
+      dirty += await dirtyDelta(handle, () => io.setbit('s', 0, 1)); // changed
+      dirty += await dirtyDelta(handle, () => io.setbit('s', 20, 0)); // grows the string
+      dirty += await dirtyDelta(handle, () => io.setbit('new', 3, 0)); // creates the key
     });
     assert.deepEqual(events, ['setbit s', 'setbit s', 'setbit new']);
     assert.equal(dirty, 3);
@@ -162,7 +127,7 @@ describe('BITOP', () => {
     handle.clock.freeze();
     await io.set('d', 'x', 'EX', 100);
     await io.set('src', 'abc');
-    const events = await captureEvents(async () => {
+    const events = await captureEvents(handle, async () => {
       assert.equal(await io.bitop('AND', 'd', 'src'), 3);
       assert.equal(await io.bitop('AND', 'd', 'missing'), 0);
       assert.equal(await io.bitop('OR', 'd', 'missing'), 0); // nothing to delete: no event
@@ -194,9 +159,9 @@ describe('BITFIELD', () => {
 
   test('FAIL writes nothing and counts no change, but still grows the string', async () => {
     let dirty = 0;
-    const events = await captureEvents(async () => {
-      dirty += await dirtyDelta(() => io.call('BITFIELD', 'f', 'OVERFLOW', 'FAIL', 'INCRBY', 'u2', 100, 9));
-      dirty += await dirtyDelta(() => io.call('BITFIELD', 'f', 'SET', 'u2', 100, 1, 'INCRBY', 'u2', 100, 1));
+    const events = await captureEvents(handle, async () => {
+      dirty += await dirtyDelta(handle, () => io.call('BITFIELD', 'f', 'OVERFLOW', 'FAIL', 'INCRBY', 'u2', 100, 9));
+      dirty += await dirtyDelta(handle, () => io.call('BITFIELD', 'f', 'SET', 'u2', 100, 1, 'INCRBY', 'u2', 100, 1));
     });
     assert.deepEqual(events, ['setbit f']);
     assert.equal(dirty, 2);

@@ -7,39 +7,28 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
-import { startServer, type ServerHandle } from '../../src/index.js';
+import type { Redis } from 'ioredis';
+import type { ServerHandle } from '../../src/index.js';
+import { closeAll, connectIo, connectNodeRedis, startTestServer, type NodeRedisClient } from '../helpers/server.js';
+import { infoFields } from '../helpers/info.js';
+import { waitFor } from '../helpers/wait.js';
 import { currentPause } from '../../src/commands/client.js';
 
 let handle: ServerHandle;
 let io: Redis;
-let nr: ReturnType<typeof createClient>;
+let nr: NodeRedisClient;
 
 before(async () => {
-  handle = await startServer({ port: 0 });
-  io = await connectIo();
-  nr = createClient({ socket: { port: handle.port, host: handle.host } });
-  await nr.connect();
+  handle = await startTestServer();
+  io = await connectNamed();
+  nr = await connectNodeRedis(handle);
 });
 
-after(async () => {
-  io.disconnect();
-  await nr.quit();
-  await handle.close();
-});
+after(() => closeAll(handle, io, nr));
 
-async function connectIo(name?: string): Promise<Redis> {
-  const c = new Redis({
-    port: handle.port,
-    host: handle.host,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectionName: name,
-  });
-  await c.connect();
-  return c;
+/** A client of the test server, optionally named, that stays closed once killed (no reconnection). */
+function connectNamed(name?: string): Promise<Redis> {
+  return connectIo(handle, { retryStrategy: () => null, connectionName: name });
 }
 
 /** Resolves when the client's connection has ended. */
@@ -124,7 +113,7 @@ const FIELD_ORDER = [
 
 describe('CLIENT ID, SETNAME, GETNAME, INFO, LIST', () => {
   test('INFO has Redis 7.0 fields in order, with this connection\'s facts', async () => {
-    const c = await connectIo('infotest');
+    const c = await connectNamed('infotest');
     try {
       await c.select(2);
       const id = await c.client('ID');
@@ -171,8 +160,8 @@ describe('CLIENT ID, SETNAME, GETNAME, INFO, LIST', () => {
   });
 
   test('LIST shows every connection, in connection order; ID lists the given ids in order', async () => {
-    const a = await connectIo('first');
-    const b = await connectIo('second');
+    const a = await connectNamed('first');
+    const b = await connectNamed('second');
     try {
       const lines = ((await io.client('LIST')) as string).split('\n').filter(Boolean);
       const names = lines.map((l) => new Map(parseLine(l)).get('name'));
@@ -191,7 +180,7 @@ describe('CLIENT ID, SETNAME, GETNAME, INFO, LIST', () => {
   });
 
   test('flags: b for blocked, e for no-evict; idle and age follow the server clock', async () => {
-    const c = await connectIo('flagged');
+    const c = await connectNamed('flagged');
     try {
       const id = Number(await c.client('ID'));
       assert.equal(await c.call('CLIENT', 'NO-EVICT', 'on'), 'OK');
@@ -233,7 +222,7 @@ describe('CLIENT ID, SETNAME, GETNAME, INFO, LIST', () => {
 
 describe('CLIENT KILL', () => {
   test('by ID disconnects an ioredis connection', async () => {
-    const victim = await connectIo('victim');
+    const victim = await connectNamed('victim');
     const id = Number(await victim.client('ID'));
     const gone = ended(victim);
     assert.equal(await io.client('KILL', 'ID', String(id)), 1);
@@ -244,7 +233,7 @@ describe('CLIENT KILL', () => {
   });
 
   test('old form by address, including the caller itself after its reply', async () => {
-    const victim = await connectIo();
+    const victim = await connectNamed();
     const addr = `${victim.stream.localAddress}:${victim.stream.localPort}`;
     const gone = ended(victim);
     assert.equal(await io.client('KILL', addr), 'OK');
@@ -261,12 +250,8 @@ describe('CLIENT KILL', () => {
 
   test('filters: ADDR, LADDR, USER, TYPE, SKIPME', async () => {
     // A server of its own: LADDR/USER below match every connection.
-    const h = await startServer({ port: 0 });
-    const open = async () => {
-      const c = new Redis({ port: h.port, host: h.host, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      await c.connect();
-      return c;
-    };
+    const h = await startTestServer();
+    const open = () => connectIo(h, { retryStrategy: () => null });
     const killer = await open();
     const a = await open();
     const b = await open();
@@ -287,8 +272,7 @@ describe('CLIENT KILL', () => {
       assert.equal(await killer.ping(), 'PONG');
       assert.equal(h.server.clients.size, 1);
     } finally {
-      for (const c of [killer, a, b, c3]) c.disconnect();
-      await h.close();
+      await closeAll(h, killer, a, b, c3);
     }
   });
 
@@ -343,10 +327,10 @@ describe('CLIENT UNBLOCK', () => {
     one.raw.close();
 
     const two = await blockedClient();
-    assert.equal(fields(await io.info('clients')).get('blocked_clients'), '1');
+    assert.equal(infoFields(await io.info('clients')).get('blocked_clients'), '1');
     assert.equal(await io.client('UNBLOCK', String(two.id), 'ERROR'), 1);
     assert.equal(await two.raw.take(10), '-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n');
-    assert.equal(fields(await io.info('clients')).get('blocked_clients'), '0');
+    assert.equal(infoFields(await io.info('clients')).get('blocked_clients'), '0');
     // The unblocked client goes on serving commands.
     two.raw.send(['PING']);
     assert.equal(await two.raw.take(7), '+PONG\r\n');
@@ -354,15 +338,15 @@ describe('CLIENT UNBLOCK', () => {
   });
 
   test('ends a real BLPOP of an ioredis client', async () => {
-    const victim = await connectIo();
+    const victim = await connectNamed();
     try {
       const id = Number(await victim.client('ID'));
       const pending = victim.blpop('unblock:q', 0);
-      while (handle.server.blocking.count === 0) await new Promise((r) => setTimeout(r, 5));
+      await waitFor(() => handle.server.blocking.count > 0, 'the BLPOP to block');
       assert.equal(await io.client('UNBLOCK', String(id)), 1);
       assert.equal(await pending, null);
       const failing = assert.rejects(victim.blpop('unblock:q', 0), /UNBLOCKED client unblocked via CLIENT UNBLOCK/);
-      while (handle.server.blocking.count === 0) await new Promise((r) => setTimeout(r, 5));
+      await waitFor(() => handle.server.blocking.count > 0, 'the BLPOP to block');
       assert.equal(await io.client('UNBLOCK', String(id), 'ERROR'), 1);
       await failing;
     } finally {
@@ -398,13 +382,3 @@ describe('CLIENT PAUSE, UNPAUSE, NO-EVICT', () => {
     assert.match((await io.client('INFO')) as string, / flags=N /);
   });
 });
-
-/** INFO text as field -> value. */
-function fields(info: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of info.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0 && !line.startsWith('#')) m.set(line.slice(0, i), line.slice(i + 1));
-  }
-  return m;
-}

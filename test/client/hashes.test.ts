@@ -7,67 +7,33 @@
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
-import { startServer, type ServerHandle } from '../../src/index.js';
+import type { Redis } from 'ioredis';
+import type { ServerHandle } from '../../src/index.js';
+import { closeAll, setConfig, startWithClients, type NodeRedisClient } from '../helpers/server.js';
+import { captureEvents } from '../helpers/observe.js';
 import { HashValue } from '../../src/data/hash.js';
 
 let handle: ServerHandle;
 let io: Redis;
-let nr: ReturnType<typeof createClient>;
+let nr: NodeRedisClient;
 
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
-before(async () => {
-  handle = await startServer({ port: 0 });
-  io = new Redis({ port: handle.port, host: handle.host, lazyConnect: true, maxRetriesPerRequest: 0 });
-  await io.connect();
-  nr = createClient({ url: `redis://${handle.host}:${handle.port}` });
-  await nr.connect();
-});
-
-after(async () => {
-  await io?.quit();
-  await nr?.quit();
-  await handle?.close();
-});
+before(async () => ({ handle, io, nr } = await startWithClients()));
+after(() => closeAll(handle, io, nr));
 
 beforeEach(() => {
   handle.clock.resume();
   handle.server.dbs[0].flush();
-  setConfig('hash-max-listpack-entries', '512');
-  setConfig('hash-max-listpack-value', '64');
+  setConfig(handle, 'hash-max-listpack-entries', '512');
+  setConfig(handle, 'hash-max-listpack-value', '64');
 });
-
-function setConfig(name: string, value: string): void {
-  const err = handle.server.config.configSet([[name, value]]);
-  assert.equal(err, null);
-}
 
 /** The stored value's encoding, read straight from the keyspace. */
 function encodingOf(key: string): string {
   const v = handle.server.dbs[0].peek(key);
   assert.ok(v instanceof HashValue, `${key} holds a hash`);
   return v.encoding();
-}
-
-/** Records keyspace events ("event key") while `fn` runs. */
-async function captureEvents(fn: () => Promise<unknown>): Promise<string[]> {
-  const notifier = handle.server.notifier;
-  const savedPublish = notifier.publish;
-  const events: string[] = [];
-  setConfig('notify-keyspace-events', 'KEA');
-  notifier.publish = (channel: string, message: string) => {
-    if (channel.startsWith('__keyevent@')) events.push(`${channel.slice(channel.indexOf(':') + 1)} ${message}`);
-    return 0;
-  };
-  try {
-    await fn();
-  } finally {
-    notifier.publish = savedPublish;
-    setConfig('notify-keyspace-events', '');
-  }
-  return events;
 }
 
 describe('seed examples', () => {
@@ -164,7 +130,7 @@ describe('commands', () => {
 
 describe('encodings and big hashes', () => {
   test('converts to hashtable above hash-max-listpack-entries / -value, never back', async () => {
-    setConfig('hash-max-listpack-entries', '4');
+    setConfig(handle, 'hash-max-listpack-entries', '4');
     await io.hset('h', 'a', '1', 'b', '2', 'c', '3', 'd', '4');
     assert.equal(encodingOf('h'), 'listpack');
     await io.hset('h', 'e', '5');
@@ -256,7 +222,7 @@ describe('encodings and big hashes', () => {
 
 describe('side effects', () => {
   test('keyspace events: hset, hdel (+ del when emptied), hincrby, hincrbyfloat', async () => {
-    const events = await captureEvents(async () => {
+    const events = await captureEvents(handle, async () => {
       await io.hset('h', 'a', '1', 'b', '2');
       await io.hsetnx('h', 'a', '1'); // no change: no event
       await io.hsetnx('h', 'c', '3');

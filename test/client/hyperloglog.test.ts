@@ -7,57 +7,22 @@
  */
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
-import { startServer, type ServerHandle } from '../../src/index.js';
+import type { Redis } from 'ioredis';
+import type { ServerHandle } from '../../src/index.js';
+import { closeAll, startWithClients, type NodeRedisClient } from '../helpers/server.js';
+import { captureEvents, dirtyDelta } from '../helpers/observe.js';
 
 let handle: ServerHandle;
 let io: Redis;
-let nr: ReturnType<typeof createClient>;
+let nr: NodeRedisClient;
 
-before(async () => {
-  handle = await startServer({ port: 0 });
-  io = new Redis({ port: handle.port, host: handle.host, lazyConnect: true, maxRetriesPerRequest: 0 });
-  await io.connect();
-  nr = createClient({ url: `redis://${handle.host}:${handle.port}` });
-  await nr.connect();
-});
-
-after(async () => {
-  await io?.quit();
-  await nr?.quit();
-  await handle?.close();
-});
+before(async () => ({ handle, io, nr } = await startWithClients()));
+after(() => closeAll(handle, io, nr));
 
 beforeEach(async () => {
   handle.clock.resume();
   await io.flushall();
 });
-
-/** Records keyevent notifications (as "event key") while `fn` runs, with notify-keyspace-events KEA. */
-async function captureEvents(fn: () => Promise<unknown>): Promise<string[]> {
-  const notifier = handle.server.notifier;
-  const savedPublish = notifier.publish;
-  const events: string[] = [];
-  await io.config('SET', 'notify-keyspace-events', 'KEA');
-  notifier.publish = (channel: string, message: string) => {
-    if (channel.startsWith('__keyevent@')) events.push(`${channel.slice(channel.indexOf(':') + 1)} ${message}`);
-    return 0;
-  };
-  try {
-    await fn();
-  } finally {
-    notifier.publish = savedPublish;
-    await io.config('SET', 'notify-keyspace-events', '');
-  }
-  return events;
-}
-
-async function dirtyDelta(fn: () => Promise<unknown>): Promise<number> {
-  const before = handle.server.dirty;
-  await fn();
-  return handle.server.dirty - before;
-}
 
 async function pfaddMany(key: string, from: number, to: number): Promise<void> {
   const batch: string[] = [];
@@ -157,15 +122,15 @@ test('node-redis: pfAdd, pfCount, pfMerge', async () => {
 
 test('effects: events and dirty counts as in Redis', async () => {
   let dirty = 0;
-  const events = await captureEvents(async () => {
-    dirty = await dirtyDelta(() => io.pfadd('e', 'a', 'b', 'c'));
+  const events = await captureEvents(handle, async () => {
+    dirty = await dirtyDelta(handle, () => io.pfadd('e', 'a', 'b', 'c'));
     assert.equal(dirty, 4, 'creation plus one per changed register');
-    assert.equal(await dirtyDelta(() => io.pfadd('e', 'a')), 0);
-    assert.equal(await dirtyDelta(() => io.pfcount('e')), 1, 'caching the count is a write');
-    assert.equal(await dirtyDelta(() => io.pfcount('e')), 0, 'cache already valid');
-    assert.equal(await dirtyDelta(() => io.pfmerge('m', 'e')), 1);
-    assert.equal(await dirtyDelta(() => io.call('PFDEBUG', 'TODENSE', 'm')), 1);
-    assert.equal(await dirtyDelta(() => io.call('PFDEBUG', 'TODENSE', 'm')), 0);
+    assert.equal(await dirtyDelta(handle, () => io.pfadd('e', 'a')), 0);
+    assert.equal(await dirtyDelta(handle, () => io.pfcount('e')), 1, 'caching the count is a write');
+    assert.equal(await dirtyDelta(handle, () => io.pfcount('e')), 0, 'cache already valid');
+    assert.equal(await dirtyDelta(handle, () => io.pfmerge('m', 'e')), 1);
+    assert.equal(await dirtyDelta(handle, () => io.call('PFDEBUG', 'TODENSE', 'm')), 1);
+    assert.equal(await dirtyDelta(handle, () => io.call('PFDEBUG', 'TODENSE', 'm')), 0);
   });
   assert.deepEqual(events, ['pfadd e', 'pfadd m']);
 });

@@ -5,27 +5,17 @@
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
-import { startServer, type ServerHandle } from '../../src/index.js';
+import type { Redis } from 'ioredis';
+import type { ServerHandle } from '../../src/index.js';
+import { closeAll, startWithClients, type NodeRedisClient } from '../helpers/server.js';
+import { recordEvents, recordPropagation, type Recording } from '../helpers/observe.js';
 
 let handle: ServerHandle;
 let io: Redis;
-let nr: ReturnType<typeof createClient>;
+let nr: NodeRedisClient;
 
-before(async () => {
-  handle = await startServer({ port: 0 });
-  io = new Redis({ port: handle.port, host: handle.host, lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false });
-  await io.connect();
-  nr = createClient({ socket: { port: handle.port, host: handle.host } });
-  await nr.connect();
-});
-
-after(async () => {
-  io.disconnect();
-  await nr.quit();
-  await handle.close();
-});
+before(async () => ({ handle, io, nr } = await startWithClients(undefined, { enableReadyCheck: false })));
+after(() => closeAll(handle, io, nr));
 
 beforeEach(async () => {
   handle.clock.resume();
@@ -40,39 +30,9 @@ function freeze(): (ms: number) => void {
   return (ms) => handle.clock.advance(ms);
 }
 
-/** Records keyspace events the server emits (without needing pub/sub clients). */
-function recordEvents(): { events: string[]; stop: () => void } {
-  const events: string[] = [];
-  const notifier = handle.server.notifier;
-  const saved = notifier.publish;
-  assert.equal(handle.server.config.configSet([['notify-keyspace-events', 'KEA']]), null);
-  notifier.publish = (channel, message) => {
-    if (channel.startsWith('__keyevent@')) events.push(`${channel.slice('__keyevent@'.length)} ${message}`);
-    return 0;
-  };
-  return {
-    events,
-    stop: () => {
-      handle.server.config.configSet([['notify-keyspace-events', '']]);
-      notifier.publish = saved;
-    },
-  };
-}
-
-/** Records what the server propagates to the AOF and replicas. */
-function recordPropagation(): { cmds: string[]; stop: () => void } {
-  const cmds: string[] = [];
-  const sink = (db: number, argv: string[]): void => {
-    cmds.push(`${db}: ${argv[0].toUpperCase()} ${argv.slice(1).join(' ')}`);
-  };
-  handle.server.propagateSinks.push(sink);
-  return {
-    cmds,
-    stop: () => {
-      const i = handle.server.propagateSinks.indexOf(sink);
-      if (i >= 0) handle.server.propagateSinks.splice(i, 1);
-    },
-  };
+/** What a propagation recording holds, as "db: CMD args" lines. */
+function commandLines(rec: Recording<[number, string[]]>): string[] {
+  return rec.log.map(([db, argv]) => `${db}: ${argv[0].toUpperCase()} ${argv.slice(1).join(' ')}`);
 }
 
 describe('DEL, UNLINK, EXISTS, TYPE, TOUCH (ioredis)', () => {
@@ -98,12 +58,12 @@ describe('DEL, UNLINK, EXISTS, TYPE, TOUCH (ioredis)', () => {
 
   test('dirty counter and "del" events per deleted key', async () => {
     await io.mset('a', '1', 'b', '2');
-    const rec = recordEvents();
+    const rec = recordEvents(handle, true);
     try {
       const dirty = handle.server.dirty;
       await io.del('a', 'b', 'nokey');
       assert.equal(handle.server.dirty - dirty, 2);
-      assert.deepEqual(rec.events, ['0__:del a', '0__:del b']);
+      assert.deepEqual(rec.log, ['0__:del a', '0__:del b']);
     } finally {
       rec.stop();
     }
@@ -167,13 +127,13 @@ describe('expiry with a frozen clock', () => {
   test('a past time deletes the key, fires "del" and propagates DEL', async () => {
     freeze();
     await io.set('k', 'v');
-    const rec = recordEvents();
-    const prop = recordPropagation();
+    const rec = recordEvents(handle, true);
+    const prop = recordPropagation(handle);
     try {
       assert.equal(await io.pexpire('k', -1), 1);
       assert.equal(await io.exists('k'), 0);
-      assert.deepEqual(rec.events, ['0__:del k']);
-      assert.deepEqual(prop.cmds, ['0: DEL k']);
+      assert.deepEqual(rec.log, ['0__:del k']);
+      assert.deepEqual(commandLines(prop), ['0: DEL k']);
     } finally {
       rec.stop();
       prop.stop();
@@ -184,18 +144,18 @@ describe('expiry with a frozen clock', () => {
     const now = 1_800_000_000_000;
     handle.clock.freeze(now);
     await io.set('k', 'v');
-    const rec = recordEvents();
-    const prop = recordPropagation();
+    const rec = recordEvents(handle, true);
+    const prop = recordPropagation(handle);
     try {
       await io.expire('k', 10);
       await io.call('PEXPIRE', 'k', '5000', 'LT');
       await io.pexpireat('k', now + 1000);
-      assert.deepEqual(prop.cmds, [
+      assert.deepEqual(commandLines(prop), [
         `0: PEXPIREAT k ${now + 10_000}`,
         `0: PEXPIREAT k ${now + 5000} LT`,
         `0: PEXPIREAT k ${now + 1000}`,
       ]);
-      assert.deepEqual(rec.events, ['0__:expire k', '0__:expire k', '0__:expire k']);
+      assert.deepEqual(rec.log, ['0__:expire k', '0__:expire k', '0__:expire k']);
     } finally {
       rec.stop();
       prop.stop();
@@ -205,13 +165,13 @@ describe('expiry with a frozen clock', () => {
   test('PERSIST removes the TTL once', async () => {
     freeze();
     await io.set('k', 'v', 'EX', 100);
-    const rec = recordEvents();
+    const rec = recordEvents(handle, true);
     try {
       assert.equal(await io.persist('k'), 1);
       assert.equal(await io.persist('k'), 0);
       assert.equal(await io.persist('nokey'), 0);
       assert.equal(await io.ttl('k'), -1);
-      assert.deepEqual(rec.events, ['0__:persist k']);
+      assert.deepEqual(rec.log, ['0__:persist k']);
     } finally {
       rec.stop();
     }
@@ -221,12 +181,12 @@ describe('expiry with a frozen clock', () => {
     const advance = freeze();
     handle.server.activeExpireEnabled = false;
     await io.set('k', 'v', 'PX', 10);
-    const rec = recordEvents();
+    const rec = recordEvents(handle, true);
     try {
       advance(10);
       assert.equal(await io.get('k'), null);
       assert.equal(await io.get('k'), null);
-      assert.deepEqual(rec.events, ['0__:expired k']);
+      assert.deepEqual(rec.log, ['0__:expired k']);
     } finally {
       rec.stop();
     }
@@ -265,13 +225,13 @@ describe('RENAME, RENAMENX, COPY, MOVE', () => {
     freeze();
     await io.set('a', '1', 'EX', 100);
     await io.set('b', '2', 'EX', 5);
-    const rec = recordEvents();
+    const rec = recordEvents(handle, true);
     try {
       assert.equal(await io.rename('a', 'b'), 'OK');
       assert.equal(await io.get('b'), '1');
       assert.equal(await io.ttl('b'), 100);
       assert.equal(await io.exists('a'), 0);
-      assert.deepEqual(rec.events, ['0__:rename_from a', '0__:rename_to b']);
+      assert.deepEqual(rec.log, ['0__:rename_from a', '0__:rename_to b']);
     } finally {
       rec.stop();
     }
@@ -289,14 +249,14 @@ describe('RENAME, RENAMENX, COPY, MOVE', () => {
   test('COPY within and across databases, with TTL, REPLACE and errors', async () => {
     freeze();
     await io.set('src', 'v', 'EX', 100);
-    const rec = recordEvents();
+    const rec = recordEvents(handle, true);
     try {
       assert.equal(await io.copy('src', 'dst'), 1);
       assert.equal(await io.copy('src', 'dst'), 0);
       assert.equal(await io.copy('src', 'dst', 'REPLACE'), 1);
       assert.equal(await io.ttl('dst'), 100);
       assert.equal(await io.copy('src', 'src', 'DB', 3), 1);
-      assert.deepEqual(rec.events, ['0__:copy_to dst', '0__:copy_to dst', '3__:copy_to src']);
+      assert.deepEqual(rec.log, ['0__:copy_to dst', '0__:copy_to dst', '3__:copy_to src']);
     } finally {
       rec.stop();
     }
@@ -320,10 +280,10 @@ describe('RENAME, RENAMENX, COPY, MOVE', () => {
   test('MOVE moves the key and its TTL unless it exists there', async () => {
     freeze();
     await io.set('k', 'v', 'EX', 50);
-    const rec = recordEvents();
+    const rec = recordEvents(handle, true);
     try {
       assert.equal(await io.move('k', 1), 1);
-      assert.deepEqual(rec.events, ['0__:move_from k', '1__:move_to k']);
+      assert.deepEqual(rec.log, ['0__:move_from k', '1__:move_to k']);
     } finally {
       rec.stop();
     }

@@ -4,49 +4,16 @@
  * several waiters, multi-key waits, BLMOVE chains, timeouts on a frozen clock,
  * CLIENT UNBLOCK, disconnects, propagation and keyspace events.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
-import { startServer, type ServerHandle } from '../../src/index.js';
+import type { ServerHandle } from '../../src/index.js';
+import { connectNodeRedis, serverWithClientPool } from '../helpers/server.js';
+import { blockedCount, settled } from '../helpers/wait.js';
+import { captureEvents, propagated } from '../helpers/observe.js';
 
 let handle: ServerHandle;
-const clients: Redis[] = [];
-
-function connect(): Redis {
-  const r = new Redis({ port: handle.port, host: handle.host, lazyConnect: false, maxRetriesPerRequest: 0 });
-  clients.push(r);
-  return r;
-}
-
-/** Waits (polling the event loop) until `cond` holds; fails after 2 s. */
-async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-/** Waits until exactly n clients are blocked on the server. */
-const blockedCount = (n: number) => waitFor(() => handle.server.blocking.count === n, `${n} blocked client(s)`);
-
-/** True once the promise has settled (checked without waiting for it). */
-async function settled(p: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  p.then(() => (done = true), () => (done = true));
-  await new Promise((r) => setTimeout(r, 20));
-  return done;
-}
-
-before(async () => {
-  handle = await startServer({ port: 0 });
-});
-
-after(async () => {
-  for (const c of clients) c.disconnect();
-  await handle.close();
-});
+/** A new ioredis connection of the test server, closed after the last test. */
+const connect = serverWithClientPool((h) => (handle = h));
 
 describe('seed examples', () => {
   test('a task queue: LPUSH then RPOP', async () => {
@@ -75,7 +42,7 @@ describe('seed examples', () => {
     const producer = connect();
     await producer.del('queue:tasks');
     const popped = worker.brpop('queue:tasks', 30);
-    await blockedCount(1);
+    await blockedCount(handle, 1);
     assert.equal(await settled(popped), false, 'BRPOP answered before any push');
     await producer.lpush('queue:tasks', 'task1');
     assert.deepEqual(await popped, ['queue:tasks', 'task1']);
@@ -141,7 +108,7 @@ describe('blocking pops', () => {
     const pops: Promise<unknown>[] = [];
     for (let i = 0; i < ws.length; i++) {
       pops.push(ws[i].blpop('fifo', 0));
-      await blockedCount(i + 1);
+      await blockedCount(handle, i + 1);
     }
     await p.rpush('fifo', 'one', 'two', 'three');
     assert.deepEqual(await Promise.all(pops), [
@@ -159,7 +126,7 @@ describe('blocking pops', () => {
     const pops: Promise<unknown>[] = [];
     for (let i = 0; i < ws.length; i++) {
       pops.push(ws[i].brpop('four', 0));
-      await blockedCount(i + 1);
+      await blockedCount(handle, i + 1);
     }
     await p.lpush('four', 'a', 'b', 'c'); // list is c b a: BRPOP takes a, b, c in turn
     assert.deepEqual(await Promise.all(pops.slice(0, 3)), [
@@ -178,7 +145,7 @@ describe('blocking pops', () => {
     const w = connect();
     await p.del('mk1', 'mk2', 'mk3');
     const popped = w.blpop('mk1', 'mk2', 'mk3', 0);
-    await blockedCount(1);
+    await blockedCount(handle, 1);
     await p.rpush('mk3', 'v3');
     assert.deepEqual(await popped, ['mk3', 'v3']);
     // No trace left on the other keys.
@@ -192,7 +159,7 @@ describe('blocking pops', () => {
     const w = connect();
     await p.del('bm1', 'bm2');
     const popped = w.blmpop(0, 2, 'bm1', 'bm2', 'LEFT', 'COUNT', 2);
-    await blockedCount(1);
+    await blockedCount(handle, 1);
     await p.rpush('bm2', 'x', 'y', 'z');
     assert.deepEqual(await popped, ['bm2', ['x', 'y']]);
     assert.deepEqual(await p.lrange('bm2', 0, -1), ['z']);
@@ -204,9 +171,9 @@ describe('blocking pops', () => {
     const last = connect();
     await p.del('chain:src', 'chain:dst');
     const moved = mover.blmove('chain:src', 'chain:dst', 'LEFT', 'RIGHT', 0);
-    await blockedCount(1);
+    await blockedCount(handle, 1);
     const popped = last.blpop('chain:dst', 0);
-    await blockedCount(2);
+    await blockedCount(handle, 2);
     await p.rpush('chain:src', 'job');
     assert.equal(await moved, 'job');
     assert.deepEqual(await popped, ['chain:dst', 'job']);
@@ -218,7 +185,7 @@ describe('blocking pops', () => {
     const w = connect();
     await p.del('rp:src', 'rp:dst');
     const moved = w.brpoplpush('rp:src', 'rp:dst', 0);
-    await blockedCount(1);
+    await blockedCount(handle, 1);
     await p.rpush('rp:src', '1', '2');
     assert.equal(await moved, '2');
     assert.deepEqual(await p.lrange('rp:dst', 0, -1), ['2']);
@@ -230,7 +197,7 @@ describe('blocking pops', () => {
     handle.clock.freeze();
     try {
       const popped = w.blpop('frozen', 0.05);
-      await blockedCount(1);
+      await blockedCount(handle, 1);
       // Well past 50 ms of real time: the frozen clock holds the timeout.
       await new Promise((r) => setTimeout(r, 120));
       assert.equal(await settled(popped), false, 'timed out on a frozen clock');
@@ -277,7 +244,7 @@ describe('blocking pops', () => {
     const w = connect();
     const id = (await w.client('ID')) as number;
     const first = w.blpop('unblock:me', 0);
-    await blockedCount(1);
+    await blockedCount(handle, 1);
     assert.equal(await admin.client('UNBLOCK', id), 1);
     assert.equal(await first, null);
     // Observe the outcome at once, so the rejection is never unhandled.
@@ -285,7 +252,7 @@ describe('blocking pops', () => {
       (v) => ({ ok: v }),
       (e: Error) => ({ err: e.message }),
     );
-    await blockedCount(1);
+    await blockedCount(handle, 1);
     assert.equal(await admin.client('UNBLOCK', id, 'ERROR'), 1);
     assert.deepEqual(await second, { err: 'UNBLOCKED client unblocked via CLIENT UNBLOCK' });
     assert.equal(await admin.client('UNBLOCK', id), 0);
@@ -299,9 +266,9 @@ describe('blocking pops', () => {
     const w = connect();
     await p.del('gone');
     w.blpop('gone', 0).catch(() => {});
-    await blockedCount(1);
+    await blockedCount(handle, 1);
     w.disconnect();
-    await blockedCount(0);
+    await blockedCount(handle, 0);
     assert.equal(handle.server.dbs[0].blockingKeys?.has('gone') ?? false, false);
     await p.rpush('gone', 'kept');
     assert.deepEqual(await p.lrange('gone', 0, -1), ['kept']);
@@ -312,7 +279,7 @@ describe('blocking pops', () => {
     const w = connect();
     await p.del('pipe');
     const results = w.pipeline().blpop('pipe', 0).rpush('pipe:after', 'ran').llen('pipe:after').exec();
-    await blockedCount(1);
+    await blockedCount(handle, 1);
     assert.equal(await p.exists('pipe:after'), 0, 'a command queued behind BLPOP ran early');
     await p.rpush('pipe', 'go');
     const out = (await results)!.map(([err, v]) => (err ? err.message : v));
@@ -323,75 +290,56 @@ describe('blocking pops', () => {
 
 describe('effects', () => {
   test('a served BLPOP is propagated as LPOP, BLMOVE as LMOVE, BLMPOP as LPOP key n', async () => {
-    const log: string[][] = [];
-    const sink = (_db: number, argv: string[]) => void log.push([...argv]);
-    handle.server.propagateSinks.push(sink);
-    try {
-      const p = connect();
-      const w = connect();
-      await p.del('prop', 'prop:dst');
+    const p = connect();
+    const w = connect();
+    await p.del('prop', 'prop:dst');
+    const log = await propagated(handle, async () => {
       const popped = w.blpop('prop', 0);
-      await blockedCount(1);
+      await blockedCount(handle, 1);
       await p.rpush('prop', 'a');
       await popped;
       const moved = w.blmove('prop', 'prop:dst', 'RIGHT', 'LEFT', 0);
-      await blockedCount(1);
+      await blockedCount(handle, 1);
       await p.rpush('prop', 'b');
       await moved;
       const mpopped = w.blmpop(0, 1, 'prop', 'RIGHT', 'COUNT', 5);
-      await blockedCount(1);
+      await blockedCount(handle, 1);
       await p.rpush('prop', 'c', 'd');
       await mpopped;
-      assert.deepEqual(log.filter((a) => a[0].toLowerCase() !== 'del'), [
-        ['rpush', 'prop', 'a'],
-        ['LPOP', 'prop'],
-        ['rpush', 'prop', 'b'],
-        ['LMOVE', 'prop', 'prop:dst', 'RIGHT', 'LEFT'],
-        ['rpush', 'prop', 'c', 'd'],
-        ['RPOP', 'prop', '2'],
-      ]);
-    } finally {
-      handle.server.propagateSinks.splice(handle.server.propagateSinks.indexOf(sink), 1);
-    }
+    });
+    assert.deepEqual(log.filter((a) => a[0].toLowerCase() !== 'del'), [
+      ['rpush', 'prop', 'a'],
+      ['LPOP', 'prop'],
+      ['rpush', 'prop', 'b'],
+      ['LMOVE', 'prop', 'prop:dst', 'RIGHT', 'LEFT'],
+      ['rpush', 'prop', 'c', 'd'],
+      ['RPOP', 'prop', '2'],
+    ]);
   });
 
   test('a blocking pop served at once is propagated as its non-blocking form', async () => {
-    const log: string[][] = [];
-    const sink = (_db: number, argv: string[]) => void log.push([...argv]);
     const r = connect();
     await r.del('now', 'now:dst');
     await r.rpush('now', '1', '2', '3', '4');
-    handle.server.propagateSinks.push(sink);
-    try {
+    const log = await propagated(handle, async () => {
       await r.blpop('now', 0);
       await r.brpoplpush('now', 'now:dst', 0);
       await r.blmpop(0, 1, 'now', 'LEFT', 'COUNT', 9);
       await r.lmpop(1, 'now:dst', 'RIGHT');
       await r.brpop('now', 0.01); // times out: nothing to propagate
-      assert.deepEqual(log, [
-        ['LPOP', 'now'],
-        ['RPOPLPUSH', 'now', 'now:dst'],
-        ['LPOP', 'now', '2'],
-        ['RPOP', 'now:dst', '1'],
-      ]);
-    } finally {
-      handle.server.propagateSinks.splice(handle.server.propagateSinks.indexOf(sink), 1);
-    }
+    });
+    assert.deepEqual(log, [
+      ['LPOP', 'now'],
+      ['RPOPLPUSH', 'now', 'now:dst'],
+      ['LPOP', 'now', '2'],
+      ['RPOP', 'now:dst', '1'],
+    ]);
   });
 
   test('keyspace events follow Redis: LMOVE fires rpush/lpush on dst, then lpop/rpop and del on src', async () => {
-    const events: string[] = [];
-    const notifier = handle.server.notifier;
-    const savedPublish = notifier.publish;
-    const savedFlags = notifier.flags;
-    notifier.publish = (channel: string, message: string) => {
-      if (channel.startsWith('__keyevent@')) events.push(`${channel.slice(channel.indexOf(':') + 1)} ${message}`);
-      return 0;
-    };
     const r = connect();
     await r.del('ev:src', 'ev:dst');
-    await r.config('SET', 'notify-keyspace-events', 'KEA');
-    try {
+    const events = await captureEvents(handle, async () => {
       await r.rpush('ev:src', 'a');
       await r.lmove('ev:src', 'ev:dst', 'LEFT', 'RIGHT');
       await r.rpush('ev:dst', 'b', 'c');
@@ -400,38 +348,31 @@ describe('effects', () => {
       await r.linsert('ev:dst', 'BEFORE', 'a', 'z');
       await r.lset('ev:dst', 0, 'y');
       await r.rpop('ev:dst', 5);
-      assert.deepEqual(events, [
-        'rpush ev:src',
-        'rpush ev:dst',
-        'lpop ev:src',
-        'del ev:src',
-        'rpush ev:dst',
-        'ltrim ev:dst',
-        'lrem ev:dst',
-        'linsert ev:dst',
-        'lset ev:dst',
-        'rpop ev:dst',
-        'del ev:dst',
-      ]);
-    } finally {
-      await r.config('SET', 'notify-keyspace-events', '');
-      notifier.publish = savedPublish;
-      notifier.flags = savedFlags;
-    }
+    });
+    assert.deepEqual(events, [
+      'rpush ev:src',
+      'rpush ev:dst',
+      'lpop ev:src',
+      'del ev:src',
+      'rpush ev:dst',
+      'ltrim ev:dst',
+      'lrem ev:dst',
+      'linsert ev:dst',
+      'lset ev:dst',
+      'rpop ev:dst',
+      'del ev:dst',
+    ]);
   });
 });
 
 describe('node-redis', () => {
   test('BLPOP on an isolated connection is served by RPUSH', async () => {
-    const url = `redis://${handle.host}:${handle.port}`;
-    const producer = createClient({ url });
-    const worker = createClient({ url });
-    await producer.connect();
-    await worker.connect();
+    const producer = await connectNodeRedis(handle);
+    const worker = await connectNodeRedis(handle);
     try {
       await producer.del('nr:q');
       const popped = worker.blPop('nr:q', 0);
-      await blockedCount(1);
+      await blockedCount(handle, 1);
       assert.equal(await producer.rPush('nr:q', ['job']), 1);
       assert.deepEqual(await popped, { key: 'nr:q', element: 'job' });
       assert.deepEqual(await producer.lRange('nr:q', 0, -1), []);

@@ -6,23 +6,20 @@
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
-import { startServer, type ServerHandle } from '../../src/index.js';
+import type { Redis } from 'ioredis';
+import type { ServerHandle } from '../../src/index.js';
+import { closeAll, connectIo, connectNodeRedis, startTestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 let handle: ServerHandle;
 let io: Redis;
 
 before(async () => {
-  handle = await startServer({ port: 0 });
-  io = new Redis({ port: handle.port, host: handle.host, lazyConnect: true, maxRetriesPerRequest: 0 });
-  await io.connect();
+  handle = await startTestServer();
+  io = await connectIo(handle);
 });
 
-after(async () => {
-  io.disconnect();
-  await handle.close();
-});
+after(() => closeAll(handle, io));
 
 beforeEach(async () => {
   handle.clock.resume();
@@ -30,14 +27,6 @@ beforeEach(async () => {
   await io.config('SET', 'notify-keyspace-events', '');
   await io.flushall();
 });
-
-async function until(cond: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** An ioredis subscriber on a pattern, recording "channel message" lines. */
 async function listen(pattern: string): Promise<{ events: string[]; close: () => void }> {
@@ -50,7 +39,7 @@ async function listen(pattern: string): Promise<{ events: string[]; close: () =>
 
 /** Lets the server flush pending messages, then returns what arrived. */
 async function settle(events: string[], count: number): Promise<string[]> {
-  await until(() => events.length >= count, 3000, `${count} events (got ${events.length}: ${events.join(', ')})`);
+  await waitFor(() => events.length >= count, `${count} events (got ${events.length}: ${events.join(', ')})`, 3000);
   await new Promise((r) => setTimeout(r, 20));
   return events;
 }
@@ -119,7 +108,7 @@ describe('events of common commands (ioredis)', () => {
     const blocker = io.duplicate();
     try {
       const popped = blocker.blpop('q', 5);
-      await until(() => handle.server.blocking.count === 1, 3000, 'BLPOP to block');
+      await waitFor(() => handle.server.blocking.count === 1, 'BLPOP to block', 3000);
       await io.config('SET', 'notify-keyspace-events', 'Elg');
       await io.rpush('q', 'job');
       assert.deepEqual(await popped, ['q', 'job']);
@@ -215,8 +204,7 @@ describe('expired events from the active expiry cycle', () => {
 describe('node-redis v4', () => {
   test('pSubscribe to keyspace channels of a key', async () => {
     await io.config('SET', 'notify-keyspace-events', 'KA');
-    const client = createClient({ socket: { port: handle.port, host: handle.host } });
-    await client.connect();
+    const client = await connectNodeRedis(handle);
     const sub = client.duplicate();
     await sub.connect();
     try {
@@ -227,7 +215,7 @@ describe('node-redis v4', () => {
       await client.persist('user:1');
       await client.set('other', 'x');
       await client.unlink('user:1');
-      await until(() => got.length === 4);
+      await waitFor(() => got.length === 4, 'condition', 3000);
       await new Promise((r) => setTimeout(r, 20));
       assert.deepEqual(got, [
         '__keyspace@0__:user:1 hset',

@@ -8,37 +8,25 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
-import { startServer, type ServerHandle } from '../../src/index.js';
+import type { Redis } from 'ioredis';
+import type { ServerHandle } from '../../src/index.js';
+import { closeAll, connectIo, connectNodeRedis, startTestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 let handle: ServerHandle;
 let pub: Redis;
 
 before(async () => {
-  handle = await startServer({ port: 0 });
-  pub = new Redis({ port: handle.port, host: handle.host, lazyConnect: true, maxRetriesPerRequest: 0 });
-  await pub.connect();
+  handle = await startTestServer();
+  pub = await connectIo(handle);
 });
 
-after(async () => {
-  pub.disconnect();
-  await handle.close();
-});
+after(() => closeAll(handle, pub));
 
 beforeEach(async () => {
   handle.clock.resume();
   await pub.config('SET', 'client-output-buffer-limit', 'pubsub 32mb 8mb 60');
 });
-
-/** Resolves once `cond` holds, polling; fails after `ms`. */
-async function until(cond: () => boolean | Promise<boolean>, ms = 3000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** Subscribers of a channel as PUBSUB NUMSUB reports them. */
 async function numsub(channel: string): Promise<number> {
@@ -59,7 +47,7 @@ async function rawConnection(): Promise<{
   let text = '';
   sock.on('data', (d: Buffer) => (text += d.toString('latin1')));
   const expect = async (reply: string): Promise<void> => {
-    await until(() => text.length >= reply.length, 3000, `reply ${JSON.stringify(reply)} (have ${JSON.stringify(text)})`);
+    await waitFor(() => text.length >= reply.length, `reply ${JSON.stringify(reply)} (have ${JSON.stringify(text)})`, 3000);
     assert.equal(text.slice(0, reply.length), reply);
     text = text.slice(reply.length);
   };
@@ -72,7 +60,7 @@ async function rawConnection(): Promise<{
     expect,
     /** Drops everything up to and including `marker` (for replies that hold ids). */
     async skipThrough(marker) {
-      await until(() => text.includes(marker), 3000, `${JSON.stringify(marker)} (have ${JSON.stringify(text)})`);
+      await waitFor(() => text.includes(marker), `${JSON.stringify(marker)} (have ${JSON.stringify(text)})`, 3000);
       text = text.slice(text.indexOf(marker) + marker.length);
     },
     close: () => sock.destroy(),
@@ -90,7 +78,7 @@ describe('ioredis', () => {
       assert.equal(await pub.publish('sports', 'goal'), 1);
       assert.equal(await pub.publish('weather', 'rain'), 0);
       for (let i = 0; i < 100; i++) void pub.publish('news', `n${i}`);
-      await until(() => got.length === 102, 3000, '102 messages');
+      await waitFor(() => got.length === 102, '102 messages', 3000);
       assert.deepEqual(got.slice(0, 2), [['news', 'hello'], ['sports', 'goal']]);
       // Publish order is kept per receiver.
       assert.deepEqual(got.slice(2).map(([, m]) => m), Array.from({ length: 100 }, (_, i) => `n${i}`));
@@ -100,7 +88,7 @@ describe('ioredis', () => {
       assert.equal(await numsub('news'), 0);
       assert.equal(await pub.publish('news', 'nobody'), 0);
       assert.equal(await pub.publish('sports', 'still'), 1);
-      await until(() => got.length === 103);
+      await waitFor(() => got.length === 103, 'condition', 3000);
       assert.deepEqual(got[102], ['sports', 'still']);
       await sub.unsubscribe();
       assert.equal(await numsub('sports'), 0);
@@ -122,7 +110,7 @@ describe('ioredis', () => {
       assert.equal(await pub.publish('hallo', 'y'), 1);
       assert.equal(await pub.publish('user', 'z'), 0);
       assert.equal(Number(await pub.call('PUBSUB', 'NUMPAT')), 2);
-      await until(() => pm.length === 2 && m.length === 1);
+      await waitFor(() => pm.length === 2 && m.length === 1, 'condition', 3000);
       assert.deepEqual(m, ['user:1|x']);
       assert.deepEqual(pm, ['user:*|user:1|x', 'h?llo|hallo|y']);
       await sub.punsubscribe('user:*');
@@ -131,7 +119,7 @@ describe('ioredis', () => {
     } finally {
       sub.disconnect();
     }
-    await until(async () => Number(await pub.call('PUBSUB', 'NUMPAT')) === 0, 3000, 'cleanup on disconnect');
+    await waitFor(async () => Number(await pub.call('PUBSUB', 'NUMPAT')) === 0, 'cleanup on disconnect', 3000);
   });
 
   test('binary-safe channels and payloads', async () => {
@@ -145,7 +133,7 @@ describe('ioredis', () => {
       assert.equal(await pub.publish(channel as unknown as string, payload as unknown as string), 1);
       const big = Buffer.alloc(300_000, 0xab);
       assert.equal(await pub.publish(channel as unknown as string, big as unknown as string), 1);
-      await until(() => got.length === 2);
+      await waitFor(() => got.length === 2, 'condition', 3000);
       assert.deepEqual(got[0], payload);
       assert.deepEqual(got[1], big);
     } finally {
@@ -165,7 +153,7 @@ describe('ioredis', () => {
       assert.equal(await pub.publish('orders', 'plain'), 1);
       assert.deepEqual(await pub.call('PUBSUB', 'SHARDCHANNELS'), ['orders']);
       assert.deepEqual(await pub.call('PUBSUB', 'SHARDNUMSUB', 'orders', 'x'), ['orders', 1, 'x', 0]);
-      await until(() => got.length === 1);
+      await waitFor(() => got.length === 1, 'condition', 3000);
       assert.deepEqual(got, ['orders|o1']);
     } finally {
       sub.disconnect();
@@ -175,8 +163,7 @@ describe('ioredis', () => {
 
 describe('node-redis v4', () => {
   test('duplicate(), subscribe(channel, listener), pSubscribe, unsubscribe', async () => {
-    const client = createClient({ socket: { port: handle.port, host: handle.host } });
-    await client.connect();
+    const client = await connectNodeRedis(handle);
     const sub = client.duplicate();
     await sub.connect();
     try {
@@ -185,7 +172,7 @@ describe('node-redis v4', () => {
       await sub.pSubscribe('job*', (message, channel) => got.push(`p ${channel}:${message}`));
       assert.equal(await client.publish('jobs', 'j1'), 2);
       assert.equal(await client.publish('jobless', 'j2'), 1);
-      await until(() => got.length === 3);
+      await waitFor(() => got.length === 3, 'condition', 3000);
       assert.deepEqual(got, ['jobs:j1', 'p jobs:j1', 'p jobless:j2']);
       assert.deepEqual({ ...(await client.pubSubNumSub('jobs')) }, { jobs: 1 });
       assert.deepEqual(await client.pubSubChannels(), ['jobs']);
@@ -254,7 +241,7 @@ describe('introspection', () => {
       assert.match(stats, /\r\npubsubshard_channels:1\r\n/);
       assert.match((await pub.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string, /name=listener/);
       assert.equal(await pub.call('CLIENT', 'KILL', 'TYPE', 'pubsub'), 1);
-      await until(async () => (await numsub('a')) === 0, 3000, 'killed subscriber cleaned up');
+      await waitFor(async () => (await numsub('a')) === 0, 'killed subscriber cleaned up', 3000);
       assert.match((await pub.info('stats')) as string, /\r\npubsub_channels:0\r\n/);
     } finally {
       sub.disconnect();
@@ -288,7 +275,7 @@ async function rawSubscriber(name: string, channel: string): Promise<net.Socket>
   let text = '';
   const onData = (d: Buffer) => (text += d.toString('latin1'));
   sock.on('data', onData);
-  await until(() => text.includes(`$${channel.length}\r\n${channel}\r\n:1\r\n`), 3000, 'subscribe confirmation');
+  await waitFor(() => text.includes(`$${channel.length}\r\n${channel}\r\n:1\r\n`), 'subscribe confirmation', 3000);
   sock.off('data', onData);
   sock.pause();
   return sock;
@@ -321,7 +308,7 @@ describe('client-output-buffer-limit pubsub', () => {
         n++;
       }
       assert.equal(await numsub('feed'), 1);
-      await until(() => received === n, 10000, 'fast subscriber to receive every message');
+      await waitFor(() => received === n, 'fast subscriber to receive every message', 10000);
       assert.ok(inOrder, 'messages arrive in publish order');
     } finally {
       slow.destroy();
@@ -350,7 +337,7 @@ describe('client-output-buffer-limit pubsub', () => {
       assert.equal(await numsub('feed2'), 1);
       handle.clock.advance(1500);
       await pub.publish('feed2', chunk);
-      await until(() => serverClient('soft') === undefined, 3000, 'soft-limit disconnect');
+      await waitFor(() => serverClient('soft') === undefined, 'soft-limit disconnect', 3000);
       assert.equal(await numsub('feed2'), 0);
     } finally {
       slow.destroy();

@@ -7,39 +7,24 @@
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
-import { startServer, type ServerHandle } from '../../src/index.js';
+import type { Redis } from 'ioredis';
+import type { ServerHandle } from '../../src/index.js';
+import { closeAll, connectIo, setConfig, startTestServer, startWithClients, type NodeRedisClient } from '../helpers/server.js';
+import { captureEvents, propagated } from '../helpers/observe.js';
 import { SetValue } from '../../src/data/set.js';
 
 let handle: ServerHandle;
 let io: Redis;
-let nr: ReturnType<typeof createClient>;
+let nr: NodeRedisClient;
 
-before(async () => {
-  handle = await startServer({ port: 0 });
-  io = new Redis({ port: handle.port, host: handle.host, lazyConnect: true, maxRetriesPerRequest: 0 });
-  await io.connect();
-  nr = createClient({ url: `redis://${handle.host}:${handle.port}` });
-  await nr.connect();
-});
-
-after(async () => {
-  await io?.quit();
-  await nr?.quit();
-  await handle?.close();
-});
+before(async () => ({ handle, io, nr } = await startWithClients()));
+after(() => closeAll(handle, io, nr));
 
 beforeEach(() => {
   handle.clock.resume();
   handle.server.dbs[0].flush();
-  setConfig('set-max-intset-entries', '512');
+  setConfig(handle, 'set-max-intset-entries', '512');
 });
-
-function setConfig(name: string, value: string): void {
-  const err = handle.server.config.configSet([[name, value]]);
-  assert.equal(err, null);
-}
 
 /** The stored value's encoding, read straight from the keyspace. */
 function encodingOf(key: string): string {
@@ -49,39 +34,6 @@ function encodingOf(key: string): string {
 }
 
 const sorted = (a: readonly string[]) => [...a].sort();
-
-/** Records keyspace events ("event key") while `fn` runs. */
-async function captureEvents(fn: () => Promise<unknown>): Promise<string[]> {
-  const notifier = handle.server.notifier;
-  const savedPublish = notifier.publish;
-  const events: string[] = [];
-  setConfig('notify-keyspace-events', 'KEA');
-  notifier.publish = (channel: string, message: string) => {
-    if (channel.startsWith('__keyevent@')) events.push(`${channel.slice(channel.indexOf(':') + 1)} ${message}`);
-    return 0;
-  };
-  try {
-    await fn();
-  } finally {
-    notifier.publish = savedPublish;
-    setConfig('notify-keyspace-events', '');
-  }
-  return events;
-}
-
-/** Records what the server propagates (AOF/replicas) while `fn` runs. */
-async function capturePropagation(fn: () => Promise<unknown>): Promise<string[][]> {
-  const sinks = handle.server.propagateSinks;
-  const seen: string[][] = [];
-  const sink = (_db: number, argv: string[]) => void seen.push([...argv]);
-  sinks.push(sink);
-  try {
-    await fn();
-  } finally {
-    sinks.splice(sinks.indexOf(sink), 1);
-  }
-  return seen;
-}
 
 describe('seed examples', () => {
   test('ioredis: online users, tags, premium users', async () => {
@@ -284,7 +236,7 @@ describe('SSCAN', () => {
 
 describe('side effects', () => {
   test('keyspace events as Redis fires them', async () => {
-    const events = await captureEvents(async () => {
+    const events = await captureEvents(handle, async () => {
       await io.sadd('a', 1, 2, 3);
       await io.sadd('a', 1); // nothing new: no event
       await io.srem('a', 1);
@@ -315,7 +267,7 @@ describe('side effects', () => {
 
   test('SPOP propagates as SREM of the popped members, or DEL of the whole set; a replay converges', async () => {
     const members = Array.from({ length: 50 }, (_, i) => `m${i}`);
-    const log = await capturePropagation(async () => {
+    const log = await propagated(handle, async () => {
       await io.sadd('q', ...members);
       await io.spop('q');
       await io.spop('q', 3);
@@ -331,15 +283,14 @@ describe('side effects', () => {
     assert.deepEqual(log[5], ['DEL', 'w']);
 
     // Replaying the log on another server gives the same set.
-    const replica = await startServer({ port: 0 });
-    const r = new Redis({ port: replica.port, host: replica.host, maxRetriesPerRequest: 0 });
+    const replica = await startTestServer();
+    const r = await connectIo(replica);
     try {
       for (const argv of log) await r.call(argv[0], ...argv.slice(1));
       assert.deepEqual(sorted(await r.smembers('q')), sorted(await io.smembers('q')));
       assert.equal(await r.exists('w'), 0);
     } finally {
-      r.disconnect();
-      await replica.close();
+      await closeAll(replica, r);
     }
   });
 

@@ -6,64 +6,27 @@
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
-import { startServer, type ServerHandle } from '../../src/index.js';
+import type { Redis } from 'ioredis';
+import type { ServerHandle } from '../../src/index.js';
+import { closeAll, startWithClients, type NodeRedisClient } from '../helpers/server.js';
+import { captureEvents, dirtyDelta } from '../helpers/observe.js';
 import { stringEncoding, FloatString } from '../../src/commands/strings.js';
 import { MutableString } from '../../src/data/values.js';
 
 let handle: ServerHandle;
 let io: Redis;
-let nr: ReturnType<typeof createClient>;
+let nr: NodeRedisClient;
 
 /** Every byte value once, as a Buffer and as the latin1 string the server stores. */
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
-before(async () => {
-  handle = await startServer({ port: 0 });
-  io = new Redis({ port: handle.port, host: handle.host, lazyConnect: true, maxRetriesPerRequest: 0 });
-  await io.connect();
-  nr = createClient({ url: `redis://${handle.host}:${handle.port}` });
-  await nr.connect();
-});
-
-after(async () => {
-  await io?.quit();
-  await nr?.quit();
-  await handle?.close();
-});
+before(async () => ({ handle, io, nr } = await startWithClients()));
+after(() => closeAll(handle, io, nr));
 
 beforeEach(async () => {
   handle.clock.resume();
   await io.flushall();
 });
-
-/** Records keyspace events (as "event key") while `fn` runs, with notify-keyspace-events set to KEA. */
-async function captureEvents(fn: () => Promise<unknown>): Promise<string[]> {
-  const notifier = handle.server.notifier;
-  const savedPublish = notifier.publish;
-  const events: string[] = [];
-  await io.config('SET', 'notify-keyspace-events', 'KEA');
-  notifier.publish = (channel: string, message: string) => {
-    // Keep the keyevent form only: "__keyevent@0__:set" -> "set <key>".
-    if (channel.startsWith('__keyevent@')) events.push(`${channel.slice(channel.indexOf(':') + 1)} ${message}`);
-    return 0;
-  };
-  try {
-    await fn();
-  } finally {
-    notifier.publish = savedPublish;
-    await io.config('SET', 'notify-keyspace-events', '');
-  }
-  return events;
-}
-
-/** The server's dirty counter change while `fn` runs. */
-async function dirtyDelta(fn: () => Promise<unknown>): Promise<number> {
-  const before = handle.server.dirty;
-  await fn();
-  return handle.server.dirty - before;
-}
 
 describe('seed examples (ioredis)', () => {
   test('SET/GET, SET EX, INCR/INCRBY, SETNX, MSET/MGET', async () => {
@@ -264,7 +227,7 @@ describe('OBJECT ENCODING of strings', () => {
 describe('side effects', () => {
   test('keyspace events match Redis', async () => {
     handle.clock.freeze();
-    const events = await captureEvents(async () => {
+    const events = await captureEvents(handle, async () => {
       await io.set('k', 'v', 'EX', 100);
       await io.set('k', 'v2', 'NX'); // no change: no event
       await io.getex('k', 'PERSIST');
@@ -299,18 +262,18 @@ describe('side effects', () => {
   });
 
   test('dirty counts each change and nothing for no-ops or errors', async () => {
-    assert.equal(await dirtyDelta(() => io.set('k', 'v')), 1);
-    assert.equal(await dirtyDelta(() => io.mset('a', '1', 'b', '2', 'c', '3')), 3);
-    assert.equal(await dirtyDelta(() => io.msetnx('a', '1', 'z', '2')), 0);
-    assert.equal(await dirtyDelta(() => io.set('k', 'v', 'NX')), 0);
-    assert.equal(await dirtyDelta(() => io.set('k', 'v', 'EX', 0).catch(() => null)), 0);
-    assert.equal(await dirtyDelta(() => io.getex('k')), 0);
-    assert.equal(await dirtyDelta(() => io.getex('k', 'PERSIST')), 0);
-    assert.equal(await dirtyDelta(() => io.getex('k', 'EX', 10)), 1);
-    assert.equal(await dirtyDelta(() => io.getdel('nosuch')), 0);
-    assert.equal(await dirtyDelta(() => io.setrange('k', 0, '')), 0);
-    assert.equal(await dirtyDelta(() => io.append('k', '')), 1);
-    assert.equal(await dirtyDelta(() => io.incr('k').catch(() => null)), 0);
+    assert.equal(await dirtyDelta(handle, () => io.set('k', 'v')), 1);
+    assert.equal(await dirtyDelta(handle, () => io.mset('a', '1', 'b', '2', 'c', '3')), 3);
+    assert.equal(await dirtyDelta(handle, () => io.msetnx('a', '1', 'z', '2')), 0);
+    assert.equal(await dirtyDelta(handle, () => io.set('k', 'v', 'NX')), 0);
+    assert.equal(await dirtyDelta(handle, () => io.set('k', 'v', 'EX', 0).catch(() => null)), 0);
+    assert.equal(await dirtyDelta(handle, () => io.getex('k')), 0);
+    assert.equal(await dirtyDelta(handle, () => io.getex('k', 'PERSIST')), 0);
+    assert.equal(await dirtyDelta(handle, () => io.getex('k', 'EX', 10)), 1);
+    assert.equal(await dirtyDelta(handle, () => io.getdel('nosuch')), 0);
+    assert.equal(await dirtyDelta(handle, () => io.setrange('k', 0, '')), 0);
+    assert.equal(await dirtyDelta(handle, () => io.append('k', '')), 1);
+    assert.equal(await dirtyDelta(handle, () => io.incr('k').catch(() => null)), 0);
   });
 
   test('an error changes nothing', async () => {

@@ -5,51 +5,18 @@
  * SWAPDB with stale keys), blocked clients woken after EXEC, propagation of a
  * transaction's writes as MULTI ... EXEC, and CLIENT LIST / commandstats.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { createClient, WatchError } from 'redis';
-import { startServer, type ServerHandle } from '../../src/index.js';
+import type { Redis } from 'ioredis';
+import { WatchError } from 'redis';
+import type { ServerHandle } from '../../src/index.js';
+import { connectNodeRedis, serverWithClientPool } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
+import { propagatedWithDb } from '../helpers/observe.js';
 
 let handle: ServerHandle;
-const clients: Redis[] = [];
-
-function connect(): Redis {
-  const r = new Redis({ port: handle.port, host: handle.host, maxRetriesPerRequest: 0 });
-  clients.push(r);
-  return r;
-}
-
-/** Waits (polling the event loop) until `cond` holds; fails after 2 s. */
-async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-/** Records what the server propagates (AOF/replicas) while `fn` runs. */
-async function propagated(fn: () => Promise<unknown>): Promise<Array<[number, string[]]>> {
-  const log: Array<[number, string[]]> = [];
-  const sink = (db: number, argv: string[]) => void log.push([db, [...argv]]);
-  handle.server.propagateSinks.push(sink);
-  try {
-    await fn();
-  } finally {
-    handle.server.propagateSinks.splice(handle.server.propagateSinks.indexOf(sink), 1);
-  }
-  return log;
-}
-
-before(async () => {
-  handle = await startServer({ port: 0 });
-});
-
-after(async () => {
-  for (const c of clients) c.disconnect();
-  await handle.close();
-});
+/** A new ioredis connection of the test server, closed after the last test. */
+const connect = serverWithClientPool((h) => (handle = h));
 
 describe('MULTI / EXEC with ioredis', () => {
   test('queued commands run in order and EXEC returns every reply', async () => {
@@ -304,8 +271,7 @@ describe('WATCH', () => {
 
 describe('node-redis v4', () => {
   test('multi().exec() and executeIsolated with WATCH', async () => {
-    const client = createClient({ socket: { port: handle.port, host: handle.host } });
-    await client.connect();
+    const client = await connectNodeRedis(handle);
     try {
       await client.del('nr:tx');
       assert.deepEqual(await client.multi().set('nr:tx', '1').incr('nr:tx').get('nr:tx').exec(), ['OK', 2, '2']);
@@ -353,7 +319,7 @@ describe('propagation', () => {
   test('writes of a transaction reach the sinks as MULTI ... EXEC, with the right dbs', async () => {
     const r = connect();
     await r.del('tx:p1', 'tx:p2');
-    const log = await propagated(() => r.multi().set('tx:p1', 'a').get('tx:p1').select(5).incr('tx:p2').select(0).exec());
+    const log = await propagatedWithDb(handle, () => r.multi().set('tx:p1', 'a').get('tx:p1').select(5).incr('tx:p2').select(0).exec());
     assert.deepEqual(log, [
       [0, ['MULTI']],
       [0, ['set', 'tx:p1', 'a']],
@@ -369,12 +335,12 @@ describe('propagation', () => {
     const a = connect();
     const b = connect();
     await a.set('tx:ro', '1');
-    assert.deepEqual(await propagated(() => a.multi().get('tx:ro').exists('tx:ro').exec()), []);
-    assert.deepEqual(await propagated(() => a.multi().del('tx:nothing-here').exec()), []);
-    assert.deepEqual(await propagated(() => a.multi().set('tx:one', 'x').exec()), [[0, ['set', 'tx:one', 'x']]]);
+    assert.deepEqual(await propagatedWithDb(handle, () => a.multi().get('tx:ro').exists('tx:ro').exec()), []);
+    assert.deepEqual(await propagatedWithDb(handle, () => a.multi().del('tx:nothing-here').exec()), []);
+    assert.deepEqual(await propagatedWithDb(handle, () => a.multi().set('tx:one', 'x').exec()), [[0, ['set', 'tx:one', 'x']]]);
     await a.watch('tx:ro');
     await b.set('tx:ro', '2');
-    assert.deepEqual(await propagated(() => a.multi().set('tx:ro', '3').incr('tx:ro').exec()), []);
+    assert.deepEqual(await propagatedWithDb(handle, () => a.multi().set('tx:ro', '3').incr('tx:ro').exec()), []);
   });
 
   test('a client woken by EXEC propagates its pop after the transaction', async () => {
@@ -383,7 +349,7 @@ describe('propagation', () => {
     await r.del('tx:pq');
     const popped = w.blpop('tx:pq', 0);
     await waitFor(() => handle.server.blocking.count === 1, 'the BLPOP to block');
-    const log = await propagated(async () => {
+    const log = await propagatedWithDb(handle, async () => {
       await r.multi().rpush('tx:pq', 'a').set('tx:marker', '1').exec();
       await popped;
     });
@@ -397,7 +363,7 @@ describe('propagation', () => {
     try {
       await r.set('tx:lazy', 'old', 'PX', 10);
       handle.clock.advance(20);
-      const log = await propagated(() => r.rpush('tx:lazy', 'x'));
+      const log = await propagatedWithDb(handle, () => r.rpush('tx:lazy', 'x'));
       assert.deepEqual(log.map(([, argv]) => argv), [['MULTI'], ['DEL', 'tx:lazy'], ['rpush', 'tx:lazy', 'x'], ['EXEC']]);
     } finally {
       handle.server.activeExpireEnabled = true;

@@ -5,64 +5,16 @@
  * serving several waiters, BZMPOP, timeouts on a frozen clock, CLIENT
  * UNBLOCK, no blocking inside MULTI/scripts), propagation and keyspace events.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
-import { startServer, type ServerHandle } from '../../src/index.js';
+import type { ServerHandle } from '../../src/index.js';
+import { connectNodeRedis, serverWithClientPool } from '../helpers/server.js';
+import { blockedCount, settled } from '../helpers/wait.js';
+import { captureEvents, propagated } from '../helpers/observe.js';
 
 let handle: ServerHandle;
-const clients: Redis[] = [];
-
-function connect(): Redis {
-  const r = new Redis({ port: handle.port, host: handle.host, lazyConnect: false, maxRetriesPerRequest: 0 });
-  clients.push(r);
-  return r;
-}
-
-/** Waits (polling the event loop) until `cond` holds; fails after 2 s. */
-async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-const blockedCount = (n: number) => waitFor(() => handle.server.blocking.count === n, `${n} blocked client(s)`);
-
-/** True once the promise has settled (checked without waiting for it). */
-async function settled(p: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  p.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await new Promise((r) => setTimeout(r, 20));
-  return done;
-}
-
-/** Records what the server propagates (AOF/replicas) while fn runs. */
-async function propagated(fn: () => Promise<void>): Promise<string[][]> {
-  const log: string[][] = [];
-  const sink = (_db: number, argv: string[]) => void log.push([...argv]);
-  handle.server.propagateSinks.push(sink);
-  try {
-    await fn();
-  } finally {
-    handle.server.propagateSinks.splice(handle.server.propagateSinks.indexOf(sink), 1);
-  }
-  return log;
-}
-
-before(async () => {
-  handle = await startServer({ port: 0 });
-});
-
-after(async () => {
-  for (const c of clients) c.disconnect();
-  await handle.close();
-});
+/** A new ioredis connection of the test server, closed after the last test. */
+const connect = serverWithClientPool((h) => (handle = h));
 
 describe('seed examples', () => {
   test('a leaderboard: ZADD, ZREVRANGE WITHSCORES, ZREVRANK, ZRANGEBYSCORE, ZINCRBY', async () => {
@@ -209,7 +161,7 @@ describe('blocking pops', () => {
     const pops: Promise<unknown>[] = [];
     for (let i = 0; i < ws.length; i++) {
       pops.push(ws[i].bzpopmin('bz:fifo', 0));
-      await blockedCount(i + 1);
+      await blockedCount(handle, i + 1);
     }
     await p.zadd('bz:fifo', 3, 'c', 1, 'a', 2, 'b', 4, 'd');
     assert.deepEqual(await Promise.all(pops), [
@@ -226,7 +178,7 @@ describe('blocking pops', () => {
     const w = connect();
     await p.del('bk1', 'bk2');
     const popped = w.bzpopmax('bk1', 'bk2', 0);
-    await blockedCount(1);
+    await blockedCount(handle, 1);
     await p.rpush('bk1', 'not-a-zset'); // wrong type: the waiter keeps waiting
     assert.equal(await settled(popped), false);
     await p.zadd('bk2', 1, 'low', 9, 'high');
@@ -234,7 +186,7 @@ describe('blocking pops', () => {
     assert.equal(handle.server.dbs[0].blockingKeys?.has('bk1') ?? false, false);
 
     const mpopped = w.call('BZMPOP', '0', '2', 'bk3', 'bk4', 'MIN', 'COUNT', '2');
-    await blockedCount(1);
+    await blockedCount(handle, 1);
     await p.zadd('bk4', 3, 'x', 1, 'y', 2, 'z');
     assert.deepEqual(await mpopped, ['bk4', [['y', '1'], ['z', '2']]]);
     await p.del('bk1');
@@ -245,7 +197,7 @@ describe('blocking pops', () => {
     handle.clock.freeze();
     try {
       const popped = w.bzpopmin('bz:frozen', 0.05);
-      await blockedCount(1);
+      await blockedCount(handle, 1);
       await new Promise((r) => setTimeout(r, 120));
       assert.equal(await settled(popped), false, 'timed out on a frozen clock');
       handle.clock.advance(40);
@@ -283,14 +235,14 @@ describe('blocking pops', () => {
     const w = connect();
     const id = (await w.client('ID')) as number;
     const first = w.bzpopmin('bz:unblock', 0);
-    await blockedCount(1);
+    await blockedCount(handle, 1);
     assert.equal(await admin.client('UNBLOCK', id), 1);
     assert.equal(await first, null);
     const second = w.call('BZMPOP', '0', '1', 'bz:unblock', 'MIN').then(
       (v) => ({ ok: v }),
       (e: Error) => ({ err: e.message }),
     );
-    await blockedCount(1);
+    await blockedCount(handle, 1);
     assert.equal(await admin.client('UNBLOCK', id, 'ERROR'), 1);
     assert.deepEqual(await second, { err: 'UNBLOCKED client unblocked via CLIENT UNBLOCK' });
     assert.equal(await w.ping(), 'PONG');
@@ -303,16 +255,16 @@ describe('effects', () => {
     const w = connect();
     await p.del('zp', 'zp2', 'zp:now');
     await p.zadd('zp:now', 1, 'a', 2, 'b', 3, 'c', 4, 'd');
-    const log = await propagated(async () => {
+    const log = await propagated(handle, async () => {
       await p.bzpopmin('zp:now', 0);
       await p.call('BZMPOP', '0', '1', 'zp:now', 'MAX', 'COUNT', '1');
       await p.call('ZMPOP', '1', 'zp:now', 'MIN', 'COUNT', '10');
       const served = w.bzpopmax('zp', 0);
-      await blockedCount(1);
+      await blockedCount(handle, 1);
       await p.zadd('zp', 1, 'x', 2, 'y');
       await served;
       const mserved = w.call('BZMPOP', '0', '1', 'zp2', 'MIN', 'COUNT', '5');
-      await blockedCount(1);
+      await blockedCount(handle, 1);
       await p.zadd('zp2', 5, 'z', 6, 'zz');
       await mserved;
       await p.bzpopmin('zp:none', 0.01); // times out: nothing to propagate
@@ -329,18 +281,9 @@ describe('effects', () => {
   });
 
   test('keyspace events follow Redis, with del after the emptying event', async () => {
-    const events: string[] = [];
-    const notifier = handle.server.notifier;
-    const savedPublish = notifier.publish;
-    const savedFlags = notifier.flags;
-    notifier.publish = (channel: string, message: string) => {
-      if (channel.startsWith('__keyevent@')) events.push(`${channel.slice(channel.indexOf(':') + 1)} ${message}`);
-      return 0;
-    };
     const r = connect();
     await r.del('ev', 'ev2', 'ev3');
-    await r.config('SET', 'notify-keyspace-events', 'KEA');
-    try {
+    const events = await captureEvents(handle, async () => {
       await r.zadd('ev', 1, 'a', 2, 'b');
       await r.zincrby('ev', 1, 'a');
       await r.zadd('ev', 'INCR', 1, 'a');
@@ -360,47 +303,40 @@ describe('effects', () => {
       await r.zremrangebyrank('ev', 0, -1);
       await r.zadd('ev', 0, 'a');
       await r.zpopmax('ev');
-      assert.deepEqual(events, [
-        'zadd ev',
-        'zincr ev',
-        'zincr ev',
-        'zpopmin ev',
-        'del ev',
-        'zadd ev',
-        'zrem ev',
-        'del ev',
-        'zadd ev',
-        'zremrangebyscore ev',
-        'del ev',
-        'zadd ev',
-        'zunionstore ev2',
-        'del ev2',
-        'zrangestore ev3',
-        'zdiffstore ev3',
-        'zremrangebylex ev',
-        'del ev',
-        'zadd ev',
-        'zremrangebyrank ev',
-        'del ev',
-        'zadd ev',
-        'zpopmax ev',
-        'del ev',
-      ]);
-    } finally {
-      await r.config('SET', 'notify-keyspace-events', '');
-      notifier.publish = savedPublish;
-      notifier.flags = savedFlags;
-    }
+    });
+    assert.deepEqual(events, [
+      'zadd ev',
+      'zincr ev',
+      'zincr ev',
+      'zpopmin ev',
+      'del ev',
+      'zadd ev',
+      'zrem ev',
+      'del ev',
+      'zadd ev',
+      'zremrangebyscore ev',
+      'del ev',
+      'zadd ev',
+      'zunionstore ev2',
+      'del ev2',
+      'zrangestore ev3',
+      'zdiffstore ev3',
+      'zremrangebylex ev',
+      'del ev',
+      'zadd ev',
+      'zremrangebyrank ev',
+      'del ev',
+      'zadd ev',
+      'zpopmax ev',
+      'del ev',
+    ]);
   });
 });
 
 describe('node-redis', () => {
   test('leaderboard and BZPOPMIN on an isolated connection', async () => {
-    const url = `redis://${handle.host}:${handle.port}`;
-    const producer = createClient({ url });
-    const worker = createClient({ url });
-    await producer.connect();
-    await worker.connect();
+    const producer = await connectNodeRedis(handle);
+    const worker = await connectNodeRedis(handle);
     try {
       await producer.del('nr:lb');
       assert.equal(
@@ -419,7 +355,7 @@ describe('node-redis', () => {
       assert.equal(await producer.zIncrBy('nr:lb', 5, 'player:1'), 105);
       await producer.del('nr:q');
       const popped = worker.bzPopMin('nr:q', 0);
-      await blockedCount(1);
+      await blockedCount(handle, 1);
       await producer.zAdd('nr:q', { score: 7, value: 'job' });
       assert.deepEqual(await popped, { key: 'nr:q', value: 'job', score: 7 });
     } finally {
