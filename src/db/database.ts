@@ -21,6 +21,8 @@ export interface KeyspaceEffects {
   /** A read found no key (keyspace notification class 'm'). */
   keyMiss(db: Database, key: string): void;
   now(): number;
+  /** Server clock in whole seconds, refreshed by the cron and when the clock moves (Redis's LRU clock). */
+  readonly lruClock: number;
 }
 
 /**
@@ -127,7 +129,7 @@ export class Database {
   }
 
   private accessClock(): number {
-    return Math.floor(this.effects.now() / 1000) >>> 0;
+    return this.effects.lruClock;
   }
 
   /** Deletes the key if its TTL passed. Returns true if it did. */

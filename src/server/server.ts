@@ -102,6 +102,7 @@ export class Server implements KeyspaceEffects {
       this.config.onChange(name, () => this.refreshConfig());
     }
     this.clock.onAdvance = () => this.onClockAdvance();
+    this.refreshLruClock();
     // Persistence (RDB save points, SAVE/BGSAVE state, INFO persistence, SHUTDOWN save).
     installPersistence(this);
     installAof(this);
@@ -362,6 +363,17 @@ export class Server implements KeyspaceEffects {
     return this.clock.now();
   }
 
+  /**
+   * Seconds on the server clock for per-key access times (OBJECT IDLETIME, LRU).
+   * Cached like Redis's LRU clock: refreshed by the cron and whenever the clock is
+   * moved, so a key lookup does not read the system clock.
+   */
+  lruClock = 0;
+
+  private refreshLruClock(): void {
+    this.lruClock = Math.floor(this.clock.now() / 1000) >>> 0;
+  }
+
   modified(db: Database, key: string): void {
     const hooks = this.modifiedHooks;
     for (let i = 0; i < hooks.length; i++) hooks[i](db, key);
@@ -402,6 +414,7 @@ export class Server implements KeyspaceEffects {
 
   /** Redis's serverCron: active expiry, blocked-client timeouts, idle clients. */
   cron(): void {
+    this.refreshLruClock();
     checkPauseTimeout(this);
     if (isScriptBusy(this)) return; // nothing touches the dataset while a script runs
     sampleInfoMetrics(this);
@@ -411,6 +424,7 @@ export class Server implements KeyspaceEffects {
   }
 
   private onClockAdvance(): void {
+    this.refreshLruClock();
     checkPauseTimeout(this);
     if (isScriptBusy(this)) return;
     this.blocking.checkTimeouts();

@@ -67,6 +67,9 @@ class FakeEffects implements KeyspaceEffects {
   now(): number {
     return this.time;
   }
+  get lruClock(): number {
+    return Math.floor(this.time / 1000);
+  }
 }
 
 function newDb(): { db: Database; fx: FakeEffects } {
