@@ -72,7 +72,8 @@ export async function startRedis(extra = []) {
 
 export async function startMnemo(extra = []) {
   const port = await freePort();
-  const proc = spawn(process.execPath, [`${ROOT}/dist/src/bin/mnemo-server.js`, '--port', String(port), ...extra], { stdio: 'ignore' });
+  // Same persistence settings as the Redis side: no save points, no AOF.
+  const proc = spawn(process.execPath, [`${ROOT}/dist/src/bin/mnemo-server.js`, '--port', String(port), '--save', '', '--appendonly', 'no', ...extra], { stdio: 'ignore' });
   await waitForPing(port);
   return { name: 'mnemo', port, pid: proc.pid, stop: () => stop(proc) };
 }
