@@ -57,10 +57,40 @@ export function isAofFatal(e: unknown): e is Error {
 }
 
 export class Aof {
-  state: AofState = 'off';
+  private stateValue: AofState = 'off';
+  private rewriteValue: AofRewrite | null = null;
   readonly writer: AofWriter;
   manifest: AofManifest = emptyManifest();
-  rewrite: AofRewrite | null = null;
+
+  get state(): AofState {
+    return this.stateValue;
+  }
+
+  set state(v: AofState) {
+    this.stateValue = v;
+    this.syncSink();
+  }
+
+  get rewrite(): AofRewrite | null {
+    return this.rewriteValue;
+  }
+
+  set rewrite(v: AofRewrite | null) {
+    this.rewriteValue = v;
+    this.syncSink();
+  }
+
+  /**
+   * The propagation sink is registered only while the AOF (or a rewrite) needs the
+   * stream: with `appendonly no` writes queue nothing for it (the hot path stays clear).
+   */
+  private syncSink(): void {
+    const sinks = this.server.propagateSinks;
+    const i = sinks.indexOf(this.feed);
+    const wanted = this.stateValue === 'on' || this.rewriteValue !== null;
+    if (wanted && i < 0) sinks.push(this.feed);
+    else if (!wanted && i >= 0) sinks.splice(i, 1);
+  }
   /** A rewrite to start from the cron (retry while turning the AOF on). */
   rewriteScheduled = false;
   rewrites = 0;
@@ -533,7 +563,7 @@ export function installAof(server: Server): Aof {
   if (existing) return existing;
   const aof = new Aof(server);
   managers.set(server, aof);
-  server.propagateSinks.push(aof.feed);
+  // aof.feed joins server.propagateSinks when the AOF turns on (Aof.syncSink).
   (server as Server & AofServerHooks).replyBarrier = (c: Client) => aof.writer.replyBarrier(c);
   const config = server.config;
   config.onChange('appendonly', (_name, value) => {
