@@ -88,6 +88,11 @@ export class PubSub {
     return this.subscribers.get(c);
   }
 
+  /** Whether any client subscribes to anything (the dispatcher's fast path checks this first). */
+  get anySubscriber(): boolean {
+    return this.subscribers.size !== 0;
+  }
+
   /** Channels + patterns (what SUBSCRIBE, PSUBSCRIBE and their UN- forms reply). */
   count(c: Client): number {
     const s = this.subscribers.get(c);
@@ -362,7 +367,7 @@ export function installPubSub(server: Server): PubSub {
   const p = new PubSub(server);
   instances.set(server, p);
   // RESP2 clients with a subscription may only run (P|S)(UN)SUBSCRIBE, PING, QUIT, RESET.
-  server.pubsubContext = (c) => c.resp === 2 && p.of(c) !== undefined;
+  server.pubsubContext = (c) => c.resp === 2 && p.anySubscriber && p.of(c) !== undefined;
   server.resetHooks.push((c) => p.removeClient(c));
   server.disconnectHooks.push((c) => p.forget(c));
   server.afterCallHooks.push((c) => p.releaseDeferred(c));
