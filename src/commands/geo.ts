@@ -39,7 +39,8 @@ import {
   type Cell,
   type Shape,
 } from '../util/geohash.js';
-import { optIs, pqsort } from './sort.js';
+import { pqsort } from './sort.js';
+import { optIs } from './strings.js';
 import { ERR_NOT_INT, ERR_SYNTAX, WRONGTYPE } from './errors.js';
 
 const ERR_NOT_FLOAT = 'ERR value is not a valid float';

@@ -31,6 +31,7 @@
  *  - STORE writes a list (a "sortstore" event) or deletes the destination
  *    when the result is empty, and replies the number of stored elements.
  */
+import { optIs } from './strings.js';
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
 import type { Database } from '../db/database.js';
@@ -48,15 +49,6 @@ const ERR_SCORES = "ERR One or more scores can't be converted into double";
  * True when `arg` equals `lower` (lowercase ASCII) case-insensitively, as
  * Redis's strcasecmp on C strings: the argument ends at its first NUL byte.
  */
-export function optIs(arg: string, lower: string): boolean {
-  const n = lower.length;
-  if (arg.length < n) return false;
-  for (let i = 0; i < n; i++) {
-    if ((arg.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
-  }
-  return arg.length === n || arg.charCodeAt(n) === 0;
-}
-
 /** Index of `ch` in `s` read as a C string (stopping at the first NUL), or -1. */
 function cIndexOf(s: string, ch: string, from = 0): number {
   const nul = s.indexOf('\0', from);

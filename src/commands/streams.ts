@@ -22,6 +22,7 @@
  * XREADGROUP waiters are also woken, with Redis's errors, when their group is
  * destroyed or the key is deleted or overwritten: see watchDeletedKeys().
  */
+import { optIs } from './strings.js';
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
 import type { Database } from '../db/database.js';
@@ -104,16 +105,6 @@ const XAUTOCLAIM_ATTEMPTS_FACTOR = 10;
 const LLONG_MAX = 9223372036854775807;
 
 // ---- shared helpers ------------------------------------------------------------------
-
-/** strcasecmp against a lowercase option name; Redis compares C strings, so a NUL ends the argument. */
-function optIs(arg: string, lower: string): boolean {
-  const n = lower.length;
-  if (arg.length < n) return false;
-  for (let i = 0; i < n; i++) {
-    if ((arg.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
-  }
-  return arg.length === n || arg.charCodeAt(n) === 0;
-}
 
 /** The value at a key as a stream: undefined when missing, null after replying WRONGTYPE. */
 function asStream(c: Client, v: unknown): StreamValue | undefined | null {
