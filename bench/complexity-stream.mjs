@@ -10,13 +10,8 @@
 // Needs a build (npm run build). Env: STREAM_SIZES (comma list), STREAM_OPS (ops per
 // measurement, default 20000), STREAM_WIRE=0 to skip the wire part, STREAM_REDIS=0 to
 // skip Redis, MNEMO_DIST (a build directory other than ./dist).
-import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { freePort, startRedis, encode, rssBytes } from './lib.mjs';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DIST = process.env.MNEMO_DIST ?? `${ROOT}/dist`;
+import { pathToFileURL } from 'node:url';
+import { startRedis, DIST, startMnemo, pipelinedConnection, timedBatches, rssBytes } from './lib.mjs';
 const SIZES = (process.env.STREAM_SIZES ?? '10000,100000,1000000').split(',').map(Number);
 const OPS = Number(process.env.STREAM_OPS ?? 20000);
 const { StreamValue, MAX_ID } = await import(pathToFileURL(`${DIST}/src/data/stream.js`).href);
@@ -75,100 +70,6 @@ function microbench(n) {
 
 // ---- 2. over the wire ------------------------------------------------------------------
 
-/** Skips one RESP reply starting at i; returns the index after it, or -1 if incomplete. */
-function skipReply(s, i) {
-  const nl = s.indexOf('\r\n', i);
-  if (nl < 0) return -1;
-  const type = s[i];
-  if (type === '-') throw new Error(`server replied an error: ${s.slice(i, nl)}`);
-  if (type === '$') {
-    const len = Number(s.slice(i + 1, nl));
-    if (len < 0) return nl + 2;
-    return s.length >= nl + 2 + len + 2 ? nl + 2 + len + 2 : -1;
-  }
-  if (type === '*') {
-    let n = Number(s.slice(i + 1, nl));
-    let p = nl + 2;
-    while (n-- > 0) {
-      p = skipReply(s, p);
-      if (p < 0) return -1;
-    }
-    return p;
-  }
-  return nl + 2;
-}
-
-/** A connection that sends a batch of commands and resolves when all replies arrived. */
-function open(port) {
-  const sock = connect(port, '127.0.0.1');
-  let pending = 0;
-  let done = null;
-  let buf = '';
-  sock.on('data', (d) => {
-    buf += d.toString('latin1');
-    let i = 0;
-    while (i < buf.length) {
-      const next = skipReply(buf, i);
-      if (next < 0) break;
-      i = next;
-      pending--;
-    }
-    buf = buf.slice(i);
-    if (pending === 0 && done) done();
-  });
-  return {
-    ready: new Promise((r) => sock.once('connect', r)),
-    run(cmds) {
-      return new Promise((resolve) => {
-        pending += cmds.length;
-        done = resolve;
-        let chunk = '';
-        for (const c of cmds) chunk += encode(c);
-        sock.write(chunk, 'latin1');
-      });
-    },
-    close: () => sock.destroy(),
-  };
-}
-
-function listening(port) {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
-async function startMnemo() {
-  const port = await freePort();
-  const proc = spawn(process.execPath, [`${DIST}/src/bin/mnemo-server.js`, '--port', String(port)], { stdio: 'ignore' });
-  for (let t = 0; t < 200 && !(await listening(port)); t++) await new Promise((r) => setTimeout(r, 50));
-  return {
-    name: 'mnemo',
-    port,
-    pid: proc.pid,
-    stop: () =>
-      new Promise((resolve) => {
-        proc.once('exit', resolve);
-        proc.kill('SIGKILL');
-      }),
-  };
-}
-
-/** Runs `ops` commands in pipelined batches of 1000; µs per command. */
-async function timed(conn, ops, make) {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < ops; i += 1000) {
-    const batch = [];
-    for (let j = i; j < Math.min(ops, i + 1000); j++) batch.push(make(j));
-    await conn.run(batch);
-  }
-  return Number(process.hrtime.bigint() - start) / 1000 / ops;
-}
-
 async function bestAsync(fn) {
   let min = Infinity;
   for (let r = 0; r < REPEAT; r++) min = Math.min(min, await fn());
@@ -187,15 +88,15 @@ async function load(conn, key, n) {
 
 async function wire(conn, n) {
   await load(conn, 's', n);
-  await timed(conn, 2000, () => ['XRANGE', 's', `${1 + rnd(n)}`, '+', 'COUNT', '10']); // warm-up
+  await timedBatches(conn, 2000, () => ['XRANGE', 's', `${1 + rnd(n)}`, '+', 'COUNT', '10']); // warm-up
   const row = {};
   // XADD * on a copy of the loaded size: reload between runs so every run starts at n.
   row.XADD = await bestAsync(async () => {
     await load(conn, 'w', n);
-    return timed(conn, OPS, (i) => ['XADD', 'w', '*', ...fieldsOf(i)]);
+    return timedBatches(conn, OPS, (i) => ['XADD', 'w', '*', ...fieldsOf(i)]);
   });
   await conn.run([['DEL', 'w']]);
-  row.XRANGE = await bestAsync(() => timed(conn, OPS, () => ['XRANGE', 's', `${1 + rnd(n)}`, '+', 'COUNT', '10']));
+  row.XRANGE = await bestAsync(() => timedBatches(conn, OPS, () => ['XRANGE', 's', `${1 + rnd(n)}`, '+', 'COUNT', '10']));
   return row;
 }
 
@@ -206,7 +107,7 @@ async function wire(conn, n) {
 async function memory(start) {
   const server = await start();
   try {
-    const conn = open(server.port);
+    const conn = pipelinedConnection(server.port);
     await conn.ready;
     await new Promise((r) => setTimeout(r, 300));
     const before = rssBytes(server.pid);
@@ -257,7 +158,7 @@ if (process.env.STREAM_WIRE !== '0') {
   const withRedis = servers.length > 1;
   try {
     for (const srv of servers) {
-      const conn = open(srv.port);
+      const conn = pipelinedConnection(srv.port);
       await conn.ready;
       const rows = {};
       for (const n of SIZES) rows[n] = await wire(conn, n);

@@ -9,13 +9,8 @@
 // Needs a build (npm run build). Env: ZSET_SIZES (comma list), ZSET_OPS (ops per
 // measurement, default 20000), ZSET_WIRE=0 to skip the wire part, ZSET_REDIS=0 to
 // skip Redis, MNEMO_DIST (a build directory other than ./dist).
-import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { freePort, startRedis, encode } from './lib.mjs';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DIST = process.env.MNEMO_DIST ?? `${ROOT}/dist`;
+import { pathToFileURL } from 'node:url';
+import { startRedis, DIST, startMnemo, pipelinedConnection, timedBatches } from './lib.mjs';
 const SIZES = (process.env.ZSET_SIZES ?? '1000,10000,100000,1000000').split(',').map(Number);
 const OPS = Number(process.env.ZSET_OPS ?? 20000);
 const { ZSetValue } = await import(pathToFileURL(`${DIST}/src/data/zset.js`).href);
@@ -95,101 +90,6 @@ function microbench(n) {
 
 // ---- 2. over the wire ------------------------------------------------------------------
 
-/** Skips one RESP reply starting at i; returns the index after it, or -1 if incomplete. */
-function skipReply(s, i) {
-  const nl = s.indexOf('\r\n', i);
-  if (nl < 0) return -1;
-  const type = s[i];
-  if (type === '-') throw new Error(`server replied an error: ${s.slice(i, nl)}`);
-  if (type === '$') {
-    const len = Number(s.slice(i + 1, nl));
-    if (len < 0) return nl + 2;
-    return s.length >= nl + 2 + len + 2 ? nl + 2 + len + 2 : -1;
-  }
-  if (type === '*') {
-    let n = Number(s.slice(i + 1, nl));
-    let p = nl + 2;
-    while (n-- > 0) {
-      p = skipReply(s, p);
-      if (p < 0) return -1;
-    }
-    return p;
-  }
-  return nl + 2;
-}
-
-/** A connection that sends a batch of commands and resolves when all replies arrived. */
-function open(port) {
-  const sock = connect(port, '127.0.0.1');
-  let pending = 0;
-  let done = null;
-  let buf = '';
-  sock.on('data', (d) => {
-    buf += d.toString('latin1');
-    let i = 0;
-    while (i < buf.length) {
-      const next = skipReply(buf, i);
-      if (next < 0) break;
-      i = next;
-      pending--;
-    }
-    buf = buf.slice(i);
-    if (pending === 0 && done) done();
-  });
-  return {
-    ready: new Promise((r) => sock.once('connect', r)),
-    run(cmds) {
-      return new Promise((resolve) => {
-        pending += cmds.length;
-        done = resolve;
-        let chunk = '';
-        for (const c of cmds) chunk += encode(c);
-        sock.write(chunk, 'latin1');
-      });
-    },
-    close: () => sock.destroy(),
-  };
-}
-
-/** Resolves once something accepts connections on the port. */
-function listening(port) {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
-async function startMnemo() {
-  const port = await freePort();
-  const proc = spawn(process.execPath, [`${DIST}/src/bin/mnemo-server.js`, '--port', String(port)], { stdio: 'ignore' });
-  for (let t = 0; t < 200 && !(await listening(port)); t++) await new Promise((r) => setTimeout(r, 50));
-  return {
-    name: 'mnemo',
-    port,
-    stop: () =>
-      new Promise((resolve) => {
-        proc.once('exit', resolve);
-        proc.kill('SIGKILL');
-      }),
-  };
-}
-
-/** Runs `ops` commands in pipelined batches of 1000; µs per command. */
-async function timed(conn, ops, make) {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < ops; i += 1000) {
-    const batch = [];
-    for (let j = i; j < Math.min(ops, i + 1000); j++) batch.push(make(j));
-    await conn.run(batch);
-  }
-  return Number(process.hrtime.bigint() - start) / 1000 / ops;
-}
-
-/** Best of REPEAT runs of an async measurement (µs per op): GC pauses land in some runs only. */
 async function bestAsync(fn) {
   let min = Infinity;
   for (let r = 0; r < REPEAT; r++) min = Math.min(min, await fn());
@@ -203,24 +103,24 @@ async function wire(conn, n) {
     for (let j = i; j < Math.min(n, i + 1000); j++) cmd.push(String(scoreOf(j)), member(j));
     await conn.run([cmd]);
   }
-  await timed(conn, 2000, () => ['ZRANK', 'z', member(rnd(n))]); // warm-up
+  await timedBatches(conn, 2000, () => ['ZRANK', 'z', member(rnd(n))]); // warm-up
   const row = {};
   // ZADD of new members, removed again untimed in rounds so the size stays near n.
   row.ZADD = await bestAsync(async () => {
     let total = 0;
     for (let done = 0; done < OPS; done += 1000) {
       const k = Math.min(1000, OPS - done);
-      total += (await timed(conn, k, (j) => ['ZADD', 'z', String(Math.random() * 2 * n), `new:${done + j}`])) * k;
+      total += (await timedBatches(conn, k, (j) => ['ZADD', 'z', String(Math.random() * 2 * n), `new:${done + j}`])) * k;
       const rem = ['ZREM', 'z'];
       for (let j = 0; j < k; j++) rem.push(`new:${done + j}`);
       await conn.run([rem]);
     }
     return total / OPS;
   });
-  row.ZSCORE = await bestAsync(() => timed(conn, OPS, () => ['ZSCORE', 'z', member(rnd(n))]));
-  row.ZRANK = await bestAsync(() => timed(conn, OPS, () => ['ZRANK', 'z', member(rnd(n))]));
+  row.ZSCORE = await bestAsync(() => timedBatches(conn, OPS, () => ['ZSCORE', 'z', member(rnd(n))]));
+  row.ZRANK = await bestAsync(() => timedBatches(conn, OPS, () => ['ZRANK', 'z', member(rnd(n))]));
   row.ZRANGE = await bestAsync(() =>
-    timed(conn, OPS, () => {
+    timedBatches(conn, OPS, () => {
       const r = rnd(n - 10);
       return ['ZRANGE', 'z', String(r), String(r + 9)];
     }),
@@ -233,7 +133,7 @@ async function wire(conn, n) {
       const picked = new Set();
       while (picked.size < k) picked.add(rnd(n));
       const ids = [...picked];
-      total += (await timed(conn, k, (j) => ['ZREMRANGEBYSCORE', 'z', String(scoreOf(ids[j])), String(scoreOf(ids[j]))])) * k;
+      total += (await timedBatches(conn, k, (j) => ['ZREMRANGEBYSCORE', 'z', String(scoreOf(ids[j])), String(scoreOf(ids[j]))])) * k;
       const add = ['ZADD', 'z'];
       for (const id of ids) add.push(String(scoreOf(id)), member(id));
       await conn.run([add]);
@@ -291,7 +191,7 @@ if (process.env.ZSET_WIRE !== '0') {
       console.log(`\n(skipping ${start === startRedis ? 'redis' : 'mnemo'}: ${e.message})`);
       continue;
     }
-    const conn = open(srv.port);
+    const conn = pipelinedConnection(srv.port);
     await conn.ready;
     try {
       const rows = {};

@@ -70,10 +70,13 @@ export async function startRedis(extra = []) {
   return { name: 'redis', port, pid: proc.pid, stop: () => stop(proc) };
 }
 
+/** The build that benchmarks run: ./dist, or MNEMO_DIST (another build directory). */
+export const DIST = process.env.MNEMO_DIST ?? `${ROOT}/dist`;
+
 export async function startMnemo(extra = []) {
   const port = await freePort();
   // Same persistence settings as the Redis side: no save points, no AOF.
-  const proc = spawn(process.execPath, [`${ROOT}/dist/src/bin/mnemo-server.js`, '--port', String(port), '--save', '', '--appendonly', 'no', ...extra], { stdio: 'ignore' });
+  const proc = spawn(process.execPath, [`${DIST}/src/bin/mnemo-server.js`, '--port', String(port), '--save', '', '--appendonly', 'no', ...extra], { stdio: 'ignore' });
   await waitForPing(port);
   return { name: 'mnemo', port, pid: proc.pid, stop: () => stop(proc) };
 }
@@ -147,4 +150,71 @@ export function pipelineLoad(port, total, makeArgv, batch = 10000) {
 
 export function ratio(a, b) {
   return b > 0 ? (a / b).toFixed(2) : 'n/a';
+}
+
+/** Skips one RESP reply starting at i; returns the index after it, or -1 if incomplete. Throws on an error reply. */
+export function skipReply(s, i) {
+  const nl = s.indexOf('\r\n', i);
+  if (nl < 0) return -1;
+  const type = s[i];
+  if (type === '-') throw new Error(`server replied an error: ${s.slice(i, nl)}`);
+  if (type === '$') {
+    const len = Number(s.slice(i + 1, nl));
+    if (len < 0) return nl + 2;
+    return s.length >= nl + 2 + len + 2 ? nl + 2 + len + 2 : -1;
+  }
+  if (type === '*') {
+    let n = Number(s.slice(i + 1, nl));
+    let p = nl + 2;
+    while (n-- > 0) {
+      p = skipReply(s, p);
+      if (p < 0) return -1;
+    }
+    return p;
+  }
+  return nl + 2;
+}
+
+/** A connection that sends a batch of commands and resolves when all their replies arrived. */
+export function pipelinedConnection(port) {
+  const sock = connect(port, '127.0.0.1');
+  let pending = 0;
+  let done = null;
+  let buf = '';
+  sock.on('data', (d) => {
+    buf += d.toString('latin1');
+    let i = 0;
+    while (i < buf.length) {
+      const next = skipReply(buf, i);
+      if (next < 0) break;
+      i = next;
+      pending--;
+    }
+    buf = buf.slice(i);
+    if (pending === 0 && done) done();
+  });
+  return {
+    ready: new Promise((r) => sock.once('connect', r)),
+    run(cmds) {
+      return new Promise((resolve) => {
+        pending += cmds.length;
+        done = resolve;
+        let chunk = '';
+        for (const c of cmds) chunk += encode(c);
+        sock.write(chunk, 'latin1');
+      });
+    },
+    close: () => sock.destroy(),
+  };
+}
+
+/** Runs `ops` commands made by make(i) in pipelined batches of 1000; returns µs per command. */
+export async function timedBatches(conn, ops, make) {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < ops; i += 1000) {
+    const batch = [];
+    for (let j = i; j < Math.min(ops, i + 1000); j++) batch.push(make(j));
+    await conn.run(batch);
+  }
+  return Number(process.hrtime.bigint() - start) / 1000 / ops;
 }
