@@ -35,16 +35,24 @@ export class DenseMap<V> {
 
   /** Sets key; returns true if it was added, false if it replaced a value. */
   set(key: string, val: V): boolean {
+    const n = this.keys.length;
+    this.put(key, val);
+    return this.keys.length !== n;
+  }
+
+  /** Sets key and returns its position; a new key is appended (position size - 1). */
+  put(key: string, val: V): number {
     const i = this.index.get(key);
     if (i !== undefined) {
       this.vals[i] = val;
-      return false;
+      return i;
     }
-    this.index.set(key, this.keys.length);
+    const n = this.keys.length;
+    this.index.set(key, n);
     this.keys.push(key);
     this.vals.push(val);
-    this.onAdd(this.keys.length - 1);
-    return true;
+    this.onAdd(n);
+    return n;
   }
 
   delete(key: string): boolean {

@@ -214,9 +214,9 @@ export class Database {
   set(key: string, value: Value, keepTtl = false): void {
     if (this.beforeWrite !== null) this.beforeWrite(this, key); // snapshot barrier
     const keys = this.keys;
-    const added = keys.set(key, value);
-    // set() leaves a new key last; an existing one keeps its position.
-    const i = added ? keys.size - 1 : keys.find(key);
+    const before = keys.size;
+    const i = keys.put(key, value);
+    const added = keys.size !== before;
     keys.access[i] = this.accessClock();
     // A new key starts with Redis's initial LFU counter; an overwritten one keeps its own.
     if (added && this.lfu !== null) keys.evict[2 * i] = this.lfu.init();

@@ -2,29 +2,76 @@
  * Socket lifecycle of a client: read, parse every complete command in the
  * chunk, execute, and write all replies with one socket write per read.
  */
-import type { Socket } from 'node:net';
+import { Socket as NetSocket, type Socket } from 'node:net';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import { ProtocolError } from '../resp/parser.js';
 
 export function attachConnection(server: Server, c: Client, socket: Socket): void {
-  socket.on('data', (chunk: Buffer) => {
+  const onData = (chunk: Buffer): void => {
     if (c.closed) return;
     server.stats.netInputBytes += chunk.length;
     c.inputBytes += chunk.length;
     c.lastInteraction = server.clock.now();
     c.parser.feed(chunk);
     processInput(server, c);
-  });
+  };
+  if (!readIntoSharedBuffer(socket, c, onData)) socket.on('data', onData);
   socket.on('error', () => {
     // ECONNRESET and friends: the 'close' event follows and cleans up.
   });
   socket.on('close', () => server.removeClient(c));
+  // The server accepts connections paused (pauseOnConnect), so the read mode is set before the first read.
+  socket.resume();
+}
+
+/**
+ * Node's `onread` socket option, applied to an accepted socket: the kernel
+ * copies every read into one buffer shared by all connections, instead of
+ * Node allocating (and later freeing, on another thread) a 64 KB buffer per
+ * read and pushing it through the Readable stream. Safe because a read is
+ * consumed synchronously: the parser copies out whatever it keeps (see
+ * RespParser.detach). `net.createServer` has no such option, so this sets the
+ * same fields `new net.Socket({ onread })` sets; if this Node lacks them, the
+ * caller falls back to 'data' events.
+ */
+function readIntoSharedBuffer(socket: Socket, c: Client, onData: (chunk: Buffer) => void): boolean {
+  const handle = (socket as unknown as { _handle?: { useUserBuffer?: (b: Buffer) => void } })._handle;
+  if (ONREAD_FIELDS === null || typeof handle?.useUserBuffer !== 'function') return false;
+  const s = socket as unknown as Record<symbol, unknown>;
+  s[ONREAD_FIELDS.buffer] = SHARED_READ_BUFFER;
+  s[ONREAD_FIELDS.callback] = (nread: number, buf: Buffer): void => {
+    onData(buf.subarray(0, nread));
+    c.parser.detach(buf);
+  };
+  handle.useUserBuffer(SHARED_READ_BUFFER);
+  return true;
+}
+
+const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+/** The symbols behind net.Socket's `onread` option, found on a probe socket; null if absent. */
+const ONREAD_FIELDS = findOnreadFields();
+
+function findOnreadFields(): { buffer: symbol; callback: symbol } | null {
+  // `onread` is documented for net.Socket (and net.connect) but missing from @types/node's constructor options.
+  const options = { onread: { buffer: Buffer.alloc(1), callback: () => undefined } } as ConstructorParameters<typeof NetSocket>[0];
+  const probe = new NetSocket(options);
+  let buffer: symbol | null = null;
+  let callback: symbol | null = null;
+  const fields = probe as unknown as Record<symbol, unknown>;
+  for (const sym of Object.getOwnPropertySymbols(probe)) {
+    if (sym.description === 'kBuffer' && Buffer.isBuffer(fields[sym])) buffer = sym;
+    if (sym.description === 'kBufferCb' && typeof fields[sym] === 'function') callback = sym;
+  }
+  probe.destroy();
+  return buffer !== null && callback !== null ? { buffer, callback } : null;
 }
 
 /** Executes buffered commands until input runs out or the client blocks, then flushes. */
 export function processInput(server: Server, c: Client): void {
   const parser = c.parser;
+  server.setChaining(true);
   while (c.blocked === null && !c.closeAfterReply && !c.closed) {
     let argv: string[] | null;
     try {
@@ -39,6 +86,7 @@ export function processInput(server: Server, c: Client): void {
     if (argv.length === 0) continue;
     server.execute(c, argv);
   }
+  server.setChaining(false);
   if (!c.closeAfterReply && parser.pendingBytes > server.queryBufferLimit) {
     // Redis closes such clients without a reply (client-query-buffer-limit).
     c.socket?.destroy();

@@ -76,6 +76,16 @@ export class RespParser {
   }
 
   /**
+   * Stops using `shared` (a read buffer the connection reuses): the bytes
+   * still to parse are copied, so the next read can overwrite it.
+   */
+  detach(shared: Buffer): void {
+    if (this.buf.buffer !== shared.buffer) return;
+    this.buf = this.pos < this.buf.length ? Buffer.from(this.buf.subarray(this.pos)) : EMPTY;
+    this.pos = 0;
+  }
+
+  /**
    * Returns the next complete command, an empty array for an empty request
    * (skipped by the caller), or null when more bytes are needed.
    * Throws ProtocolError with Redis's reply text on malformed input.
@@ -83,6 +93,10 @@ export class RespParser {
   next(): string[] | null {
     if (this.big) return null;
     if (this.argv === null) {
+      if (this.pos < this.buf.length && this.buf[this.pos] === 0x2a) {
+        const whole = this.wholeCommand();
+        if (whole !== null) return whole;
+      }
       if (this.pos >= this.buf.length) {
         this.release();
         return null;
@@ -140,6 +154,42 @@ export class RespParser {
     return argv;
   }
 
+  /**
+   * Fast path for the common case: a well-formed multibulk command that is
+   * entirely in the buffer. One pass, no indexOf calls, no per-argument state
+   * writes. Anything else (partial input, big or refused lengths, malformed
+   * lines) returns null and is left to the general path, which owns the errors.
+   */
+  private wholeCommand(): string[] | null {
+    const buf = this.buf;
+    const end = buf.length;
+    let p = this.pos + 1;
+    let n = 0;
+    const countStart = p;
+    for (let c = buf[p]; p < end && c >= 0x30 && c <= 0x39; c = buf[++p]) n = n * 10 + c - 0x30;
+    const digits = p - countStart;
+    if (digits === 0 || digits > 9 || (digits > 1 && buf[countStart] === 0x30) || p + 1 >= end || buf[p] !== 0x0d) return null;
+    if (n === 0 || (n > 10 && this.limits.authRequired)) return null;
+    p += 2;
+    const maxLen = this.limits.authRequired ? Math.min(16384, this.limits.maxBulkLen) : this.limits.maxBulkLen;
+    const argv: string[] = [];
+    for (let i = 0; i < n; i++) {
+      if (p >= end || buf[p] !== 0x24) return null;
+      const lenStart = ++p;
+      let len = 0;
+      for (let c = buf[p]; p < end && c >= 0x30 && c <= 0x39; c = buf[++p]) len = len * 10 + c - 0x30;
+      const d = p - lenStart;
+      if (d === 0 || d > 9 || (d > 1 && buf[lenStart] === 0x30) || p + 1 >= end || buf[p] !== 0x0d) return null;
+      p += 2;
+      // Redis does not check the CRLF after a bulk; it skips two bytes.
+      if (len > maxLen || p + len + 2 > end) return null;
+      argv.push(i === 0 ? commandName(buf, p, len) : buf.latin1Slice(p, p + len));
+      p += len + 2;
+    }
+    this.pos = p;
+    return argv;
+  }
+
   private inline(): string[] | null {
     const buf = this.buf;
     const nl = buf.indexOf(0x0a, this.pos);
@@ -165,6 +215,25 @@ export class RespParser {
       this.pos = 0;
     }
   }
+}
+
+/**
+ * Recently seen command names, by a hash of length and end bytes. A pipeline
+ * repeats a few names, so returning the same string saves a copy per command,
+ * and the command table's Map lookup reuses the string's cached hash.
+ */
+const NAMES: string[] = new Array<string>(64).fill('');
+
+function commandName(buf: Buffer, p: number, len: number): string {
+  if (len === 0 || len > 32) return buf.latin1Slice(p, p + len);
+  const slot = (len * 7 + buf[p] * 3 + buf[p + len - 1]) & 63;
+  const s = NAMES[slot];
+  if (s.length === len) {
+    let i = 0;
+    while (i < len && s.charCodeAt(i) === buf[p + i]) i++;
+    if (i === len) return s;
+  }
+  return (NAMES[slot] = buf.latin1Slice(p, p + len));
 }
 
 const EMPTY_ARGV: string[] = [];

@@ -8,7 +8,6 @@
 
 import { formatDouble17g } from '../util/numbers.js';
 
-const CRLF = 0x0d0a;
 const INITIAL_SIZE = 16 * 1024;
 
 /** Redis 7.0 replies doubles as printf("%.17g"), with inf/-inf/nan spelled its way. */
@@ -43,8 +42,7 @@ export class ReplyWriter {
   addRaw(s: string): void {
     const n = s.length;
     this.ensure(n);
-    this.out.latin1Write(s, this.len, n);
-    this.len += n;
+    this.len = putLatin1(this.out, this.len, s);
   }
 
   addRawBuffer(b: Buffer): void {
@@ -53,15 +51,15 @@ export class ReplyWriter {
     this.len += b.length;
   }
 
+  /** prefix char + decimal n + CRLF (array, map, set and push headers, integers). */
   private prefixed(prefix: string, n: number): void {
-    // prefix + number + CRLF, written without building a temporary string for the common case
-    const s = prefix + n;
-    const l = s.length;
-    this.ensure(l + 2);
-    this.out.latin1Write(s, this.len, l);
-    this.len += l;
-    this.out.writeUInt16BE(CRLF, this.len);
-    this.len += 2;
+    this.ensure(24);
+    const o = this.out;
+    o[this.len] = prefix.charCodeAt(0);
+    let p = putDecimal(o, this.len + 1, n);
+    o[p++] = 0x0d;
+    o[p++] = 0x0a;
+    this.len = p;
   }
 
   addOK(): void {
@@ -73,26 +71,26 @@ export class ReplyWriter {
   }
 
   addSimple(s: string): void {
-    const l = s.length;
-    this.ensure(l + 3);
-    this.out[this.len++] = 0x2b;
-    this.out.latin1Write(s, this.len, l);
-    this.len += l;
-    this.out.writeUInt16BE(CRLF, this.len);
-    this.len += 2;
+    this.ensure(s.length + 3);
+    const o = this.out;
+    o[this.len] = 0x2b;
+    let p = putLatin1(o, this.len + 1, s);
+    o[p++] = 0x0d;
+    o[p++] = 0x0a;
+    this.len = p;
   }
 
   /** Error reply; `msg` is the full text including its code, e.g. "ERR syntax error". */
   addError(msg: string): void {
     // Redis replaces newlines in error text so the reply stays one line.
     if (msg.indexOf('\r') >= 0 || msg.indexOf('\n') >= 0) msg = msg.replace(/[\r\n]/g, ' ');
-    const l = msg.length;
-    this.ensure(l + 3);
-    this.out[this.len++] = 0x2d;
-    this.out.latin1Write(msg, this.len, l);
-    this.len += l;
-    this.out.writeUInt16BE(CRLF, this.len);
-    this.len += 2;
+    this.ensure(msg.length + 3);
+    const o = this.out;
+    o[this.len] = 0x2d;
+    let p = putLatin1(o, this.len + 1, msg);
+    o[p++] = 0x0d;
+    o[p++] = 0x0a;
+    this.len = p;
     this.onError(msg);
   }
 
@@ -100,30 +98,32 @@ export class ReplyWriter {
   protected onError(_msg: string): void {}
 
   addInt(n: number | bigint): void {
-    this.prefixed(':', n as number);
+    if (typeof n === 'bigint') this.addRaw(':' + n + '\r\n');
+    else this.prefixed(':', n);
   }
 
   addBulk(s: string): void {
     const l = s.length;
     this.ensure(l + 24);
     const o = this.out;
-    o[this.len++] = 0x24;
-    this.len += o.latin1Write(String(l), this.len);
-    o.writeUInt16BE(CRLF, this.len);
-    this.len += 2;
-    o.latin1Write(s, this.len, l);
-    this.len += l;
-    o.writeUInt16BE(CRLF, this.len);
-    this.len += 2;
+    o[this.len] = 0x24;
+    let p = putDecimal(o, this.len + 1, l);
+    o[p++] = 0x0d;
+    o[p++] = 0x0a;
+    p = putLatin1(o, p, s);
+    o[p++] = 0x0d;
+    o[p++] = 0x0a;
+    this.len = p;
   }
 
   addBulkBuffer(b: Buffer): void {
     this.prefixed('$', b.length);
     this.ensure(b.length + 2);
     b.copy(this.out, this.len);
-    this.len += b.length;
-    this.out.writeUInt16BE(CRLF, this.len);
-    this.len += 2;
+    let p = this.len + b.length;
+    this.out[p++] = 0x0d;
+    this.out[p++] = 0x0a;
+    this.len = p;
   }
 
   /** Null bulk string (RESP2 `$-1`, RESP3 `_`). */
@@ -194,4 +194,29 @@ export class ReplyWriter {
   addEmptyArray(): void {
     this.addRaw('*0\r\n');
   }
+}
+
+/** Strings up to this length are copied byte by byte: cheaper than a call into native code. */
+const SHORT_STRING = 48;
+
+/** Writes latin1 string s at p (room already ensured); returns the end position. */
+function putLatin1(o: Buffer, p: number, s: string): number {
+  const n = s.length;
+  if (n > SHORT_STRING) return p + o.latin1Write(s, p, n);
+  for (let i = 0; i < n; i++) o[p + i] = s.charCodeAt(i);
+  return p + n;
+}
+
+/** Writes n in decimal at p (room for 21 bytes ensured); returns the end position. */
+function putDecimal(o: Buffer, p: number, n: number): number {
+  if (n >= 0 && n < 10) {
+    o[p] = 0x30 + n;
+    return p + 1;
+  }
+  if (n >= 10 && n < 100) {
+    o[p] = 0x30 + ((n / 10) | 0);
+    o[p + 1] = 0x30 + (n % 10);
+    return p + 2;
+  }
+  return putLatin1(o, p, String(n));
 }

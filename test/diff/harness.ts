@@ -865,7 +865,11 @@ export class DiffHarness {
           break;
         }
       }
-      if (!this.stalled && mismatches.length < MAX_MISMATCHES) mismatches.push(...this.checkLeftovers(file));
+      if (!this.stalled && mismatches.length < MAX_MISMATCHES) {
+        // Replies still in flight would otherwise slip past the check depending on timing.
+        await sleep(QUIET_MS);
+        mismatches.push(...this.checkLeftovers(file));
+      }
     } finally {
       this.oracle.closeAll();
       this.target.closeAll();
