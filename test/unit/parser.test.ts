@@ -125,3 +125,37 @@ test('random garbage never throws anything but ProtocolError', () => {
     { numRuns: 2000 },
   );
 });
+
+test('detach copies unparsed bytes out of a reused read buffer', () => {
+  const p = new RespParser({ maxBulkLen: 512 * 1024 * 1024, authRequired: false });
+  const shared = Buffer.alloc(256);
+  const stream = Buffer.concat([encode(['SET', 'k', 'v1']), encode(['GET', 'k']), encode(['ECHO', 'tail'])]);
+  // The first read holds one whole command and part of the next.
+  const firstLen = encode(['SET', 'k', 'v1']).length + 7;
+  stream.copy(shared, 0, 0, firstLen);
+  p.feed(shared.subarray(0, firstLen));
+  assert.deepEqual(p.next(), ['SET', 'k', 'v1']);
+  assert.equal(p.next(), null);
+  p.detach(shared);
+  // Another connection's read overwrites the buffer before this one's next read.
+  shared.fill(0x2a);
+  const rest = stream.length - firstLen;
+  stream.copy(shared, 0, firstLen);
+  p.feed(shared.subarray(0, rest));
+  assert.deepEqual(p.next(), ['GET', 'k']);
+  assert.deepEqual(p.next(), ['ECHO', 'tail']);
+  assert.equal(p.next(), null);
+});
+
+test('the whole-command fast path and the general path agree on errors', () => {
+  for (const [input, message] of [
+    ['*2\r\n$3\r\nGET\r\n$01\r\nk\r\n', 'Protocol error: invalid bulk length'],
+    ['*2\r\n$3\r\nGET\r\n:1\r\nk\r\n', "Protocol error: expected '$', got ':'"],
+    ['*2\r\n$3\r\nGET\r\n$-1\r\nk\r\n', 'Protocol error: invalid bulk length'],
+    ['*01\r\n$3\r\nGET\r\n', 'Protocol error: invalid multibulk length'],
+  ] as const) {
+    const p = new RespParser({ maxBulkLen: 512 * 1024 * 1024, authRequired: false });
+    p.feed(Buffer.from(input, 'latin1'));
+    assert.throws(() => p.next(), (e: unknown) => e instanceof ProtocolError && e.message === message, input);
+  }
+});

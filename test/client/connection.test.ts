@@ -1,0 +1,71 @@
+/**
+ * Connection-level behaviour over raw sockets: every accepted socket reads
+ * into one buffer shared by all connections (net/connection.ts), so input a
+ * client cannot run yet (it is blocked, or paused) must survive other
+ * connections' reads.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import type { ServerHandle } from '../../src/index.js';
+import { startTestServer } from '../helpers/server.js';
+import { blockedCount, waitFor } from '../helpers/wait.js';
+
+let handle: ServerHandle;
+const sockets: Socket[] = [];
+
+before(async () => {
+  handle = await startTestServer();
+});
+after(async () => {
+  for (const s of sockets) s.destroy();
+  await handle.close();
+});
+
+/** A raw connection that collects everything the server sends. */
+async function rawClient(): Promise<{ socket: Socket; received: () => string }> {
+  const socket = connect(handle.port, handle.host);
+  sockets.push(socket);
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let got = '';
+  socket.on('data', (b: Buffer) => (got += b.toString('latin1')));
+  return { socket, received: () => got };
+}
+
+function resp(...argv: string[]): string {
+  return `*${argv.length}\r\n` + argv.map((a) => `$${a.length}\r\n${a}\r\n`).join('');
+}
+
+test("a blocked client's pipelined commands survive other connections' reads", async () => {
+  const a = await rawClient();
+  const b = await rawClient();
+  // One write: a blocking pop, then commands that must wait for it, the last one split mid-way.
+  const tailCmd = resp('ECHO', 'after-unblock');
+  a.socket.write(resp('BLPOP', 'conn:q', '0') + resp('SET', 'conn:k', 'pending-value') + resp('GET', 'conn:k') + tailCmd.slice(0, 9));
+  await blockedCount(handle, 1);
+  // Other reads overwrite the shared read buffer many times with different bytes.
+  let expectB = '';
+  for (let i = 0; i < 50; i++) {
+    b.socket.write(resp('SET', `conn:other:${i}`, 'x'.repeat(200 + i)));
+    expectB += '+OK\r\n';
+  }
+  await waitFor(() => b.received() === expectB, 'the other client to be served');
+  a.socket.write(tailCmd.slice(9));
+  b.socket.write(resp('RPUSH', 'conn:q', 'job'));
+  const expectA = '*2\r\n$6\r\nconn:q\r\n$3\r\njob\r\n+OK\r\n$13\r\npending-value\r\n$13\r\nafter-unblock\r\n';
+  await waitFor(() => a.received() === expectA, `the blocked client's replies (got ${JSON.stringify(a.received())})`);
+});
+
+test('a command split across many reads is assembled intact', async () => {
+  const a = await rawClient();
+  const value = Array.from({ length: 3000 }, (_, i) => String.fromCharCode(i % 256)).join('');
+  const bytes = Buffer.from(resp('SET', 'conn:split', value) + resp('STRLEN', 'conn:split') + resp('GET', 'conn:split'), 'latin1');
+  const other = await rawClient();
+  for (let i = 0; i < bytes.length; i += 97) {
+    a.socket.write(bytes.subarray(i, i + 97));
+    other.socket.write(resp('PING'));
+    await new Promise((r) => setImmediate(r));
+  }
+  const expected = '+OK\r\n:3000\r\n$3000\r\n' + value + '\r\n';
+  await waitFor(() => a.received() === expected, 'the split command replies');
+});
