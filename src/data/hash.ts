@@ -24,6 +24,7 @@
  * single slot.
  */
 import type { AggregateValue } from './values.js';
+import { putLatin1 } from '../util/latin1.js';
 
 /** The two thresholds that decide the representation (hash-max-listpack-*). */
 export interface HashLimits {
@@ -70,19 +71,11 @@ function writeHeader(buf: Buffer, pos: number, n: number): number {
 
 /** Writes header + bytes of `s` at `pos`; returns the position after it. */
 function writeEntry(buf: Buffer, pos: number, s: string): number {
-  const len = s.length;
-  pos = writeHeader(buf, pos, len);
-  if (len > 0) buf.latin1Write(s, pos, len);
-  return pos + len;
+  return putLatin1(buf, writeHeader(buf, pos, s.length), s);
 }
 
 /** Writes s[from, to) at pos; returns the position after it. */
-function writePart(buf: Buffer, pos: number, s: string, from: number, to: number): number {
-  if (to <= from) return pos;
-  const part = from === 0 && to === s.length ? s : s.slice(from, to);
-  buf.latin1Write(part, pos, to - from);
-  return pos + (to - from);
-}
+const writePart = putLatin1;
 
 // ---- reading headers -------------------------------------------------------------
 
@@ -204,11 +197,7 @@ function hashOf(s: string): number {
 /** Builds the stored form of a pair: header(field length) + field + value, one flat string. */
 function makeEntry(field: string, value: string): string {
   const buf = bufferFor(5 + field.length + value.length);
-  let pos = writeEntry(buf, 0, field);
-  if (value.length > 0) {
-    buf.latin1Write(value, pos, value.length);
-    pos += value.length;
-  }
+  const pos = putLatin1(buf, writeEntry(buf, 0, field), value);
   return buf.latin1Slice(0, pos);
 }
 

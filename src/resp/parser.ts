@@ -8,6 +8,7 @@
  * Error texts and limits follow Redis 7.0's networking.c.
  */
 import { splitArgs } from '../util/splitargs.js';
+import { readLatin1 } from '../util/latin1.js';
 
 /** Longest inline request or count line Redis accepts (PROTO_INLINE_MAX_SIZE). */
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
@@ -172,7 +173,7 @@ export class RespParser {
     if (n === 0 || (n > 10 && this.limits.authRequired)) return null;
     p += 2;
     const maxLen = this.limits.authRequired ? Math.min(16384, this.limits.maxBulkLen) : this.limits.maxBulkLen;
-    const argv: string[] = [];
+    const argv = new Array<string>(n);
     for (let i = 0; i < n; i++) {
       if (p >= end || buf[p] !== 0x24) return null;
       const lenStart = ++p;
@@ -183,7 +184,7 @@ export class RespParser {
       p += 2;
       // Redis does not check the CRLF after a bulk; it skips two bytes.
       if (len > maxLen || p + len + 2 > end) return null;
-      argv.push(i === 0 ? commandName(buf, p, len) : buf.latin1Slice(p, p + len));
+      argv[i] = i === 0 ? commandName(buf, p, len) : readLatin1(buf, p, len);
       p += len + 2;
     }
     this.pos = p;

@@ -7,6 +7,7 @@
  */
 
 import { formatDouble17g } from '../util/numbers.js';
+import { putLatin1 } from '../util/latin1.js';
 
 const INITIAL_SIZE = 16 * 1024;
 
@@ -194,17 +195,6 @@ export class ReplyWriter {
   addEmptyArray(): void {
     this.addRaw('*0\r\n');
   }
-}
-
-/** Strings up to this length are copied byte by byte: cheaper than a call into native code. */
-const SHORT_STRING = 48;
-
-/** Writes latin1 string s at p (room already ensured); returns the end position. */
-function putLatin1(o: Buffer, p: number, s: string): number {
-  const n = s.length;
-  if (n > SHORT_STRING) return p + o.latin1Write(s, p, n);
-  for (let i = 0; i < n; i++) o[p + i] = s.charCodeAt(i);
-  return p + n;
 }
 
 /** Writes n in decimal at p (room for 21 bytes ensured); returns the end position. */

@@ -446,10 +446,39 @@ function hexToDouble(digits: string, exp: number): number {
  */
 export function parseDouble(s: string): number | null {
   if (s.length === 0 || isCSpace(s.charCodeAt(0))) return null;
+  if (isPlainDecimal(s)) return Number(s);
+  return parseDoubleScanned(s);
+}
+
+/** parseDouble through the strtod scanner, whatever the text (exported for tests of the fast path). */
+export function parseDoubleScanned(s: string): number | null {
+  if (s.length === 0 || isCSpace(s.charCodeAt(0))) return null;
   const sc = scanStrtod(s);
   if (sc.end !== s.length || sc.kind === 'nan') return null;
   const r = scannedToDouble(s, sc);
   return r.rangeError ? null : r.value;
+}
+
+/**
+ * A short plain decimal ([-+]digits[.digits], at least one digit, no exponent):
+ * the common case of scores and coordinates. JS's Number() rounds such text
+ * exactly as strtod does, and at most 64 chars it can neither overflow nor underflow.
+ */
+function isPlainDecimal(s: string): boolean {
+  const n = s.length;
+  if (n > 64) return false;
+  let i = 0;
+  let c = s.charCodeAt(0);
+  if (c === CH_MINUS || c === CH_PLUS) i++;
+  let digits = 0;
+  let dot = false;
+  for (; i < n; i++) {
+    c = s.charCodeAt(i);
+    if (c >= CH_0 && c <= CH_9) digits++;
+    else if (c === 46 /* . */ && !dot) dot = true;
+    else return false;
+  }
+  return digits > 0;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import {
   ERR_NOT_FLOAT,
   decrBy,
@@ -10,6 +11,7 @@ import {
   incrBy,
   incrByParsed,
   parseDouble,
+  parseDoubleScanned,
   parseDoubleStrtod,
   parseInt64,
   parseInteger,
@@ -483,4 +485,14 @@ test('parseDouble accepts hex floats with correct rounding and rejects range err
   assert.equal(parseDouble('0x0000000000000000000001p-2'), 0.25);
   assert.equal(parseDouble('0x0p99999'), 0);
   assert.equal(parseDouble(ERR_NOT_FLOAT), null);
+});
+
+test('parseDouble: the plain-decimal fast path agrees with the strtod scanner', () => {
+  for (const s of ['1.', '.5', '+1.5', '-0', '-0.0', '007', '.', '-', '+', '1.2.3', '-.5', '0.1', '123456789012345678901234567890', '9007199254740993', '1e5', '0x10', 'inf']) {
+    assert.ok(Object.is(parseDouble(s), parseDoubleScanned(s)), s);
+  }
+  fc.assert(
+    fc.property(fc.stringMatching(/^[-+]?[0-9]{0,25}(\.[0-9]{0,40})?$/), (s) => Object.is(parseDouble(s), parseDoubleScanned(s))),
+    { numRuns: 5000 },
+  );
 });
