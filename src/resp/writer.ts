@@ -7,7 +7,7 @@
  */
 
 import { formatDouble17g } from '../util/numbers.js';
-import { putLatin1 } from '../util/latin1.js';
+import { putDecimal, putLatin1 } from '../util/latin1.js';
 
 const INITIAL_SIZE = 16 * 1024;
 
@@ -46,10 +46,15 @@ export class ReplyWriter {
     this.len = putLatin1(this.out, this.len, s);
   }
 
+  /** Appends bytes (a short frame is copied by a JS loop, cheaper than a call into native code). */
   addRawBuffer(b: Buffer): void {
-    this.ensure(b.length);
-    b.copy(this.out, this.len);
-    this.len += b.length;
+    const n = b.length;
+    this.ensure(n);
+    const o = this.out;
+    const p = this.len;
+    if (n <= 64) for (let i = 0; i < n; i++) o[p + i] = b[i];
+    else o.set(b, p);
+    this.len = p + n;
   }
 
   /** prefix char + decimal n + CRLF (array, map, set and push headers, integers). */
@@ -195,18 +200,4 @@ export class ReplyWriter {
   addEmptyArray(): void {
     this.addRaw('*0\r\n');
   }
-}
-
-/** Writes n in decimal at p (room for 21 bytes ensured); returns the end position. */
-function putDecimal(o: Buffer, p: number, n: number): number {
-  if (n >= 0 && n < 10) {
-    o[p] = 0x30 + n;
-    return p + 1;
-  }
-  if (n >= 10 && n < 100) {
-    o[p] = 0x30 + ((n / 10) | 0);
-    o[p + 1] = 0x30 + (n % 10);
-    return p + 2;
-  }
-  return putLatin1(o, p, String(n));
 }

@@ -17,6 +17,7 @@ import type { Server } from './server.js';
 import { ReplyMode, type Client } from './client.js';
 import { flush } from '../net/connection.js';
 import { globMatch } from '../util/glob.js';
+import { putDecimal, putLatin1 } from '../util/latin1.js';
 import { setInfoProvider } from '../observability/info.js';
 
 /** One client's subscriptions, in the order they were made. */
@@ -328,7 +329,6 @@ function ownSet(s: Subscriber, kind: Kind): Set<string> {
 
 /** Reused frame storage: a frame is copied into each receiver's buffer before the next is built. */
 const scratch = Buffer.allocUnsafe(64 * 1024);
-
 /**
  * `*3 kind channel message` or `*4 pmessage pattern channel message`, as bytes.
  * The result is a view of shared storage, valid until the next call.
@@ -337,17 +337,22 @@ function messageFrame(kind: string, pattern: string | null, channel: string, mes
   const need = 64 + kind.length + channel.length + message.length + (pattern === null ? 0 : pattern.length + 24);
   // Big messages get their own buffer, so the shared one never stays huge.
   const b = need <= scratch.length ? scratch : Buffer.allocUnsafe(need);
-  let n = b.latin1Write(pattern === null ? '*3\r\n' : '*4\r\n', 0);
-  n = writeBulk(b, n, kind);
+  b[0] = 0x2a; // '*'
+  b[1] = pattern === null ? 0x33 : 0x34;
+  b[2] = 13;
+  b[3] = 10;
+  let n = writeBulk(b, 4, kind);
   if (pattern !== null) n = writeBulk(b, n, pattern);
   n = writeBulk(b, n, channel);
-  n = writeBulk(b, n, message);
-  return b.subarray(0, n);
+  return b.subarray(0, writeBulk(b, n, message));
 }
 
 function writeBulk(b: Buffer, at: number, s: string): number {
-  at += b.latin1Write('$' + s.length + '\r\n', at);
-  at += b.latin1Write(s, at);
+  b[at] = 0x24; // '$'
+  at = putDecimal(b, at + 1, s.length);
+  b[at++] = 13;
+  b[at++] = 10;
+  at = putLatin1(b, at, s);
   b[at++] = 13;
   b[at++] = 10;
   return at;

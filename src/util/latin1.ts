@@ -5,7 +5,7 @@
  */
 
 /** Strings up to this length are copied by the JS loop. */
-const SHORT = 48;
+const SHORT = 96;
 
 /** Writes s[from, to) at buf[pos] (room already ensured); returns the position after it. */
 export function putLatin1(buf: Buffer, pos: number, s: string, from = 0, to = s.length): number {
@@ -17,6 +17,20 @@ export function putLatin1(buf: Buffer, pos: number, s: string, from = 0, to = s.
   }
   // latin1Write copies from the string's start: slice first (O(1) for a flat string).
   return pos + buf.latin1Write(from === 0 && to === s.length ? s : s.slice(from, to), pos, n);
+}
+
+/** Writes n in decimal at p (room for 21 bytes ensured); returns the end position. */
+export function putDecimal(o: Buffer, p: number, n: number): number {
+  if (n >= 0 && n < 10) {
+    o[p] = 0x30 + n;
+    return p + 1;
+  }
+  if (n >= 10 && n < 100) {
+    o[p] = 0x30 + ((n / 10) | 0);
+    o[p + 1] = 0x30 + (n % 10);
+    return p + 2;
+  }
+  return putLatin1(o, p, String(n));
 }
 
 const f = String.fromCharCode;
