@@ -20,7 +20,8 @@ export class ReplyWriter {
   /** Protocol version negotiated with HELLO: 2 or 3. */
   resp: 2 | 3 = 2;
 
-  protected ensure(extra: number): void {
+  /** Makes room for `extra` more bytes in `out` (for code that writes frames in place). */
+  ensure(extra: number): void {
     const need = this.len + extra;
     if (need <= this.out.length) return;
     let size = this.out.length * 2;

@@ -29,6 +29,8 @@ export class Subscriber {
   softLimitSince = 0;
   /** Over an output limit: gets no more data and is closed at the next flush. */
   closing = false;
+  /** In the pending set (output waiting for this turn's flush). */
+  queued = false;
 
   /** `limited` false: a receiver outside the pubsub output-buffer class (see deliverFrame). */
   constructor(
@@ -154,6 +156,7 @@ export class PubSub {
     }
     this.subscribers.delete(c);
     this.pending.delete(s);
+    s.queued = false;
   }
 
   /** Forgets everything about a client that went away. */
@@ -209,10 +212,16 @@ export class PubSub {
     let receivers = 0;
     const direct = this.channels.get(channel);
     if (direct !== undefined) {
-      const frame = messageFrame('message', null, channel, message);
-      for (const s of direct) {
-        this.deliver(s, frame);
+      if (direct.size === 1) {
+        // The common one-receiver case: built in place, no shared frame to copy.
+        for (const s of direct) this.deliverMessage(s, 'message', channel, message);
         receivers++;
+      } else {
+        const frame = messageFrame('message', null, channel, message);
+        for (const s of direct) {
+          this.deliver(s, frame);
+          receivers++;
+        }
       }
     }
     if (this.patterns.size !== 0) {
@@ -263,6 +272,26 @@ export class PubSub {
     }
     const at = c.len;
     c.addRawBuffer(frame);
+    this.appended(s, at);
+  }
+
+  /** Like deliver(messageFrame('message', null, channel, message)), writing the frame straight into the receiver's buffer. */
+  private deliverMessage(s: Subscriber, kind: string, channel: string, message: string): void {
+    const c = s.client;
+    if (s.closing || c.closed) return;
+    if (muted(c)) {
+      this.deliver(s, messageFrame(kind, null, channel, message));
+      return;
+    }
+    const at = c.len;
+    c.ensure(frameRoom(kind, null, channel, message));
+    c.len = writeMessageFrame(c.out, at, kind, null, channel, message);
+    this.appended(s, at);
+  }
+
+  /** After a frame was appended at `at` to a receiver's buffer: RESP3 header, output limits, flush scheduling. */
+  private appended(s: Subscriber, at: number): void {
+    const c = s.client;
     if (c.resp === 3) c.out[at] = 0x3e; // '>' push header instead of '*'
     if (this.overLimit(s)) {
       s.closing = true;
@@ -273,7 +302,10 @@ export class PubSub {
       flush(this.server, c);
       return;
     }
-    this.pending.add(s);
+    if (!s.queued) {
+      s.queued = true;
+      this.pending.add(s);
+    }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flushPending);
@@ -304,6 +336,7 @@ export class PubSub {
     this.flushScheduled = false;
     const server = this.server;
     for (const s of this.pending) {
+      s.queued = false;
       const c = s.client;
       if (c.closed) continue;
       if (s.closing) {
@@ -329,22 +362,32 @@ function ownSet(s: Subscriber, kind: Kind): Set<string> {
 
 /** Reused frame storage: a frame is copied into each receiver's buffer before the next is built. */
 const scratch = Buffer.allocUnsafe(64 * 1024);
+/** Bytes a message frame may take (an upper bound). */
+function frameRoom(kind: string, pattern: string | null, channel: string, message: string): number {
+  return 64 + kind.length + channel.length + message.length + (pattern === null ? 0 : pattern.length + 24);
+}
+
 /**
  * `*3 kind channel message` or `*4 pmessage pattern channel message`, as bytes.
  * The result is a view of shared storage, valid until the next call.
  */
 function messageFrame(kind: string, pattern: string | null, channel: string, message: string): Buffer {
-  const need = 64 + kind.length + channel.length + message.length + (pattern === null ? 0 : pattern.length + 24);
+  const need = frameRoom(kind, pattern, channel, message);
   // Big messages get their own buffer, so the shared one never stays huge.
   const b = need <= scratch.length ? scratch : Buffer.allocUnsafe(need);
-  b[0] = 0x2a; // '*'
-  b[1] = pattern === null ? 0x33 : 0x34;
-  b[2] = 13;
-  b[3] = 10;
-  let n = writeBulk(b, 4, kind);
+  return b.subarray(0, writeMessageFrame(b, 0, kind, pattern, channel, message));
+}
+
+/** Writes a message frame at b[at] (room ensured); returns the position after it. */
+function writeMessageFrame(b: Buffer, at: number, kind: string, pattern: string | null, channel: string, message: string): number {
+  b[at] = 0x2a; // '*'
+  b[at + 1] = pattern === null ? 0x33 : 0x34;
+  b[at + 2] = 13;
+  b[at + 3] = 10;
+  let n = writeBulk(b, at + 4, kind);
   if (pattern !== null) n = writeBulk(b, n, pattern);
   n = writeBulk(b, n, channel);
-  return b.subarray(0, writeBulk(b, n, message));
+  return writeBulk(b, n, message);
 }
 
 function writeBulk(b: Buffer, at: number, s: string): number {
