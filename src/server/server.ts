@@ -268,7 +268,11 @@ export class Server implements KeyspaceEffects {
     const mark = c.len;
     c.addError(error);
     if (c.replyMode !== ReplyMode.On) this.applyReplyMode(c, mark);
+    for (const hook of this.rejectHooks) hook(c, cmd);
   }
+
+  /** Observers of refused commands (client tracking's CACHING flag is used up by them too). */
+  readonly rejectHooks: Array<(c: Client, cmd: Command | null) => void> = [];
 
   /** Calls a resolved command, with stats, reply modes and effects. */
   call(c: Client, cmd: Command, argv: string[]): void {

@@ -177,6 +177,19 @@ export class Tracking {
   // ---- remembering reads ----------------------------------------------------------
 
   /** After every executed command (nested ones too): remember reads, end CACHING, send held invalidations. */
+  /**
+   * A refused command ends CACHING's scope as a run one does (Redis clears the
+   * flag in resetClient), except a refused CLIENT subcommand (wrong arity), or
+   * inside MULTI. A bare CLIENT or an unknown subcommand does clear it.
+   */
+  private readonly afterReject = (c: Client, cmd: Command | null): void => {
+    if (this.states.size === 0) return;
+    const st = this.states.get(c.id);
+    if (st === undefined || !st.caching || c.multi !== null) return;
+    if (cmd !== null && cmd.parent?.fullName === 'client') return;
+    st.caching = false;
+  };
+
   private readonly afterCall = (c: Client, cmd: Command, argv: string[]): void => {
     this.flushSignalled = false;
     if (this.states.size !== 0) {
@@ -327,6 +340,7 @@ export class Tracking {
     server.modifiedHooks.push(this.onModified);
     server.flushHooks.push(this.onFlush);
     server.afterCallHooks.push(this.afterCall);
+    server.rejectHooks.push(this.afterReject);
     server.resetHooks.push((c) => this.disable(c));
     server.disconnectHooks.push((c) => this.disable(c));
     setInfoProvider(server, 'clients', (_srv, fields) =>
