@@ -70,6 +70,22 @@ export class Scripting implements EnvHooks {
     this.fake.setAuthenticated(true);
     this.fake.inScript = true;
     this.fake.name = '';
+    server.closeHooks.push(() => this.release());
+  }
+
+  /** Set when the server closed while a script was still running: states go when it ends. */
+  private releasePending = false;
+
+  /** Frees both Lua states (their memory is in the WASM heap every server of the process shares). */
+  private release(): void {
+    if (this.current !== null) {
+      this.releasePending = true;
+      return;
+    }
+    this.evalEnv?.close();
+    this.evalEnv = null;
+    this.fnEnv?.close();
+    this.fnEnv = null;
   }
 
   evalState(): LuaEnv {
@@ -121,6 +137,7 @@ export class Scripting implements EnvHooks {
   /** Called by a run when it is over. */
   runDone(run: ScriptRun): void {
     if (this.current === run) this.current = null;
+    if (this.releasePending && this.current === null) this.release();
   }
 
   // ---- EnvHooks: what redis.* calls reach -----------------------------------------

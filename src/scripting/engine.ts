@@ -85,6 +85,11 @@ const LUA_DEBUG_SIZE = 100;
 class LuaEngine {
   private readonly x: Exports;
   private readonly memory: WebAssembly.Memory;
+
+  /** Size of the WASM heap every Lua state of the process lives in (it grows, never shrinks). */
+  get heapBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
   private readonly table: WebAssembly.Table;
   private heap: Uint8Array;
   private buf: Buffer;

@@ -173,6 +173,8 @@ export class Server implements KeyspaceEffects {
   }
 
   readonly disconnectHooks: Array<(c: Client) => void> = [];
+  /** Run by close(): modules free what outlives the server otherwise (Lua states in the shared WASM heap). */
+  readonly closeHooks: Array<() => void> = [];
 
   async close(): Promise<void> {
     this.shuttingDown = true;
@@ -181,6 +183,7 @@ export class Server implements KeyspaceEffects {
     this.blocking.stop();
     for (const c of this.clients.values()) c.socket?.destroy();
     this.clients.clear();
+    for (const hook of this.closeHooks) hook();
     await stopMetricsEndpoint(this);
     const l = this.listener;
     this.listener = null;

@@ -12,6 +12,8 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startServer, type ServerHandle } from '../../src/index.js';
 import { isScriptBusy } from '../../src/scripting/busy.js';
+import { scriptingIfUsed } from '../../src/scripting/context.js';
+import { lua } from '../../src/scripting/engine.js';
 
 let srv: ServerHandle;
 let redis: Redis;
@@ -370,4 +372,29 @@ test("the caller's pipelined commands run after its busy script ends", async () 
   } finally {
     await other.config('SET', 'busy-reply-threshold', '5000');
   }
+});
+
+test('closing a server frees its Lua states in the shared WASM heap', async () => {
+  const cycle = async (): Promise<ServerHandle> => {
+    const h = await startServer({ port: 0 });
+    const r = new Redis({ port: h.port, host: h.host, lazyConnect: true, maxRetriesPerRequest: 0 });
+    await r.connect();
+    // Fill the state with some garbage-collectable and live data, in both states.
+    assert.equal(await r.eval("local t = {} for i = 1, 20000 do t[i] = tostring(i) end return #t", 0), 20000);
+    await r.call('FUNCTION', 'LOAD', "#!lua name=cyclelib\nredis.register_function('cyclefn', function() return 1 end)");
+    assert.equal(await r.call('FCALL', 'cyclefn', '0'), 1);
+    r.disconnect();
+    await h.close();
+    return h;
+  };
+  const first = await cycle();
+  const ctx = scriptingIfUsed(first.server);
+  assert.ok(ctx !== undefined);
+  assert.equal(ctx.luaHeapBytes('eval'), 0, 'EVAL state freed');
+  assert.equal(ctx.luaHeapBytes('function'), 0, 'function state freed');
+  // Many cycles reuse the freed memory: the shared heap does not grow by a state per server.
+  const before = lua().heapBytes;
+  for (let i = 0; i < 30; i++) await cycle();
+  const grown = lua().heapBytes - before;
+  assert.ok(grown < 4 * 1024 * 1024, `WASM heap grew by ${grown} bytes over 30 servers`);
 });
