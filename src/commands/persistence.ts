@@ -1,6 +1,6 @@
 /**
  * Persistence commands: SAVE, BGSAVE [SCHEDULE], LASTSAVE, DUMP, RESTORE,
- * and the DEBUG subcommands RELOAD, DIGEST and DIGEST-VALUE.
+ * and the DEBUG subcommands RELOAD, LOADAOF, DIGEST and DIGEST-VALUE.
  *
  * Argument checks, their order and the error texts follow Redis 7.0
  * (rdb.c's saveCommand/bgsaveCommand, cluster.c's dumpCommand/restoreCommand,
@@ -21,6 +21,8 @@ import {
   decodeLimits,
   debugReload,
 } from '../persistence/index.js';
+import { getAof } from '../persistence/aof/index.js';
+import { setLfuFrequency } from '../server/eviction.js';
 import { createDumpPayload, verifyDumpPayload, decodeDumpPayload } from '../persistence/rdb/dump.js';
 import { keyValueDigest, datasetDigest } from '../persistence/rdb/digest.js';
 
@@ -172,7 +174,10 @@ function restore(c: Client, argv: string[]): void {
       c.propagateAs = rewritten;
     }
   }
-  if (idle >= 0 && !server.config.maxmemoryPolicy.includes('lfu')) {
+  // As objectSetLRUOrLFU: FREQ under an LFU policy, IDLETIME under any other.
+  const lfuPolicy = server.config.maxmemoryPolicy.includes('lfu');
+  if (freq >= 0 && lfuPolicy) setLfuFrequency(server, db, key, freq);
+  if (idle >= 0 && !lfuPolicy) {
     const i = db.keys.find(key);
     if (i >= 0) db.keys.access[i] = Math.max(0, Math.floor(now / 1000) - idle) >>> 0;
   }
@@ -214,9 +219,39 @@ function debugReloadCmd(c: Client, argv: string[]): void {
   else c.addOK();
 }
 
+/**
+ * DEBUG LOADAOF: the AOF loads a slice at a time (other clients get -LOADING
+ * meanwhile, as Redis answers them while it loads), so the caller waits like
+ * a blocked client for its reply. Inside MULTI nothing may wait: refused.
+ */
+function debugLoadAofCmd(c: Client, argv: string[]): void {
+  const server = c.server;
+  const aof = getAof(server);
+  if (aof === undefined) {
+    c.addError('ERR The AOF is not available on this server');
+    return;
+  }
+  if (c.inMulti) {
+    c.addError('ERR DEBUG LOADAOF is not supported inside MULTI');
+    return;
+  }
+  server.blocking.block(c, c.current!, argv, { keys: [], timeoutMs: 0, serve: () => false });
+  const waiting = c.blocked;
+  const answer = (err: string | null): void => {
+    // A client gone (or unblocked by someone else, who replied) gets nothing more.
+    if (c.closed || c.blocked !== waiting) return;
+    server.blocking.unblock(c);
+    if (err === null) c.addOK();
+    else c.addError(err);
+    server.resume(c);
+  };
+  aof.debugLoadAof().then(answer, (e: unknown) => answer(`ERR ${(e as Error)?.message ?? String(e)}`));
+}
+
 /** Our DEBUG subcommands with the argument counts Redis accepts. */
 const DEBUG_SUBCOMMANDS: ReadonlyMap<string, { argc: (n: number) => boolean; run: Handler }> = new Map([
   ['reload', { argc: (n: number) => n >= 2, run: debugReloadCmd }],
+  ['loadaof', { argc: (n: number) => n >= 2, run: debugLoadAofCmd }],
   ['digest', { argc: (n: number) => n === 2, run: debugDigest }],
   ['digest-value', { argc: (n: number) => n >= 2, run: debugDigestValue }],
 ]);
@@ -228,7 +263,7 @@ function debugAllowed(c: Client): boolean {
 }
 
 /**
- * Plugs RELOAD, DIGEST and DIGEST-VALUE into this server's DEBUG command:
+ * Plugs RELOAD, LOADAOF, DIGEST and DIGEST-VALUE into this server's DEBUG command:
  * the DEBUG dispatcher in commands/server.ts has a fixed table, so we wrap
  * its handler; everything else (including argument-count errors) still goes
  * to it.

@@ -32,6 +32,7 @@ import { RdbSnapshot, type SnapshotInfo } from './rdb/snapshot.js';
 import { serializedLength, type EncodeOptions } from './rdb/encode.js';
 import { limitsFrom, type DecodeLimits } from './rdb/decode.js';
 import { RdbParser, RdbLoadError, type RdbLoadOptions } from './rdb/loader.js';
+import { lfuCounterAt } from '../server/lfu.js';
 import { log } from './log.js';
 import { installDebugSubcommands } from '../commands/persistence.js';
 
@@ -134,12 +135,16 @@ function usedMemory(): number {
 
 function snapshotInfo(server: Server, aofBase: boolean): SnapshotInfo {
   const now = server.clock.now();
+  const policy = server.config.maxmemoryPolicy;
+  const decayTime = server.config.getNumber('lfu-decay-time');
   return {
     redisVersion: server.redisVersion,
     ctime: Math.floor(now / 1000),
     usedMem: usedMemory(),
     aofBase,
-    saveLru: server.config.maxmemoryPolicy.includes('lru'),
+    // As rdbSaveKeyValuePair: idle times under LRU policies, LFU counters under LFU ones.
+    saveLru: policy.includes('lru'),
+    lfuCounter: policy.includes('lfu') ? (word) => lfuCounterAt(word, now, decayTime) : null,
     checksum: server.config.getBool('rdbchecksum'),
     nowMs: now,
     functions: persistenceOf(server).functions?.dump() ?? [],
@@ -489,6 +494,7 @@ function loadOptions(server: Server, extra: Partial<RdbLoadOptions> = {}): RdbLo
     limits: decodeLimits(server),
     now: server.clock.now(),
     verifyChecksum: server.config.getBool('rdbchecksum'),
+    lfu: server.config.maxmemoryPolicy.includes('lfu'),
     onWarning: (msg) => log(server, 'warning', msg),
     onFunction: st.functions ? (code) => st.functions!.load(code) : null,
     onAux: (k, v) => {

@@ -61,6 +61,7 @@
  * 1 / ((counter - 5) * lfu-log-factor + 1), decremented by one per
  * lfu-decay-time minutes). Kept per key while the policy is an LFU one.
  */
+import { LFU_INIT_VAL, lfuDecayed, lfuMinutes } from './lfu.js';
 import type { Server } from './server.js';
 import type { Client } from './client.js';
 import { CMD_DENYOOM, type Command } from './command-table.js';
@@ -105,23 +106,6 @@ function parsePolicy(name: string): Policy {
 }
 
 // ---- LFU -------------------------------------------------------------------------------
-
-const LFU_INIT_VAL = 5;
-
-/** Minutes on a 16-bit clock, as Redis's LFUGetTimeInMinutes. */
-function lfuMinutes(nowMs: number): number {
-  return Math.floor(nowMs / 60000) & 0xffff;
-}
-
-/** The counter after decay: one less per lfu-decay-time minutes since the word was last decremented. */
-function lfuDecayed(word: number, nowMin: number, decayTime: number): number {
-  const counter = word & 0xff;
-  if (decayTime === 0) return counter;
-  const ldt = word >>> 8;
-  const elapsed = nowMin >= ldt ? nowMin - ldt : 65535 - ldt + nowMin;
-  const periods = Math.floor(elapsed / decayTime);
-  return periods === 0 ? counter : periods > counter ? 0 : counter - periods;
-}
 
 /** Logarithmic increment: the higher the counter, the less likely one more access raises it. */
 function lfuLogIncr(counter: number, logFactor: number): number {

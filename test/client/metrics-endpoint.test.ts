@@ -6,24 +6,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import type { Redis } from 'ioredis';
 import type { ServerHandle } from '../../src/index.js';
 import { metricsAddress } from '../../src/observability/metrics-endpoint.js';
 import { closeAll, connectIo, startTestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../helpers/process.js';
 
 /** A TCP port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function get(port: number, path = '/metrics', method = 'GET'): Promise<{ status: number; type: string | null; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { method });

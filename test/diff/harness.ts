@@ -12,6 +12,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../helpers/process.js';
 
 /** Config directives given identically to both servers at startup. */
 export const SHARED_CONFIG: Readonly<Record<string, string>> = {
@@ -499,16 +500,6 @@ function trackChild(child: ChildProcess): void {
 }
 
 /** A port the OS just handed out, released again for the server to take (it may clash; callers retry). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** True once the server answers PING with +PONG. */
 async function answersPing(host: string, port: number): Promise<boolean> {

@@ -11,12 +11,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync, statSync, copyFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { rmSync, readFileSync, writeFileSync, existsSync, statSync, copyFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { freePort, tempDir as makeTempDir } from '../helpers/process.js';
 
 const BIN = fileURLToPath(new URL('../../src/bin/mnemo-server.js', import.meta.url));
 const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
@@ -27,22 +27,8 @@ after(async () => {
   for (const fn of cleanups.reverse()) await fn();
 });
 
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'mnemo-rdb-'));
-  cleanups.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
+const tempDir = (): string => makeTempDir('mnemo-rdb-', cleanups);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Proc {
   port: number;

@@ -26,6 +26,7 @@ import {
   writeCommandInfo,
   type CommandFacts,
 } from '../../src/commands/facts/encode.js';
+import { freePort } from '../helpers/process.js';
 
 // ---------------------------------------------------------------------------------------------
 // RESP values with their wire type, parsed from and written back to latin1 strings.
@@ -167,16 +168,6 @@ class Conn {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 let server: ChildProcess;
 let resp2: Conn;

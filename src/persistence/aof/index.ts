@@ -15,6 +15,8 @@ import { closeSync, existsSync, mkdirSync, openSync, renameSync, unlink, unlinkS
 import { join } from 'node:path';
 import type { Server } from '../../server/server.js';
 import type { Client } from '../../server/client.js';
+import { Database } from '../../db/database.js';
+import { scriptingIfUsed } from '../../scripting/context.js';
 import type { InfoFields } from '../../observability/info.js';
 import { AofWriter, type FsyncPolicy } from './writer.js';
 import { AofRewrite, writeDatasetSync, type RewriteFiles, type RewriteOutcome } from './rewrite.js';
@@ -33,7 +35,7 @@ import {
 } from './manifest.js';
 import { fileSizeOr0, fsyncDir, strerror, writeFileAtomic } from './files.js';
 import { log, type LogLevel } from '../log.js';
-import { addPersistenceInfo, persistenceOf } from '../index.js';
+import { addPersistenceInfo, persistenceOf, LOADING_ERROR } from '../index.js';
 
 export { AofLoadError, AofManifestError };
 
@@ -458,6 +460,68 @@ export class Aof {
     setImmediate(() => {
       if (this.manifest === committed) this.deleteHistory();
     });
+  }
+
+  // ---- DEBUG LOADAOF -------------------------------------------------------------------------
+
+  /**
+   * DEBUG LOADAOF, as Redis 7.0: write what is pending to the AOF, empty the
+   * dataset (function libraries included) and load it again from the files
+   * of the manifest, whether appendonly is on or not (the manifest read at
+   * start-up, or kept since the AOF was turned off). Other clients get
+   * -LOADING meanwhile; dirty is reset (nothing of it propagates).
+   *
+   * Resolves with null when loaded, or the reason it could not load. Where
+   * Redis exits (no AOF files, a corrupt file) we reply an error instead and
+   * put the previous keys back (function libraries stay flushed).
+   */
+  async debugLoadAof(): Promise<string | null> {
+    const server = this.server;
+    const st = persistenceOf(server);
+    if (st.loading) return LOADING_ERROR;
+    if (this.state === 'on') this.writer.sync();
+    try {
+      this.ensureManifest();
+    } catch (e) {
+      this.log('warning', (e as Error).message);
+      return `ERR ${(e as Error).message}`;
+    }
+    const manifest = this.manifest;
+    if (manifest.base === null && manifest.incrs.length === 0) {
+      this.log('warning', 'DEBUG LOADAOF: there are no AOF files to load');
+      return 'ERR There are no AOF files to load (no AOF manifest, or an empty one).';
+    }
+    // A rewrite would follow the dataset while it is replaced: start it again afterwards.
+    if (this.rewrite !== null) {
+      this.cancelRewrite();
+      this.rewriteScheduled = true;
+    }
+    // Empty the dataset, keeping the old keys aside until the load succeeded.
+    const aside = server.dbs.map((db) => {
+      const held = new Database(db.id, server);
+      if (db.size > 0) server.databaseReplaced(db, null);
+      db.swapWith(held);
+      return held;
+    });
+    scriptingIfUsed(server)?.flushFunctions();
+    try {
+      await loadAofFiles(server, this.dir, manifest, {
+        loadTruncated: server.config.getBool('aof-load-truncated'),
+        log: (level, msg) => this.log(level, msg),
+      });
+    } catch (e) {
+      for (let i = 0; i < server.dbs.length; i++) {
+        const db = server.dbs[i];
+        if (db.size > 0) server.databaseReplaced(db, null);
+        db.swapWith(aside[i]);
+      }
+      const why = (e as Error).message;
+      this.log('warning', `DEBUG LOADAOF failed, the previous dataset is back: ${why}`);
+      return 'ERR Error trying to load the AOF files, check server logs.';
+    }
+    server.dirty = 0;
+    this.log('warning', 'Append Only File loaded by DEBUG LOADAOF');
+    return null;
   }
 
   // ---- periodic work -----------------------------------------------------------------------

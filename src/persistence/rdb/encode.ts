@@ -412,7 +412,10 @@ export function writeAux(w: ByteWriter, key: string, value: string, opts: Encode
   writeString(w, value, opts);
 }
 
-/** One key: optional expire and idle time, then type, key and value. */
+/**
+ * One key: optional expire time, idle time (LRU policies) and LFU counter
+ * (LFU policies), in that order as rdbSaveKeyValuePair, then type, key and value.
+ */
 export function writeKeyValue(
   w: ByteWriter,
   key: string,
@@ -420,6 +423,7 @@ export function writeKeyValue(
   expireMs: number,
   opts: EncodeOptions,
   idleSeconds = -1,
+  lfuCounter = -1,
 ): void {
   if (expireMs !== -1) {
     w.u8(C.RDB_OPCODE_EXPIRETIME_MS);
@@ -428,6 +432,11 @@ export function writeKeyValue(
   if (idleSeconds >= 0) {
     w.u8(C.RDB_OPCODE_IDLE);
     writeLen(w, idleSeconds);
+  }
+  if (lfuCounter >= 0) {
+    // One byte: the counter is logarithmic, 0-255.
+    w.u8(C.RDB_OPCODE_FREQ);
+    w.u8(lfuCounter);
   }
   w.u8(rdbTypeOf(v));
   writeString(w, key, opts);

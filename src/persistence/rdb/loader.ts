@@ -13,6 +13,7 @@ import { ByteReader, RdbFormatError } from './bytes.js';
 import { Crc64 } from './crc64.js';
 import * as C from './constants.js';
 import { readLen, readLenU64, readMillis, readObject, readString, moduleName, skipModuleValue, type DecodeLimits } from './decode.js';
+import { LFU_INIT_VAL, lfuWord } from '../../server/lfu.js';
 import type { Database } from '../../db/database.js';
 
 export interface RdbLoadOptions {
@@ -31,6 +32,11 @@ export interface RdbLoadOptions {
   onFunction?: ((code: string) => void) | null;
   /** Aux fields, for logging (redis-ver, ctime, used-mem, ...). */
   onAux?: (key: string, value: string) => void;
+  /**
+   * The maxmemory-policy is an LFU one: keys get an LFU word, from their FREQ
+   * opcode or else Redis's initial counter (otherwise FREQ opcodes are ignored).
+   */
+  lfu?: boolean;
 }
 
 /** A load failure, with the byte offset where it was found. */
@@ -54,6 +60,7 @@ export class RdbParser {
   private db: Database;
   private expire = -1;
   private idle = -1;
+  private freq = -1;
   private readonly start: number;
 
   constructor(
@@ -120,7 +127,7 @@ export class RdbParser {
           this.expire = readMillis(r);
           continue;
         case C.RDB_OPCODE_FREQ:
-          r.u8(); // LFU counter: Mnemo keeps no LFU data
+          this.freq = r.u8();
           continue;
         case C.RDB_OPCODE_IDLE: {
           const idle = readLenU64(r);
@@ -173,8 +180,10 @@ export class RdbParser {
       const value = readObject(r, type, opts.limits);
       const expire = this.expire;
       const idle = this.idle;
+      const freq = this.freq;
       this.expire = -1;
       this.idle = -1;
+      this.freq = -1;
       budget--;
       if ((budget & 63) === 0 && performance.now() > deadline) budget = 0;
       if (value === null) {
@@ -194,6 +203,8 @@ export class RdbParser {
       const at = table.find(key);
       const nowSec = Math.floor(opts.now / 1000);
       table.access[at] = (idle >= 0 ? Math.max(0, nowSec - idle) : nowSec) >>> 0;
+      // As objectSetLRUOrLFU: the saved counter, stamped now; without one, a new key's counter.
+      if (opts.lfu === true) table.evict[2 * at] = lfuWord(opts.now, freq >= 0 ? freq : LFU_INIT_VAL);
       if (expire !== -1) db.expires.set(key, expire);
       this.keysLoaded++;
     }

@@ -41,8 +41,11 @@ import { writeHeader, writeAux, writeLen, writeKeyValue, writeString, type Encod
 interface Preserved {
   value: Value | undefined;
   expire: number;
+  /** Its access time (s) and LFU word then: the change about to happen touches them. */
+  access: number;
+  lfuWord: number;
 }
-const WRITTEN: Preserved = { value: undefined, expire: -1 };
+const WRITTEN: Preserved = { value: undefined, expire: -1, access: 0, lfuWord: 0 };
 
 /** Output produced per slice at most (roughly): its copy and CRC then take about a millisecond. */
 const MAX_SLICE_BYTES = 256 * 1024;
@@ -105,6 +108,11 @@ export interface SnapshotInfo {
   aofBase: boolean;
   /** Write an IDLE opcode before each key (maxmemory-policy is an LRU policy). */
   saveLru: boolean;
+  /**
+   * Write a FREQ opcode before each key (maxmemory-policy is an LFU policy):
+   * the counter of a key's LFU word as of the save (decayed). Null otherwise.
+   */
+  lfuCounter: ((word: number) => number) | null;
   checksum: boolean;
   nowMs: number;
   /** Function libraries' code (FUNCTION2 records, written after the aux fields as Redis 7.0 does). */
@@ -203,7 +211,12 @@ export class RdbSnapshot {
     if (pres.has(key)) return;
     const v = table.vals[p];
     const exp = src.expires!.get(key);
-    pres.set(key, { value: isMutable(v) ? cloneValue(v) : v, expire: exp === undefined ? -1 : exp });
+    pres.set(key, {
+      value: isMutable(v) ? cloneValue(v) : v,
+      expire: exp === undefined ? -1 : exp,
+      access: table.access[p],
+      lfuWord: table.evict[2 * p],
+    });
   }
 
   /** The db is being flushed: keep its TTLs, stop watching its table (its old values are now unreachable). */
@@ -255,6 +268,8 @@ export class RdbSnapshot {
     if (overhead > this.peakOverhead) this.peakOverhead = overhead;
     let budget = maxKeys;
     const nowSec = Math.floor(this.info.nowMs / 1000);
+    const saveLru = this.info.saveLru;
+    const lfuCounter = this.info.lfuCounter;
     while (this.srcIndex < this.sources.length && budget > 0) {
       const src = this.sources[this.srcIndex];
       if (!src.started) {
@@ -271,22 +286,28 @@ export class RdbSnapshot {
         const key = readKey(src, i);
         let value: Value;
         let expire: number;
+        let idle = -1;
+        let freq = -1;
         const p = pres.size !== 0 ? pres.get(key) : undefined;
         if (p !== undefined && p !== WRITTEN) {
           value = p.value!;
           expire = p.expire;
+          if (saveLru) idle = Math.max(0, nowSec - p.access);
+          if (lfuCounter !== null) freq = lfuCounter(p.lfuWord);
           pres.set(key, WRITTEN);
         } else {
           value = readVal(src, i);
           const e = src.frozenExpires !== null ? src.frozenExpires.get(key) : src.expires!.get(key);
           expire = e === undefined ? -1 : e;
+          // Access data lives in the table's aligned arrays, at the key's current position.
+          const table = src.table;
+          if ((saveLru || lfuCounter !== null) && table !== null) {
+            const at = table.keys[i] === key ? i : table.find(key);
+            if (saveLru) idle = at < 0 ? 0 : Math.max(0, nowSec - table.access[at]);
+            if (lfuCounter !== null && at >= 0) freq = lfuCounter(table.evict[2 * at]);
+          }
         }
-        let idle = -1;
-        if (this.info.saveLru && src.table !== null) {
-          const at = src.table.find(key);
-          idle = at < 0 ? 0 : Math.max(0, nowSec - src.table.access[at]);
-        }
-        writeKeyValue(w, key, value, expire, opts, idle);
+        writeKeyValue(w, key, value, expire, opts, idle, freq);
         src.cursor = i + 1;
         // A page the writer has passed is of no further use.
         if ((src.cursor & PAGE_MASK) === 0) {
