@@ -566,8 +566,20 @@ function shutdown(c: Client, argv: string[]): void {
   void server.close().then(() => server.onShutdown?.(req));
 }
 
+/**
+ * ROLE: Mnemo is always a master without replicas (no replication yet), so
+ * the reply is Redis's for such a master: role, replication offset, replicas.
+ */
+function role(c: Client): void {
+  c.addArrayLen(3);
+  c.addBulk('master');
+  c.addInt(0);
+  c.addArrayLen(0);
+}
+
 export const commands: CommandImpl[] = [
   { name: 'info', summary: 'Reports server state and statistics, by section.', handler: info },
+  { name: 'role', summary: 'Reports the replication role: a master with its offset and replicas.', handler: role },
   { name: 'config', summary: 'Reads and changes the configuration at run time.' },
   { name: 'config|get', summary: 'Returns the configuration directives matching glob patterns, with their values.', handler: configGet },
   { name: 'config|set', summary: 'Changes one or more configuration directives, all or none.', handler: configSet },
