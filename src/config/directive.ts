@@ -134,6 +134,8 @@ export function formatNumeric(spec: NumericSpec, v: bigint): string {
 
 /** The value as a JS number: unsigned types and memory read as unsigned. */
 export function numericToNumber(spec: NumericSpec, v: bigint): number {
+  // A percentage (maxmemory-clients 10%) is stored as -percent and reads as such.
+  if (spec.percent && v < 0n) return Number(v);
   return Number(spec.memory || UNSIGNED_CTYPES.has(spec.ctype) ? toUint64(v) : v);
 }
 

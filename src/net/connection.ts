@@ -6,6 +6,7 @@ import { Socket as NetSocket, type Socket } from 'node:net';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import { ProtocolError } from '../resp/parser.js';
+import { clientEvictionGate, noteClientBuffers } from '../server/client-eviction.js';
 
 export function attachConnection(server: Server, c: Client, socket: Socket): void {
   const onData = (chunk: Buffer): void => {
@@ -109,6 +110,8 @@ export function flush(server: Server, c: Client): void {
   } else if (c.len > 0) {
     c.len = 0;
   }
+  // maxmemory-clients: a client whose buffers grew past the room left gets a check soon.
+  if (clientEvictionGate.enabled !== 0) noteClientBuffers(server, c);
   if (c.closeAfterReply && !socket.destroyed) {
     socket.end();
     server.removeClient(c);

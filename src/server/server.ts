@@ -28,6 +28,7 @@ import type { ShutdownRequest } from '../commands/server.js';
 import { installPersistence, loadingRefused, misconfRefused } from '../persistence/index.js';
 import { installAof } from '../persistence/aof/index.js';
 import { installObservability } from '../commands/observability.js';
+import { clientEvictionCron, installClientEviction } from './client-eviction.js';
 import { busyCheck, isScriptBusy } from '../scripting/busy.js';
 
 export interface ServerOptions {
@@ -107,6 +108,8 @@ export class Server implements KeyspaceEffects {
     installPersistence(this);
     installAof(this);
     installObservability(this);
+    // maxmemory-clients: disconnects the biggest clients when client buffers pass the limit.
+    installClientEviction(this);
   }
 
   private refreshConfig(): void {
@@ -449,6 +452,7 @@ export class Server implements KeyspaceEffects {
     checkPauseTimeout(this);
     if (isScriptBusy(this)) return; // nothing touches the dataset while a script runs
     sampleInfoMetrics(this);
+    clientEvictionCron(this);
     this.activeExpireCycle();
     this.blocking.checkTimeouts();
     this.closeIdleClients();

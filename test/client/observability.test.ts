@@ -414,8 +414,10 @@ const SIZE_TABLE: SizeCase[] = [
   { name: 'string grown by APPEND', build: async (r, k) => (await r.set(k, 'x'.repeat(50)), r.append(k, 'y'.repeat(30))), tolerance: 0, toleranceAll: 0 },
   { name: 'small hash (listpack)', build: (r, k) => fill(r, 10, (p, i) => p.hset(k, `field${i}`, `value${i}`)), tolerance: 0, toleranceAll: 0 },
   { name: 'hash of 512 fields (listpack)', build: (r, k) => fill(r, 512, (p, i) => p.hset(k, `field${i}`, `value${i}`)), tolerance: 0, toleranceAll: 0 },
-  { name: 'hash of 1000 fields (hashtable)', build: (r, k) => fill(r, 1000, (p, i) => p.hset(k, `field${i}`, `value${i}`)), tolerance: 5, toleranceAll: 1 },
-  { name: 'hash of 5000 fields (hashtable)', build: (r, k) => fill(r, 5000, (p, i) => p.hset(k, `field${i}`, `value${i}`)), tolerance: 5, toleranceAll: 1 },
+  // Redis's default figure extrapolates the first 5 fields in its dict's order, which its
+  // per-process hash seed shuffles (fields of 6 to 9 bytes: up to ~7% from run to run).
+  { name: 'hash of 1000 fields (hashtable)', build: (r, k) => fill(r, 1000, (p, i) => p.hset(k, `field${i}`, `value${i}`)), tolerance: 10, toleranceAll: 1 },
+  { name: 'hash of 5000 fields (hashtable)', build: (r, k) => fill(r, 5000, (p, i) => p.hset(k, `field${i}`, `value${i}`)), tolerance: 10, toleranceAll: 1 },
   { name: 'hash with a long value (hashtable)', build: (r, k) => r.hset(k, 'a', '1', 'b', 'y'.repeat(100)), tolerance: 0, toleranceAll: 0 },
   { name: 'list of 10', build: (r, k) => fill(r, 10, (p, i) => p.rpush(k, `element${i}`)), tolerance: 0, toleranceAll: 0 },
   { name: 'list of 1000', build: (r, k) => fill(r, 1000, (p, i) => p.rpush(k, `element${i}`)), tolerance: 0, toleranceAll: 0 },

@@ -212,6 +212,9 @@ test('memory values parse like memtoull', () => {
   assert.equal(setGet('maxmemory', '18446744073709551616'), '18446744073709551615');
   assert.equal(setGet('hash-max-listpack-value', '1k'), '1000');
   assert.equal(setGet('maxmemory-clients', '10%'), '10%');
+  assert.equal(cfg.getNumber('maxmemory-clients'), -10); // a percentage reads as -percent
+  assert.equal(setGet('maxmemory-clients', '2mb'), '2097152');
+  assert.equal(cfg.getNumber('maxmemory-clients'), 2097152);
   assert.equal(setGet('maxmemory-clients', '18446744073709551615'), '1%'); // -1 read as a percentage, as in Redis
   assert.equal(setGet('repl-backlog-size', '1k'), '16384'); // runtime minimum
   assert.equal(setGet('hz', '0'), '1');

@@ -1,0 +1,230 @@
+/**
+ * Client eviction (Redis 7.0's maxmemory-clients): when the memory held by
+ * client connections reaches the limit, the biggest evictable clients are
+ * disconnected, without a reply, until the total is under the limit again.
+ *
+ * What Redis does, and what we do:
+ *
+ *  - The limit is `maxmemory-clients`: bytes, or N% of maxmemory (no limit
+ *    when maxmemory is 0), 0 = off (the default). Redis never uses less than
+ *    128 KB, so that a bad setting cannot cut every connection.
+ *  - The total is the memory of normal and pub/sub clients. Replicas and the
+ *    master link neither count nor get evicted; CLIENT NO-EVICT clients count
+ *    but are never evicted (so while they alone are over the limit, every
+ *    other client goes, and Redis warns in its log).
+ *  - A client's memory is Redis's tot-mem: query buffer, reply buffers, queued
+ *    MULTI commands. Ours is the same buffers: the unparsed input
+ *    (parser.pendingBytes), the reply buffer's allocation (`out`, 16 KB even
+ *    when idle, as Redis's ~20 KB per idle client: at a small limit, idle
+ *    clients are evicted too, as there), the replies the socket has not sent
+ *    yet (writableLength), and the MULTI queue.
+ *  - Redis buckets clients by powers of two and evicts from the biggest
+ *    bucket; we sort by size, biggest first (the same order up to ties within
+ *    a bucket). The total must be under the limit: Redis evicts while
+ *    total >= limit.
+ *  - Each eviction counts in INFO stats evicted_clients (CONFIG RESETSTAT
+ *    zeroes it) and logs "Evicting client: <CLIENT LIST line>".
+ *  - Redis checks in beforeSleep (after each event loop round of reads and
+ *    writes) and before each command. We check from the server cron (every
+ *    tick: one pass over the clients, no allocation when under the limit) and
+ *    soon after a client's buffers grow big: flush() calls noteClientBuffers,
+ *    which compares that client's buffers with the room left under the limit
+ *    at the last check, and when they exceed it schedules a check for the end
+ *    of this event loop round (setImmediate, at most one pending), Redis's
+ *    beforeSleep. One client cannot push the total over the limit without its
+ *    own buffers exceeding that room, so a single big client is caught at
+ *    once; many clients growing together are caught by the next cron tick.
+ *    CONFIG SET of maxmemory-clients or maxmemory schedules a check too.
+ *
+ * Differences: a pipelined batch runs whole before the check (Redis checks
+ * before each command), so a batch of big replies may overshoot before its
+ * client is evicted; the query buffer counts what was received, where Redis
+ * counts the room it reserved for an announced big bulk argument.
+ *
+ * Hot path: flush() reads one module field (`clientEvictionGate.enabled`) and
+ * does nothing more while no server has a limit.
+ */
+import type { Server } from './server.js';
+import type { Client } from './client.js';
+import { clientInfoLine, clientIntrospection, clientKind } from '../commands/client.js';
+import { setInfoProvider, type InfoValue } from '../observability/info.js';
+import { log } from '../persistence/log.js';
+
+/** Redis's floor for the effective limit. */
+export const MIN_CLIENT_EVICTION_LIMIT = 128 * 1024;
+
+/**
+ * Number of servers in this process with client eviction on: flush() calls
+ * noteClientBuffers only when it is not 0. (A server closed with a limit set
+ * stays counted; that only costs the others a lookup per flush.)
+ */
+export const clientEvictionGate = { enabled: 0 };
+
+interface ClientEvictionState {
+  /** Effective limit in bytes; 0 = off. */
+  limit: number;
+  /** INFO stats evicted_clients. */
+  evicted: number;
+  /** Room under the limit at the last check: a client whose buffers exceed it may have crossed it. */
+  headroom: number;
+  /** A check is queued with setImmediate. */
+  scheduled: boolean;
+  /** Counted in clientEvictionGate. */
+  gated: boolean;
+  /** Warned that only non-evictable clients are left over the limit (once until it is under again). */
+  warnedOver: boolean;
+}
+
+const states = new WeakMap<Server, ClientEvictionState>();
+
+/** The effective limit for a maxmemory-clients value (-N for N%) and maxmemory; 0 = off. */
+export function clientEvictionLimit(maxmemoryClients: number, maxmemory: number): number {
+  let limit: number;
+  if (maxmemoryClients < 0) {
+    if (maxmemory === 0) return 0; // a percentage of no limit is no limit
+    limit = Math.floor((maxmemory * -maxmemoryClients) / 100);
+  } else if (maxmemoryClients > 0) {
+    limit = maxmemoryClients;
+  } else {
+    return 0;
+  }
+  return Math.max(limit, MIN_CLIENT_EVICTION_LIMIT);
+}
+
+/** The buffers of a client that may grow quickly: input not parsed yet, replies not sent yet. */
+function bufferBytes(c: Client): number {
+  return c.parser.pendingBytes + c.out.length + (c.socket?.writableLength ?? 0);
+}
+
+/** A client's memory as client eviction counts it (see the file comment). */
+export function clientMemory(c: Client): number {
+  return bufferBytes(c) + (c.multi === null ? 0 : clientIntrospection.multiMemory(c));
+}
+
+/** Whether this client's memory counts towards the limit (normal and pub/sub connections). */
+function counted(c: Client): boolean {
+  if (c.closed || c.socket === null) return false;
+  const kind = clientKind(c);
+  return kind === 'normal' || kind === 'pubsub';
+}
+
+/**
+ * Sets up client eviction for a server: reads maxmemory-clients and follows
+ * its CONFIG SET (and maxmemory's). The server must call clientEvictionCron
+ * from its cron, and flush() must call noteClientBuffers (see the file comment).
+ */
+export function installClientEviction(server: Server): void {
+  const st: ClientEvictionState = { limit: 0, evicted: 0, headroom: 0, scheduled: false, gated: false, warnedOver: false };
+  states.set(server, st);
+  refreshLimit(server, st);
+  const onChange = (): void => {
+    refreshLimit(server, st);
+    // As Redis, a lower limit disconnects clients at once (at the end of this round).
+    scheduleCheck(server, st);
+  };
+  server.config.onChange('maxmemory-clients', onChange);
+  server.config.onChange('maxmemory', onChange);
+  setInfoProvider(server, 'stats', (_srv, fields) =>
+    fields.map(([k, v]): [string, InfoValue] => (k === 'evicted_clients' ? [k, st.evicted] : [k, v])),
+  );
+  hookResetStat();
+}
+
+let resetHooked = false;
+
+/**
+ * CONFIG RESETSTAT zeroes evicted_clients. commands/server.js is imported
+ * lazily: net/connection.ts loads this module before the command modules, and
+ * a static import would run commands/server.js ahead of the modules that must
+ * come first in their import cycle. It is loaded long before any client can
+ * send CONFIG RESETSTAT. One hook serves all servers.
+ */
+function hookResetStat(): void {
+  if (resetHooked) return;
+  resetHooked = true;
+  void import('../commands/server.js').then(({ resetStatHooks }) =>
+    resetStatHooks.push((srv) => {
+      const st = states.get(srv);
+      if (st !== undefined) st.evicted = 0;
+    }),
+  );
+}
+
+function refreshLimit(server: Server, st: ClientEvictionState): void {
+  // getBigInt: the signed value (-N for N%); getNumber reads memory directives as unsigned.
+  const setting = Number(server.config.getBigInt('maxmemory-clients'));
+  st.limit = clientEvictionLimit(setting, server.config.getNumber('maxmemory'));
+  // Unknown room until the next check: the first client to flush asks for one.
+  st.headroom = 0;
+  st.warnedOver = false;
+  const on = st.limit !== 0;
+  if (on !== st.gated) {
+    st.gated = on;
+    clientEvictionGate.enabled += on ? 1 : -1;
+  }
+}
+
+/**
+ * Hot path, from flush() after a client's replies were handed to its socket
+ * (and so after each read): when this client's buffers exceed the room left
+ * at the last check, a check runs at the end of this event loop round.
+ * Never evicts by itself (flush() runs inside loops over clients).
+ */
+export function noteClientBuffers(server: Server, c: Client): void {
+  const st = states.get(server);
+  if (st === undefined || st.limit === 0 || st.scheduled) return;
+  if (bufferBytes(c) >= st.headroom) scheduleCheck(server, st);
+}
+
+function scheduleCheck(server: Server, st: ClientEvictionState): void {
+  if (st.scheduled || st.limit === 0) return;
+  st.scheduled = true;
+  setImmediate(() => {
+    st.scheduled = false;
+    if (!server.shuttingDown) evictClients(server, st);
+  });
+}
+
+/** From the server cron: the periodic check (catches many clients growing together). */
+export function clientEvictionCron(server: Server): void {
+  const st = states.get(server);
+  if (st !== undefined && st.limit !== 0) evictClients(server, st);
+}
+
+/** Evicts the biggest evictable clients while the total is at or above the limit; returns how many. */
+function evictClients(server: Server, st: ClientEvictionState): number {
+  const limit = st.limit;
+  let total = 0;
+  for (const c of server.clients.values()) if (counted(c)) total += clientMemory(c);
+  if (total < limit) {
+    st.headroom = limit - total;
+    st.warnedOver = false;
+    return 0;
+  }
+  // Over the limit (rare): rank the evictable clients, biggest first.
+  const candidates: Array<{ c: Client; mem: number }> = [];
+  for (const c of server.clients.values()) {
+    if (!c.noEvict && counted(c)) candidates.push({ c, mem: clientMemory(c) });
+  }
+  candidates.sort((a, b) => b.mem - a.mem); // stable: among equals, the oldest connection first
+  let evicted = 0;
+  for (const { c, mem } of candidates) {
+    if (total < limit) break;
+    log(server, 'notice', `Evicting client: ${clientInfoLine(c)}`);
+    c.onKill?.();
+    c.socket?.destroy();
+    server.removeClient(c);
+    total -= mem;
+    st.evicted++;
+    evicted++;
+  }
+  if (total >= limit) {
+    if (!st.warnedOver) log(server, 'warning', 'Over client maxmemory after evicting all evictable clients');
+    st.warnedOver = true;
+    st.headroom = 0;
+  } else {
+    st.warnedOver = false;
+    st.headroom = limit - total;
+  }
+  return evicted;
+}
