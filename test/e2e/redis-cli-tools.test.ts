@@ -15,9 +15,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { startServer, type ServerHandle } from '../../src/index.js';
+import { freePort } from '../helpers/process.js';
 
 const REDIS_CLI = process.env.REDIS_CLI ?? '/usr/bin/redis-cli';
 const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
@@ -93,16 +93,6 @@ let redisProc: ChildProcess | null = null;
 let redisPort = 0;
 let redisClient: Redis;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts redis-server in the foreground on a free port; resolves once it accepts connections. */
 async function startRedis(): Promise<void> {
