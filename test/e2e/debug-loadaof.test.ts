@@ -8,25 +8,19 @@
  * clients get -LOADING while a large AOF loads; the caller's pipelined
  * commands wait for the reload.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { freePort, tempDir as makeTempDir } from '../helpers/process.js';
+import { freePort, fileCleanups } from '../helpers/process.js';
 
 const BIN = fileURLToPath(new URL('../../src/bin/mnemo-server.js', import.meta.url));
 const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
 
 type Kind = 'redis' | 'mnemo';
 
-const cleanups: Array<() => void | Promise<void>> = [];
-after(async () => {
-  for (const fn of cleanups.reverse()) await fn();
-});
-
-const tempDir = (): string => makeTempDir('mnemo-loadaof-', cleanups);
-
+const { cleanups, tempDir } = fileCleanups('mnemo-loadaof-');
 
 interface Proc {
   port: number;

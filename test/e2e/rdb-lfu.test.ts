@@ -6,14 +6,14 @@
  * lfu-log-factor 0 and lfu-decay-time 0 make counters exact: every access
  * adds one, nothing decays.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { freePort, tempDir as makeTempDir } from '../helpers/process.js';
+import { freePort, fileCleanups } from '../helpers/process.js';
 
 const BIN = fileURLToPath(new URL('../../src/bin/mnemo-server.js', import.meta.url));
 const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
@@ -22,13 +22,7 @@ const REDIS_CHECK_RDB = process.env.REDIS_CHECK_RDB ?? 'redis-check-rdb';
 const LFU = ['--maxmemory-policy', 'allkeys-lfu', '--lfu-log-factor', '0', '--lfu-decay-time', '0'];
 const LRU = ['--maxmemory-policy', 'allkeys-lru'];
 
-const cleanups: Array<() => void | Promise<void>> = [];
-after(async () => {
-  for (const fn of cleanups.reverse()) await fn();
-});
-
-const tempDir = (): string => makeTempDir('mnemo-rdb-lfu-', cleanups);
-
+const { cleanups, tempDir } = fileCleanups('mnemo-rdb-lfu-');
 
 interface Proc {
   client: Redis;

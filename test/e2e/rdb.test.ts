@@ -8,7 +8,7 @@
  * BGSAVE shows in INFO and refuses writes with MISCONF; -LOADING while a big
  * file loads; SHUTDOWN and SIGTERM save.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { rmSync, readFileSync, writeFileSync, existsSync, statSync, copyFileSync } from 'node:fs';
@@ -16,19 +16,13 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { freePort, tempDir as makeTempDir } from '../helpers/process.js';
+import { freePort, fileCleanups } from '../helpers/process.js';
 
 const BIN = fileURLToPath(new URL('../../src/bin/mnemo-server.js', import.meta.url));
 const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
 const REDIS_CHECK_RDB = process.env.REDIS_CHECK_RDB ?? 'redis-check-rdb';
 
-const cleanups: Array<() => void | Promise<void>> = [];
-after(async () => {
-  for (const fn of cleanups.reverse()) await fn();
-});
-
-const tempDir = (): string => makeTempDir('mnemo-rdb-', cleanups);
-
+const { cleanups, tempDir } = fileCleanups('mnemo-rdb-');
 
 interface Proc {
   port: number;

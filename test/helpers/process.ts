@@ -3,6 +3,7 @@
  * redis-server): a free port to hand them, and temp directories removed by
  * the test file's cleanup.
  */
+import { after } from 'node:test';
 import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,4 +26,16 @@ export function tempDir(prefix: string, cleanups: Array<() => void | Promise<voi
   const d = mkdtempSync(join(tmpdir(), prefix));
   cleanups.push(() => rmSync(d, { recursive: true, force: true }));
   return d;
+}
+
+/**
+ * The calling test file's cleanups: functions run last-first by its after()
+ * (stop processes, remove directories), and temp directories removed there.
+ */
+export function fileCleanups(prefix: string): { cleanups: Array<() => void | Promise<void>>; tempDir: () => string } {
+  const cleanups: Array<() => void | Promise<void>> = [];
+  after(async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  });
+  return { cleanups, tempDir: () => tempDir(prefix, cleanups) };
 }
