@@ -7,6 +7,7 @@ import { Server } from '../server/server.js';
 import { Config, ConfigFileError } from '../config/config.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 import { loadDataAtStartup, shutdownSaveForSignal } from '../persistence/index.js';
+import { startMemoryReclaim } from '../server/memory-reclaim.js';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -42,6 +43,9 @@ async function main(): Promise<void> {
     process.stderr.write(`Could not create server TCP listening socket ${host}:${config.getNumber('port')}: ${(e as Error).message}\n`);
     process.exit(1);
   }
+  // Give V8's young generation back once the server goes quiet (see server/memory-reclaim.ts).
+  // Only the standalone server: embedded test servers must not run collections.
+  startMemoryReclaim(server);
   const file = config.configFile ? ` config=${config.configFile}` : '';
   process.stdout.write(`Mnemo ${VERSION} (Redis ${REDIS_VERSION} compatible) port=${server.port} pid=${process.pid}${file}\n`);
   // Persistence: load dbfilename (or the AOF) while clients get -LOADING; a corrupt file stops us.

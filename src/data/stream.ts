@@ -19,7 +19,8 @@
  *    field/value bytes length-prefixed, field names omitted when they equal
  *    the node's master fields as Redis does: in a Buffer while the node is
  *    open, in one latin1 string once it is full. A million entries with two
- *    small fields take about 28 MB (Redis's RSS grows by 21 MB);
+ *    small fields take about 32 MB: 17 MB of V8 heap and 15 MB of buffers
+ *    (Redis's RSS grows by about 25 MB; see docs/BENCHMARKS.md);
  *  - deleted entries stay in their node flagged as deleted until the node
  *    empties, exactly as Redis's listpacks keep tombstones.
  * The emulated listpack byte size (`lpBytes`) follows listpack.c's encoding
