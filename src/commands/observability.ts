@@ -22,6 +22,7 @@
  * Settings are cached and refreshed by CONFIG SET hooks, so the hot path
  * reads plain fields.
  */
+import { exposeGc } from '../server/memory-reclaim.js';
 import type { CommandImpl, Command, Handler } from '../server/command-table.js';
 import { CMD_ADMIN, CMD_FAST, CMD_SKIP_MONITOR, CMD_SKIP_SLOWLOG } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
@@ -457,9 +458,8 @@ function memoryMallocStats(c: Client): void {
 }
 
 function memoryPurge(c: Client): void {
-  // The closest thing to jemalloc's purge: a full collection, when node runs with --expose-gc.
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (typeof gc === 'function') gc();
+  // The closest thing to jemalloc's purge: a full collection (gc() is made available without node flags).
+  exposeGc()?.();
   c.addOK();
 }
 

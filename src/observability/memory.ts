@@ -639,7 +639,7 @@ export function doctorReport(f: DoctorFigures): string {
     }
     if (f.usedGrowth > 0 && f.rssGrowth / f.usedGrowth > 1.4 && f.rssGrowth - f.usedGrowth > 10 * MB) {
       issues.push(
-        ' * High total RSS: Since it started, this instance grew its Resident Set Size more than 1.4 times as much as the memory it actually uses (this means that the process holds much more memory than the sum of the logical allocations Mnemo performed). This problem is usually due either to a large peak memory (check if there is a peak memory entry above in the report) or to garbage the V8 heap has not given back to the system yet. If the problem is a large peak memory, then there is no issue. Otherwise, try the MEMORY PURGE command, which runs a full garbage collection when Node.js was started with --expose-gc.\n\n',
+        ' * High total RSS: Since it started, this instance grew its Resident Set Size more than 1.4 times as much as the memory it actually uses (this means that the process holds much more memory than the sum of the logical allocations Mnemo performed). This problem is usually due either to a large peak memory (check if there is a peak memory entry above in the report) or to garbage the V8 heap has not given back to the system yet. If the problem is a large peak memory, then there is no issue. Otherwise, try the MEMORY PURGE command, which runs a full garbage collection.\n\n',
       );
     }
     if (f.oldUsed > 0 && f.oldReserved / f.oldUsed > 1.1 && f.oldReserved - f.oldUsed > 10 * MB) {
