@@ -378,8 +378,9 @@ class LuaEngine {
   pushLightUserdata(L: LuaState, p: number): void {
     this.x.lua_pushlightuserdata(L, p);
   }
-  pushThread(L: LuaState): void {
-    this.x.lua_pushthread(L);
+  /** Pushes L itself; true when L is its state's main thread. */
+  pushThread(L: LuaState): boolean {
+    return this.x.lua_pushthread(L) === 1;
   }
 
   // ---- tables --------------------------------------------------------------
@@ -577,8 +578,20 @@ class LuaEngine {
   yieldFromHook(L: LuaState): void {
     this.x.lua_yield(L, 0);
   }
+  /** From a C function: `return E.yieldC(L, n)` suspends L's coroutine with the top n values (lua_yield). */
+  yieldC(L: LuaState, nresults: number): number {
+    return this.x.lua_yield(L, nresults);
+  }
   status(L: LuaState): number {
     return this.x.lua_status(L);
+  }
+  /** L->nCcalls: nested C calls (pcall, metamethods ...) on L; Lua raises "C stack overflow" at 200. */
+  cCalls(L: LuaState): number {
+    return this.view().readUInt16LE(L + OFF_NCCALLS);
+  }
+  /** Sets a not-running coroutine's nCcalls (lua_resume adds one and makes that its yield base). */
+  setCCalls(L: LuaState, n: number): void {
+    this.view().writeUInt16LE(n, L + OFF_NCCALLS);
   }
   /**
    * True when a hook running on L may yield: no C function (pcall, sort,

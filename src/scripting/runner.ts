@@ -11,13 +11,20 @@
  * its reply goes to the caller, its writes are propagated as one
  * MULTI ... EXEC, and only then are blocked clients served.
  *
+ * pcall of a Lua function runs it in a coroutine of its own while the run may
+ * be suspended (sandbox.ts, RunChain), so a loop inside pcall is suspended
+ * too: the run's thread and the pcall bodies form a chain, and a slice
+ * resumes its innermost coroutine, handing each body's outcome to the pcall
+ * waiting on it.
+ *
  * A script that runs inside EXEC, or whose hook fires where Lua cannot yield
- * (inside pcall, a metamethod, a sort comparator ...), keeps running
- * synchronously until it can.
+ * (a metamethod, a sort comparator, gsub callback, xpcall, a pcall'd C
+ * function ...), keeps running synchronously until it can.
  */
 import {
   lua,
   LUA_MASKCOUNT,
+  LUA_MASKLINE,
   LUA_OK,
   LUA_REGISTRYINDEX,
   LUA_TBOOLEAN,
@@ -28,7 +35,7 @@ import {
   LUA_YIELD,
   type LuaState,
 } from './engine.js';
-import type { LuaEnv } from './sandbox.js';
+import { enterChain, moveBodyOutcome, pushErrorTable, RunChain, type LuaEnv } from './sandbox.js';
 import { extractErrorInfo, luaToReply } from './convert.js';
 import type { CallContext } from './call.js';
 import { setScriptBusy } from './busy.js';
@@ -90,8 +97,9 @@ export class ScriptRun implements CallContext {
   readonly startTime = performance.now();
   private sliceStart = 0;
   private threshold = 0;
-  private yieldedByHook = false;
   private canSuspend = false;
+  /** The run's thread and the pcall bodies running in it (see sandbox.ts). */
+  private chain: RunChain | null = null;
   private thread: { T: LuaState; ref: number; hooked?: boolean } | null = null;
   private readonly env: LuaEnv;
 
@@ -142,6 +150,7 @@ export class ScriptRun implements CallContext {
     }
     this.threshold = this.owner.busyThreshold();
     this.canSuspend = this.caller.socket !== null && !this.caller.inMulti && callDepth(server) <= 1;
+    this.chain = new RunChain({ T, ref: this.thread.ref, parked: false }, this.canSuspend && this.threshold > 0);
     // The hook stays on a reused coroutine; it does nothing when the threshold is 0.
     if (!this.thread.hooked) {
       E.setHook(T, countHook, LUA_MASKCOUNT, HOOK_COUNT);
@@ -167,39 +176,62 @@ export class ScriptRun implements CallContext {
       return;
     }
     const E = lua();
-    if (!this.canSuspend || this.thread === null || L !== this.thread.T || !E.canYield(L)) return;
-    this.yieldedByHook = true;
+    const chain = this.chain;
+    // L is the run's thread or the innermost pcall body, and every pcall up to the run's thread can yield.
+    if (!this.canSuspend || chain === null || !chain.mayYield(L)) return;
+    chain.hookYielded = L;
     E.yieldFromHook(L);
   }
 
+  /**
+   * Resumes the innermost coroutine of the chain (the run's thread at first).
+   * When a pcall body ends, its outcome becomes the results of the pcall
+   * waiting on it in the coroutine below, which is resumed in turn.
+   */
   private step(nargs: number): void {
     const E = lua();
     const T = this.thread!.T;
+    const chain = this.chain!;
+    const links = chain.links;
     const prevRun = executing;
     const prevEnv = this.env.enter();
+    const prevChain = enterChain(chain);
     executing = this;
     let rc: number;
+    let byHook = false;
     try {
-      rc = E.resume(T, nargs);
+      for (;;) {
+        const top = links[links.length - 1];
+        chain.hookYielded = 0;
+        rc = E.resume(top.T, nargs);
+        if (rc === LUA_YIELD && chain.hookYielded === top.T) {
+          byHook = true;
+          break;
+        }
+        if (top.T === T) break;
+        links.pop();
+        nargs = moveBodyOutcome(top.T, links[links.length - 1].T, rc);
+        this.env.releaseBody(top, rc === LUA_OK && !this.killed);
+      }
     } catch (e) {
       // Not a Lua error (those come back as return codes): a bug. Answer and give up the coroutine.
+      this.dropBodies();
       E.pushString(T, `internal error in Mnemo: ${(e as Error)?.message ?? e}`);
       rc = -1;
     } finally {
+      chain.hookYielded = 0;
       executing = prevRun;
+      enterChain(prevChain);
       this.env.exit(prevEnv);
     }
-    if (rc === LUA_OK) {
+    if (byHook) {
+      this.suspend();
+    } else if (rc === LUA_OK) {
       this.finishOk();
     } else if (rc === LUA_YIELD) {
-      if (this.yieldedByHook) {
-        this.yieldedByHook = false;
-        this.suspend();
-      } else {
-        // coroutine.yield() outside a coroutine: Redis's pcall makes it this error.
-        E.pushString(T, 'attempt to yield across metamethod/C-call boundary');
-        this.finishError(false);
-      }
+      // coroutine.yield() outside a coroutine: Redis's pcall makes it this error.
+      E.pushString(T, 'attempt to yield across metamethod/C-call boundary');
+      this.finishError(false);
     } else {
       this.finishError(false);
     }
@@ -207,6 +239,7 @@ export class ScriptRun implements CallContext {
 
   private suspend(): void {
     const server = this.server;
+    for (const link of this.chain!.links) link.parked = true;
     if (!this.async) {
       this.async = true;
       setScriptBusy(server, this.kind);
@@ -219,6 +252,9 @@ export class ScriptRun implements CallContext {
       holdPropagation(server);
       lua().setHook(this.thread!.T, countHook, LUA_MASKCOUNT, BUSY_HOOK_COUNT);
     }
+    // Bodies started before the first suspension check at the normal interval: shorten theirs too.
+    const links = this.chain!.links;
+    for (let i = 1; i < links.length; i++) lua().setHook(links[i].T, countHook, LUA_MASKCOUNT, BUSY_HOOK_COUNT);
     setImmediate(() => this.resumeSlice());
   }
 
@@ -228,11 +264,31 @@ export class ScriptRun implements CallContext {
       return;
     }
     if (this.killed) {
-      this.finishError(true);
+      if (this.chain!.links.length > 1) this.killInsidePcall();
+      else this.finishError(true);
       return;
     }
     this.sliceStart = performance.now();
     this.step(0);
+  }
+
+  /**
+   * SCRIPT KILL while suspended inside pcall, as Redis: the kill error is
+   * raised where the script is, so the innermost pcall returns it (false,
+   * "ERR Script killed ..."), and from then on every new line raises it
+   * again, so the script ends at its next line (or returns normally when
+   * none comes: a one-line script).
+   */
+  private killInsidePcall(): void {
+    const E = lua();
+    const links = this.chain!.links;
+    this.env.releaseBody(links.pop()!, false);
+    const parent = links[links.length - 1].T;
+    E.pushBoolean(parent, false);
+    E.pushString(parent, 'ERR ' + KILLED);
+    for (const link of links) E.setHook(link.T, killedHook, LUA_MASKLINE, 0);
+    this.sliceStart = performance.now();
+    this.step(2);
   }
 
   private finishOk(): void {
@@ -254,7 +310,7 @@ export class ScriptRun implements CallContext {
     let msg: string | null;
     let ignoreStats = false;
     if (killed) {
-      msg = 'ERR Script killed by user with SCRIPT KILL...';
+      msg = 'ERR ' + KILLED;
     } else if (E.type(T, -1) === LUA_TTABLE) {
       const info = extractErrorInfo(T);
       msg = info.msg;
@@ -269,9 +325,18 @@ export class ScriptRun implements CallContext {
     this.cleanup(false);
   }
 
+  /** Gives up the pcall bodies still in the chain (the run ends while they are suspended). */
+  private dropBodies(): void {
+    const links = this.chain?.links;
+    if (links === undefined) return;
+    while (links.length > 1) this.env.releaseBody(links.pop()!, false);
+  }
+
   private cleanup(threadReusable: boolean): void {
     const E = lua();
     const server = this.server;
+    this.dropBodies();
+    this.chain = null;
     if (this.thread !== null) {
       // Back to the normal check interval after a busy run.
       if (this.async && threadReusable) E.setHook(this.thread.T, countHook, LUA_MASKCOUNT, HOOK_COUNT);
@@ -298,6 +363,14 @@ let executing: ScriptRun | null = null;
 
 function countHook(L: LuaState): void {
   if (executing !== null) executing.onHook(L);
+}
+
+const KILLED = 'Script killed by user with SCRIPT KILL...';
+
+/** Line hook of a run killed inside pcall: every new line raises the kill error. */
+function killedHook(L: LuaState): void {
+  pushErrorTable(L, KILLED);
+  lua().error(L);
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   LUA_TNUMBER,
   LUA_TSTRING,
   LUA_TTABLE,
+  LUA_YIELD,
   type LuaState,
 } from './engine.js';
 import { bitFunctions } from './libs/bit.js';
@@ -93,6 +94,8 @@ export class LuaEnv {
   private stringMetaView = 0;
   private globalsMetaView = 0;
   private spareThread: { T: LuaState; ref: number; hooked?: boolean } | null = null;
+  /** Finished pcall bodies kept for the next pcall (see takeBody). */
+  private readonly spareBodies: ChainLink[] = [];
   private closed = false;
 
   constructor(
@@ -125,6 +128,10 @@ export class LuaEnv {
     E.getField(L, LUA_GLOBALSINDEX, 'table');
     E.pushFunction(L, tableInsert);
     E.setField(L, -2, 'insert');
+    E.pop(L, 1);
+    E.getField(L, LUA_GLOBALSINDEX, 'coroutine');
+    E.pushFunction(L, coroutineRunning);
+    E.setField(L, -2, 'running');
     E.pop(L, 1);
     if (kind === 'eval') {
       E.pushFunction(L, errorHandler);
@@ -210,6 +217,29 @@ export class LuaEnv {
       this.spareThread = t;
     } else {
       E.unref(this.L, t.ref);
+    }
+  }
+
+  /** A coroutine to run a pcall'd function in, created from L (so it inherits L's count hook). */
+  takeBody(L: LuaState): ChainLink {
+    const spare = this.spareBodies.pop();
+    if (spare !== undefined) {
+      spare.parked = false;
+      return spare;
+    }
+    const E = lua();
+    const T = E.newThread(L);
+    return { T, ref: E.ref(L), parked: false };
+  }
+
+  /** A body whose function returned is reused; one that raised or yielded is dropped. */
+  releaseBody(body: ChainLink, reusable: boolean): void {
+    if (this.closed) return;
+    if (reusable && this.spareBodies.length < SPARE_BODIES) {
+      // Its results were moved out: its stack is empty again.
+      this.spareBodies.push(body);
+    } else {
+      lua().unref(this.L, body.ref);
     }
   }
 
@@ -825,11 +855,102 @@ function loadResult(L: LuaState, code: string, name: string): number {
   return 2;
 }
 
+// ---- pcall ---------------------------------------------------------------------------
+
+/** LUAI_MAXCCALLS: Lua 5.1 raises "C stack overflow" when nested C calls reach it. */
+const MAX_C_CALLS = 200;
+/**
+ * Free stack slots Lua guarantees without lua_checkstack (LUA_MINSTACK): in a
+ * C function, and above an empty coroutine or one suspended by pcall (which
+ * holds nothing of its own then).
+ */
+const FREE_SLOTS = 20;
+/** Finished pcall bodies an environment keeps for reuse. */
+const SPARE_BODIES = 8;
+
+/** A coroutine in a run's chain: the run's own thread, then pcall bodies, innermost last. */
+export interface ChainLink {
+  T: LuaState;
+  /** Registry ref that keeps the coroutine alive. */
+  ref: number;
+  /** Suspended by the busy hook; the runner resumes it (its pcall is no longer on the C stack). */
+  parked: boolean;
+}
+
+/**
+ * What the yieldable pcall shares with the runner for one run. Lua 5.1
+ * cannot yield across a C function, and pcall is one: a long loop inside
+ * pcall(function() ... end) could not be suspended. So, while the run may be
+ * suspended, pcall of a Lua function runs it in a coroutine of its own (a
+ * "body") and resumes it. When the busy hook suspends the innermost body,
+ * each pcall up the chain sees its body suspended by the hook and yields its
+ * own thread in turn (pcall is called from Lua there, so that is allowed),
+ * up to the run's thread. The runner then resumes the innermost body; when a
+ * body ends, its outcome becomes the results of the pcall waiting on it
+ * (lua_resume's values become a yielded C function's results).
+ */
+export class RunChain {
+  /** [the run's thread, pcall bodies being run ...]. */
+  readonly links: ChainLink[];
+  /** The thread the busy hook suspended, or the pcall passing that suspension up; 0 otherwise. Set only by host code. */
+  hookYielded: LuaState = 0;
+
+  constructor(
+    root: ChainLink,
+    /** The run may be suspended (a socket caller, not in EXEC ...): pcall bodies run in coroutines. */
+    readonly suspendable: boolean,
+  ) {
+    this.links = [root];
+  }
+
+  /** True when the busy hook, running on L, may suspend L and every pcall up to the run's thread. */
+  mayYield(L: LuaState): boolean {
+    const E = lua();
+    const links = this.links;
+    let i = links.length - 1;
+    if (links[i].T !== L || !E.canYield(L)) return false;
+    for (i--; i >= 0; i--) {
+      if (!links[i].parked && !E.canYield(links[i].T)) return false;
+    }
+    return true;
+  }
+}
+
+let chain: RunChain | null = null;
+
+/** Makes `c` the chain pcall and coroutine.running see; returns the previous one for restoring. */
+export function enterChain(c: RunChain | null): RunChain | null {
+  const prev = chain;
+  chain = c;
+  return prev;
+}
+
 /**
  * Redis 7's pcall: like Lua's, but an error that is a table with an `err`
  * string is returned as that string (scripts written for Redis 6 expect it).
+ * A Lua function called directly from the run's thread (or a body) while the
+ * run may be suspended runs in a body coroutine; anything else (C functions,
+ * callable tables, inside metamethods or the script's own coroutines) takes
+ * the plain path, which is exactly Redis's.
  */
 function redisPcall(L: LuaState): number {
+  const E = lua();
+  const c = chain;
+  if (
+    c !== null &&
+    c.suspendable &&
+    E.type(L, 1) === LUA_TFUNCTION &&
+    !E.isCFunction(L, 1) &&
+    c.links[c.links.length - 1].T === L &&
+    E.canYield(L) &&
+    E.cCalls(L) + 1 < MAX_C_CALLS
+  ) {
+    return pcallInBody(L, c);
+  }
+  return plainPcall(L);
+}
+
+function plainPcall(L: LuaState): number {
   const E = lua();
   const argc = E.getTop(L);
   if (argc === 0) {
@@ -849,4 +970,79 @@ function redisPcall(L: LuaState): number {
     E.insert(L, 1);
   }
   return E.getTop(L);
+}
+
+function pcallInBody(L: LuaState, c: RunChain): number {
+  const E = lua();
+  const e = env();
+  const body = e.takeBody(L);
+  const B = body.T;
+  const n = E.getTop(L);
+  if (n > FREE_SLOTS) E.checkStack(B, n);
+  E.xmove(L, B, n);
+  // The body counts the C calls of the thread that called pcall, plus pcall's own (as lua_pcall would).
+  E.setCCalls(B, E.cCalls(L));
+  const depth = c.links.length;
+  c.links.push(body);
+  let rc = -1;
+  try {
+    c.hookYielded = 0;
+    rc = E.resume(B, n - 1);
+  } finally {
+    if (!(rc === LUA_YIELD && c.hookYielded === B)) c.links.length = depth;
+  }
+  if (rc === LUA_YIELD && c.hookYielded === B) {
+    // Suspended by the busy hook: suspend this thread too; the runner resumes B and
+    // hands its outcome to this pcall's caller as the results.
+    body.parked = true;
+    c.hookYielded = L;
+    return E.yieldC(L, 0);
+  }
+  const count = moveBodyOutcome(B, L, rc);
+  e.releaseBody(body, rc === LUA_OK);
+  return count;
+}
+
+/**
+ * Pushes on `to` what pcall returns for a body that ended with `rc`: true and
+ * its results, or false and the error (an error table's `err` string instead
+ * of the table, as Redis's pcall), or false and Lua's error for a
+ * coroutine.yield inside pcall. Returns the number of values pushed.
+ */
+export function moveBodyOutcome(B: LuaState, to: LuaState, rc: number): number {
+  const E = lua();
+  if (rc === LUA_OK) {
+    const n = E.getTop(B);
+    if (n + 1 > FREE_SLOTS) E.checkStack(to, n + 1);
+    E.pushBoolean(to, true);
+    E.xmove(B, to, n);
+    return n + 1;
+  }
+  E.pushBoolean(to, false);
+  if (rc === LUA_YIELD) {
+    E.pushString(to, 'attempt to yield across metamethod/C-call boundary');
+    return 2;
+  }
+  E.xmove(B, to, 1);
+  if (E.type(to, -1) !== LUA_TTABLE) return 2;
+  E.getField(to, -1, 'err');
+  if (!E.isString(to, -1)) return 3; // Redis leaves the field (nil ...) as a third value
+  E.replace(to, -2);
+  return 2;
+}
+
+/** coroutine.running(): nil in the run's thread and pcall bodies, which stand for Redis's main thread. */
+function coroutineRunning(L: LuaState): number {
+  const E = lua();
+  const c = chain;
+  if (c !== null) {
+    for (const link of c.links) {
+      if (link.T === L) {
+        E.pushNil(L);
+        return 1;
+      }
+    }
+  }
+  if (E.pushThread(L)) E.pushNil(L); // the main thread is not a coroutine
+  return 1;
 }
