@@ -12,7 +12,7 @@ import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
 import type { Database } from '../db/database.js';
 import { MutableString, isString, stringOf, stringLength, type StringValue } from '../data/values.js';
-import { parseInt64, parseInteger, incrByParsed, INT64_MAX, INT64_MIN, ERR_DECR_OVERFLOW } from '../util/numbers.js';
+import { parseInt64, parseInteger, incrByParsedValue, incrErrorText, INT64_MAX, INT64_MIN, ERR_DECR_OVERFLOW } from '../util/numbers.js';
 import { incrByFloat } from '../util/long-double.js';
 import { WRONGTYPE, ERR_SYNTAX, ERR_NOT_INT, errWrongArity, ofTypeOrReply } from './errors.js';
 
@@ -415,16 +415,17 @@ function incrDecr(c: Client, key: string, delta: number | bigint): void {
   const db = c.db;
   const v = ofTypeOrReply(c, db.lookupWrite(key), isString);
   if (v === null) return;
-  const r = incrByParsed(v === undefined ? null : stringOf(v), delta);
-  if ('error' in r) {
-    c.addError(r.error);
+  const value = incrByParsedValue(v === undefined ? null : stringOf(v), delta);
+  if (typeof value !== 'string') {
+    c.addError(incrErrorText(value));
     return;
   }
   // The result replaces the value but keeps its TTL (Redis's dbOverwrite).
-  db.set(key, r.value, true);
-  c.server.notifier.notify('$', 'incrby', key, db.id);
-  c.server.dirty++;
-  c.addRaw(':' + r.value + '\r\n');
+  db.set(key, value, true);
+  const server = c.server;
+  if (server.notifier.flags !== 0) server.notifier.notify('$', 'incrby', key, db.id);
+  server.dirty++;
+  c.addIntText(value);
 }
 
 function incr(c: Client, argv: string[]): void {

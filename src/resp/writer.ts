@@ -104,6 +104,17 @@ export class ReplyWriter {
   /** Hook for error statistics; overridden by Client. */
   protected onError(_msg: string): void {}
 
+  /** An integer reply from its decimal text (a value INCR just stored, say), without concatenating. */
+  addIntText(digits: string): void {
+    this.ensure(digits.length + 3);
+    const o = this.out;
+    o[this.len] = 0x3a; // ':'
+    let p = putLatin1(o, this.len + 1, digits);
+    o[p++] = 0x0d;
+    o[p++] = 0x0a;
+    this.len = p;
+  }
+
   addInt(n: number | bigint): void {
     if (typeof n === 'bigint') this.addRaw(':' + n + '\r\n');
     else this.prefixed(':', n);

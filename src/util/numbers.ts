@@ -158,14 +158,31 @@ export function incrBy(current: string | null, delta: string): IntResult {
 
 /** INCR/DECR/INCRBY with an already-parsed increment (INCR is incrByParsed(cur, 1)). */
 export function incrByParsed(current: string | null, delta: number | bigint): IntResult {
+  const value = incrByParsedValue(current, delta);
+  return typeof value === 'string' ? { value } : { error: value === NOT_INTEGER ? ERR_NOT_INTEGER : ERR_OVERFLOW };
+}
+
+const NOT_INTEGER = 0;
+const OVERFLOW = 1;
+
+/**
+ * incrByParsed without a result object (INCR's hot path): the new value's text,
+ * or NOT_INTEGER / OVERFLOW.
+ */
+export function incrByParsedValue(current: string | null, delta: number | bigint): string | typeof NOT_INTEGER | typeof OVERFLOW {
   let cur: number | bigint = 0;
   if (current !== null) {
     const c = parseInteger(current);
-    if (c === null) return { error: ERR_NOT_INTEGER };
+    if (c === null) return NOT_INTEGER;
     cur = c;
   }
   const value = addInt64(cur, delta);
-  return value === null ? { error: ERR_OVERFLOW } : { value };
+  return value === null ? OVERFLOW : value;
+}
+
+/** The error text for a non-string incrByParsedValue result. */
+export function incrErrorText(code: typeof NOT_INTEGER | typeof OVERFLOW): string {
+  return code === NOT_INTEGER ? ERR_NOT_INTEGER : ERR_OVERFLOW;
 }
 
 /**
