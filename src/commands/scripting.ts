@@ -24,7 +24,12 @@ const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
 
 /** Lowercases A-Z only, as evalGenericCommand does for EVALSHA. */
 function lowerSha(s: string): string {
-  return s.replace(/[A-Z]/g, (ch) => ch.toLowerCase());
+  // Clients send lowercase SHAs: look for an uppercase letter before running the regex.
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch >= 65 && ch <= 90) return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  }
+  return s;
 }
 
 /**

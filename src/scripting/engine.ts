@@ -21,6 +21,7 @@
  * error by the wrapper in `pushFunction`, so a bug cannot leave the Lua state
  * half unwound.
  */
+import { putLatin1, readLatin1 } from '../util/latin1.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -336,7 +337,7 @@ class LuaEngine {
     if (p === 0) return null;
     const b = this.view();
     const n = b.readUInt32LE(this.lenPtr);
-    return b.latin1Slice(p, p + n);
+    return readLatin1(b, p, n);
   }
   /** Raw bytes of the string at idx (a copy), or null. */
   toBytes(L: LuaState, idx: number): Buffer | null {
@@ -362,7 +363,7 @@ class LuaEngine {
   pushString(L: LuaState, s: string): void {
     const n = s.length;
     const p = this.ensureScratch(n + 1);
-    this.view().latin1Write(s, p, n);
+    putLatin1(this.view(), p, s);
     this.x.lua_pushlstring(L, p, n);
   }
   /** Pushes a constant string (interned once as a C string; no NUL inside). */
