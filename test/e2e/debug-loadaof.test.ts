@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePort, fileCleanups } from '../helpers/process.js';
+import { waitFor } from '../helpers/wait.js';
 
 const BIN = fileURLToPath(new URL('../../src/bin/mnemo-server.js', import.meta.url));
 const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
@@ -79,14 +80,6 @@ async function info(r: Redis, section: string): Promise<Record<string, string>> 
   return out;
 }
 
-async function waitFor(cond: () => Promise<boolean>, ms = 20000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('timed out');
-}
 
 /** A reply, or the error text: replies and errors are compared alike. */
 async function reply(p: Promise<unknown>): Promise<unknown> {
@@ -112,7 +105,7 @@ async function appendonlyScenario(kind: Kind): Promise<Record<string, unknown>> 
   await waitFor(async () => {
     const i = await info(r, 'persistence');
     return i.aof_rewrite_in_progress === '0' && i.aof_rewrite_scheduled === '0' && i.aof_rewrites === '1';
-  });
+  }, 'the server state', 20000);
   // After the rewrite: in the incr file.
   await r.set('c', '3');
   await r.expire('a', 100000);
@@ -195,7 +188,7 @@ test('Mnemo: other clients get -LOADING during DEBUG LOADAOF; the caller waits f
   await waitFor(async () => {
     const i = await info(r, 'persistence');
     return i.aof_rewrite_in_progress === '0' && i.aof_rewrites === '1';
-  });
+  }, 'the server state', 20000);
   await r.set('extra', 'x');
   // The reload and a command pipelined after it.
   const pipeline = r.pipeline().call('DEBUG', 'LOADAOF').dbsize().exec();

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePort, fileCleanups } from '../helpers/process.js';
+import { waitFor } from '../helpers/wait.js';
 
 const BIN = fileURLToPath(new URL('../../src/bin/mnemo-server.js', import.meta.url));
 const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
@@ -100,14 +101,6 @@ function client(p: Proc): Redis {
   return r;
 }
 
-async function waitFor(cond: () => Promise<boolean>, ms = 20000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('timed out');
-}
 
 async function info(r: Redis, section: string): Promise<Record<string, string>> {
   const text = (await r.info(section)) as string;
@@ -255,7 +248,7 @@ test("Mnemo's dump.rdb (SAVE and BGSAVE) loads in redis-server 7.0.15 with ident
       assert.equal(await mc.save(), 'OK');
     } else {
       assert.equal(await mc.bgsave(), 'Background saving started');
-      await waitFor(async () => (await info(mc, 'persistence')).rdb_bgsave_in_progress === '0');
+      await waitFor(async () => (await info(mc, 'persistence')).rdb_bgsave_in_progress === '0', 'the server state', 20000);
       assert.equal((await info(mc, 'persistence')).rdb_last_bgsave_status, 'ok');
     }
     const file = join(dir, 'mnemo.rdb');
@@ -358,7 +351,7 @@ test('BGSAVE serves clients while it writes, and writes the dataset as it was wh
   }
   await mc.del('gone');
   assert.equal(await mc.flushdb(), 'OK'); // the image keeps what was there before
-  await waitFor(async () => (await info(mc, 'persistence')).rdb_bgsave_in_progress === '0', 60000);
+  await waitFor(async () => (await info(mc, 'persistence')).rdb_bgsave_in_progress === '0', 'the server state', 60000);
   assert.equal((await info(mc, 'persistence')).rdb_last_bgsave_status, 'ok');
   assert.ok(longest < 500, `longest PING during BGSAVE: ${longest.toFixed(1)} ms`);
   mc.disconnect();
@@ -379,7 +372,7 @@ test('BGSAVE into a missing dir fails: INFO says err, writes get MISCONF, the se
   await mc.config('SET', 'dir', gone);
   rmSync(gone, { recursive: true, force: true });
   assert.equal(await mc.bgsave(), 'Background saving started');
-  await waitFor(async () => (await info(mc, 'persistence')).rdb_bgsave_in_progress === '0');
+  await waitFor(async () => (await info(mc, 'persistence')).rdb_bgsave_in_progress === '0', 'the server state', 20000);
   assert.equal((await info(mc, 'persistence')).rdb_last_bgsave_status, 'err');
   await assert.rejects(mc.set('b', '2'), /^ReplyError: MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk\./);
   assert.equal(await mc.get('a'), '1'); // reads still work
@@ -390,7 +383,7 @@ test('BGSAVE into a missing dir fails: INFO says err, writes get MISCONF, the se
   await mc.config('SET', 'stop-writes-on-bgsave-error', 'yes');
   await mc.config('SET', 'dir', dir);
   assert.equal(await mc.bgsave(), 'Background saving started');
-  await waitFor(async () => (await info(mc, 'persistence')).rdb_bgsave_in_progress === '0');
+  await waitFor(async () => (await info(mc, 'persistence')).rdb_bgsave_in_progress === '0', 'the server state', 20000);
   assert.equal((await info(mc, 'persistence')).rdb_last_bgsave_status, 'ok');
   assert.equal(await mc.set('c', '3'), 'OK');
 });
@@ -419,7 +412,7 @@ test('while a large dump.rdb loads, clients get -LOADING and INFO shows loading:
       if (/loading:1/.test(inf) && /loading_loaded_perc:/.test(inf)) sawLoadingInfo = true;
     }
     return got.startsWith('$20\r\n');
-  }, 120000);
+  }, 'the loaded dataset', 120000);
   assert.ok(replies.some((x) => x === '-LOADING Redis is loading the dataset in memory\r\n'), JSON.stringify(replies.slice(0, 5)));
   assert.ok(sawLoadingInfo, 'INFO persistence during loading');
   const lc = client(l);
@@ -493,7 +486,7 @@ test('save points: N changes in M seconds start a BGSAVE; LASTSAVE and rdb_chang
   await mc.set('b', '2');
   await mc.set('c', '3');
   assert.equal((await info(mc, 'persistence')).rdb_changes_since_last_save, '3');
-  await waitFor(async () => (await info(mc, 'persistence')).rdb_changes_since_last_save === '0', 10000);
+  await waitFor(async () => (await info(mc, 'persistence')).rdb_changes_since_last_save === '0', 'the server state', 10000);
   assert.ok(existsSync(join(dir, 'dump.rdb')));
   assert.ok((await mc.lastsave()) >= start);
   assert.equal((await info(mc, 'persistence')).rdb_last_bgsave_status, 'ok');
