@@ -179,7 +179,8 @@ function restore(c: Client, argv: string[]): void {
   if (freq >= 0 && lfuPolicy) setLfuFrequency(server, db, key, freq);
   if (idle >= 0 && !lfuPolicy) {
     const i = db.keys.find(key);
-    if (i >= 0) db.keys.access[i] = Math.max(0, Math.floor(now / 1000) - idle) >>> 0;
+    // On the LRU clock OBJECT IDLETIME reads (a fresh clock can be a second ahead of it).
+    if (i >= 0) db.keys.access[i] = Math.max(0, server.lruClock - idle) >>> 0;
   }
   server.notifier.notify('g', 'restore', key, db.id);
   c.addOK();

@@ -147,6 +147,7 @@ function snapshotInfo(server: Server, aofBase: boolean): SnapshotInfo {
     lfuCounter: policy.includes('lfu') ? (word) => lfuCounterAt(word, now, decayTime) : null,
     checksum: server.config.getBool('rdbchecksum'),
     nowMs: now,
+    lruSec: server.lruClock,
     functions: persistenceOf(server).functions?.dump() ?? [],
   };
 }
@@ -493,6 +494,7 @@ function loadOptions(server: Server, extra: Partial<RdbLoadOptions> = {}): RdbLo
   return {
     limits: decodeLimits(server),
     now: server.clock.now(),
+    lruSec: server.lruClock,
     verifyChecksum: server.config.getBool('rdbchecksum'),
     lfu: server.config.maxmemoryPolicy.includes('lfu'),
     onWarning: (msg) => log(server, 'warning', msg),

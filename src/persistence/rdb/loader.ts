@@ -20,6 +20,8 @@ export interface RdbLoadOptions {
   limits: DecodeLimits;
   /** Server time in ms: keys whose TTL passed are skipped (unless keepExpired). */
   now: number;
+  /** The server's LRU clock in seconds (access times are on it, as OBJECT IDLETIME reads them); default now / 1000. */
+  lruSec?: number;
   /** AOF preamble: expired keys are loaded too (the AOF that follows decides). */
   keepExpired?: boolean;
   /** DEBUG RELOAD MERGE: a key already present is replaced instead of failing. */
@@ -201,7 +203,7 @@ export class RdbParser {
         db.expires.delete(key);
       }
       const at = table.find(key);
-      const nowSec = Math.floor(opts.now / 1000);
+      const nowSec = opts.lruSec ?? Math.floor(opts.now / 1000);
       table.access[at] = (idle >= 0 ? Math.max(0, nowSec - idle) : nowSec) >>> 0;
       // As objectSetLRUOrLFU: the saved counter, stamped now; without one, a new key's counter.
       if (opts.lfu === true) table.evict[2 * at] = lfuWord(opts.now, freq >= 0 ? freq : LFU_INIT_VAL);

@@ -115,6 +115,8 @@ export interface SnapshotInfo {
   lfuCounter: ((word: number) => number) | null;
   checksum: boolean;
   nowMs: number;
+  /** The server's LRU clock in seconds, for idle times (default nowMs / 1000). */
+  lruSec?: number;
   /** Function libraries' code (FUNCTION2 records, written after the aux fields as Redis 7.0 does). */
   functions: readonly string[];
 }
@@ -267,7 +269,7 @@ export class RdbSnapshot {
     const overhead = this.overheadBytes();
     if (overhead > this.peakOverhead) this.peakOverhead = overhead;
     let budget = maxKeys;
-    const nowSec = Math.floor(this.info.nowMs / 1000);
+    const nowSec = this.info.lruSec ?? Math.floor(this.info.nowMs / 1000);
     const saveLru = this.info.saveLru;
     const lfuCounter = this.info.lfuCounter;
     while (this.srcIndex < this.sources.length && budget > 0) {
