@@ -27,6 +27,7 @@ import { commands as scripting } from './scripting.js';
 import { commands as functions } from './functions.js';
 import { commands as persistence } from './persistence.js';
 import { commands as observability } from './observability.js';
+import { commands as replication } from './replication.js';
 
 /** Every implemented command group, in docs order. */
 export const GROUPS: ReadonlyArray<readonly CommandImpl[]> = [
@@ -34,6 +35,7 @@ export const GROUPS: ReadonlyArray<readonly CommandImpl[]> = [
   client,
   command,
   server,
+  replication,
   keys,
   sort,
   strings,

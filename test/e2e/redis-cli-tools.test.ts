@@ -18,6 +18,10 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { startServer, type ServerHandle } from '../../src/index.js';
 import { freePort } from '../helpers/process.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const REDIS_CLI = process.env.REDIS_CLI ?? '/usr/bin/redis-cli';
 const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
@@ -350,4 +354,38 @@ test('redis-cli --stat shows its header and rows whose keys column is DBSIZE', a
   const redisRows = parseStatRows(redisLines);
   assert.ok(redisRows.length >= 1);
   assert.equal(redisRows[0].keys, rows[0].keys);
+});
+
+test('redis-cli --rdb and mnemo-cli --rdb fetch a snapshot of Mnemo that redis-check-rdb accepts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mnemo-cli-rdb-'));
+  try {
+    const keys = await mnemoClient.dbsize();
+    const mnemoCli = fileURLToPath(new URL('../../src/bin/mnemo-cli.js', import.meta.url));
+    for (const [name, cmd, pre] of [
+      ['redis-cli', REDIS_CLI, []],
+      ['mnemo-cli', process.execPath, [mnemoCli]],
+    ] as const) {
+      const file = join(dir, `${name}.rdb`);
+      const stderr = await new Promise<string>((resolve, reject) => {
+        execFile(cmd, [...pre, '-h', '127.0.0.1', '-p', String(mnemo.port), '--rdb', file], { timeout: 30_000 }, (err, _out, errText) =>
+          err ? reject(new Error(`${name} --rdb failed: ${err.message}\n${errText}`)) : resolve(String(errText)),
+        );
+      });
+      assert.match(stderr, /Transfer finished with success/, name);
+      const image = readFileSync(file);
+      assert.equal(image.subarray(0, 9).toString('latin1'), 'REDIS0010', name);
+      const check = await new Promise<string>((resolve, reject) => {
+        execFile('redis-check-rdb', [file], { timeout: 30_000 }, (err, out) => (err ? reject(err) : resolve(String(out))));
+      });
+      assert.match(check, new RegExp(`\\b${keys} keys read`), `${name}: ${check}`);
+    }
+    // A client that did not ask for the RDB only is refused (Mnemo has no replicas to feed).
+    const refused = await mnemoClient.call('SYNC').then(
+      () => 'no error',
+      (e: Error) => e.message,
+    );
+    assert.match(refused, /^ERR Replication is not supported/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
