@@ -479,6 +479,19 @@ export class StreamNode {
     this.live++;
   }
 
+  /**
+   * Makes a sealed node appendable again: when XDEL empties the node after it,
+   * it is the tail once more and takes new entries while it has room (Redis
+   * appends to the last listpack whatever its past).
+   */
+  reopen(): void {
+    if (this.buf !== null) return;
+    const buf = Buffer.allocUnsafeSlow(Math.max(64, this.dataLen * 2));
+    buf.latin1Write(this.text, 0, this.dataLen);
+    this.buf = buf;
+    this.text = '';
+  }
+
   /** Closes a full node: exact-size metadata, bytes moved into a string (Redis's lpShrinkToFit). */
   seal(): void {
     if (this.meta.length > this.count * this.stride) this.meta = this.meta.slice(0, this.count * this.stride);
@@ -927,6 +940,7 @@ export class StreamValue implements AggregateValue {
       masterMs = id.ms;
       masterSeq = id.seq;
     } else {
+      tail.reopen();
       // The master "count" grows by one.
       tail.lpBytes += lpIntSize(tail.live + 1) - lpIntSize(tail.live);
       const f = tail.fields;

@@ -388,3 +388,23 @@ test('groups: clone copies PELs with the consumer links rebuilt', () => {
   assert.equal(copy.encoding(), 'stream');
   assert.equal(copy.type, 'stream');
 });
+
+test('stream: XDEL emptying the tail node makes the sealed node before it the tail again', () => {
+  // Found by the model test: node-max-entries 3, node-max-bytes 40.
+  const s = new StreamValue();
+  const add = (ms: number | bigint, seq: number | bigint, fields: string[]): void =>
+    s.append(id(ms, seq), ['XADD', 'k', 'id', ...fields], 3, fields.length / 2, 40, 3);
+  add(0, 9007199254740993n, ['field', 'v']);
+  // Too big for the first node's 40 bytes: the first node is sealed, a second one opens.
+  add(2 ** 53 - 1, 0, ['field', '1', 'other', 'a']);
+  assert.ok(s.delete(id(2 ** 53 - 1, 0)));
+  // The second node went away with its only entry; the sealed first one takes the next entry.
+  add(2n ** 53n, 0, ['field', 'v']);
+  assert.deepEqual(
+    entries(s).map((e) => [key(e.id), e.fields]),
+    [
+      [key(id(0, 9007199254740993n)), ['field', 'v']],
+      [key(id(2n ** 53n, 0)), ['field', 'v']],
+    ],
+  );
+});
