@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePort, fileCleanups } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
+import { infoOf } from '../helpers/info.js';
 
 const BIN = fileURLToPath(new URL('../../src/bin/mnemo-server.js', import.meta.url));
 const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
@@ -70,15 +71,7 @@ async function ready(r: Redis): Promise<Redis> {
   return r;
 }
 
-async function info(r: Redis, section: string): Promise<Record<string, string>> {
-  const text = (await r.info(section)) as string;
-  const out: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
+const info = (r: Redis, section: string): Promise<Record<string, string>> => infoOf(r, section);
 
 
 /** A reply, or the error text: replies and errors are compared alike. */

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePort, fileCleanups } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
+import { infoOf } from '../helpers/info.js';
 
 const BIN = fileURLToPath(new URL('../../src/bin/mnemo-server.js', import.meta.url));
 const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
@@ -102,15 +103,7 @@ function client(p: Proc): Redis {
 }
 
 
-async function info(r: Redis, section: string): Promise<Record<string, string>> {
-  const text = (await r.info(section)) as string;
-  const out: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
+const info = (r: Redis, section: string): Promise<Record<string, string>> => infoOf(r, section);
 
 // ---- the dataset, written and compared with ordinary commands --------------------
 

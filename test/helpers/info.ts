@@ -9,3 +9,8 @@ export function infoFields(info: string): Map<string, string> {
   }
   return m;
 }
+
+/** INFO <section> of a client's server as a plain object (field -> value). */
+export async function infoOf(r: { info(section: string): Promise<string> }, section: string): Promise<Record<string, string>> {
+  return Object.fromEntries(infoFields(await r.info(section)));
+}
