@@ -131,6 +131,12 @@ function readEntry(s: string, p: number): string {
   return s.slice(d, d + len);
 }
 
+/** Whether the value entry at header position p holds exactly `value`. */
+function packedValueIs(s: string, p: number, value: string): boolean {
+  const len = readHeader(s, p);
+  return len === value.length && (len === 0 || s.startsWith(value, p + headerSize(len)));
+}
+
 /** s with the value entry at header position p replaced by `value`. */
 function packedReplace(s: string, p: number, value: string): string {
   const end = entryEnd(s, p);
@@ -207,6 +213,12 @@ function entryField(e: string): string {
   return e.slice(d, d + len);
 }
 
+/** Where the value starts in a stored entry. */
+function entryValueStart(e: string): number {
+  const len = readHeader(e, 0);
+  return headerSize(len) + len;
+}
+
 function entryValue(e: string): string {
   const len = readHeader(e, 0);
   return e.slice(headerSize(len) + len);
@@ -277,7 +289,10 @@ class EntryTable {
     const h = hashOf(field);
     const pos = this.findHashed(field, h);
     if (pos >= 0) {
-      this.entries[pos] = makeEntry(field, value);
+      const e = this.entries[pos];
+      const start = e.length - value.length;
+      // The same value again leaves the entry as it is (see the packed form).
+      if (start < 0 || !e.endsWith(value) || entryValueStart(e) !== start) this.entries[pos] = makeEntry(field, value);
       return false;
     }
     const n = this.entries.length;
@@ -476,7 +491,8 @@ export class HashValue implements AggregateValue {
 
     const p = packedFind(d, field);
     if (p >= 0) {
-      this.data = packedReplace(d, p, value);
+      // Rewriting a field with the value it holds (counters, caches refreshed) leaves the string as it is.
+      if (!packedValueIs(d, p, value)) this.data = packedReplace(d, p, value);
       return false;
     }
     const next = packedAppend(d, field, value);

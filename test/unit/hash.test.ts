@@ -314,3 +314,19 @@ describe('HashValue table scan', () => {
     );
   });
 });
+
+describe('HashValue rewriting a field', () => {
+  test('the same value, a value sharing its tail, an empty value: both forms read back what was set', () => {
+    for (const limits of [DEFAULT_LIMITS, { maxEntries: 0, maxValue: 64 }]) {
+      const h = new HashValue();
+      assert.equal(h.set('f', 'xyz', limits), true);
+      assert.equal(h.set('g', '', limits), true);
+      for (const [field, value] of [['f', 'xyz'], ['f', 'yz'], ['f', 'ayz'], ['f', 'xyz'], ['g', ''], ['g', 'z'], ['g', ''], ['f', '']] as const) {
+        assert.equal(h.set(field, value, limits), false);
+        assert.equal(h.get(field), value, `${field}=${JSON.stringify(value)} with ${JSON.stringify(limits)}`);
+      }
+      assert.equal(h.get('g'), '');
+      assert.equal(h.size, 2);
+    }
+  });
+});
