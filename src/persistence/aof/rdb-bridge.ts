@@ -6,6 +6,8 @@
  */
 import type { Server } from '../../server/server.js';
 import type { Value } from '../../data/values.js';
+import type { Database } from '../../db/database.js';
+import { lfuCounterAt } from '../../server/lfu.js';
 import { ByteWriter } from '../rdb/bytes.js';
 import { Crc64 } from '../rdb/crc64.js';
 import * as C from '../rdb/constants.js';
@@ -19,9 +21,18 @@ export class RdbBaseWriter {
   private readonly opts: EncodeOptions;
   private readonly checksum: boolean;
 
+  /** As rdbSaveKeyValuePair: idle times under an LRU policy, LFU counters under an LFU one. */
+  private readonly saveLru: boolean;
+  private readonly saveLfu: boolean;
+  private readonly decayTime: number;
+
   constructor(private readonly server: Server) {
     this.opts = encodeOptions(server);
     this.checksum = server.config.getBool('rdbchecksum');
+    const policy = server.config.maxmemoryPolicy;
+    this.saveLru = policy.includes('lru');
+    this.saveLfu = policy.includes('lfu');
+    this.decayTime = server.config.getNumber('lfu-decay-time');
   }
 
   /** Bytes produced and not taken yet. */
@@ -54,8 +65,17 @@ export class RdbBaseWriter {
     writeLen(w, expires);
   }
 
-  keyValue(key: string, value: Value, expireAt: number): void {
-    writeKeyValue(this.w, key, value, expireAt, this.opts);
+  /** One key; `db` and the key's position in it give the access data the policy saves. */
+  keyValue(key: string, value: Value, expireAt: number, db: Database, at: number): void {
+    let idle = -1;
+    let freq = -1;
+    if (at >= 0 && (this.saveLru || this.saveLfu)) {
+      const table = db.keys;
+      // On the LRU clock OBJECT IDLETIME reads, as the RDB save does.
+      if (this.saveLru) idle = Math.max(0, this.server.lruClock - table.access[at]);
+      if (this.saveLfu) freq = lfuCounterAt(table.evict[2 * at], this.server.clock.now(), this.decayTime);
+    }
+    writeKeyValue(this.w, key, value, expireAt, this.opts, idle, freq);
   }
 
   /** EOF opcode; the checksum follows when take() is called. */

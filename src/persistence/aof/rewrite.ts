@@ -191,7 +191,7 @@ export class AofRewrite {
           if (value !== undefined) {
             const exp = db.getExpire(key);
             if (exp === -1 || exp > now) {
-              if (this.rdb) this.rdb.keyValue(key, value, exp);
+              if (this.rdb) this.rdb.keyValue(key, value, exp, db, db.keys.find(key));
               else writeKeyCommands(this.out, key, value, exp);
               if (this.out.len >= WRITE_CHUNK || (this.rdb !== null && this.rdb.pending >= WRITE_CHUNK)) this.writeBase();
             }
@@ -390,7 +390,7 @@ export function writeDatasetSync(server: Server, fd: number, useRdb: boolean, ti
     const keys = db.keys.keys;
     const vals = db.keys.vals;
     for (let i = 0; i < keys.length; i++) {
-      if (rdb) rdb.keyValue(keys[i], vals[i], db.getExpire(keys[i]));
+      if (rdb) rdb.keyValue(keys[i], vals[i], db.getExpire(keys[i]), db, i);
       else writeKeyCommands(out, keys[i], vals[i], db.getExpire(keys[i]));
       if (out.len >= WRITE_CHUNK || (rdb !== null && rdb.pending >= WRITE_CHUNK)) drain();
     }
