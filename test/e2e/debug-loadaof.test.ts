@@ -10,15 +10,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { freePort, fileCleanups } from '../helpers/process.js';
+import { freePort, fileCleanups, spawnServer } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
 import { infoOf } from '../helpers/info.js';
 
-const BIN = fileURLToPath(new URL('../../src/bin/mnemo-server.js', import.meta.url));
-const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
 
 type Kind = 'redis' | 'mnemo';
 
@@ -35,24 +32,7 @@ async function launch(kind: Kind, extra: string[]): Promise<Proc> {
   const dir = tempDir();
   const port = await freePort();
   const args = ['--port', String(port), '--dir', dir, '--save', '', '--enable-debug-command', 'yes', ...extra];
-  const child =
-    kind === 'redis'
-      ? spawn(REDIS_SERVER, [...args, '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (/Ready to accept connections/.test(out)) resolve();
-    });
-    child.stderr!.on('data', (d) => (out += d));
-    void exited.then(() => reject(new Error(`${kind} exited at start: ${out}`)));
-  });
+  const { child, exited } = await spawnServer(kind, args, cleanups);
   return {
     port,
     child,

@@ -8,15 +8,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { freePort, fileCleanups } from '../helpers/process.js';
+import { freePort, fileCleanups, spawnServer } from '../helpers/process.js';
 
-const BIN = fileURLToPath(new URL('../../src/bin/mnemo-server.js', import.meta.url));
-const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
 const REDIS_CHECK_RDB = process.env.REDIS_CHECK_RDB ?? 'redis-check-rdb';
 
 const LFU = ['--maxmemory-policy', 'allkeys-lfu', '--lfu-log-factor', '0', '--lfu-decay-time', '0'];
@@ -33,23 +30,7 @@ interface Proc {
 async function launch(kind: 'redis' | 'mnemo', dir: string, extra: string[]): Promise<Proc> {
   const port = await freePort();
   const common = ['--port', String(port), '--dir', dir, '--dbfilename', 'dump.rdb', '--save', '', '--appendonly', 'no', ...extra];
-  const child: ChildProcess =
-    kind === 'redis' ? spawn(REDIS_SERVER, [...common, '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(process.execPath, [BIN, ...common], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  };
-  cleanups.push(stop);
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (/Ready to accept connections/.test(out)) resolve();
-    });
-    child.stderr!.on('data', (d) => (out += d));
-    void exited.then(() => reject(new Error(`${kind} exited at start: ${out}`)));
-  });
+  const { stop } = await spawnServer(kind, common, cleanups);
   const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0 });
   cleanups.push(() => client.disconnect());
   return {

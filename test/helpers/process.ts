@@ -4,6 +4,8 @@
  * the test file's cleanup.
  */
 import { after } from 'node:test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,4 +40,44 @@ export function fileCleanups(prefix: string): { cleanups: Array<() => void | Pro
     for (const fn of cleanups.reverse()) await fn();
   });
   return { cleanups, tempDir: () => tempDir(prefix, cleanups) };
+}
+
+/** Mnemo's server binary in the build. */
+export const MNEMO_BIN = fileURLToPath(new URL('../../src/bin/mnemo-server.js', import.meta.url));
+export const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
+
+export interface ServerProcess {
+  child: ChildProcess;
+  /** Resolves with the exit code when the process ends. */
+  exited: Promise<number | null>;
+  /** Kills it (SIGKILL) and waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns redis-server or Mnemo's bin with redis-server style arguments and
+ * waits for "Ready to accept connections" (after its data loaded); `cleanups`
+ * gets the stop. Rejects with the output if it exits first.
+ */
+export async function spawnServer(kind: 'redis' | 'mnemo', args: string[], cleanups: Array<() => void | Promise<void>>): Promise<ServerProcess> {
+  const child =
+    kind === 'redis'
+      ? spawn(REDIS_SERVER, [...args, '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, [MNEMO_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  cleanups.push(stop);
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (/Ready to accept connections/.test(out)) resolve();
+    });
+    child.stderr!.on('data', (d) => (out += d));
+    void exited.then(() => reject(new Error(`${kind} exited at start: ${out}`)));
+  });
+  return { child, exited, stop };
 }
