@@ -60,7 +60,7 @@ export class ReplyWriter {
 
   /** prefix char + decimal n + CRLF (array, map, set and push headers, integers). */
   private prefixed(prefix: string, n: number): void {
-    this.ensure(24);
+    this.ensure(32); // prefix, up to 25 chars of String(n), CRLF
     const o = this.out;
     o[this.len] = prefix.charCodeAt(0);
     let p = putDecimal(o, this.len + 1, n);

@@ -19,7 +19,7 @@ export function putLatin1(buf: Buffer, pos: number, s: string, from = 0, to = s.
   return pos + buf.latin1Write(from === 0 && to === s.length ? s : s.slice(from, to), pos, n);
 }
 
-/** Writes n in decimal at p (room for 21 bytes ensured); returns the end position. */
+/** Writes n in decimal at p (room for 25 bytes ensured: the longest String(n)); returns the end position. */
 export function putDecimal(o: Buffer, p: number, n: number): number {
   if (n >= 0 && n < 10) {
     o[p] = 0x30 + n;
