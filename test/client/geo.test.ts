@@ -5,61 +5,15 @@
  * Z* commands, searches checked against GEODIST on many random points,
  * GEOADD propagated as ZADD with exact scores, and keyspace events.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startServer, type ServerHandle } from '../../src/index.js';
+import type { ServerHandle } from '../../src/index.js';
+import { serverWithClientPool } from '../helpers/server.js';
+import { captureEvents, propagated } from '../helpers/observe.js';
 
 let handle: ServerHandle;
-const clients: Redis[] = [];
-
-function connect(): Redis {
-  const r = new Redis({ port: handle.port, host: handle.host, maxRetriesPerRequest: 0 });
-  clients.push(r);
-  return r;
-}
-
-/** Records what the server propagates (AOF/replicas) while fn runs. */
-async function propagated(fn: () => Promise<void>): Promise<string[][]> {
-  const log: string[][] = [];
-  const sink = (_db: number, argv: string[]) => void log.push([...argv]);
-  handle.server.propagateSinks.push(sink);
-  try {
-    await fn();
-  } finally {
-    handle.server.propagateSinks.splice(handle.server.propagateSinks.indexOf(sink), 1);
-  }
-  return log;
-}
-
-/** Collects "event key" keyspace notifications while fn runs. */
-async function keyEvents(r: Redis, fn: () => Promise<void>): Promise<string[]> {
-  const events: string[] = [];
-  const notifier = handle.server.notifier;
-  const savedPublish = notifier.publish;
-  notifier.publish = (channel: string, message: string) => {
-    if (channel.startsWith('__keyevent@')) events.push(`${channel.slice(channel.indexOf(':') + 1)} ${message}`);
-    return 0;
-  };
-  await r.config('SET', 'notify-keyspace-events', 'KEA');
-  try {
-    await fn();
-  } finally {
-    await r.config('SET', 'notify-keyspace-events', '');
-    notifier.publish = savedPublish;
-  }
-  return events;
-}
-
-before(async () => {
-  handle = await startServer({ port: 0 });
-});
-
-after(async () => {
-  for (const c of clients) c.disconnect();
-  await handle.close();
-});
+const connect = serverWithClientPool((h) => (handle = h));
 
 describe('ioredis: the documentation examples', () => {
   test('GEOADD, GEODIST, GEOPOS, GEOHASH on Sicily', async () => {
@@ -171,7 +125,7 @@ describe('effects', () => {
   test('GEOADD propagates as ZADD with the exact integer scores', async () => {
     const r = connect();
     await r.del('prop');
-    const log = await propagated(async () => {
+    const log = await propagated(handle, async () => {
       await r.call('GEOADD', 'prop', 'CH', 13.361389, 38.115556, 'Palermo', 180, 0, 'edge');
       await r.geoadd('prop', 'NX', 13.361389, 38.115556, 'Palermo'); // no change: nothing propagated
     });
@@ -182,7 +136,7 @@ describe('effects', () => {
     const r = connect();
     await r.del('src', 'out');
     await r.geoadd('src', 1, 1, 'a', 1.1, 1.1, 'b');
-    const log = await propagated(async () => {
+    const log = await propagated(handle, async () => {
       await r.geosearchstore('out', 'src', 'FROMMEMBER', 'a', 'BYRADIUS', 100, 'km');
       await r.georadius('src', 1, 1, 100, 'km', 'STORE', 'out');
       await r.geosearch('src', 'FROMMEMBER', 'a', 'BYRADIUS', 100, 'km'); // read-only
@@ -196,7 +150,7 @@ describe('effects', () => {
   test('keyspace events: zadd, geosearchstore, georadiusstore, del', async () => {
     const r = connect();
     await r.del('ev', 'evout');
-    const events = await keyEvents(r, async () => {
+    const events = await captureEvents(handle, async () => {
       await r.geoadd('ev', 1, 1, 'a');
       await r.geosearchstore('evout', 'ev', 'FROMMEMBER', 'a', 'BYRADIUS', 1, 'km');
       await r.georadius('ev', 1, 1, 1, 'km', 'STOREDIST', 'evout');

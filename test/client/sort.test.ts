@@ -4,42 +4,15 @@
  * client blocked on the destination and touches WATCHed keys), the sorted
  * set conversion Redis performs, errors, propagation and keyspace events.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { startServer, type ServerHandle } from '../../src/index.js';
+import type { ServerHandle } from '../../src/index.js';
+import { serverWithClientPool } from '../helpers/server.js';
+import { propagated } from '../helpers/observe.js';
 
 let handle: ServerHandle;
-const clients: Redis[] = [];
-
-function connect(): Redis {
-  const r = new Redis({ port: handle.port, host: handle.host, maxRetriesPerRequest: 0 });
-  clients.push(r);
-  return r;
-}
-
-/** Records what the server propagates (AOF/replicas) while fn runs. */
-async function propagated(fn: () => Promise<void>): Promise<string[][]> {
-  const log: string[][] = [];
-  const sink = (_db: number, argv: string[]) => void log.push([...argv]);
-  handle.server.propagateSinks.push(sink);
-  try {
-    await fn();
-  } finally {
-    handle.server.propagateSinks.splice(handle.server.propagateSinks.indexOf(sink), 1);
-  }
-  return log;
-}
-
-before(async () => {
-  handle = await startServer({ port: 0 });
-});
-
-after(async () => {
-  for (const c of clients) c.disconnect();
-  await handle.close();
-});
+const connect = serverWithClientPool((h) => (handle = h));
 
 describe('ioredis', () => {
   test('numeric, DESC, ALPHA, LIMIT', async () => {
@@ -139,7 +112,7 @@ describe('effects', () => {
     const r = connect();
     await r.del('p', 'pdst');
     await r.rpush('p', 2, 1);
-    const log = await propagated(async () => {
+    const log = await propagated(handle, async () => {
       await r.sort('p');
       await r.sort('p', 'STORE', 'pdst');
       await r.sort('nokey', 'STORE', 'pdst');
