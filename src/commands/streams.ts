@@ -219,29 +219,28 @@ function parseIntervalId(arg: string, missingSeq: number | bigint): { id: Stream
   return p === null ? null : { id: p.id, exclusive };
 }
 
-/** Parses a range start (exclusive moves it up); replies and returns null on error. */
-function parseRangeStart(c: Client, arg: string): StreamID | null {
-  const r = parseIntervalId(arg, 0);
+/**
+ * Parses a range bound; an exclusive "(" bound moves one ID inwards (up for a
+ * start, down for an end). Replies and returns null on error.
+ */
+function parseRangeBound(c: Client, arg: string, isStart: boolean): StreamID | null {
+  const r = parseIntervalId(arg, isStart ? 0 : U64_MAX);
   if (r === null) {
     c.addError(ERR_INVALID_ID);
     return null;
   }
   if (!r.exclusive) return r.id;
-  const id = incrId(r.id);
-  if (id === null) c.addError(ERR_START_ID);
+  const id = isStart ? incrId(r.id) : decrId(r.id);
+  if (id === null) c.addError(isStart ? ERR_START_ID : ERR_END_ID);
   return id;
 }
 
+function parseRangeStart(c: Client, arg: string): StreamID | null {
+  return parseRangeBound(c, arg, true);
+}
+
 function parseRangeEnd(c: Client, arg: string): StreamID | null {
-  const r = parseIntervalId(arg, U64_MAX);
-  if (r === null) {
-    c.addError(ERR_INVALID_ID);
-    return null;
-  }
-  if (!r.exclusive) return r.id;
-  const id = decrId(r.id);
-  if (id === null) c.addError(ERR_END_ID);
-  return id;
+  return parseRangeBound(c, arg, false);
 }
 
 /** streamParseStrictIDOrReply with missing seq 0; replies on error. */
