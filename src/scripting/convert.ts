@@ -328,13 +328,7 @@ function tableToReply(L: LuaState, c: ReplyTarget, scriptResp: 2 | 3, uncount: (
   }
   E.pop(L, 1);
   if (rawField(L, 'map') === LUA_TTABLE) {
-    let n = 0;
-    E.pushNil(L);
-    while (E.next(L, -2)) {
-      E.pop(L, 1);
-      n++;
-    }
-    c.addMapLen(n);
+    c.addMapLen(tableEntries(L));
     E.pushNil(L);
     while (E.next(L, -2)) {
       E.pushValue(L, -2);
@@ -346,13 +340,7 @@ function tableToReply(L: LuaState, c: ReplyTarget, scriptResp: 2 | 3, uncount: (
   }
   E.pop(L, 1);
   if (rawField(L, 'set') === LUA_TTABLE) {
-    let n = 0;
-    E.pushNil(L);
-    while (E.next(L, -2)) {
-      E.pop(L, 1);
-      n++;
-    }
-    c.addSetLen(n);
+    c.addSetLen(tableEntries(L));
     E.pushNil(L);
     while (E.next(L, -2)) {
       E.pop(L, 1);
@@ -378,4 +366,16 @@ function tableToReply(L: LuaState, c: ReplyTarget, scriptResp: 2 | 3, uncount: (
     luaToReply(L, c, scriptResp, uncount);
   }
   E.pop(L, 1);
+}
+
+/** Number of entries of the table at the top of L's stack (lua_next over it; the stack is left as found). */
+function tableEntries(L: LuaState): number {
+  const E = lua();
+  let n = 0;
+  E.pushNil(L);
+  while (E.next(L, -2)) {
+    E.pop(L, 1);
+    n++;
+  }
+  return n;
 }
