@@ -27,6 +27,7 @@
  * rules, because Redis decides node boundaries on it.
  */
 import type { AggregateValue } from './values.js';
+import { readLatin1 } from '../util/latin1.js';
 import { parseInt64, parseInteger } from '../util/numbers.js';
 
 // ---- 64-bit ID parts --------------------------------------------------------------
@@ -545,7 +546,7 @@ class BufReader {
     const len = this.varint();
     const p = this.p;
     this.p = p + len;
-    return len === 0 ? '' : this.d.latin1Slice(p, p + len);
+    return readLatin1(this.d, p, len);
   }
 }
 
