@@ -133,12 +133,13 @@ if (process.env.BENCH_SKIP_MEMORY !== '1') {
   console.log(`\nMemory (${keys} commands per scenario: strings = SET of 16-byte values, small-hashes = HSET of 5 fields per key, big-hash = one hash of ${keys} fields, stream = XADD of 2 small fields)`);
   console.log('| scenario | redis used_memory | mnemo used_memory | redis RSS | mnemo RSS | RSS mnemo/redis |\n|---|---|---|---|---|---|');
   for (const m of mem) console.log(`| ${m.scenario} | ${mb(m.redis.used)} | ${mb(m.mnemo.used)} | ${mb(m.redis.rss)} | ${mb(m.mnemo.rss)} | ${ratio(m.mnemo.rss, m.redis.rss)} |`);
-  console.log('\nRSS growth (RSS after the load minus RSS before it), 0.5 s after the last command and after the scenario\'s idle time');
-  console.log('| scenario | idle | redis growth | mnemo growth | growth mnemo/redis |\n|---|---|---|---|---|');
+  console.log('\nRSS growth (RSS after the load minus RSS before it) and total RSS, 0.5 s after the last command and after the scenario\'s idle time');
+  console.log('| scenario | idle | redis growth | mnemo growth | growth mnemo/redis | redis RSS | mnemo RSS | RSS mnemo/redis |\n|---|---|---|---|---|---|---|---|');
   for (const m of mem) {
     for (const [idle, key] of [[500, 'rss'], ...(m.idleMs ? [[m.idleMs, 'rssIdle']] : [])]) {
       const g = (s) => s[key] - s.base;
-      console.log(`| ${m.scenario} | ${idle / 1000} s | ${mb(g(m.redis))} | ${mb(g(m.mnemo))} | ${ratio(g(m.mnemo), g(m.redis))} |`);
+      const total = `${mb(m.redis[key])} | ${mb(m.mnemo[key])} | ${ratio(m.mnemo[key], m.redis[key])}`;
+      console.log(`| ${m.scenario} | ${idle / 1000} s | ${mb(g(m.redis))} | ${mb(g(m.mnemo))} | ${ratio(g(m.mnemo), g(m.redis))} | ${total} |`);
     }
   }
 }

@@ -14,20 +14,18 @@
  *  - entries live in nodes of up to `stream-node-max-entries` entries, closed
  *    when the emulated listpack size reaches `stream-node-max-bytes`; the
  *    nodes are an array sorted by first ID (binary search, O(1) append);
- *  - a node keeps per entry three u32 words (ms lo, seq lo, flags|offset;
- *    five when its IDs need all 64-bit words) in one Uint32Array, and the
- *    field/value bytes length-prefixed, field names omitted when they equal
- *    the node's master fields as Redis does: in a Buffer while the node is
- *    open, in one latin1 string once it is full. A million entries with two
- *    small fields take about 32 MB: 17 MB of V8 heap and 15 MB of buffers
- *    (Redis's RSS grows by about 25 MB; see docs/BENCHMARKS.md);
+ *  - a node keeps each entry as bytes in a latin1 string: its ID as varint
+ *    distances from the node's first ID, then the length-prefixed values, the
+ *    field names omitted when they equal the node's master fields as Redis
+ *    does. A full node is one flat string with an offset table (see
+ *    StreamNode). A million entries with two small fields take about 20 MB of
+ *    V8 heap (Redis's RSS grows by about 25 MB; see docs/BENCHMARKS.md);
  *  - deleted entries stay in their node flagged as deleted until the node
  *    empties, exactly as Redis's listpacks keep tombstones.
  * The emulated listpack byte size (`lpBytes`) follows listpack.c's encoding
  * rules, because Redis decides node boundaries on it.
  */
 import type { AggregateValue } from './values.js';
-import { readLatin1 } from '../util/latin1.js';
 import { parseInt64, parseInteger } from '../util/numbers.js';
 
 // ---- 64-bit ID parts --------------------------------------------------------------
@@ -113,13 +111,17 @@ function fromWords(hi: number, lo: number): U64 {
   return hi < 0x200000 ? hi * TWO32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
-/** An ID as the four u32 words it is stored and compared as. */
+/** An ID as its two parts and the four u32 words a pending entries list compares. */
 class IdWords {
+  ms: U64 = 0;
+  seq: U64 = 0;
   a = 0;
   b = 0;
   c = 0;
   d = 0;
   set(id: StreamID): this {
+    this.ms = id.ms;
+    this.seq = id.seq;
     this.a = hiWord(id.ms);
     this.b = loWord(id.ms);
     this.c = hiWord(id.seq);
@@ -258,119 +260,229 @@ export const STREAM_LISTPACK_MAX_SIZE = 1 << 30;
 
 // ---- nodes ---------------------------------------------------------------------------------
 
-const FLAG_DELETED = 1;
-const FLAG_SAMEFIELDS = 2;
-/** Words per entry in a wide node: ms hi, ms lo, seq hi, seq lo, flags|offset. */
-const WIDE = 5;
-/** Words per entry in a compact node: ms lo, seq lo, flags|offset (ms hi shared, seq hi 0). */
-const COMPACT = 3;
-const OFFSET_MASK = 0x3fffffff;
+/** Bit 0 of an entry's header: its field names are the node's master fields. */
+const FLAG_SAMEFIELDS = 1;
+/** Bit 1: the ID follows as four raw u32 words (IDs beyond 2^53 or far from the master). */
+const FLAG_WIDE = 2;
+/** Largest ms distance from the master a compact header holds (delta * 4 + flags stays a safe integer). */
+const MAX_COMPACT_DELTA = 2 ** 51 - 1;
+/** Sealed nodes whose entry bytes reach this size use 4-byte offsets, else 2-byte. */
+const WIDE_OFFSETS_FROM = 65536;
 
-function varintSize(n: number): number {
-  let size = 1;
+/** One-character strings for byte values: short varints cost no allocation. */
+const BYTE_CHARS: string[] = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i));
+
+function varintString(n: number): string {
+  if (n < 128) return BYTE_CHARS[n];
+  let s = '';
   while (n >= 128) {
+    s += BYTE_CHARS[(n % 128) | 0x80];
     n = Math.floor(n / 128);
-    size++;
   }
-  return size;
+  return s + BYTE_CHARS[n];
+}
+
+function wordString(w: number): string {
+  return BYTE_CHARS[w >>> 24] + BYTE_CHARS[(w >>> 16) & 255] + BYTE_CHARS[(w >>> 8) & 255] + BYTE_CHARS[w & 255];
+}
+
+/**
+ * The entry decoder's state: the string and position it reads, and the ID of
+ * the last entry decoded. Module-level so decoding allocates nothing; every
+ * read finishes before control leaves this module.
+ */
+let dStr = '';
+let dPos = 0;
+let dMs: U64 = 0;
+let dSeq: U64 = 0;
+/**
+ * The entry decoded last, so a range's compare, ID and fields reads of one
+ * entry decode it once. Valid because an entry's bytes never change once
+ * written (sealing copies them; the strings read stay as they were).
+ */
+let cNode: StreamNode | null = null;
+let cIndex = -1;
+let cPos = 0;
+let cFlags = 0;
+
+function readVarint(): number {
+  let b = dStr.charCodeAt(dPos++);
+  if (b < 128) return b;
+  let v = b & 0x7f;
+  let mul = 128;
+  for (;;) {
+    b = dStr.charCodeAt(dPos++);
+    v += (b & 0x7f) * mul;
+    if (b < 128) return v;
+    mul *= 128;
+  }
+}
+
+function readWord(): number {
+  const s = dStr;
+  const p = dPos;
+  dPos = p + 4;
+  return ((s.charCodeAt(p) << 24) | (s.charCodeAt(p + 1) << 16) | (s.charCodeAt(p + 2) << 8) | s.charCodeAt(p + 3)) >>> 0;
+}
+
+function readString(): string {
+  const len = readVarint();
+  const p = dPos;
+  dPos = p + len;
+  return dStr.slice(p, p + len);
+}
+
+/** Sign of a - b for normalised U64 values (equal values have the same representation). */
+function cmpU64(a: U64, b: U64): number {
+  return a === b ? 0 : a < b ? -1 : 1;
 }
 
 /**
  * One listpack's worth of entries. Entry 0 is the node's first (master) ID
- * forever. The field/value bytes of the open (tail) node grow in a Buffer;
- * once the node is full they become one latin1 string, which lives compactly
- * on the JS heap (no per-node allocator overhead, no fragmentation).
+ * forever. Each entry is encoded as bytes in a latin1 string:
+ *  - a varint header: `msDelta * 4 + flags`, msDelta being the ms distance
+ *    from the master ID; then a varint sequence, relative to the master's when
+ *    msDelta is 0. IDs that do not fit (parts beyond 2^53, a huge distance)
+ *    set FLAG_WIDE and follow as four big-endian u32 words;
+ *  - the values, each a varint length and its bytes, when the field names are
+ *    the master's (FLAG_SAMEFIELDS, as Redis omits them); otherwise a varint
+ *    field count and every field and value.
+ * While the node is open (the tail) its entries are separate strings, so an
+ * append copies nothing; sealing joins them into one flat string followed by
+ * an offset table (2 bytes an entry, 4 in nodes of 64 KB or more) for
+ * O(1) access to entry i and binary search over IDs.
+ * Deleted flags live apart, allocated at the node's first deletion, because
+ * the strings are immutable.
  */
 export class StreamNode {
-  /**
-   * Per entry, `stride` words ending with flags << 30 | data offset. A compact
-   * node (stride 3) keeps ms lo and seq lo, all its entries sharing the ms hi
-   * word `hi` and a seq below 2^32: 12 bytes per entry. Entries that do not
-   * fit turn the node wide (stride 5: all four ID words).
-   */
-  meta: Uint32Array;
-  stride = COMPACT;
-  hi = 0;
-  /** Field/value bytes while the node is open, else null. */
-  buf: Buffer | null;
-  /** Field/value bytes once the node is sealed. */
+  /** Encoded entries while the node is open, one string each; null once sealed. */
+  parts: string[] | null = [];
+  /** Sealed: every entry's bytes, then the offset table. */
   text = '';
+  /** Bytes of encoded entries (where the sealed offset table starts). */
   dataLen = 0;
   /** Entries stored, deleted ones included. */
   count = 0;
   /** Entries not deleted (the listpack's master "count"). */
   live = 0;
+  /** Deleted flag per entry, or null while nothing was deleted. */
+  deleted: Uint8Array | null = null;
   /** Field names of the first entry: later entries with the same names store values only. */
   fields: string[];
   /** Emulated size of Redis's listpack for this node. */
   lpBytes = 0;
   /** ID of entry 0 (the listpack's master ID, its key in Redis's radix tree). */
-  first: StreamID | null = null;
+  first: StreamID = ZERO_ID;
 
-  constructor(fields: string[], capacity: number, dataCapacity: number) {
+  constructor(fields: string[]) {
     this.fields = fields;
-    this.meta = new Uint32Array(capacity * COMPACT);
-    this.buf = dataCapacity > 0 ? Buffer.allocUnsafeSlow(dataCapacity) : null;
+  }
+
+  /** Points the decoder at entry i's bytes. */
+  private seek(i: number): void {
+    const parts = this.parts;
+    if (parts !== null) {
+      dStr = parts[i];
+      dPos = 0;
+      return;
+    }
+    const s = this.text;
+    dStr = s;
+    if (this.dataLen < WIDE_OFFSETS_FROM) {
+      const p = this.dataLen + 2 * i;
+      dPos = (s.charCodeAt(p) << 8) | s.charCodeAt(p + 1);
+    } else {
+      dPos = this.dataLen + 4 * i;
+      dPos = readWord();
+    }
+  }
+
+  /** Decodes entry i's ID into dMs/dSeq and leaves dPos at its fields; returns its flags. */
+  private decode(i: number): number {
+    if (this === cNode && i === cIndex) {
+      dPos = cPos;
+      return cFlags;
+    }
+    this.seek(i);
+    const h = readVarint();
+    if ((h & FLAG_WIDE) !== 0) {
+      const a = readWord();
+      const b = readWord();
+      const c = readWord();
+      const d = readWord();
+      dMs = fromWords(a, b);
+      dSeq = fromWords(c, d);
+    } else {
+      const delta = Math.floor(h / 4);
+      const seq = readVarint();
+      const f = this.first;
+      if (delta === 0) {
+        dMs = f.ms;
+        dSeq = (f.seq as number) + seq;
+      } else {
+        dMs = (f.ms as number) + delta;
+        dSeq = seq;
+      }
+    }
+    cNode = this;
+    cIndex = i;
+    cPos = dPos;
+    cFlags = h & 3;
+    return cFlags;
   }
 
   idAt(i: number): StreamID {
-    const w = this.meta;
-    if (this.stride === COMPACT) return { ms: fromWords(this.hi, w[i * COMPACT]), seq: w[i * COMPACT + 1] };
-    return idFromWords(w, i * WIDE);
-  }
-
-  /** The flags|offset word of entry i. */
-  private tagAt(i: number): number {
-    return this.meta[i * this.stride + this.stride - 1];
+    this.decode(i);
+    return { ms: dMs, seq: dSeq };
   }
 
   isDeleted(i: number): boolean {
-    return (this.tagAt(i) >>> 30 & FLAG_DELETED) !== 0;
+    const d = this.deleted;
+    return d !== null && d[i] === 1;
   }
 
   markDeleted(i: number): void {
-    this.meta[i * this.stride + this.stride - 1] |= FLAG_DELETED << 30;
+    let d = this.deleted;
+    if (d === null || d.length <= i) {
+      const next = new Uint8Array(Math.max(this.count, i + 1));
+      if (d !== null) next.set(d);
+      this.deleted = d = next;
+    }
+    d[i] = 1;
   }
 
   /** Compares entry i's ID with t. */
   cmpAt(i: number, t: IdWords): number {
-    if (this.stride === WIDE) return cmpWords(this.meta, i * WIDE, t);
-    if (this.hi !== t.a) return this.hi < t.a ? -1 : 1;
-    const w = this.meta;
-    const at = i * COMPACT;
-    let x = w[at];
-    if (x !== t.b) return x < t.b ? -1 : 1;
-    if (t.c !== 0) return -1;
-    x = w[at + 1];
-    if (x !== t.d) return x < t.d ? -1 : 1;
-    return 0;
+    this.decode(i);
+    return cmpU64(dMs, t.ms) || cmpU64(dSeq, t.seq);
   }
 
   /** Field/value pairs of entry i, flattened. */
   fieldsAt(i: number): string[] {
-    const m = this.tagAt(i);
+    const flags = this.decode(i);
     const out: string[] = [];
-    const same = (m >>> 30 & FLAG_SAMEFIELDS) !== 0;
-    const r = this.buf !== null ? bufReader.at(this.buf, m & OFFSET_MASK) : textReader.at(this.text, m & OFFSET_MASK);
-    if (same) {
+    if ((flags & FLAG_SAMEFIELDS) !== 0) {
       const f = this.fields;
       for (let k = 0; k < f.length; k++) {
         out.push(f[k]);
-        out.push(r.string());
+        out.push(readString());
       }
     } else {
-      const n = r.varint();
-      for (let k = 0; k < 2 * n; k++) out.push(r.string());
+      const n = readVarint();
+      for (let k = 0; k < 2 * n; k++) out.push(readString());
     }
     return out;
   }
 
   /** Number of field/value pairs of entry i. */
   numFieldsAt(i: number): number {
-    const m = this.tagAt(i);
-    if ((m >>> 30 & FLAG_SAMEFIELDS) !== 0) return this.fields.length;
-    const r = this.buf !== null ? bufReader.at(this.buf, m & OFFSET_MASK) : textReader.at(this.text, m & OFFSET_MASK);
-    return r.varint();
+    if (this.sameFields(i)) return this.fields.length;
+    return readVarint();
+  }
+
+  /** Whether entry i is stored with the master field names (leaves the decoder at its fields). */
+  sameFields(i: number): boolean {
+    return (this.decode(i) & FLAG_SAMEFIELDS) !== 0;
   }
 
   /** Index of the first entry (deleted ones included) with ID >= t, or count. */
@@ -398,84 +510,37 @@ export class StreamNode {
   }
 
   cmpFirst(t: IdWords): number {
-    return this.cmpAt(0, t);
+    const f = this.first;
+    return cmpU64(f.ms, t.ms) || cmpU64(f.seq, t.seq);
   }
 
-  /** Rewrites the metadata with all four ID words per entry. */
-  private widen(capacity: number): void {
-    const old = this.meta;
-    const w = new Uint32Array(capacity * WIDE);
-    for (let i = 0; i < this.count; i++) {
-      w[i * WIDE] = this.hi;
-      w[i * WIDE + 1] = old[i * COMPACT];
-      w[i * WIDE + 2] = 0;
-      w[i * WIDE + 3] = old[i * COMPACT + 1];
-      w[i * WIDE + 4] = old[i * COMPACT + 2];
-    }
-    this.meta = w;
-    this.stride = WIDE;
-  }
-
-  /** Appends an entry; `same` says its field names equal the master fields. */
+  /** Appends an entry (the node must be open); `same` says its field names equal the master fields. */
   push(id: StreamID, argv: readonly string[], from: number, numFields: number, same: boolean): void {
-    const i = this.count;
-    const a = hiWord(id.ms);
-    const b = loWord(id.ms);
-    const c = hiWord(id.seq);
-    const d = loWord(id.seq);
-    if (i === 0) {
-      this.hi = a;
-      this.first = id;
+    if (this.count === 0) this.first = id;
+    const f = this.first;
+    const flag = same ? FLAG_SAMEFIELDS : 0;
+    const { ms, seq } = id;
+    let s: string;
+    if (
+      typeof ms === 'number' && typeof seq === 'number' && typeof f.ms === 'number' && typeof f.seq === 'number' &&
+      ms >= f.ms && ms - f.ms <= MAX_COMPACT_DELTA && (ms !== f.ms || seq >= f.seq)
+    ) {
+      const delta = ms - f.ms;
+      s = varintString(delta * 4 + flag) + varintString(delta === 0 ? seq - f.seq : seq);
+    } else {
+      s = BYTE_CHARS[FLAG_WIDE | flag] + wordString(hiWord(ms)) + wordString(loWord(ms)) + wordString(hiWord(seq)) + wordString(loWord(seq));
     }
-    const capacity = this.meta.length / this.stride;
-    if (this.stride === COMPACT && (a !== this.hi || c !== 0)) {
-      this.widen(Math.max(capacity, i + 1));
-    } else if (i + 1 > capacity) {
-      const next = new Uint32Array(Math.max(8, i * 2) * this.stride);
-      next.set(this.meta);
-      this.meta = next;
-    }
-    let need = 0;
     if (same) {
       for (let k = 0; k < numFields; k++) {
         const v = argv[from + 2 * k + 1];
-        need += varintSize(v.length) + v.length;
+        s += varintString(v.length) + v;
       }
     } else {
-      need += varintSize(numFields);
-      for (let k = from; k < from + 2 * numFields; k++) need += varintSize(argv[k].length) + argv[k].length;
+      s += varintString(numFields);
+      for (let k = from; k < from + 2 * numFields; k++) s += varintString(argv[k].length) + argv[k];
     }
-    let buf = this.buf!;
-    if (this.dataLen + need > buf.length) {
-      let size = Math.max(64, buf.length * 2);
-      while (size < this.dataLen + need) size *= 2;
-      const next = Buffer.allocUnsafeSlow(size);
-      buf.copy(next, 0, 0, this.dataLen);
-      this.buf = buf = next;
-    }
-    const w = this.meta;
-    const tag = ((same ? FLAG_SAMEFIELDS : 0) << 30) | this.dataLen;
-    if (this.stride === COMPACT) {
-      const base = i * COMPACT;
-      w[base] = b;
-      w[base + 1] = d;
-      w[base + 2] = tag;
-    } else {
-      const base = i * WIDE;
-      w[base] = a;
-      w[base + 1] = b;
-      w[base + 2] = c;
-      w[base + 3] = d;
-      w[base + 4] = tag;
-    }
-    let p = this.dataLen;
-    if (same) {
-      for (let k = 0; k < numFields; k++) p = writeString(buf, p, argv[from + 2 * k + 1]);
-    } else {
-      p = writeVarint(buf, p, numFields);
-      for (let k = from; k < from + 2 * numFields; k++) p = writeString(buf, p, argv[k]);
-    }
-    this.dataLen = p;
+    this.parts!.push(s);
+    this.dataLen += s.length;
     this.count++;
     this.live++;
   }
@@ -486,113 +551,58 @@ export class StreamNode {
    * appends to the last listpack whatever its past).
    */
   reopen(): void {
-    if (this.buf !== null) return;
-    const buf = Buffer.allocUnsafeSlow(Math.max(64, this.dataLen * 2));
-    buf.latin1Write(this.text, 0, this.dataLen);
-    this.buf = buf;
+    if (this.parts !== null) return;
+    cNode = null;
+    const parts: string[] = new Array(this.count);
+    for (let i = 0; i < this.count; i++) {
+      this.seek(i);
+      const start = dPos;
+      let end = this.dataLen;
+      if (i + 1 < this.count) {
+        this.seek(i + 1);
+        end = dPos;
+      }
+      parts[i] = this.text.slice(start, end);
+    }
+    this.parts = parts;
     this.text = '';
   }
 
-  /** Closes a full node: exact-size metadata, bytes moved into a string (Redis's lpShrinkToFit). */
+  /** Closes a full node: its entries joined into one flat string with the offset table (Redis's lpShrinkToFit). */
   seal(): void {
-    if (this.meta.length > this.count * this.stride) this.meta = this.meta.slice(0, this.count * this.stride);
-    if (this.buf !== null) {
-      this.text = this.buf.latin1Slice(0, this.dataLen);
-      this.buf = null;
+    const parts = this.parts;
+    if (parts === null) return;
+    const wide = this.dataLen >= WIDE_OFFSETS_FROM;
+    const codes: number[] = [];
+    const table: string[] = [];
+    let off = 0;
+    for (let i = 0; i < parts.length; i++) {
+      if (wide) codes.push(off >>> 24, (off >>> 16) & 255, (off >>> 8) & 255, off & 255);
+      else codes.push(off >>> 8, off & 255);
+      off += parts[i].length;
+      if (codes.length >= 4096) {
+        table.push(String.fromCharCode.apply(null, codes));
+        codes.length = 0;
+      }
     }
+    table.push(String.fromCharCode.apply(null, codes));
+    // One join: a flat one-byte string, not a rope of the parts.
+    this.text = parts.concat(table).join('');
+    this.parts = null;
   }
 
   clone(): StreamNode {
-    const n = new StreamNode(this.fields, 0, 0);
-    n.meta = this.meta.slice();
-    n.stride = this.stride;
-    n.hi = this.hi;
-    n.first = this.first;
-    if (this.buf !== null) n.buf = Buffer.from(this.buf.subarray(0, this.buf.length));
+    const n = new StreamNode(this.fields);
+    n.parts = this.parts === null ? null : this.parts.slice();
     n.text = this.text;
     n.dataLen = this.dataLen;
     n.count = this.count;
     n.live = this.live;
+    n.deleted = this.deleted === null ? null : this.deleted.slice();
     n.lpBytes = this.lpBytes;
+    n.first = this.first;
     return n;
   }
-
-  /** Whether entry i is stored with the master field names. */
-  sameFields(i: number): boolean {
-    return (this.tagAt(i) >>> 30 & FLAG_SAMEFIELDS) !== 0;
-  }
-}
-
-/** Sequential reader of varint-prefixed strings in a node's bytes (Buffer form). */
-class BufReader {
-  private d: Buffer = Buffer.alloc(0);
-  private p = 0;
-  at(d: Buffer, p: number): this {
-    this.d = d;
-    this.p = p;
-    return this;
-  }
-  varint(): number {
-    let v = 0;
-    let mul = 1;
-    for (;;) {
-      const b = this.d[this.p++];
-      v += (b & 0x7f) * mul;
-      if (b < 128) return v;
-      mul *= 128;
-    }
-  }
-  string(): string {
-    const len = this.varint();
-    const p = this.p;
-    this.p = p + len;
-    return readLatin1(this.d, p, len);
-  }
-}
-
-/** The same over a sealed node's string. */
-class TextReader {
-  private d = '';
-  private p = 0;
-  at(d: string, p: number): this {
-    this.d = d;
-    this.p = p;
-    return this;
-  }
-  varint(): number {
-    let v = 0;
-    let mul = 1;
-    for (;;) {
-      const b = this.d.charCodeAt(this.p++);
-      v += (b & 0x7f) * mul;
-      if (b < 128) return v;
-      mul *= 128;
-    }
-  }
-  string(): string {
-    const len = this.varint();
-    const p = this.p;
-    this.p = p + len;
-    return this.d.slice(p, p + len);
-  }
-}
-
-const bufReader = new BufReader();
-const textReader = new TextReader();
-
-function writeVarint(d: Buffer, p: number, n: number): number {
-  while (n >= 128) {
-    d[p++] = (n & 0x7f) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  d[p++] = n;
-  return p;
-}
-
-function writeString(d: Buffer, p: number, s: string): number {
-  p = writeVarint(d, p, s.length);
-  if (s.length > 0) d.latin1Write(s, p, s.length);
-  return p + s.length;
 }
 
 // ---- pending entries lists --------------------------------------------------------------
@@ -924,17 +934,20 @@ export class StreamValue implements AggregateValue {
     let masterMs: U64;
     let masterSeq: U64;
     if (tail === undefined) {
-      const fields: string[] = new Array(numFields);
+      // Nodes with the same field names share one array of them.
+      const prev = this.nodes.length > 0 ? this.nodes[this.nodes.length - 1].fields : null;
+      let fields: string[] | null = prev !== null && prev.length === numFields ? prev : null;
       let lp = LP_HEADER_AND_END + lpIntSize(1) + lpIntSize(0) + lpIntSize(numFields) + lpIntSize(0);
       for (let k = 0; k < numFields; k++) {
-        fields[k] = argv[from + 2 * k];
-        lp += lpStrSize(fields[k]);
+        const name = argv[from + 2 * k];
+        if (fields !== null && fields[k] !== name) fields = null;
+        lp += lpStrSize(name);
       }
-      // Room for a full node up front (the usual case: entries alike in size),
-      // so an open node grows rarely; seal() trims the excess.
-      const cap = maxEntries > 0 ? Math.min(maxEntries, 1024) : 128;
-      const dataCap = Math.min(nodeMaxBytes, (totelelen + 2 * numFields + 1) * cap) + 64;
-      tail = new StreamNode(fields, cap, dataCap);
+      if (fields === null) {
+        fields = new Array(numFields);
+        for (let k = 0; k < numFields; k++) fields[k] = argv[from + 2 * k];
+      }
+      tail = new StreamNode(fields);
       tail.lpBytes = lp;
       this.nodes.push(tail);
       same = true;

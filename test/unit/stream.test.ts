@@ -408,3 +408,33 @@ test('stream: XDEL emptying the tail node makes the sealed node before it the ta
     ],
   );
 });
+
+test('nodes: large nodes, long values and distant IDs survive sealing (4-byte offsets, multi-byte varints)', () => {
+  // stream-node-max-bytes 0 and max-entries 0: one node without bounds, so its
+  // sealed string passes 64 KB and uses the wide offset table.
+  const s = new StreamValue();
+  const model: ModelEntry[] = [];
+  let ms = 1_700_000_000_000;
+  for (let i = 0; i < 400; i++) {
+    // ms distances of 0, 1, 40 (2-byte header) and 2^40 (long header) from the node's first ID.
+    ms += [0, 1, 40, 2 ** 40][i % 4];
+    const value = 'v'.repeat(i % 7 === 0 ? 2000 : i % 5) + String(i);
+    const fields = i % 3 === 0 ? ['name', value] : ['name', value, 'extra', '\x80\xff'];
+    s.append(id(ms, i), ['XADD', 'k', 'id', ...fields], 3, fields.length / 2, 0, 0);
+    model.push({ id: id(ms, i), fields });
+  }
+  assert.equal(s.nodes.length, 1);
+  s.append(id(ms + 1, 0), ['XADD', 'k', 'id', 'name', 'last'], 3, 1, 1, 1);
+  model.push({ id: id(ms + 1, 0), fields: ['name', 'last'] });
+  // The first node was sealed by the append that opened a second one.
+  assert.equal(s.nodes.length, 2);
+  assert.ok(s.nodes[0].dataLen >= 65536);
+  assert.deepEqual(entries(s), model);
+  for (const probe of [0, 1, 2, 3, 199, 398, 399]) {
+    assert.deepEqual(entries(s, model[probe].id, MAX_ID, 1), [model[probe]]);
+    assert.deepEqual(entries(s, ZERO_ID, model[probe].id, 1, true), [model[probe]]);
+  }
+  // Deleting in a sealed node flags the entry without touching its neighbours.
+  assert.ok(s.delete(model[200].id));
+  assert.deepEqual(entries(s), [...model.slice(0, 200), ...model.slice(201)]);
+});

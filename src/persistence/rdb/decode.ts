@@ -285,7 +285,7 @@ function readStreamNode(key: Buffer, lpBuf: Buffer, prevLast: StreamID | null): 
   const fields: string[] = [];
   for (let k = 0; k < nMaster; k++) fields.push(elementString(els[p++]));
   if (intOf(els[p++], 'master terminator') !== 0) corrupt('Stream listpack: bad master entry terminator');
-  const node = new StreamNode(fields, Math.max(1, live + deleted), Math.max(64, lpBuf.length));
+  const node = new StreamNode(fields);
   let seenLive = 0;
   let seenDeleted = 0;
   let prev = prevLast;
