@@ -1,32 +1,50 @@
 /**
- * The part of Redis's replication handshake that snapshot tools use:
- * `redis-cli --rdb` (and mnemo-cli's) send `REPLCONF rdb-only 1`, then `SYNC`,
- * read `$<length>` and the RDB image, and hang up. Mnemo has no replicas yet:
- * SYNC/PSYNC from a client that did not ask for the RDB only are refused,
- * rather than accepted and then never fed the write stream a replica expects.
+ * Replication commands of a master: the handshake a replica sends (REPLCONF,
+ * PSYNC or SYNC), its acknowledgements (REPLCONF ACK), and WAIT. The stream
+ * and the backlog live in src/server/replication.ts. `redis-cli --rdb` uses
+ * the same handshake with `REPLCONF rdb-only 1`: it gets the snapshot alone
+ * and the connection closes.
  */
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
 import { writeRdbSync } from '../persistence/index.js';
-import { ERR_SYNTAX } from './errors.js';
+import { replicationOf } from '../server/replication.js';
+import { parseInt64 } from '../util/numbers.js';
+import { mayBlock, blockTimeoutMs } from './blocking-pop.js';
+import { ERR_SYNTAX, ERR_NOT_INT } from './errors.js';
 
 /** Clients that sent REPLCONF rdb-only 1. */
 const rdbOnly = new WeakSet<Client>();
 
-const ERR_NO_REPLICATION =
-  'ERR Replication is not supported by Mnemo; send REPLCONF rdb-only 1 first to fetch an RDB snapshot (redis-cli --rdb)';
+/** NET_HOST_STR_LEN: the longest address REPLCONF ip-address keeps. */
+const HOST_STR_LEN = 256;
 
 function replconf(c: Client, argv: string[]): void {
   if (argv.length % 2 === 0) {
     c.addError(ERR_SYNTAX);
     return;
   }
+  const m = replicationOf(c.server);
   for (let i = 1; i < argv.length; i += 2) {
     const option = argv[i].toLowerCase();
     const value = argv[i + 1];
     switch (option) {
-      case 'listening-port':
+      case 'listening-port': {
+        const port = parseInt64(value);
+        if (port === null || typeof port === 'bigint') {
+          c.addError(ERR_NOT_INT);
+          return;
+        }
+        m.setListeningPort(c, port);
+        break;
+      }
       case 'ip-address':
+        if (value.length >= HOST_STR_LEN) {
+          c.addError(`ERR REPLCONF ip-address provided by replica instance is too long: ${value.length} bytes`);
+          return;
+        }
+        m.setIpAddress(c, value);
+        break;
       case 'capa':
         break;
       case 'rdb-only':
@@ -37,9 +55,14 @@ function replconf(c: Client, argv: string[]): void {
         if (value === '1') rdbOnly.add(c);
         else rdbOnly.delete(c);
         break;
-      case 'ack':
+      case 'ack': {
+        // From an attached replica: its processed offset. Never replied to.
+        const offset = parseInt64(value);
+        if (offset !== null && typeof offset === 'number') m.ack(c, offset);
+        return;
+      }
       case 'getack':
-        // Sent only between a master and its replicas: Redis answers nothing here.
+        // Sent by a master to its replicas; a master has nothing to answer.
         return;
       default:
         c.addError(`ERR Unrecognized REPLCONF option: ${argv[i]}`);
@@ -49,33 +72,78 @@ function replconf(c: Client, argv: string[]): void {
   c.addOK();
 }
 
-/** SYNC: the RDB image as `$<length>\r\n<bytes>` (no trailing CRLF, as Redis), then the connection closes. */
-function sync(c: Client): void {
-  if (!rdbOnly.has(c)) {
-    c.addError(ERR_NO_REPLICATION);
+/** SYNC and PSYNC <replid> <offset>. */
+function syncCommand(c: Client, argv: string[]): void {
+  const m = replicationOf(c.server);
+  // A replica repeating itself is ignored, as in Redis.
+  if (m.isReplica(c)) return;
+  if (c.len > 0) {
+    c.addError('ERR SYNC and PSYNC are invalid with pending output');
     return;
   }
-  const chunks: Buffer[] = [];
-  // Synchronous, like SAVE: nothing runs in between, so the image is a point in time.
-  writeRdbSync(c.server, (chunk) => chunks.push(Buffer.from(chunk)));
-  const image = Buffer.concat(chunks);
-  c.addRaw(`$${image.length}\r\n`);
-  c.addRawBuffer(image);
-  c.closeAfterReply = true;
+  const psync = argv[0].toLowerCase() === 'psync';
+  let offset = -1;
+  if (psync) {
+    const n = parseInt64(argv[2]);
+    if (n === null || typeof n === 'bigint') {
+      c.addError(ERR_NOT_INT);
+      return;
+    }
+    offset = n;
+  }
+  if (rdbOnly.has(c)) {
+    // redis-cli --rdb: the snapshot, then the connection closes.
+    if (psync) c.addRaw(`+FULLRESYNC ${m.replId} ${m.offset}\r\n`);
+    const chunks: Buffer[] = [];
+    writeRdbSync(c.server, (chunk) => chunks.push(Buffer.from(chunk)));
+    const image = Buffer.concat(chunks);
+    c.addRaw(`$${image.length}\r\n`);
+    c.addRawBuffer(image);
+    c.closeAfterReply = true;
+    return;
+  }
+  m.sync(c, psync, psync ? argv[1] : '', offset);
 }
 
-/** PSYNC: a full resynchronisation header, then what SYNC sends. */
-function psync(c: Client): void {
-  if (!rdbOnly.has(c)) {
-    c.addError(ERR_NO_REPLICATION);
+/** WAIT numreplicas timeout: replicas that acknowledged this client's last write. */
+function wait(c: Client, argv: string[]): void {
+  const wanted = parseInt64(argv[1]);
+  if (wanted === null) {
+    c.addError(ERR_NOT_INT);
     return;
   }
-  c.addRaw(`+FULLRESYNC ${c.server.runId} 0\r\n`);
-  sync(c);
+  const timeout = parseInt64(argv[2]);
+  if (timeout === null) {
+    c.addError('ERR timeout is not an integer or out of range');
+    return;
+  }
+  if (timeout < 0) {
+    c.addError('ERR timeout is negative');
+    return;
+  }
+  const m = replicationOf(c.server);
+  const offset = c.replOffset;
+  const acks = m.countAcks(offset);
+  // Enough already, or inside MULTI (and scripts, where WAIT is refused anyway): answer now.
+  if (acks >= wanted || !mayBlock(c)) {
+    c.addInt(acks);
+    return;
+  }
+  c.server.blocking.block(c, c.current!, argv, {
+    keys: [],
+    timeoutMs: blockTimeoutMs(c, Number(timeout)),
+    serve: () => false,
+    timeout: (cl) => {
+      m.removeWaiter(cl);
+      cl.addInt(m.countAcks(offset));
+    },
+  });
+  m.addWaiter(c, Number(wanted), offset);
 }
 
 export const commands: CommandImpl[] = [
-  { name: 'replconf', summary: 'Replication handshake options; rdb-only lets SYNC send just a snapshot.', handler: replconf },
-  { name: 'sync', summary: 'Sends an RDB snapshot to a client that asked for the RDB only, then disconnects.', handler: sync },
-  { name: 'psync', summary: 'Like SYNC after a FULLRESYNC header, for RDB-only clients.', handler: psync },
+  { name: 'replconf', summary: 'Replication handshake options and acknowledgements (ACK); rdb-only asks SYNC for just a snapshot.', handler: replconf },
+  { name: 'sync', summary: 'Attaches a replica: an RDB snapshot, then the stream of writes.', handler: syncCommand },
+  { name: 'psync', summary: 'Attaches a replica: +CONTINUE from the backlog when it holds the offset, else a full resync.', handler: syncCommand },
+  { name: 'wait', summary: 'Waits until that many replicas acknowledged the client\'s writes, or the timeout.', handler: wait },
 ];

@@ -5,6 +5,7 @@
  *
  * Argument checks and their order follow Redis 7.0, so the same error wins.
  */
+import { replicationOf } from '../server/replication.js';
 import { scriptBusyError } from '../scripting/busy.js';
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
@@ -566,15 +567,19 @@ function shutdown(c: Client, argv: string[]): void {
   void server.close().then(() => server.onShutdown?.(req));
 }
 
-/**
- * ROLE: Mnemo is always a master without replicas (no replication yet), so
- * the reply is Redis's for such a master: role, replication offset, replicas.
- */
+/** ROLE of a master: its replication offset and each replica's address and acknowledged offset. */
 function role(c: Client): void {
+  const m = replicationOf(c.server);
   c.addArrayLen(3);
   c.addBulk('master');
-  c.addInt(0);
-  c.addArrayLen(0);
+  c.addInt(m.offset);
+  c.addArrayLen(m.replicas.length);
+  for (const r of m.replicas) {
+    c.addArrayLen(3);
+    c.addBulk(r.ip);
+    c.addBulk(String(r.port));
+    c.addBulk(String(r.ackOffset));
+  }
 }
 
 export const commands: CommandImpl[] = [

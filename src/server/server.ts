@@ -29,6 +29,7 @@ import { installPersistence, loadingRefused, misconfRefused } from '../persisten
 import { installAof } from '../persistence/aof/index.js';
 import { installObservability } from '../commands/observability.js';
 import { clientEvictionCron, installClientEviction } from './client-eviction.js';
+import { installReplication } from './replication.js';
 import { busyCheck, isScriptBusy } from '../scripting/busy.js';
 
 export interface ServerOptions {
@@ -110,6 +111,8 @@ export class Server implements KeyspaceEffects {
     installObservability(this);
     // maxmemory-clients: disconnects the biggest clients when client buffers pass the limit.
     installClientEviction(this);
+    // Replicas attached with PSYNC/SYNC get the propagated write stream.
+    installReplication(this);
   }
 
   private refreshConfig(): void {
@@ -176,6 +179,8 @@ export class Server implements KeyspaceEffects {
   }
 
   readonly disconnectHooks: Array<(c: Client) => void> = [];
+  /** Periodic work of other modules, run by the cron after the server's own (replication pings). */
+  readonly cronHooks: Array<() => void> = [];
   /** Run by close(): modules free what outlives the server otherwise (Lua states in the shared WASM heap). */
   readonly closeHooks: Array<() => void> = [];
 
@@ -456,6 +461,7 @@ export class Server implements KeyspaceEffects {
     this.activeExpireCycle();
     this.blocking.checkTimeouts();
     this.closeIdleClients();
+    for (const hook of this.cronHooks) hook();
   }
 
   private onClockAdvance(): void {

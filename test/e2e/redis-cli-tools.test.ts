@@ -379,12 +379,6 @@ test('redis-cli --rdb and mnemo-cli --rdb fetch a snapshot of Mnemo that redis-c
       });
       assert.match(check, new RegExp(`\\b${keys} keys read`), `${name}: ${check}`);
     }
-    // A client that did not ask for the RDB only is refused (Mnemo has no replicas to feed).
-    const refused = await mnemoClient.call('SYNC').then(
-      () => 'no error',
-      (e: Error) => e.message,
-    );
-    assert.match(refused, /^ERR Replication is not supported/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,371 @@
+/**
+ * The master side of Redis replication: a Redis replica (or anything that
+ * speaks the protocol) attaches with PSYNC or SYNC, receives an RDB snapshot
+ * and then the stream of propagated writes, and reports its progress with
+ * REPLCONF ACK.
+ *
+ *  - The stream is what `Server.propagate` hands its sinks (the single effects
+ *    path), encoded as RESP commands with a SELECT whenever the db changes,
+ *    exactly what Redis sends: the master replication offset counts its bytes.
+ *  - The backlog is a ring of `repl-backlog-size` bytes, created when the
+ *    first replica attaches (as Redis's createReplicationBacklog) and kept:
+ *    a replica that reconnects with the same replication id and an offset the
+ *    backlog still holds gets `+CONTINUE` and only the bytes it missed.
+ *  - A full resync writes the snapshot synchronously (like SAVE: nothing runs
+ *    in between, so the RDB is exactly the state at the offset sent in
+ *    +FULLRESYNC) and the replica is online at once; Redis forks instead.
+ *  - Every `repl-ping-replica-period` seconds a PING goes down the stream, so
+ *    replicas see traffic within their repl-timeout.
+ *  - WAIT counts replicas whose acknowledged offset reached the offset of the
+ *    client's last write; blocked WAITs are answered as ACKs arrive, and a
+ *    REPLCONF GETACK * asks replicas to acknowledge at once.
+ */
+import type { Server } from './server.js';
+import type { Client } from './client.js';
+import { CommandBuffer } from '../persistence/aof/resp.js';
+import { writeRdbSync } from '../persistence/index.js';
+import { flush } from '../net/connection.js';
+import { clientIntrospection } from '../commands/client.js';
+import { replicationId, setInfoProvider, type InfoFields, type SectionProvider } from '../observability/info.js';
+
+/** A replica attached to this master. */
+export interface Replica {
+  client: Client;
+  /** REPLCONF listening-port (0 until told). */
+  port: number;
+  /** REPLCONF ip-address, else the connection's address. */
+  ip: string;
+  /** Offset acknowledged by REPLCONF ACK. */
+  ackOffset: number;
+  /** Server-clock ms of the last ACK (INFO's lag). */
+  ackTime: number;
+}
+
+/** What a connection said in the handshake before PSYNC. */
+interface Handshake {
+  port: number;
+  ip: string;
+}
+
+/** A client blocked in WAIT. */
+interface Waiter {
+  client: Client;
+  replicas: number;
+  offset: number;
+}
+
+export class ReplicationMaster {
+  /** master_repl_offset: bytes of stream produced since the replication id was made. */
+  offset = 0;
+  readonly replicas: Replica[] = [];
+  private readonly byClient = new Map<Client, Replica>();
+  private readonly handshakes = new WeakMap<Client, Handshake>();
+  /** The ring, or null until the first replica attached. */
+  private backlog: Buffer | null = null;
+  /** Next write position in the ring, and bytes of history it holds. */
+  private backlogIdx = 0;
+  backlogHistlen = 0;
+  /** Offset of the db the stream last selected; -1 forces a SELECT before the next write. */
+  private selectedDb = -1;
+  private readonly encoder = new CommandBuffer(16 * 1024);
+  private readonly pending = new Set<Client>();
+  private flushScheduled = false;
+  private waiters: Waiter[] = [];
+  /** Set when a WAIT blocked: a GETACK goes out once the current work is done. */
+  private getAckWanted = false;
+  private lastPing = 0;
+  /** INFO stats: full resyncs, and PSYNCs that did or did not continue from the backlog. */
+  syncFull = 0;
+  syncPartialOk = 0;
+  syncPartialErr = 0;
+  private readonly sink = (db: number, argv: string[]): void => this.feed(db, argv);
+
+  constructor(readonly server: Server) {}
+
+  get replId(): string {
+    return replicationId(this.server);
+  }
+
+  get backlogSize(): number {
+    return this.backlog === null ? 0 : this.backlog.length;
+  }
+
+  /** repl_backlog_first_byte_offset: the offset of the oldest byte the backlog holds. */
+  get backlogFirstByteOffset(): number {
+    return this.backlog === null ? 0 : this.offset - this.backlogHistlen + 1;
+  }
+
+  isReplica(c: Client): boolean {
+    return this.byClient.has(c);
+  }
+
+  // ---- handshake ---------------------------------------------------------------
+
+  setListeningPort(c: Client, port: number): void {
+    const r = this.byClient.get(c);
+    if (r !== undefined) r.port = port;
+    else this.handshakeOf(c).port = port;
+  }
+
+  setIpAddress(c: Client, ip: string): void {
+    const r = this.byClient.get(c);
+    if (r !== undefined) r.ip = ip;
+    else this.handshakeOf(c).ip = ip;
+  }
+
+  private handshakeOf(c: Client): Handshake {
+    let h = this.handshakes.get(c);
+    if (h === undefined) {
+      h = { port: 0, ip: '' };
+      this.handshakes.set(c, h);
+    }
+    return h;
+  }
+
+  /**
+   * PSYNC <replid> <offset>: +CONTINUE with the missed bytes when the backlog
+   * holds them, else +FULLRESYNC and a snapshot. SYNC (psync false) is the
+   * old protocol: the snapshot without the header line.
+   */
+  sync(c: Client, psync: boolean, replId: string, fromOffset: number): void {
+    if (psync && this.tryPartial(c, replId, fromOffset)) {
+      this.syncPartialOk++;
+      return;
+    }
+    // A replica that asked to continue ("?" asks for a full sync) counts as a failed partial sync.
+    if (psync && replId !== '?') this.syncPartialErr++;
+    this.syncFull++;
+    this.ensureBacklog();
+    // A new snapshot: the stream after it must start with a SELECT.
+    this.selectedDb = -1;
+    if (psync) c.addRaw(`+FULLRESYNC ${this.replId} ${this.offset}\r\n`);
+    const chunks: Buffer[] = [];
+    writeRdbSync(this.server, (chunk) => chunks.push(Buffer.from(chunk)));
+    const image = Buffer.concat(chunks);
+    c.addRaw(`$${image.length}\r\n`);
+    c.addRawBuffer(image);
+    this.attach(c);
+  }
+
+  private tryPartial(c: Client, replId: string, fromOffset: number): boolean {
+    const ring = this.backlog;
+    if (ring === null || replId !== this.replId) return false;
+    const first = this.backlogFirstByteOffset;
+    if (fromOffset < first || fromOffset > this.offset + 1) return false;
+    c.addRaw(`+CONTINUE ${this.replId}\r\n`);
+    const missed = this.offset + 1 - fromOffset;
+    if (missed > 0) {
+      const start = (this.backlogIdx - missed + ring.length) % ring.length;
+      if (start + missed <= ring.length) c.addRawBuffer(ring.subarray(start, start + missed));
+      else {
+        c.addRawBuffer(ring.subarray(start));
+        c.addRawBuffer(ring.subarray(0, missed - (ring.length - start)));
+      }
+    }
+    this.attach(c);
+    return true;
+  }
+
+  private attach(c: Client): void {
+    const h = this.handshakes.get(c);
+    const ip = h?.ip || c.addr.slice(0, c.addr.lastIndexOf(':'));
+    const r: Replica = { client: c, port: h?.port ?? 0, ip, ackOffset: 0, ackTime: this.server.clock.now() };
+    this.replicas.push(r);
+    this.byClient.set(c, r);
+  }
+
+  /** A replica's connection closed. */
+  detach(c: Client): void {
+    const r = this.byClient.get(c);
+    if (r === undefined) return;
+    this.byClient.delete(c);
+    this.replicas.splice(this.replicas.indexOf(r), 1);
+    this.pending.delete(c);
+  }
+
+  private ensureBacklog(): void {
+    if (this.backlog !== null) return;
+    this.backlog = Buffer.alloc(Math.max(16 * 1024, this.server.config.getNumber('repl-backlog-size')));
+    this.backlogIdx = 0;
+    this.backlogHistlen = 0;
+    this.server.propagateSinks.push(this.sink);
+    // From now on each command records the offset its writes reached (Redis's c->woff), for WAIT.
+    this.server.afterCallHooks.push((c) => {
+      c.replOffset = this.offset;
+    });
+  }
+
+  // ---- the stream ----------------------------------------------------------------
+
+  /** A propagated write: appended to the backlog and sent to every replica. */
+  private feed(db: number, argv: string[]): void {
+    const enc = this.encoder;
+    if (db >= 0 && db !== this.selectedDb) {
+      enc.appendCommand(['SELECT', String(db)]);
+      this.selectedDb = db;
+    }
+    enc.appendCommand(argv);
+    const bytes = enc.view();
+    this.append(bytes);
+    enc.reset();
+  }
+
+  private append(bytes: Buffer): void {
+    const ring = this.backlog;
+    if (ring === null) return;
+    this.offset += bytes.length;
+    // Only the last ring.length bytes can stay.
+    let src = bytes.length > ring.length ? bytes.subarray(bytes.length - ring.length) : bytes;
+    while (src.length > 0) {
+      const n = Math.min(src.length, ring.length - this.backlogIdx);
+      src.copy(ring, this.backlogIdx, 0, n);
+      this.backlogIdx = (this.backlogIdx + n) % ring.length;
+      src = src.subarray(n);
+    }
+    this.backlogHistlen = Math.min(ring.length, this.backlogHistlen + bytes.length);
+    for (const r of this.replicas) {
+      r.client.addRawBuffer(bytes);
+      this.pending.add(r.client);
+    }
+    this.scheduleFlush();
+  }
+
+  /** Replicas get their stream in one write per event-loop turn, as Redis writes them in beforeSleep. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      // A WAIT blocked during this turn: ask for ACKs behind what was written (Redis's get_ack_from_slaves).
+      if (this.getAckWanted) {
+        this.getAckWanted = false;
+        if (this.replicas.length > 0) this.feed(-1, ['REPLCONF', 'GETACK', '*']);
+      }
+      this.flushScheduled = false;
+      for (const c of this.pending) if (!c.closed) flush(this.server, c);
+      this.pending.clear();
+    });
+  }
+
+  /** From the cron: a PING every repl-ping-replica-period seconds while replicas are attached. */
+  cron(): void {
+    if (this.replicas.length === 0) return;
+    const now = this.server.clock.now();
+    const period = this.server.config.getNumber('repl-ping-replica-period') * 1000;
+    if (now - this.lastPing < period) return;
+    this.lastPing = now;
+    // PING goes to the db the stream has selected: no SELECT of its own.
+    this.feed(this.selectedDb, ['PING']);
+  }
+
+  // ---- acknowledgements and WAIT ---------------------------------------------------------
+
+  ack(c: Client, offset: number): void {
+    const r = this.byClient.get(c);
+    if (r === undefined) return;
+    if (offset > r.ackOffset) r.ackOffset = offset;
+    r.ackTime = this.server.clock.now();
+    this.serveWaiters();
+  }
+
+  /** Replicas that acknowledged at least `offset` (replicationCountAcksByOffset). */
+  countAcks(offset: number): number {
+    let n = 0;
+    for (const r of this.replicas) if (r.ackOffset >= offset) n++;
+    return n;
+  }
+
+  /** Registers a blocked WAIT; the caller has blocked the client. */
+  addWaiter(client: Client, replicas: number, offset: number): void {
+    this.waiters.push({ client, replicas, offset });
+    this.getAckWanted = true;
+    this.scheduleFlush();
+  }
+
+  removeWaiter(client: Client): void {
+    this.waiters = this.waiters.filter((w) => w.client !== client);
+  }
+
+  private serveWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const still: Waiter[] = [];
+    for (const w of this.waiters) {
+      const acks = this.countAcks(w.offset);
+      if (w.client.blocked === null || w.client.closed) continue;
+      if (acks < w.replicas) {
+        still.push(w);
+        continue;
+      }
+      this.server.blocking.unblock(w.client);
+      w.client.addInt(acks);
+      const c = w.client;
+      setImmediate(() => {
+        if (!c.closed) this.server.resume(c);
+      });
+    }
+    this.waiters = still;
+  }
+}
+
+const masters = new WeakMap<Server, ReplicationMaster>();
+
+/** The server's replication master state (created with the server by installReplication). */
+export function replicationOf(server: Server): ReplicationMaster {
+  let m = masters.get(server);
+  if (m === undefined) {
+    m = new ReplicationMaster(server);
+    masters.set(server, m);
+  }
+  return m;
+}
+
+/** Wires replication into the server: disconnects, CLIENT LIST's S flag, the offset of each client's writes. */
+export function installReplication(server: Server): void {
+  const m = replicationOf(server);
+  server.disconnectHooks.push((c) => {
+    m.detach(c);
+    m.removeWaiter(c);
+  });
+  const earlierRole = clientIntrospection.role;
+  clientIntrospection.role = (c) => (replicationOf(c.server).isReplica(c) ? 'replica' : earlierRole(c));
+  server.cronHooks.push(() => m.cron());
+  setInfoProvider(server, 'replication', () => replicationFields(m));
+  const counters = new Map<string, () => number>([
+    ['sync_full', () => m.syncFull],
+    ['sync_partial_ok', () => m.syncPartialOk],
+    ['sync_partial_err', () => m.syncPartialErr],
+    ['mem_replication_backlog', () => m.backlogSize],
+  ]);
+  const withCounters: SectionProvider = (_srv, fields) => fields.map(([k, v]) => [k, counters.get(k)?.() ?? v]);
+  setInfoProvider(server, 'stats', withCounters);
+  setInfoProvider(server, 'memory', withCounters);
+  // As Redis: connected_clients leaves out replicas.
+  setInfoProvider(server, 'clients', (_srv, fields) =>
+    fields.map(([k, v]) => (k === 'connected_clients' ? [k, Number(v) - m.replicas.length] : [k, v])),
+  );
+}
+
+/** INFO replication of a master (Redis 7.0's field names and order). */
+function replicationFields(m: ReplicationMaster): InfoFields {
+  const server = m.server;
+  const now = server.clock.now();
+  const fields: InfoFields = [
+    ['role', 'master'],
+    ['connected_slaves', m.replicas.length],
+  ];
+  m.replicas.forEach((r, i) => {
+    const lag = Math.floor((now - r.ackTime) / 1000);
+    fields.push([`slave${i}`, `ip=${r.ip},port=${r.port},state=online,offset=${r.ackOffset},lag=${lag}`]);
+  });
+  fields.push(
+    ['master_failover_state', 'no-failover'],
+    ['master_replid', m.replId],
+    ['master_replid2', '0'.repeat(40)],
+    ['master_repl_offset', m.offset],
+    ['second_repl_offset', -1],
+    ['repl_backlog_active', m.backlogSize > 0 ? 1 : 0],
+    ['repl_backlog_size', server.config.getNumber('repl-backlog-size')],
+    ['repl_backlog_first_byte_offset', m.backlogFirstByteOffset],
+    ['repl_backlog_histlen', m.backlogHistlen],
+  );
+  return fields;
+}
