@@ -3,6 +3,7 @@
  * STATS / HELP and FCALL / FCALL_RO (Redis 7.0). Libraries are managed in
  * src/scripting/library.ts; calls run like EVAL (src/scripting/runner.ts).
  */
+import { READONLY_REPLICA_ERROR } from '../server/server.js';
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
 import { replyHelp, subcommandSyntaxError } from './client.js';
@@ -47,6 +48,10 @@ function fcallGeneric(c: Client, argv: string[], ro: boolean): void {
   // no-writes implies allow-oom.
   if (!allowOom && !noWrites && isOutOfMemory(c.server)) {
     c.addError(SCRIPT_OOM_ERROR);
+    return;
+  }
+  if (!noWrites && c.server.isReplica && !c.isMaster && c.server.config.getBool('replica-read-only')) {
+    c.addError(READONLY_REPLICA_ERROR);
     return;
   }
   if (!noWrites && ro) {

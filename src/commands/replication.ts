@@ -10,6 +10,7 @@ import type { Client } from '../server/client.js';
 import { writeRdbSync } from '../persistence/index.js';
 import { replicationOf } from '../server/replication.js';
 import { parseInt64 } from '../util/numbers.js';
+import { log } from '../persistence/log.js';
 import { mayBlock, blockTimeoutMs } from './blocking-pop.js';
 import { ERR_SYNTAX, ERR_NOT_INT } from './errors.js';
 
@@ -62,7 +63,8 @@ function replconf(c: Client, argv: string[]): void {
         return;
       }
       case 'getack':
-        // Sent by a master to its replicas; a master has nothing to answer.
+        // From our master's stream (we are its replica): answer with our offset. Others get nothing.
+        if (c.isMaster) m.link?.sendAck();
         return;
       default:
         c.addError(`ERR Unrecognized REPLCONF option: ${argv[i]}`);
@@ -107,6 +109,12 @@ function syncCommand(c: Client, argv: string[]): void {
 
 /** WAIT numreplicas timeout: replicas that acknowledged this client's last write. */
 function wait(c: Client, argv: string[]): void {
+  if (replicationOf(c.server).link !== null) {
+    c.addError(
+      'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.',
+    );
+    return;
+  }
   const wanted = parseInt64(argv[1]);
   if (wanted === null) {
     c.addError(ERR_NOT_INT);
@@ -141,7 +149,41 @@ function wait(c: Client, argv: string[]): void {
   m.addWaiter(c, Number(wanted), offset);
 }
 
+/** REPLICAOF host port | NO ONE (and its old name SLAVEOF). */
+function replicaof(c: Client, argv: string[]): void {
+  const m = replicationOf(c.server);
+  if (argv[1].toLowerCase() === 'no' && argv[2].toLowerCase() === 'one') {
+    if (m.link !== null) {
+      m.promote();
+      log(c.server, 'notice', `MASTER MODE enabled (user request from 'id=${c.id} addr=${c.addr}')`);
+    }
+    c.server.config.setInternal('replicaof', 'no one');
+    c.addOK();
+    return;
+  }
+  if (m.isReplica(c)) {
+    c.addError('ERR Command is not valid when client is a replica.');
+    return;
+  }
+  const port = parseInt64(argv[2]);
+  if (port === null || typeof port === 'bigint' || port < 0 || port > 65535) {
+    c.addError('ERR Invalid master port');
+    return;
+  }
+  const host = argv[1];
+  if (m.link !== null && m.link.host.toLowerCase() === host.toLowerCase() && m.link.port === port) {
+    c.addRaw('+OK Already connected to specified master\r\n');
+    return;
+  }
+  m.replicaOf(host, port);
+  c.server.config.setInternal('replicaof', `${host} ${port}`);
+  log(c.server, 'notice', `REPLICAOF ${host}:${port} enabled (user request from 'id=${c.id} addr=${c.addr}')`);
+  c.addOK();
+}
+
 export const commands: CommandImpl[] = [
+  { name: 'replicaof', summary: 'Follows a master (its snapshot, then its write stream), or with NO ONE becomes a master again.', handler: replicaof },
+  { name: 'slaveof', summary: 'The old name of REPLICAOF.', handler: replicaof },
   { name: 'replconf', summary: 'Replication handshake options and acknowledgements (ACK); rdb-only asks SYNC for just a snapshot.', handler: replconf },
   { name: 'sync', summary: 'Attaches a replica: an RDB snapshot, then the stream of writes.', handler: syncCommand },
   { name: 'psync', summary: 'Attaches a replica: +CONTINUE from the backlog when it holds the offset, else a full resync.', handler: syncCommand },

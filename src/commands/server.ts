@@ -570,6 +570,17 @@ function shutdown(c: Client, argv: string[]): void {
 /** ROLE of a master: its replication offset and each replica's address and acknowledged offset. */
 function role(c: Client): void {
   const m = replicationOf(c.server);
+  const link = m.link;
+  if (link !== null) {
+    // A replica: its master, the link state and the offset it processed.
+    c.addArrayLen(5);
+    c.addBulk('slave');
+    c.addBulk(link.host);
+    c.addInt(link.port);
+    c.addBulk(link.state);
+    c.addInt(link.offset);
+    return;
+  }
   c.addArrayLen(3);
   c.addBulk('master');
   c.addInt(m.offset);

@@ -82,6 +82,10 @@ export function scriptCommand(ctx: CallContext, L: LuaState, raise: boolean): nu
   if (cmd.handler === null) return fail(L, raise, 'Unknown Redis command called from script');
   const isWrite = (cmd.flags & CMD_WRITE) !== 0;
   if (isWrite && ctx.readOnly) return fail(L, raise, 'Write commands are not allowed from read-only scripts.');
+  // A read-only replica refuses a script's writes as it refuses a client's.
+  if (isWrite && server.isReplica && server.config.getBool('replica-read-only')) {
+    return fail(L, raise, "-READONLY You can't write against a read only replica.");
+  }
   // Until it wrote, a script may not grow memory past maxmemory (scriptVerifyOOM).
   if ((cmd.flags & CMD_DENYOOM) !== 0 && !ctx.allowOom && !ctx.writeDirty && ctx.scriptOom()) {
     return fail(L, raise, "-OOM command not allowed when used memory > 'maxmemory'.");

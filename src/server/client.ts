@@ -70,6 +70,8 @@ export class Client extends ReplyWriter {
    * (SET EX -> SET PXAT, EXPIRE -> PEXPIREAT, BLPOP -> LPOP, ...). Reset per call.
    */
   propagateAs: string[] | null = null; // [] = propagate nothing
+  /** The client that runs our master's replication stream (replica side): it may write on a read-only replica. */
+  isMaster = false;
   /** Replication offset after this client's last command (Redis's woff): what WAIT waits for. */
   replOffset = 0;
   /** In MONITOR mode (set by the monitor module): keyspace commands are refused. */

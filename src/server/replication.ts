@@ -26,6 +26,7 @@ import { CommandBuffer } from '../persistence/aof/resp.js';
 import { writeRdbSync } from '../persistence/index.js';
 import { flush } from '../net/connection.js';
 import { clientIntrospection } from '../commands/client.js';
+import { ReplicaLink } from './replica-link.js';
 import { replicationId, setInfoProvider, type InfoFields, type SectionProvider } from '../observability/info.js';
 
 /** A replica attached to this master. */
@@ -57,6 +58,12 @@ interface Waiter {
 export class ReplicationMaster {
   /** master_repl_offset: bytes of stream produced since the replication id was made. */
   offset = 0;
+  /** master_replid, and the previous one with the offset where it ended (after a promotion). */
+  replId: string;
+  replId2 = '0'.repeat(40);
+  secondOffset = -1;
+  /** The link to our master while this server is a replica (REPLICAOF host port). */
+  link: ReplicaLink | null = null;
   readonly replicas: Replica[] = [];
   private readonly byClient = new Map<Client, Replica>();
   private readonly handshakes = new WeakMap<Client, Handshake>();
@@ -80,10 +87,50 @@ export class ReplicationMaster {
   syncPartialErr = 0;
   private readonly sink = (db: number, argv: string[]): void => this.feed(db, argv);
 
-  constructor(readonly server: Server) {}
+  constructor(readonly server: Server) {
+    this.replId = replicationId(server);
+  }
 
-  get replId(): string {
-    return replicationId(this.server);
+  /** Whether writes from ordinary clients are refused (a replica with replica-read-only). */
+  readOnly(): boolean {
+    return this.link !== null && this.server.config.getBool('replica-read-only');
+  }
+
+  /**
+   * REPLICAOF host port: follow that master. Our own replicas are dropped
+   * (they resync with us later), and the dataset is replaced once the
+   * master's snapshot arrives.
+   */
+  replicaOf(host: string, port: number): void {
+    this.link?.close();
+    for (const r of [...this.replicas]) {
+      r.client.socket?.destroy();
+      this.detach(r.client);
+    }
+    this.link = new ReplicaLink(this.server, host, port);
+    this.server.isReplica = true;
+    this.link.connect();
+  }
+
+  /**
+   * REPLICAOF NO ONE: a master again. As Redis's shiftReplicationId, the
+   * master's replication id becomes our replid2 (valid up to the offset we
+   * reached) and a new id starts where that stream stopped.
+   */
+  promote(): void {
+    const link = this.link;
+    if (link === null) return;
+    link.close();
+    this.link = null;
+    this.server.isReplica = false;
+    if (link.masterReplId !== '') {
+      this.replId2 = link.masterReplId;
+      this.offset = Math.max(link.offset, 0);
+      this.secondOffset = this.offset + 1;
+    }
+    this.replId = randomHex(40);
+    this.backlogHistlen = 0;
+    this.selectedDb = -1;
   }
 
   get backlogSize(): number {
@@ -246,8 +293,9 @@ export class ReplicationMaster {
     });
   }
 
-  /** From the cron: a PING every repl-ping-replica-period seconds while replicas are attached. */
+  /** From the cron: the replica link's work, and a PING every repl-ping-replica-period seconds to our replicas. */
   cron(): void {
+    this.link?.cron();
     if (this.replicas.length === 0) return;
     const now = this.server.clock.now();
     const period = this.server.config.getNumber('repl-ping-replica-period') * 1000;
@@ -327,7 +375,16 @@ export function installReplication(server: Server): void {
   });
   const earlierRole = clientIntrospection.role;
   clientIntrospection.role = (c) => (replicationOf(c.server).isReplica(c) ? 'replica' : earlierRole(c));
-  server.cronHooks.push(() => m.cron());
+  let configChecked = false;
+  server.cronHooks.push(() => {
+    // `replicaof` in the configuration: follow that master once the server listens.
+    if (!configChecked) {
+      configChecked = true;
+      const r = server.config.replicaOf();
+      if (r !== null && m.link === null) m.replicaOf(r.host, r.port);
+    }
+    m.cron();
+  });
   setInfoProvider(server, 'replication', () => replicationFields(m));
   const counters = new Map<string, () => number>([
     ['sync_full', () => m.syncFull],
@@ -348,24 +405,51 @@ export function installReplication(server: Server): void {
 function replicationFields(m: ReplicationMaster): InfoFields {
   const server = m.server;
   const now = server.clock.now();
-  const fields: InfoFields = [
-    ['role', 'master'],
-    ['connected_slaves', m.replicas.length],
-  ];
+  const link = m.link;
+  const fields: InfoFields = [];
+  if (link === null) fields.push(['role', 'master']);
+  else {
+    const up = link.state === 'connected';
+    fields.push(
+      ['role', 'slave'],
+      ['master_host', link.host],
+      ['master_port', link.port],
+      ['master_link_status', up ? 'up' : 'down'],
+      ['master_last_io_seconds_ago', link.lastIo < 0 ? -1 : Math.floor((now - link.lastIo) / 1000)],
+      ['master_sync_in_progress', link.state === 'sync' ? 1 : 0],
+      ['slave_read_repl_offset', Math.max(link.readOffset, 0)],
+      ['slave_repl_offset', Math.max(link.offset, 0)],
+    );
+    if (!up) fields.push(['master_link_down_since_seconds', link.downSince < 0 ? -1 : Math.floor((now - link.downSince) / 1000)]);
+    fields.push(
+      ['slave_priority', server.config.getNumber('replica-priority')],
+      ['slave_read_only', server.config.getBool('replica-read-only') ? 1 : 0],
+      ['replica_announced', server.config.getBool('replica-announced') ? 1 : 0],
+    );
+  }
+  fields.push(['connected_slaves', m.replicas.length]);
   m.replicas.forEach((r, i) => {
     const lag = Math.floor((now - r.ackTime) / 1000);
     fields.push([`slave${i}`, `ip=${r.ip},port=${r.port},state=online,offset=${r.ackOffset},lag=${lag}`]);
   });
+  // A replica reports its master's stream: the id and the offset it reached.
+  const following = link !== null && link.masterReplId !== '';
   fields.push(
     ['master_failover_state', 'no-failover'],
-    ['master_replid', m.replId],
-    ['master_replid2', '0'.repeat(40)],
-    ['master_repl_offset', m.offset],
-    ['second_repl_offset', -1],
+    ['master_replid', following ? link.masterReplId : m.replId],
+    ['master_replid2', m.replId2],
+    ['master_repl_offset', following ? Math.max(link.offset, 0) : m.offset],
+    ['second_repl_offset', m.secondOffset],
     ['repl_backlog_active', m.backlogSize > 0 ? 1 : 0],
     ['repl_backlog_size', server.config.getNumber('repl-backlog-size')],
     ['repl_backlog_first_byte_offset', m.backlogFirstByteOffset],
     ['repl_backlog_histlen', m.backlogHistlen],
   );
   return fields;
+}
+
+function randomHex(n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += '0123456789abcdef'[Math.floor(Math.random() * 16)];
+  return s;
 }

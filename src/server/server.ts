@@ -80,6 +80,8 @@ export class Server implements KeyspaceEffects {
   port = 0;
   host = '127.0.0.1';
   shuttingDown = false;
+  /** Following a master (REPLICAOF): writes are refused and keys do not expire actively. */
+  isReplica = false;
   /** SHUTDOWN: persistence saves here (false = failed); the bin exits the process in onShutdown. */
   saveForShutdown: ((req: ShutdownRequest) => boolean) | null = null;
   onShutdown: ((req: ShutdownRequest) => void) | null = null;
@@ -232,6 +234,10 @@ export class Server implements KeyspaceEffects {
     const misconf = misconfRefused(this, cmd, c);
     if (misconf !== null) {
       this.reject(c, cmd, misconf);
+      return;
+    }
+    if (this.isReplica && (cmd.flags & CMD_WRITE) !== 0 && !c.isMaster && this.config.getBool('replica-read-only')) {
+      this.reject(c, cmd, READONLY_REPLICA_ERROR);
       return;
     }
     if (this.pubsubContext !== null && this.pubsubContext(c) && !PUBSUB_CONTEXT_COMMANDS.has(cmd.fullName)) {
@@ -474,7 +480,8 @@ export class Server implements KeyspaceEffects {
   /** Samples keys with a TTL in each db, bounded to 25% of a tick's time, as Redis's slow cycle. */
   activeExpireCycle(): void {
     // During CLIENT PAUSE keys do not expire actively, as in Redis.
-    if (!this.activeExpireEnabled || isEvictionPaused(this)) return;
+    // A replica waits for its master's DELs, as Redis's replicas do.
+    if (!this.activeExpireEnabled || isEvictionPaused(this) || this.isReplica) return;
     const budgetMs = (1000 / this.hz) * 0.25;
     const start = performance.now();
     const now = this.clock.now();
@@ -501,6 +508,8 @@ export class Server implements KeyspaceEffects {
     }
   }
 }
+
+export const READONLY_REPLICA_ERROR = "READONLY You can't write against a read only replica.";
 
 /** Commands that run at once inside MULTI instead of being queued. */
 const TX_CONTROL_COMMANDS = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);

@@ -1,0 +1,307 @@
+/**
+ * The replica side of Redis replication (REPLICAOF host port, or `replicaof`
+ * in the configuration): a connection to the master that performs the
+ * handshake a Redis replica performs, loads the master's snapshot and then
+ * executes the stream of writes as the master client.
+ *
+ * Handshake, one request at a time: PING, AUTH when masterauth is set,
+ * REPLCONF listening-port, REPLCONF capa psync2, then PSYNC with the cached
+ * replication id and offset (or `? -1`). `+FULLRESYNC <id> <offset>` is
+ * followed by `$<length>` and the RDB (newlines before it are the master's
+ * keepalives), which replaces the dataset; `+CONTINUE` goes straight to the
+ * stream. "capa eof" is not announced, so the master sends the disk format.
+ *
+ * The stream is parsed with the client parser and run through
+ * Server.execute on a client without a socket flagged `isMaster`: it may
+ * write on a read-only replica and its replies are dropped, except REPLCONF
+ * GETACK, answered with REPLCONF ACK <offset>. The offset counts the stream's
+ * bytes as they are executed; an ACK also goes every second. A link silent
+ * for repl-timeout seconds, or closed, reconnects a second later and tries
+ * to continue where it stopped.
+ */
+import { connect, type Socket } from 'node:net';
+import type { Server } from './server.js';
+import { Client } from './client.js';
+import { RespParser, ProtocolError } from '../resp/parser.js';
+import { loadRdb } from '../persistence/index.js';
+import { log } from '../persistence/log.js';
+
+/** REPL_STATE_* as ROLE names them. */
+export type LinkState = 'connect' | 'connecting' | 'handshake' | 'sync' | 'connected';
+
+type Phase = 'pong' | 'auth' | 'port' | 'capa' | 'psync' | 'bulk-header' | 'bulk' | 'stream';
+
+const CRLF = Buffer.from('\r\n');
+
+export class ReplicaLink {
+  state: LinkState = 'connect';
+  /** Replication id and offset of the master's stream we hold (from FULLRESYNC/CONTINUE). */
+  masterReplId = '';
+  /** Bytes of the stream executed (slave_repl_offset); -1 before the first sync. */
+  offset = -1;
+  /** Bytes of the stream received (slave_read_repl_offset). */
+  readOffset = -1;
+  /** Server-clock ms of the last byte from the master, or -1. */
+  lastIo = -1;
+  /** When the link went down (ms), -1 if it never was up. */
+  downSince = -1;
+  private socket: Socket | null = null;
+  private phase: Phase = 'pong';
+  private input: Buffer = Buffer.alloc(0);
+  private bulkLeft = 0;
+  private bulkParts: Buffer[] = [];
+  private master: Client | null = null;
+  private parser: RespParser | null = null;
+  private closed = false;
+  private nextAttempt = 0;
+  private lastAck = 0;
+  /** Stream bytes handed to the parser, and the offset where the parser's input began. */
+  private fed = 0;
+  private streamBase = 0;
+
+  constructor(
+    private readonly server: Server,
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  /** Opens the connection now (REPLICAOF), or after the retry delay from the cron. */
+  connect(): void {
+    if (this.closed || this.socket !== null) return;
+    this.state = 'connecting';
+    this.phase = 'pong';
+    this.input = Buffer.alloc(0);
+    const socket = connect({ host: this.host, port: this.port });
+    socket.setNoDelay(true);
+    this.socket = socket;
+    socket.on('connect', () => {
+      log(this.server, 'notice', `MASTER <-> REPLICA sync started`);
+      this.state = 'handshake';
+      this.send(['PING']);
+    });
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('error', (e) => log(this.server, 'warning', `Error condition on socket for SYNC: ${e.message}`));
+    socket.on('close', () => this.onClose(socket));
+  }
+
+  /** REPLICAOF NO ONE or another master: the link goes for good. */
+  close(): void {
+    this.closed = true;
+    this.socket?.destroy();
+    this.socket = null;
+    this.master = null;
+  }
+
+  private onClose(socket: Socket): void {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    this.master = null;
+    this.parser = null;
+    if (this.state === 'connected') {
+      log(this.server, 'notice', 'Connection with master lost.');
+      this.downSince = this.server.clock.now();
+    }
+    this.state = 'connect';
+    this.nextAttempt = this.server.clock.now() + 1000;
+  }
+
+  /** From the server cron: reconnects, sends the ACK each second, notices a silent master. */
+  cron(): void {
+    if (this.closed) return;
+    const now = this.server.clock.now();
+    if (this.socket === null) {
+      if (now >= this.nextAttempt) this.connect();
+      return;
+    }
+    const timeoutMs = this.server.config.getNumber('repl-timeout') * 1000;
+    if (this.lastIo >= 0 && now - this.lastIo > timeoutMs && this.state === 'connected') {
+      log(this.server, 'warning', 'MASTER timeout: no data nor PING received...');
+      this.socket.destroy();
+      return;
+    }
+    // One ACK a second, as Redis's replicationCron.
+    if (this.state === 'connected' && now - this.lastAck >= 1000) this.sendAck();
+  }
+
+  /** REPLCONF ACK <offset>: from the cron, and when the master asks with GETACK. */
+  sendAck(): void {
+    if (this.state !== 'connected') return;
+    this.lastAck = this.server.clock.now();
+    this.send(['REPLCONF', 'ACK', String(this.offset)]);
+  }
+
+  isMasterClient(c: Client): boolean {
+    return c === this.master;
+  }
+
+  private send(argv: string[]): void {
+    let s = `*${argv.length}\r\n`;
+    for (const a of argv) s += `$${Buffer.byteLength(a, 'latin1')}\r\n${a}\r\n`;
+    this.socket?.write(Buffer.from(s, 'latin1'));
+  }
+
+  private onData(d: Buffer): void {
+    this.lastIo = this.server.clock.now();
+    if (this.phase === 'stream') {
+      this.readOffset += d.length;
+      this.runStream(d);
+      return;
+    }
+    this.input = this.input.length === 0 ? d : Buffer.concat([this.input, d]);
+    try {
+      this.advance();
+    } catch (e) {
+      log(this.server, 'warning', `Replication error: ${(e as Error).message}`);
+      this.socket?.destroy();
+    }
+  }
+
+  /** Takes one reply line, skipping the bare newlines masters send as keepalives; null if incomplete. */
+  private line(): string | null {
+    let start = 0;
+    while (start < this.input.length && this.input[start] === 0x0a) start++;
+    const end = this.input.indexOf(CRLF, start);
+    if (end < 0) {
+      this.input = this.input.subarray(start);
+      return null;
+    }
+    const s = this.input.toString('latin1', start, end);
+    this.input = this.input.subarray(end + 2);
+    return s;
+  }
+
+  /** The handshake, a reply at a time. */
+  private advance(): void {
+    for (;;) {
+      if (this.phase === 'bulk') {
+        const n = Math.min(this.bulkLeft, this.input.length);
+        if (n > 0) {
+          this.bulkParts.push(this.input.subarray(0, n));
+          this.input = this.input.subarray(n);
+          this.bulkLeft -= n;
+        }
+        if (this.bulkLeft > 0) return;
+        this.loadSnapshot(Buffer.concat(this.bulkParts));
+        this.bulkParts = [];
+        this.startStream();
+        return;
+      }
+      const reply = this.line();
+      if (reply === null) return;
+      const cfg = this.server.config;
+      switch (this.phase) {
+        case 'pong':
+          // -NOAUTH and -NOPERM are fine here: AUTH comes next.
+          if (cfg.get('masterauth')) {
+            const user = cfg.get('masteruser');
+            this.send(user ? ['AUTH', user, cfg.get('masterauth')!] : ['AUTH', cfg.get('masterauth')!]);
+            this.phase = 'auth';
+          } else this.sendPort();
+          break;
+        case 'auth':
+          if (reply.startsWith('-')) throw new Error(`Unable to AUTH to MASTER: ${reply}`);
+          this.sendPort();
+          break;
+        case 'port':
+          // Errors are only logged, as Redis does: older masters may not know the option.
+          this.send(['REPLCONF', 'capa', 'psync2']);
+          this.phase = 'capa';
+          break;
+        case 'capa':
+          this.send(this.masterReplId !== '' && this.offset >= 0 ? ['PSYNC', this.masterReplId, String(this.offset + 1)] : ['PSYNC', '?', '-1']);
+          this.phase = 'psync';
+          break;
+        case 'psync': {
+          const full = /^\+FULLRESYNC (\S+) (\d+)$/.exec(reply);
+          if (full !== null) {
+            this.masterReplId = full[1];
+            this.offset = this.readOffset = Number(full[2]);
+            log(this.server, 'notice', `Full resync from master: ${full[1]}:${full[2]}`);
+            this.state = 'sync';
+            this.phase = 'bulk-header';
+            break;
+          }
+          const cont = /^\+CONTINUE(?: (\S+))?$/.exec(reply);
+          if (cont !== null) {
+            if (cont[1] !== undefined) this.masterReplId = cont[1];
+            log(this.server, 'notice', 'Successful partial resynchronization with master.');
+            this.startStream();
+            return;
+          }
+          throw new Error(`Unexpected reply to PSYNC from master: ${reply}`);
+        }
+        case 'bulk-header': {
+          const m = /^\$(\d+)$/.exec(reply);
+          if (m === null) throw new Error(`Bad protocol from MASTER, the first byte is not '$' (we received '${reply}')`);
+          this.bulkLeft = Number(m[1]);
+          this.phase = 'bulk';
+          break;
+        }
+        default:
+          return;
+      }
+    }
+  }
+
+  private sendPort(): void {
+    this.send(['REPLCONF', 'listening-port', String(this.server.port)]);
+    this.phase = 'port';
+  }
+
+  private loadSnapshot(image: Buffer): void {
+    log(this.server, 'notice', `MASTER <-> REPLICA sync: receiving ${image.length} bytes from master to disk`);
+    log(this.server, 'notice', 'MASTER <-> REPLICA sync: Flushing old data');
+    loadRdb(this.server, image);
+    log(this.server, 'notice', 'MASTER <-> REPLICA sync: Finished with success');
+  }
+
+  /** Online: what follows is the write stream; the input left over is its beginning. */
+  private startStream(): void {
+    const server = this.server;
+    const master = new Client(server, null);
+    master.isMaster = true;
+    master.setAuthenticated(true);
+    master.name = '';
+    this.master = master;
+    this.parser = new RespParser({ maxBulkLen: server.protoMaxBulkLen, authRequired: false });
+    this.phase = 'stream';
+    this.state = 'connected';
+    this.fed = 0;
+    this.streamBase = this.offset;
+    this.downSince = -1;
+    const rest = this.input;
+    this.input = Buffer.alloc(0);
+    // Tell the master where we are at once, as Redis's replica does after syncing.
+    this.sendAck();
+    if (rest.length > 0) {
+      this.readOffset += rest.length;
+      this.runStream(rest);
+    }
+  }
+
+  /** Executes every complete command of the stream as the master client. */
+  private runStream(d: Buffer): void {
+    const parser = this.parser;
+    const master = this.master;
+    if (parser === null || master === null) return;
+    parser.feed(d);
+    this.fed += d.length;
+    for (;;) {
+      let argv: string[] | null;
+      try {
+        argv = parser.next();
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        log(this.server, 'warning', `Protocol error from master: ${e.message}`);
+        this.socket?.destroy();
+        return;
+      }
+      if (argv === null) break;
+      if (argv.length > 0) this.server.execute(master, argv);
+      master.len = 0;
+      // The offset covers a command once it ran (a GETACK answers with the offset before itself).
+      this.offset = this.streamBase + this.fed - parser.pendingBytes;
+      if (this.master !== master) return; // the command closed the link (REPLICAOF from the master)
+    }
+  }
+}

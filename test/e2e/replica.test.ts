@@ -1,0 +1,116 @@
+/**
+ * Mnemo as a replica of a real redis-server master (`replicaof` in its
+ * configuration): it performs Redis's handshake, loads the master's snapshot
+ * and executes its write stream, acknowledging offsets so the master's WAIT
+ * counts it. DEBUG DIGEST of both must match. A read-only replica refuses
+ * writes from clients and scripts with Redis's errors; REPLICAOF NO ONE makes
+ * it a master whose replid2 is the old master's id.
+ *
+ * redis-server comes from Debian's redis-server package (CI installs it):
+ * when missing, these tests fail, they do not skip.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { freePort, spawnServer, tempDir } from '../helpers/process.js';
+import { waitFor } from '../helpers/wait.js';
+import { infoFields } from '../helpers/info.js';
+
+const cleanups: Array<() => void | Promise<void>> = [];
+let master: Redis;
+let replica: Redis;
+let masterPort = 0;
+
+before(async () => {
+  masterPort = await freePort();
+  await spawnServer('redis', ['--port', String(masterPort), '--dir', tempDir('mnemo-replica-m-', cleanups), '--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes'], cleanups);
+  master = new Redis(masterPort, '127.0.0.1', { lazyConnect: true });
+  await master.connect();
+  cleanups.push(() => void master.disconnect());
+  await master.set('before:snapshot', 'from the rdb');
+  await master.hset('before:hash', 'f', 'v');
+  const replicaPort = await freePort();
+  await spawnServer(
+    'mnemo',
+    ['--port', String(replicaPort), '--dir', tempDir('mnemo-replica-r-', cleanups), '--save', '', '--replicaof', '127.0.0.1', String(masterPort), '--enable-debug-command', 'yes'],
+    cleanups,
+  );
+  replica = new Redis(replicaPort, '127.0.0.1', { lazyConnect: true });
+  await replica.connect();
+  cleanups.push(() => void replica.disconnect());
+  await waitFor(async () => infoFields(await replica.info('replication')).get('master_link_status') === 'up', 'the link to the master', 10000);
+});
+
+after(async () => {
+  for (const fn of cleanups.reverse()) await fn();
+});
+
+async function sameDigest(): Promise<void> {
+  assert.equal(String(await replica.call('DEBUG', 'DIGEST')), String(await master.call('DEBUG', 'DIGEST')));
+}
+
+test('replica: Mnemo follows a redis-server master, and WAIT on the master counts its ACK', async () => {
+  assert.equal(await replica.get('before:snapshot'), 'from the rdb');
+  const p = master.pipeline();
+  p.set('s', 'v', 'EX', 1000);
+  p.rpush('l', 'a', 'b', 'c');
+  p.rpop('l');
+  p.zadd('z', 1, 'a', 2, 'b');
+  p.sadd('set', 'x', 'y');
+  p.xadd('st', '1-1', 'f', 'v');
+  p.xgroup('CREATE', 'st', 'g', '0');
+  p.xreadgroup('GROUP', 'g', 'c', 'STREAMS', 'st', '>');
+  p.pfadd('hll', 'a');
+  p.eval("redis.call('incr', 'counter'); return redis.call('set', 'by:script', 'yes')", 0);
+  p.select(4);
+  p.set('db4', 'four');
+  p.select(0);
+  p.set('short', 'lived', 'PX', 20);
+  await p.exec();
+  await master.multi().incr('counter').lpush('l', 'z').exec();
+  await waitFor(async () => (await master.exists('short')) === 0, 'the master to expire short', 5000);
+  // The connection that wrote waits for the replica's acknowledgement of its writes.
+  assert.equal(await master.wait(1, 5000), 1);
+  await waitFor(async () => (await replica.exists('short')) === 0, 'the DEL of short');
+  await sameDigest();
+  const info = infoFields(await replica.info('replication'));
+  assert.equal(info.get('role'), 'slave');
+  assert.equal(info.get('master_port'), String(masterPort));
+  assert.equal(info.get('slave_read_only'), '1');
+  const masterInfo = infoFields(await master.info('replication'));
+  assert.equal(info.get('master_replid'), masterInfo.get('master_replid'));
+  await waitFor(async () => infoFields(await replica.info('replication')).get('slave_repl_offset') === infoFields(await master.info('replication')).get('master_repl_offset'), 'the offsets to meet');
+  const role = (await replica.call('ROLE')) as [string, string, number, string, number];
+  assert.deepEqual(role.slice(0, 4), ['slave', '127.0.0.1', masterPort, 'connected']);
+  assert.match(masterInfo.get('slave0') ?? '', /state=online/);
+});
+
+test('replica: writes from clients and scripts get READONLY, reads work', async () => {
+  await assert.rejects(replica.set('x', '1'), /^ReplyError: READONLY You can't write against a read only replica\.$/);
+  await assert.rejects(replica.eval("return redis.call('set', 'x', '1')", 0), /READONLY You can't write against a read only replica/);
+  await assert.rejects(replica.eval("#!lua\nreturn redis.call('set', 'x', '1')", 0), /^ReplyError: READONLY You can't write against a read only replica\.$/);
+  assert.equal(await replica.eval("#!lua flags=no-writes\nreturn redis.call('get', 'by:script')", 0), 'yes');
+  await assert.rejects(replica.wait(1, 10), /WAIT cannot be used with replica instances/);
+  assert.equal(await replica.exists('x'), 0);
+});
+
+test('replica: REPLICAOF NO ONE makes it a master that keeps the data and the old replication id as replid2', async () => {
+  const before = infoFields(await replica.info('replication'));
+  assert.equal(await replica.call('REPLICAOF', 'NO', 'ONE'), 'OK');
+  const after = infoFields(await replica.info('replication'));
+  assert.equal(after.get('role'), 'master');
+  assert.equal(after.get('master_replid2'), before.get('master_replid'));
+  assert.equal(after.get('second_repl_offset'), String(Number(before.get('master_repl_offset')) + 1));
+  assert.notEqual(after.get('master_replid'), before.get('master_replid'));
+  assert.equal(await replica.set('x', 'writable'), 'OK');
+  assert.equal(await replica.get('by:script'), 'yes');
+  // Following the same master again resyncs: the local write is gone.
+  assert.equal(await replica.call('REPLICAOF', '127.0.0.1', String(masterPort)), 'OK');
+  assert.equal(await replica.call('REPLICAOF', '127.0.0.1', String(masterPort)), 'OK Already connected to specified master');
+  await waitFor(async () => infoFields(await replica.info('replication')).get('master_link_status') === 'up', 'the link back', 10000);
+  await master.set('after:rejoin', '1');
+  assert.equal(await master.wait(1, 5000), 1);
+  await sameDigest();
+  assert.equal(await replica.exists('x'), 0);
+  assert.equal(String(await replica.config('GET', 'replicaof').then((r) => (r as string[])[1])), `127.0.0.1 ${masterPort}`);
+});
