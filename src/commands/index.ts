@@ -28,6 +28,10 @@ import { commands as functions } from './functions.js';
 import { commands as persistence } from './persistence.js';
 import { commands as observability } from './observability.js';
 import { commands as replication } from './replication.js';
+import { commands as failover } from './failover.js';
+import { commands as lolwut } from './lolwut.js';
+import { commands as modules } from './modules.js';
+import { commands as cluster } from './cluster.js';
 
 /** Every implemented command group, in docs order. */
 export const GROUPS: ReadonlyArray<readonly CommandImpl[]> = [
@@ -35,7 +39,10 @@ export const GROUPS: ReadonlyArray<readonly CommandImpl[]> = [
   client,
   command,
   server,
+  lolwut,
+  modules,
   replication,
+  failover,
   keys,
   sort,
   strings,
@@ -54,6 +61,7 @@ export const GROUPS: ReadonlyArray<readonly CommandImpl[]> = [
   functions,
   persistence,
   observability,
+  cluster,
 ];
 
 export function buildCommandTable(): CommandTable {
