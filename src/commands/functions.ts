@@ -3,7 +3,7 @@
  * STATS / HELP and FCALL / FCALL_RO (Redis 7.0). Libraries are managed in
  * src/scripting/library.ts; calls run like EVAL (src/scripting/runner.ts).
  */
-import { READONLY_REPLICA_ERROR } from '../server/server.js';
+import { replicationOf } from '../server/replication.js';
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
 import { replyHelp, subcommandSyntaxError } from './client.js';
@@ -50,8 +50,10 @@ function fcallGeneric(c: Client, argv: string[], ro: boolean): void {
     c.addError(SCRIPT_OOM_ERROR);
     return;
   }
-  if (!noWrites && c.server.isReplica && !c.isMaster && c.server.config.getBool('replica-read-only')) {
-    c.addError(READONLY_REPLICA_ERROR);
+  // A script that may write is refused where a write would be (NOREPLICAS, READONLY).
+  const refused = !noWrites && c.server.replicationGate !== null ? replicationOf(c.server).refusal(c, true, true) : null;
+  if (refused !== null) {
+    c.addError(refused);
     return;
   }
   if (!noWrites && ro) {

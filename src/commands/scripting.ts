@@ -2,7 +2,7 @@
  * Scripting: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (Redis 7.0).
  * The Lua side lives in src/scripting/ (see its README.md).
  */
-import { READONLY_REPLICA_ERROR } from '../server/server.js';
+import { replicationOf } from '../server/replication.js';
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -96,8 +96,10 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): vo
     c.addError(SCRIPT_OOM_ERROR);
     return;
   }
-  if (!compat && !noWrites && c.server.isReplica && !c.isMaster && c.server.config.getBool('replica-read-only')) {
-    c.addError(READONLY_REPLICA_ERROR);
+  // A script that may write is refused where a write would be (NOREPLICAS, READONLY).
+  const refused = !compat && !noWrites && c.server.replicationGate !== null ? replicationOf(c.server).refusal(c, true, true) : null;
+  if (refused !== null) {
+    c.addError(refused);
     return;
   }
   if (!compat && !noWrites && ro) {

@@ -4,6 +4,7 @@
  * 7.0's checks and error texts (script.c scriptCall), then parses the reply
  * the command wrote back into a Lua value, as Redis does.
  */
+import { MASTERDOWN_ERROR } from '../server/replication.js';
 import { lua, LUA_TNUMBER, LUA_TSTRING, type LuaState } from './engine.js';
 import { pushErrorTable } from './sandbox.js';
 import { pushRespAsLua } from './convert.js';
@@ -82,10 +83,9 @@ export function scriptCommand(ctx: CallContext, L: LuaState, raise: boolean): nu
   if (cmd.handler === null) return fail(L, raise, 'Unknown Redis command called from script');
   const isWrite = (cmd.flags & CMD_WRITE) !== 0;
   if (isWrite && ctx.readOnly) return fail(L, raise, 'Write commands are not allowed from read-only scripts.');
-  // A read-only replica refuses a script's writes as it refuses a client's.
-  if (isWrite && server.isReplica && server.config.getBool('replica-read-only')) {
-    return fail(L, raise, "-READONLY You can't write against a read only replica.");
-  }
+  // Replication refuses a script's commands as it refuses a client's (NOREPLICAS, READONLY, MASTERDOWN).
+  const refused = server.replicationGate !== null ? server.replicationGate(ctx.fake, cmd, argv) : null;
+  if (refused !== null) return fail(L, raise, refused === MASTERDOWN_ERROR ? 'Can not execute the command on a stale replica' : '-' + refused);
   // Until it wrote, a script may not grow memory past maxmemory (scriptVerifyOOM).
   if ((cmd.flags & CMD_DENYOOM) !== 0 && !ctx.allowOom && !ctx.writeDirty && ctx.scriptOom()) {
     return fail(L, raise, "-OOM command not allowed when used memory > 'maxmemory'.");

@@ -27,13 +27,14 @@ export function scriptFlagsToCmdFlags(cmdFlags: number, scriptFlags: number): nu
   return cmdFlags & ~CMD_MAY_REPLICATE;
 }
 
-function evalFlags(c: Client, cmd: Command, argv: string[], isSha: boolean): number {
-  if (argv.length < 2 || (isSha && argv[1].length !== 40)) return cmd.flags;
+/** The flags a script declared, or null for a script without a shebang or one not known. */
+function evalFlags(c: Client, cmd: Command, argv: string[], isSha: boolean): number | null {
+  if (argv.length < 2 || (isSha && argv[1].length !== 40)) return null;
   const ctx = scriptingIfUsed(c.server);
   let scriptFlags: number;
   if (isSha) {
     const entry = ctx?.scripts.get(argv[1].toLowerCase());
-    if (entry === undefined) return cmd.flags;
+    if (entry === undefined) return null;
     scriptFlags = entry.flags;
   } else {
     const known = ctx?.shaOfBody.get(argv[1]);
@@ -42,11 +43,11 @@ function evalFlags(c: Client, cmd: Command, argv: string[], isSha: boolean): num
       scriptFlags = entry.flags;
     } else {
       const header = parseShebang(argv[1]);
-      if ('error' in header) return cmd.flags;
+      if ('error' in header) return null;
       scriptFlags = header.flags;
     }
   }
-  if ((scriptFlags & SCRIPT_FLAG_EVAL_COMPAT_MODE) !== 0) return cmd.flags;
+  if ((scriptFlags & SCRIPT_FLAG_EVAL_COMPAT_MODE) !== 0) return null;
   return scriptFlagsToCmdFlags(cmd.flags, scriptFlags);
 }
 
@@ -60,13 +61,14 @@ function commandFlags(c: Client, cmd: Command, argv: string[]): number | null {
       return evalFlags(c, cmd, argv, true);
     case 'fcall':
     case 'fcall_ro': {
-      if (argv.length < 2) return cmd.flags;
+      if (argv.length < 2) return null;
       const fn = scriptingIfUsed(c.server)?.functions.get(argv[1].toLowerCase());
-      return fn === undefined ? cmd.flags : scriptFlagsToCmdFlags(cmd.flags, fn.flags);
+      return fn === undefined ? null : scriptFlagsToCmdFlags(cmd.flags, fn.flags);
     }
     default:
       return null;
   }
 }
 
+/** Null: the static flags apply (a command that runs no script, or a script that declared nothing). */
 dynamicCommandFlags.provider = commandFlags;

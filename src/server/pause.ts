@@ -58,7 +58,7 @@ export function effectiveCommandFlags(c: Client, cmd: Command, argv: string[]): 
   const provider = dynamicCommandFlags.provider;
   if (provider !== null) {
     const flags = provider(c, cmd, argv);
-    // A provider answering the static flags leaves them as they are (may_replicate included).
+    // Null, or the static flags, leave them as they are (may_replicate included).
     if (flags !== null && flags !== cmd.flags) return flags;
   }
   return base;

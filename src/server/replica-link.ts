@@ -89,14 +89,19 @@ export class ReplicaLink {
     this.closed = true;
     this.socket?.destroy();
     this.socket = null;
+    this.dropMasterClient();
+  }
+
+  private dropMasterClient(): void {
+    if (this.master !== null) this.server.removeClient(this.master);
     this.master = null;
+    this.parser = null;
   }
 
   private onClose(socket: Socket): void {
     if (this.socket !== socket) return;
     this.socket = null;
-    this.master = null;
-    this.parser = null;
+    this.dropMasterClient();
     if (this.state === 'connected') {
       log(this.server, 'notice', 'Connection with master lost.');
       this.downSince = this.server.clock.now();
@@ -128,10 +133,6 @@ export class ReplicaLink {
     if (this.state !== 'connected') return;
     this.lastAck = this.server.clock.now();
     this.send(['REPLCONF', 'ACK', String(this.offset)]);
-  }
-
-  isMasterClient(c: Client): boolean {
-    return c === this.master;
   }
 
   private send(argv: string[]): void {
@@ -261,7 +262,12 @@ export class ReplicaLink {
     const master = new Client(server, null);
     master.isMaster = true;
     master.setAuthenticated(true);
-    master.name = '';
+    // Listed by CLIENT LIST (flags=M) like Redis's master client; killing it drops the link, which reconnects.
+    const sock = this.socket;
+    master.addr = `${this.host}:${this.port}`;
+    master.laddr = sock !== null ? `${sock.localAddress}:${sock.localPort}` : '';
+    master.onKill = () => sock?.destroy();
+    server.clients.set(master.id, master);
     this.master = master;
     this.parser = new RespParser({ maxBulkLen: server.protoMaxBulkLen, authRequired: false });
     this.phase = 'stream';

@@ -27,7 +27,16 @@ import { writeRdbSync } from '../persistence/index.js';
 import { flush } from '../net/connection.js';
 import { clientIntrospection } from '../commands/client.js';
 import { ReplicaLink } from './replica-link.js';
+import { CMD_STALE, CMD_WRITE } from './command-table.js';
+import { dynamicCommandFlags } from './pause.js';
 import { replicationId, setInfoProvider, type InfoFields, type SectionProvider } from '../observability/info.js';
+
+/** Commands whose flags come from the script or function they run. */
+const SCRIPT_RUNNERS = new Set(['eval', 'eval_ro', 'evalsha', 'evalsha_ro', 'fcall', 'fcall_ro']);
+
+export const READONLY_REPLICA_ERROR = "READONLY You can't write against a read only replica.";
+export const NOREPLICAS_ERROR = 'NOREPLICAS Not enough good replicas to write.';
+export const MASTERDOWN_ERROR = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 
 /** A replica attached to this master. */
 export interface Replica {
@@ -109,6 +118,7 @@ export class ReplicationMaster {
     }
     this.link = new ReplicaLink(this.server, host, port);
     this.server.isReplica = true;
+    this.updateGate();
     this.link.connect();
   }
 
@@ -123,6 +133,7 @@ export class ReplicationMaster {
     link.close();
     this.link = null;
     this.server.isReplica = false;
+    this.updateGate();
     if (link.masterReplId !== '') {
       this.replId2 = link.masterReplId;
       this.offset = Math.max(link.offset, 0);
@@ -293,6 +304,55 @@ export class ReplicationMaster {
     });
   }
 
+  /** Replicas whose last ACK is at most min-replicas-max-lag seconds old (repl_good_slaves_count). */
+  goodReplicas(): number {
+    const maxLagMs = this.server.config.getNumber('min-replicas-max-lag') * 1000;
+    const now = this.server.clock.now();
+    let n = 0;
+    for (const r of this.replicas) if (now - r.ackTime <= maxLagMs) n++;
+    return n;
+  }
+
+  /**
+   * Installs Server.replicationGate when something can refuse commands, in
+   * Redis's processCommand order: NOREPLICAS (a master with
+   * min-replicas-to-write), READONLY (a read-only replica), MASTERDOWN (a
+   * replica whose link is down and that must not serve stale data).
+   */
+  updateGate(): void {
+    const server = this.server;
+    const cfg = server.config;
+    const minToWrite = cfg.getNumber('min-replicas-to-write');
+    if (this.link === null && (minToWrite === 0 || cfg.getNumber('min-replicas-max-lag') === 0)) {
+      server.replicationGate = null;
+      return;
+    }
+    server.replicationGate = (c, cmd, argv) => {
+      let flags = cmd.flags;
+      if (SCRIPT_RUNNERS.has(cmd.fullName)) {
+        // What the script declared; one without a shebang (or unknown) is not allowed on stale data.
+        const declared = dynamicCommandFlags.provider?.(c, cmd, argv) ?? null;
+        flags = declared === null ? cmd.flags & ~CMD_STALE : declared;
+      }
+      return this.refusal(c, (flags & CMD_WRITE) !== 0, (flags & CMD_STALE) !== 0);
+    };
+  }
+
+  /** The error a command (a write or not, allowed on stale data or not) gets, or null. */
+  refusal(c: Client, write: boolean, stale: boolean): string | null {
+    if (c.isMaster) return null;
+    const cfg = this.server.config;
+    const link = this.link;
+    if (link === null) {
+      const minToWrite = cfg.getNumber('min-replicas-to-write');
+      const enforced = minToWrite > 0 && cfg.getNumber('min-replicas-max-lag') > 0;
+      return write && enforced && this.goodReplicas() < minToWrite ? NOREPLICAS_ERROR : null;
+    }
+    if (write && cfg.getBool('replica-read-only')) return READONLY_REPLICA_ERROR;
+    if (link.state !== 'connected' && !cfg.getBool('replica-serve-stale-data') && !stale) return MASTERDOWN_ERROR;
+    return null;
+  }
+
   /** From the cron: the replica link's work, and a PING every repl-ping-replica-period seconds to our replicas. */
   cron(): void {
     this.link?.cron();
@@ -374,7 +434,11 @@ export function installReplication(server: Server): void {
     m.removeWaiter(c);
   });
   const earlierRole = clientIntrospection.role;
-  clientIntrospection.role = (c) => (replicationOf(c.server).isReplica(c) ? 'replica' : earlierRole(c));
+  clientIntrospection.role = (c) => (c.isMaster ? 'master' : replicationOf(c.server).isReplica(c) ? 'replica' : earlierRole(c));
+  // A closing server drops its link to a master (embedded servers must leave nothing open).
+  server.closeHooks.push(() => m.link?.close());
+  for (const name of ['min-replicas-to-write', 'min-replicas-max-lag']) server.config.onChange(name, () => m.updateGate());
+  m.updateGate();
   let configChecked = false;
   server.cronHooks.push(() => {
     // `replicaof` in the configuration: follow that master once the server listens.

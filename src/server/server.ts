@@ -82,6 +82,8 @@ export class Server implements KeyspaceEffects {
   shuttingDown = false;
   /** Following a master (REPLICAOF): writes are refused and keys do not expire actively. */
   isReplica = false;
+  /** Set by the replication module while min-replicas-to-write or a master link can refuse commands. */
+  replicationGate: ((c: Client, cmd: Command, argv: string[]) => string | null) | null = null;
   /** SHUTDOWN: persistence saves here (false = failed); the bin exits the process in onShutdown. */
   saveForShutdown: ((req: ShutdownRequest) => boolean) | null = null;
   onShutdown: ((req: ShutdownRequest) => void) | null = null;
@@ -236,9 +238,13 @@ export class Server implements KeyspaceEffects {
       this.reject(c, cmd, misconf);
       return;
     }
-    if (this.isReplica && (cmd.flags & CMD_WRITE) !== 0 && !c.isMaster && this.config.getBool('replica-read-only')) {
-      this.reject(c, cmd, READONLY_REPLICA_ERROR);
-      return;
+    // Replication's refusals (NOREPLICAS, READONLY, MASTERDOWN), set only while one can apply.
+    if (this.replicationGate !== null) {
+      const refused = this.replicationGate(c, cmd, argv);
+      if (refused !== null) {
+        this.reject(c, cmd, refused);
+        return;
+      }
     }
     if (this.pubsubContext !== null && this.pubsubContext(c) && !PUBSUB_CONTEXT_COMMANDS.has(cmd.fullName)) {
       this.reject(c, cmd, `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
@@ -508,8 +514,6 @@ export class Server implements KeyspaceEffects {
     }
   }
 }
-
-export const READONLY_REPLICA_ERROR = "READONLY You can't write against a read only replica.";
 
 /** Commands that run at once inside MULTI instead of being queued. */
 const TX_CONTROL_COMMANDS = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);

@@ -94,6 +94,24 @@ test('replica: writes from clients and scripts get READONLY, reads work', async 
   assert.equal(await replica.exists('x'), 0);
 });
 
+test('replica: the master link is a client (flags=M); killed, it resumes with a partial resync; MASTERDOWN meanwhile if stale data is refused', async () => {
+  const list = String(await replica.call('CLIENT', 'LIST', 'TYPE', 'master'));
+  assert.match(list, new RegExp(`^id=\\d+ addr=127\\.0\\.0\\.1:${masterPort} .* flags=M `));
+  await replica.config('SET', 'replica-serve-stale-data', 'no');
+  try {
+    assert.equal(await replica.call('CLIENT', 'KILL', 'TYPE', 'master'), 1);
+    // Until the link is back: data commands (and PING) get MASTERDOWN, commands flagged stale (INFO) run.
+    await assert.rejects(replica.get('by:script'), /^ReplyError: MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'\.$/);
+    await assert.rejects(replica.ping(), /MASTERDOWN/);
+    assert.equal(infoFields(await replica.info('replication')).get('master_link_status'), 'down');
+    await waitFor(async () => infoFields(await replica.info('replication')).get('master_link_status') === 'up', 'the link back', 10000);
+    assert.equal(await replica.get('by:script'), 'yes');
+    assert.equal(infoFields(await master.info('stats')).get('sync_partial_ok'), '1');
+  } finally {
+    await replica.config('SET', 'replica-serve-stale-data', 'yes');
+  }
+});
+
 test('replica: REPLICAOF NO ONE makes it a master that keeps the data and the old replication id as replid2', async () => {
   const before = infoFields(await replica.info('replication'));
   assert.equal(await replica.call('REPLICAOF', 'NO', 'ONE'), 'OK');
