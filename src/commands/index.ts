@@ -32,6 +32,7 @@ import { commands as failover } from './failover.js';
 import { commands as lolwut } from './lolwut.js';
 import { commands as modules } from './modules.js';
 import { commands as cluster } from './cluster.js';
+import { commands as migrate } from './migrate.js';
 
 /** Every implemented command group, in docs order. */
 export const GROUPS: ReadonlyArray<readonly CommandImpl[]> = [
@@ -44,6 +45,7 @@ export const GROUPS: ReadonlyArray<readonly CommandImpl[]> = [
   replication,
   failover,
   keys,
+  migrate,
   sort,
   strings,
   bitmaps,

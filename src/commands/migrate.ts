@@ -1,0 +1,190 @@
+/**
+ * MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE]
+ * [AUTH password | AUTH2 username password] [KEYS key ...]: moves keys to
+ * another Redis-protocol server with DUMP payloads and RESTORE, as Redis 7.0.
+ *
+ * Redis does the transfer with blocking socket calls, so the whole server
+ * waits. Mnemo serializes the keys when the command runs (the same point in
+ * time), blocks only the calling client while the transfer is in flight, and
+ * on each acknowledgement deletes the local key unless COPY was given or the
+ * key was replaced meanwhile (a key written in place during the transfer is
+ * still deleted, as it would be had the write come just before MIGRATE). The
+ * deletions propagate as one DEL, as Redis rewrites MIGRATE for its replicas.
+ * Each MIGRATE opens its own connection (Redis caches one per target for
+ * 10 s) and does not retry. Inside MULTI or a script, which cannot wait,
+ * MIGRATE is refused.
+ */
+import { connect, type Socket } from 'node:net';
+import type { CommandImpl } from '../server/command-table.js';
+import type { Client } from '../server/client.js';
+import type { Value } from '../data/values.js';
+import { createDumpPayload } from '../persistence/rdb/dump.js';
+import { encodeOptions } from '../persistence/index.js';
+import { parseInt64 } from '../util/numbers.js';
+import { mayBlock } from './blocking-pop.js';
+import { ERR_NOT_INT, ERR_SYNTAX } from './errors.js';
+
+interface Transfer {
+  key: string;
+  value: Value;
+  /** Milliseconds to live on the target, 0 for none. */
+  ttl: number;
+  payload: Buffer;
+}
+
+type Outcome = { replies: string[] } | { ioError: 'connecting to the client' | 'reading to target instance' | 'writing to target instance' };
+
+function migrate(c: Client, argv: string[]): void {
+  let copy = false;
+  let replace = false;
+  let auth: string[] | null = null;
+  let firstKey = 3;
+  let numKeys = 1;
+  for (let j = 6; j < argv.length; j++) {
+    const more = argv.length - 1 - j;
+    const opt = argv[j].toLowerCase();
+    if (opt === 'copy') copy = true;
+    else if (opt === 'replace') replace = true;
+    else if (opt === 'auth') {
+      if (more < 1) return c.addError(ERR_SYNTAX);
+      auth = ['AUTH', argv[++j]];
+    } else if (opt === 'auth2') {
+      if (more < 2) return c.addError(ERR_SYNTAX);
+      auth = ['AUTH', argv[j + 1], argv[j + 2]];
+      j += 2;
+    } else if (opt === 'keys') {
+      if (argv[3].length !== 0) return c.addError('ERR When using MIGRATE KEYS option, the key argument must be set to the empty string');
+      firstKey = j + 1;
+      numKeys = argv.length - j - 1;
+      break;
+    } else return c.addError(ERR_SYNTAX);
+  }
+  let timeout = parseInt64(argv[5]);
+  const dbid = parseInt64(argv[4]);
+  if (timeout === null || dbid === null) return c.addError(ERR_NOT_INT);
+  if (timeout <= 0) timeout = 1000;
+
+  const db = c.db;
+  const now = c.server.clock.now();
+  const opts = encodeOptions(c.server);
+  const transfers: Transfer[] = [];
+  for (let j = 0; j < numKeys; j++) {
+    const key = argv[firstKey + j];
+    const value = db.lookupRead(key);
+    if (value === undefined) continue;
+    const at = db.getExpire(key);
+    transfers.push({ key, value, ttl: at === -1 ? 0 : Math.max(1, at - now), payload: createDumpPayload(value, opts) });
+  }
+  // Nothing to move is not an error: the keys may just have expired.
+  if (transfers.length === 0) return c.addRaw('+NOKEY\r\n');
+  if (!mayBlock(c)) return c.addError('ERR MIGRATE cannot run inside MULTI or a script in Mnemo: it waits for the target');
+
+  const server = c.server;
+  server.blocking.block(c, c.current!, argv, { keys: [], timeoutMs: 0, serve: () => false });
+  transfer(argv[1], atoi(argv[2]), Number(timeout), auth, String(dbid), transfers, replace).then((outcome) => {
+    const moved: string[] = [];
+    let reply: string;
+    if ('ioError' in outcome) reply = `-IOERR error or timeout ${outcome.ioError}\r\n`;
+    else {
+      const [authReply, selectReply, ...restores] = auth === null ? [null, ...outcome.replies] : outcome.replies;
+      let error: string | null = null;
+      if (authReply?.startsWith('-')) error = authReply;
+      else if (selectReply?.startsWith('-')) error = selectReply;
+      for (let j = 0; j < transfers.length; j++) {
+        const r = restores[j] as string;
+        if (error === null && r.startsWith('-')) error = r;
+        if (error !== null || copy) continue;
+        const t = transfers[j];
+        // Acknowledged: the local key goes, unless it was replaced meanwhile.
+        if (db.peek(t.key) === t.value && db.delete(t.key)) {
+          server.notifier.notify('g', 'del', t.key, db.id);
+          server.dirty++;
+          moved.push(t.key);
+        }
+      }
+      reply = error === null ? '+OK\r\n' : `-ERR Target instance replied with error: ${error.slice(1)}\r\n`;
+    }
+    if (moved.length > 0) server.propagate(db.id, ['DEL', ...moved]);
+    if (c.closed || c.blocked === null) return;
+    server.blocking.unblock(c);
+    if (reply.startsWith('-')) c.addError(reply.slice(1, -2));
+    else c.addRaw(reply);
+    server.resume(c);
+  }).catch((e: unknown) => {
+    // A bug here must not leave the client blocked or take the server down.
+    process.emitWarning(`MIGRATE failed: ${(e as Error)?.stack ?? e}`);
+    if (c.closed || c.blocked === null) return;
+    server.blocking.unblock(c);
+    c.addError('ERR internal error in Mnemo: ' + String((e as Error)?.message ?? e).slice(0, 200));
+    server.resume(c);
+  });
+}
+
+/** C's atoi: the leading decimal digits (with a sign), 0 when there are none. */
+function atoi(s: string): number {
+  const m = /^\s*[+-]?\d+/.exec(s);
+  return m === null ? 0 : Number(m[0]);
+}
+
+/** RESP for one command of bulk strings (keys and payloads are binary). */
+function encode(args: Array<string | Buffer>): Buffer[] {
+  const out: Buffer[] = [Buffer.from(`*${args.length}\r\n`, 'latin1')];
+  for (const a of args) {
+    const b = typeof a === 'string' ? Buffer.from(a, 'latin1') : a;
+    out.push(Buffer.from(`$${b.length}\r\n`, 'latin1'), b, Buffer.from('\r\n', 'latin1'));
+  }
+  return out;
+}
+
+/** Sends AUTH, SELECT and the RESTOREs in one write and reads one status line per command. */
+function transfer(host: string, port: number, timeoutMs: number, auth: string[] | null, dbid: string, items: Transfer[], replace: boolean): Promise<Outcome> {
+  const request: Buffer[] = [];
+  if (auth !== null) request.push(...encode(auth));
+  request.push(...encode(['SELECT', dbid]));
+  for (const t of items) request.push(...encode(['RESTORE', t.key, String(t.ttl), t.payload, ...(replace ? ['REPLACE'] : [])]));
+  const expected = (auth !== null ? 1 : 0) + 1 + items.length;
+  return new Promise((resolve) => {
+    let socket: Socket;
+    try {
+      socket = connect({ host, port });
+    } catch {
+      // A port Node refuses (Redis's atoi makes it some port nothing listens on).
+      resolve({ ioError: 'writing to target instance' });
+      return;
+    }
+    let connected = false;
+    let input = '';
+    const replies: string[] = [];
+    const finish = (o: Outcome): void => {
+      socket.destroy();
+      resolve(o);
+    };
+    socket.setNoDelay(true);
+    // As Redis's non-blocking connect: a target that never answers times out "connecting";
+    // one that refuses is found out by the first write.
+    socket.setTimeout(timeoutMs, () => finish({ ioError: connected ? 'reading to target instance' : 'connecting to the client' }));
+    socket.on('error', () => finish({ ioError: connected ? 'reading to target instance' : 'writing to target instance' }));
+    socket.on('close', () => finish({ ioError: connected ? 'reading to target instance' : 'writing to target instance' }));
+    socket.on('connect', () => {
+      connected = true;
+      socket.write(Buffer.concat(request));
+    });
+    socket.on('data', (d: Buffer) => {
+      input += d.toString('latin1');
+      let end: number;
+      while ((end = input.indexOf('\r\n')) >= 0) {
+        replies.push(input.slice(0, end));
+        input = input.slice(end + 2);
+        if (replies.length === expected) return finish({ replies });
+      }
+    });
+  });
+}
+
+export const commands: CommandImpl[] = [
+  {
+    name: 'migrate',
+    summary: 'Moves keys to another server with DUMP payloads and RESTORE; blocks only the calling client meanwhile.',
+    handler: migrate,
+  },
+];
