@@ -47,6 +47,7 @@ function replconf(c: Client, argv: string[]): void {
         m.setIpAddress(c, value);
         break;
       case 'capa':
+        m.setCapa(c, value);
         break;
       case 'rdb-only':
         if (value !== '0' && value !== '1') {

@@ -23,7 +23,7 @@
 import type { Server } from './server.js';
 import type { Client } from './client.js';
 import { CommandBuffer } from '../persistence/aof/resp.js';
-import { writeRdbSync } from '../persistence/index.js';
+import { runRdbSnapshot } from '../persistence/index.js';
 import { flush } from '../net/connection.js';
 import { clientIntrospection } from '../commands/client.js';
 import { ReplicaLink } from './replica-link.js';
@@ -49,12 +49,19 @@ export interface Replica {
   ackOffset: number;
   /** Server-clock ms of the last ACK (INFO's lag). */
   ackTime: number;
+  /** wait_bgsave while its snapshot is produced (the stream waits in `held`), then online. */
+  state: 'wait_bgsave' | 'online';
+  held: Buffer[] | null;
+  /** Stops the snapshot of a replica that went away mid-sync. */
+  abortSync: (() => void) | null;
 }
 
 /** What a connection said in the handshake before PSYNC. */
 interface Handshake {
   port: number;
   ip: string;
+  /** REPLCONF capa eof: the snapshot may stream with an end mark instead of a length. */
+  capaEof: boolean;
 }
 
 /** A client blocked in WAIT. */
@@ -171,10 +178,14 @@ export class ReplicationMaster {
     else this.handshakeOf(c).ip = ip;
   }
 
+  setCapa(c: Client, capa: string): void {
+    if (capa.toLowerCase() === 'eof') this.handshakeOf(c).capaEof = true;
+  }
+
   private handshakeOf(c: Client): Handshake {
     let h = this.handshakes.get(c);
     if (h === undefined) {
-      h = { port: 0, ip: '' };
+      h = { port: 0, ip: '', capaEof: false };
       this.handshakes.set(c, h);
     }
     return h;
@@ -184,6 +195,13 @@ export class ReplicationMaster {
    * PSYNC <replid> <offset>: +CONTINUE with the missed bytes when the backlog
    * holds them, else +FULLRESYNC and a snapshot. SYNC (psync false) is the
    * old protocol: the snapshot without the header line.
+   *
+   * The snapshot is produced between other clients' commands (BGSAVE's
+   * point-in-time slices), so a big dataset does not stop the server. It is
+   * the state at the offset sent in +FULLRESYNC; writes after it wait for the
+   * replica in `held` until the image is sent. A replica that announced
+   * `capa eof` gets it as it is produced (`$EOF:<mark>` ... `<mark>`, Redis's
+   * diskless format), any other once it is complete, with its length.
    */
   sync(c: Client, psync: boolean, replId: string, fromOffset: number): void {
     if (psync && this.tryPartial(c, replId, fromOffset)) {
@@ -197,12 +215,54 @@ export class ReplicationMaster {
     // A new snapshot: the stream after it must start with a SELECT.
     this.selectedDb = -1;
     if (psync) c.addRaw(`+FULLRESYNC ${this.replId} ${this.offset}\r\n`);
-    const chunks: Buffer[] = [];
-    writeRdbSync(this.server, (chunk) => chunks.push(Buffer.from(chunk)));
-    const image = Buffer.concat(chunks);
-    c.addRaw(`$${image.length}\r\n`);
-    c.addRawBuffer(image);
-    this.attach(c);
+    const r = this.attach(c, 'wait_bgsave');
+    const server = this.server;
+    const eof = this.handshakes.get(c)?.capaEof === true;
+    const mark = eof ? randomHex(40) : '';
+    const parts: Buffer[] = [];
+    if (eof) {
+      c.addRaw(`$EOF:${mark}\r\n`);
+      flush(server, c);
+    }
+    const delay = server.config.getNumber('rdb-key-save-delay');
+    const run = runRdbSnapshot(
+      server,
+      async (chunk) => {
+        // (The first chunk is written before runRdbSnapshot returns: abort from a microtask.)
+        if (c.closed) return queueMicrotask(() => run.abort());
+        if (!eof) {
+          parts.push(Buffer.from(chunk));
+          return;
+        }
+        c.addRawBuffer(chunk);
+        flush(server, c);
+        // A slow replica holds the snapshot back rather than piling it up in memory.
+        const socket = c.socket;
+        if (socket !== null && socket.writableLength > 4 << 20) await new Promise((res) => socket.once('drain', res));
+      },
+      { keyDelayMicros: delay > 0 ? delay : 0 },
+    );
+    r.abortSync = () => run.abort();
+    run.done.then(
+      () => {
+        r.abortSync = null;
+        if (c.closed || this.byClient.get(c) !== r) return;
+        if (eof) c.addRaw(mark);
+        else {
+          const image = Buffer.concat(parts);
+          c.addRaw(`$${image.length}\r\n`);
+          c.addRawBuffer(image);
+        }
+        for (const b of r.held!) c.addRawBuffer(b);
+        r.held = null;
+        r.state = 'online';
+        flush(server, c);
+      },
+      (e: unknown) => {
+        process.emitWarning(`replica sync failed: ${(e as Error)?.message ?? e}`);
+        c.socket?.destroy();
+      },
+    );
   }
 
   private tryPartial(c: Client, replId: string, fromOffset: number): boolean {
@@ -220,16 +280,26 @@ export class ReplicationMaster {
         c.addRawBuffer(ring.subarray(0, missed - (ring.length - start)));
       }
     }
-    this.attach(c);
+    this.attach(c, 'online');
     return true;
   }
 
-  private attach(c: Client): void {
+  private attach(c: Client, state: Replica['state']): Replica {
     const h = this.handshakes.get(c);
     const ip = h?.ip || c.addr.slice(0, c.addr.lastIndexOf(':'));
-    const r: Replica = { client: c, port: h?.port ?? 0, ip, ackOffset: 0, ackTime: this.server.clock.now() };
+    const r: Replica = {
+      client: c,
+      port: h?.port ?? 0,
+      ip,
+      ackOffset: 0,
+      ackTime: this.server.clock.now(),
+      state,
+      held: state === 'online' ? null : [],
+      abortSync: null,
+    };
     this.replicas.push(r);
     this.byClient.set(c, r);
+    return r;
   }
 
   /** A replica's connection closed. */
@@ -239,6 +309,7 @@ export class ReplicationMaster {
     this.byClient.delete(c);
     this.replicas.splice(this.replicas.indexOf(r), 1);
     this.pending.delete(c);
+    r.abortSync?.();
   }
 
   private ensureBacklog(): void {
@@ -282,8 +353,12 @@ export class ReplicationMaster {
     }
     this.backlogHistlen = Math.min(ring.length, this.backlogHistlen + bytes.length);
     for (const r of this.replicas) {
-      r.client.addRawBuffer(bytes);
-      this.pending.add(r.client);
+      // A replica still receiving its snapshot gets the stream after it.
+      if (r.held !== null) r.held.push(Buffer.from(bytes));
+      else {
+        r.client.addRawBuffer(bytes);
+        this.pending.add(r.client);
+      }
     }
     this.scheduleFlush();
   }
@@ -494,7 +569,7 @@ function replicationFields(m: ReplicationMaster): InfoFields {
   fields.push(['connected_slaves', m.replicas.length]);
   m.replicas.forEach((r, i) => {
     const lag = Math.floor((now - r.ackTime) / 1000);
-    fields.push([`slave${i}`, `ip=${r.ip},port=${r.port},state=online,offset=${r.ackOffset},lag=${lag}`]);
+    fields.push([`slave${i}`, `ip=${r.ip},port=${r.port},state=${r.state},offset=${r.ackOffset},lag=${lag}`]);
   });
   // A replica reports its master's stream: the id and the offset it reached.
   const following = link !== null && link.masterReplId !== '';

@@ -168,3 +168,43 @@ test('replication: the old SYNC protocol gets the snapshot, then the write strea
   assert.match(after.slice(0, after.indexOf(stream)), /^(\*1\r\n\$4\r\nPING\r\n)*$/);
   assert.equal(infoFields(await master.info('replication')).get('connected_slaves'), '2');
 });
+
+test('replication: a full sync does not stop the master; a capa eof replica gets the streamed snapshot, then the writes made meanwhile', async () => {
+  const p = master.pipeline();
+  for (let i = 0; i < 200; i++) p.set(`bulk:${i}`, `v${i}`);
+  await p.exec();
+  // 200+ keys at 5 ms each: the snapshot takes over a second.
+  await master.config('SET', 'rdb-key-save-delay', '5000');
+  try {
+    const sock = connect(masterPort, '127.0.0.1');
+    cleanups.push(() => void sock.destroy());
+    let got = Buffer.alloc(0);
+    sock.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    // One at a time, as replicas do: PSYNC with the REPLCONF reply still unsent is refused.
+    sock.write('REPLCONF capa eof capa psync2\r\n');
+    await waitFor(() => got.toString('latin1') === '+OK\r\n', 'the REPLCONF reply');
+    got = Buffer.alloc(0);
+    sock.write('PSYNC ? -1\r\n');
+    await waitFor(() => /\$EOF:[0-9a-f]{40}\r\n/.test(got.toString('latin1')), 'the EOF header', 5000);
+    const text = (): string => got.toString('latin1');
+    const mark = /\$EOF:([0-9a-f]{40})\r\n/.exec(text())![1];
+    // The master answers and writes while the snapshot is produced.
+    const started = Date.now();
+    assert.equal(await master.set('during:sync', 'held'), 'OK');
+    assert.ok(Date.now() - started < 500, 'the master was blocked by the full sync');
+    assert.match(infoFields(await master.info('replication')).get('slave2') ?? '', /state=wait_bgsave/);
+    assert.equal(text().indexOf(mark, text().indexOf(mark) + 40), -1, 'the snapshot ended before the write: nothing was tested');
+    await waitFor(() => text().indexOf(mark, text().indexOf(mark) + 40) >= 0, 'the end mark', 20000);
+    const afterMark = text().slice(text().indexOf(mark, text().indexOf(mark) + 40) + 40);
+    // The write made during the sync follows the image (after a SELECT, maybe a PING).
+    await waitFor(() => text().includes('during:sync'), 'the held write');
+    assert.ok(text().indexOf('during:sync') > text().indexOf(mark, text().indexOf(mark) + 40), `held write before the end mark: ${JSON.stringify(afterMark.slice(0, 80))}`);
+    const image = got.subarray(got.indexOf('REDIS0010'), got.indexOf(mark, got.indexOf(mark) + 40));
+    assert.ok(image.includes('bulk:199'), 'the image lacks the keys');
+    assert.ok(!image.includes('during:sync'), 'the image is not the state at FULLRESYNC');
+    await waitFor(async () => /state=online/.test(infoFields(await master.info('replication')).get('slave2') ?? ''), 'the replica online');
+  } finally {
+    await master.config('SET', 'rdb-key-save-delay', '0');
+  }
+});
