@@ -5,6 +5,7 @@ import { parseInt64 } from '../util/numbers.js';
 import { isValidClientName } from './client.js';
 import { ERR_DB_RANGE, ERR_SYNTAX, errWrongArity } from './errors.js';
 import { parseDbIndex } from './keys.js';
+import { Denied } from '../server/acl.js';
 
 function ping(c: Client, argv: string[]): void {
   if (argv.length > 2) {
@@ -41,11 +42,16 @@ function quit(c: Client): void {
   c.closeAfterReply = true;
 }
 
-/** Checks credentials against the default user (requirepass); ACL users come later. */
-function checkPassword(c: Client, user: string, pass: string): boolean {
-  const required = c.server.requirepass;
-  if (user !== 'default') return false;
-  return required === '' || pass === required;
+// ---- ACL authentication (server/acl.ts) -------------------------------------
+
+const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
+
+/** Checks a username/password pair; a failure goes to the ACL LOG as Redis does. */
+function checkPassword(c: Client, user: string, pass: string, via: string): boolean {
+  const acl = c.server.acl;
+  if (acl.authenticate(user, pass)) return true;
+  acl.addLog(c, Denied.Auth, c.multi !== null ? 'multi' : 'toplevel', via, user);
+  return false;
 }
 
 function auth(c: Client, argv: string[]): void {
@@ -58,16 +64,16 @@ function auth(c: Client, argv: string[]): void {
   if (argv.length === 3) {
     user = argv[1];
     pass = argv[2];
-  } else if (c.server.requirepass === '') {
+  } else if (c.server.acl.defaultUser.nopass) {
     c.addError('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
     return;
   }
-  if (checkPassword(c, user, pass)) {
+  if (checkPassword(c, user, pass, argv[0])) {
     c.setAuthenticated(true);
     c.user = user;
     c.addOK();
   } else {
-    c.addError('WRONGPASS invalid username-password pair or user is disabled.');
+    c.addError(WRONGPASS);
   }
 }
 
@@ -106,8 +112,8 @@ function hello(c: Client, argv: string[]): void {
     }
   }
   if (authUser !== null) {
-    if (!checkPassword(c, authUser, authPass)) {
-      c.addError('WRONGPASS invalid username-password pair or user is disabled.');
+    if (!checkPassword(c, authUser, authPass, argv[0])) {
+      c.addError(WRONGPASS);
       return;
     }
     c.setAuthenticated(true);
@@ -150,7 +156,7 @@ function reset(c: Client): void {
   c.name = '';
   c.replyMode = ReplyMode.On;
   c.noEvict = false;
-  c.setAuthenticated(c.server.requirepass === '');
+  c.setAuthenticated(c.server.acl.defaultAuthFree());
   c.user = 'default';
   c.addSimple('RESET');
 }

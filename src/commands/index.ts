@@ -32,6 +32,7 @@ import { commands as failover } from './failover.js';
 import { commands as lolwut } from './lolwut.js';
 import { commands as modules } from './modules.js';
 import { commands as cluster } from './cluster.js';
+import { commands as acl } from './acl.js';
 import { commands as migrate } from './migrate.js';
 
 /** Every implemented command group, in docs order. */
@@ -64,6 +65,7 @@ export const GROUPS: ReadonlyArray<readonly CommandImpl[]> = [
   persistence,
   observability,
   cluster,
+  acl,
 ];
 
 export function buildCommandTable(): CommandTable {

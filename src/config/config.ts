@@ -137,6 +137,8 @@ export class Config {
   readonly renameCommands: Array<[string, string]> = [];
   /** `user ...` lines: the arguments after "user" (name then ACL rules). */
   readonly users: string[][] = [];
+  /** CONFIG REWRITE's `user` lines: set by the ACL module (server/acl.ts) to describe the current users. */
+  userLines: (() => string[]) | null = null;
   /** `loadmodule path args...` lines. */
   readonly modules: Array<{ path: string; args: string[] }> = [];
   /** Module directives (`name.option value`), for modules Mnemo does not have. */

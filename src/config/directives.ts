@@ -383,6 +383,10 @@ export const EFFECTIVE_DIRECTIVES: ReadonlySet<string> = new Set([
   'bind',
   'databases',
   'requirepass',
+  // ACL (server/acl.ts)
+  'aclfile',
+  'acllog-max-len',
+  'acl-pubsub-default',
   'maxclients',
   'timeout',
   'hz',

@@ -347,7 +347,7 @@ export function rewriteConfigFile(config: Config, opts: RewriteOptions = {}): st
       // A missing file is written from scratch, as Redis does; other errors fail.
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
-    writeFileAtomic(path, rewriteConfigText(config, old, opts));
+    writeFileAtomic(path, rewriteConfigText(config, old, { userLines: config.userLines, ...opts }));
     return null;
   } catch (e) {
     return strerror(e);

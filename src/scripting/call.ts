@@ -12,6 +12,7 @@ import { formatDouble17g } from '../util/numbers.js';
 import { CMD_DENYOOM, CMD_NOSCRIPT, CMD_WRITE, type Command } from '../server/command-table.js';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
+import { Denied } from '../server/acl.js';
 
 /** What redis.call needs to know about the script running. */
 export interface CallContext {
@@ -81,6 +82,11 @@ export function scriptCommand(ctx: CallContext, L: LuaState, raise: boolean): nu
   }
   if ((cmd.flags & CMD_NOSCRIPT) !== 0) return fail(L, raise, 'This Redis command is not allowed from script');
   if (cmd.handler === null) return fail(L, raise, 'Unknown Redis command called from script');
+  // ACL: the script runs as its caller's user (server/acl.ts); refusals are logged with context lua.
+  if (server.aclActive) {
+    const refusal = scriptAclRefusal(ctx, cmd, argv);
+    if (refusal !== null) return fail(L, raise, refusal);
+  }
   const isWrite = (cmd.flags & CMD_WRITE) !== 0;
   if (isWrite && ctx.readOnly) return fail(L, raise, 'Write commands are not allowed from read-only scripts.');
   // Replication refuses a script's commands as it refuses a client's (NOREPLICAS, READONLY, MASTERDOWN).
@@ -103,6 +109,21 @@ export function scriptCommand(ctx: CallContext, L: LuaState, raise: boolean): nu
   fake.len = 0;
   if (raise && isError) return E.error(L);
   return 1;
+}
+
+/** Redis's script-side ACL texts, or null when the caller's user may run the command. */
+function scriptAclRefusal(ctx: CallContext, cmd: Command, argv: string[]): string | null {
+  const acl = ctx.server.acl;
+  const user = acl.users.get(ctx.fake.user);
+  if (user === undefined) return null;
+  const at = { pos: 0 };
+  const denied = acl.check(user, cmd, argv, at);
+  if (denied === Denied.None) return null;
+  const caller = (ctx as { caller?: Client }).caller ?? ctx.fake;
+  acl.addLog(caller, denied, 'lua', denied === Denied.Cmd ? cmd.fullName : argv[at.pos], user.name);
+  if (denied === Denied.Cmd) return "The user executing the script can't run this command or subcommand";
+  if (denied === Denied.Key) return "The user executing the script can't access at least one of the keys mentioned in the command arguments";
+  return "The user executing the script can't publish to the channel mentioned in the command";
 }
 
 /**

@@ -31,6 +31,7 @@ import { installObservability } from '../commands/observability.js';
 import { clientEvictionCron, installClientEviction } from './client-eviction.js';
 import { installReplication } from './replication.js';
 import { busyCheck, isScriptBusy } from '../scripting/busy.js';
+import { Acl } from './acl.js';
 
 export interface ServerOptions {
   config?: Config;
@@ -87,6 +88,10 @@ export class Server implements KeyspaceEffects {
   /** SHUTDOWN: persistence saves here (false = failed); the bin exits the process in onShutdown. */
   saveForShutdown: ((req: ShutdownRequest) => boolean) | null = null;
   onShutdown: ((req: ShutdownRequest) => void) | null = null;
+  /** ACL users and log (server/acl.ts). */
+  readonly acl: Acl;
+  /** False while every user may run everything: the dispatcher's ACL check is then one field test. */
+  aclActive = false;
 
   constructor(opts: ServerOptions = {}) {
     this.clock = opts.clock ?? new Clock();
@@ -94,12 +99,17 @@ export class Server implements KeyspaceEffects {
     this.startTime = this.clock.now();
     this.runId = randomHex(40);
     this.table = buildCommandTable();
+    this.acl = new Acl(this);
     this.notifier = new Notifier(this);
     this.blocking = new Blocking(this);
     installPubSub(this);
     installTracking(this);
     this.watches = new Watches(this);
     this.refreshConfig();
+    // ACL: requirepass sets the default user's password; users come from the aclfile or `user` lines.
+    if (this.requirepass !== '') this.acl.setRequirepass(this.requirepass);
+    this.acl.loadAtStartup();
+    this.config.onChange('requirepass', () => this.acl.setRequirepass(this.config.get('requirepass') ?? ''));
     const n = this.config.getNumber('databases');
     for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
     // maxmemory: accounting, eviction policies, LFU counters (server/eviction.ts).
@@ -169,6 +179,7 @@ export class Server implements KeyspaceEffects {
     const keepalive = this.config.getNumber('tcp-keepalive');
     if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
     const c = new Client(this, socket);
+    c.setAuthenticated(this.acl.defaultAuthFree());
     this.clients.set(c.id, c);
     attachConnection(this, c, socket);
   }
@@ -227,6 +238,15 @@ export class Server implements KeyspaceEffects {
     if (!c.authenticated && (cmd.flags & CMD_NO_AUTH) === 0) {
       this.reject(c, cmd, 'NOAUTH Authentication required.');
       return;
+    }
+    // ACL (server/acl.ts): one field test while no user is restricted. A no-multi command
+    // inside MULTI is refused below first, as Redis.
+    if (this.aclActive && (c.multi === null || (cmd.flags & CMD_NO_MULTI) === 0 || TX_CONTROL_COMMANDS.has(cmd.fullName))) {
+      const denied = this.acl.checkClient(c, cmd, argv);
+      if (denied !== null) {
+        this.reject(c, cmd, denied);
+        return;
+      }
     }
     // maxmemory: evict first; refuse what needs memory when nothing can be freed (server/eviction.ts).
     if (this.config.maxmemory !== 0 && !admitUnderMaxmemory(this, c, cmd, argv)) {
