@@ -13,6 +13,7 @@
  * notifications, INFO). The command handlers call pubsubOf(), which installs
  * it on first use, so nothing depends on the order modules load in.
  */
+import { OUTPUT_CLASS_PUBSUB, overOutputLimit, watchOutputLimit, type OutputLimit } from './output-limit.js';
 import type { Server } from './server.js';
 import { ReplyMode, type Client } from './client.js';
 import { flush } from '../net/connection.js';
@@ -52,12 +53,6 @@ export class Subscriber {
 export type Kind = 'channel' | 'pattern' | 'shard';
 
 /** client-output-buffer-limit pubsub, as plain numbers (0 = no limit). */
-interface Limit {
-  hard: number;
-  soft: number;
-  softSeconds: number;
-}
-
 /** Unflushed bytes at which a receiver is written to at once instead of at the end of the turn. */
 const EAGER_FLUSH_BYTES = 64 * 1024;
 
@@ -73,15 +68,10 @@ export class PubSub {
   /** Frames for a client whose running command's reply is muted (see writePush). */
   private readonly deferred = new Map<Client, Buffer[]>();
   private flushScheduled = false;
-  private limit: Limit = { hard: 0, soft: 0, softSeconds: 0 };
+  private limit: OutputLimit = { hard: 0, soft: 0, softSeconds: 0 };
 
   constructor(readonly server: Server) {
-    const refresh = () => {
-      const l = server.config.clientOutputBufferLimits()[2];
-      this.limit = { hard: Number(l.hardBytes), soft: Number(l.softBytes), softSeconds: l.softSeconds };
-    };
-    refresh();
-    server.config.onChange('client-output-buffer-limit', refresh);
+    watchOutputLimit(server, OUTPUT_CLASS_PUBSUB, (l) => (this.limit = l));
   }
 
   // ---- subscriptions ------------------------------------------------------
@@ -314,21 +304,10 @@ export class PubSub {
 
   /** Redis's checkClientOutputBufferLimits for the pubsub class, on the server clock. */
   private overLimit(s: Subscriber): boolean {
-    const { hard, soft, softSeconds } = this.limit;
-    if ((hard === 0 && soft === 0) || !s.limited) return false;
+    const limit = this.limit;
+    if ((limit.hard === 0 && limit.soft === 0) || !s.limited) return false;
     const c = s.client;
-    const used = c.len + (c.socket?.writableLength ?? 0);
-    if (hard > 0 && used >= hard) return true;
-    if (soft > 0 && used >= soft) {
-      const now = Math.floor(this.server.clock.now() / 1000);
-      if (s.softLimitSince === 0) {
-        s.softLimitSince = now;
-        return false;
-      }
-      return now - s.softLimitSince > softSeconds;
-    }
-    s.softLimitSince = 0;
-    return false;
+    return overOutputLimit(limit, c.len + (c.socket?.writableLength ?? 0), s, Math.floor(this.server.clock.now() / 1000));
   }
 
   /** Writes every pending receiver's buffer (one write each) and closes those over their limit. */

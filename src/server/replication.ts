@@ -27,6 +27,8 @@ import { runRdbSnapshot } from '../persistence/index.js';
 import { flush } from '../net/connection.js';
 import { clientIntrospection } from '../commands/client.js';
 import { ReplicaLink } from './replica-link.js';
+import { OUTPUT_CLASS_REPLICA, overOutputLimit, watchOutputLimit, type OutputLimit } from './output-limit.js';
+import { log } from '../persistence/log.js';
 import { CMD_STALE, CMD_WRITE } from './command-table.js';
 import { dynamicCommandFlags } from './pause.js';
 import { replicationId, setInfoProvider, type InfoFields, type SectionProvider } from '../observability/info.js';
@@ -54,6 +56,9 @@ export interface Replica {
   held: Buffer[] | null;
   /** Stops the snapshot of a replica that went away mid-sync. */
   abortSync: (() => void) | null;
+  /** Bytes waiting in `held`, and when the output first reached the soft limit. */
+  heldBytes: number;
+  softLimitSince: number;
 }
 
 /** What a connection said in the handshake before PSYNC. */
@@ -103,8 +108,11 @@ export class ReplicationMaster {
   syncPartialErr = 0;
   private readonly sink = (db: number, argv: string[]): void => this.feed(db, argv);
 
+  private outputLimit: OutputLimit = { hard: 0, soft: 0, softSeconds: 0 };
+
   constructor(readonly server: Server) {
     this.replId = replicationId(server);
+    watchOutputLimit(server, OUTPUT_CLASS_REPLICA, (l) => (this.outputLimit = l));
   }
 
   /** Whether writes from ordinary clients are refused (a replica with replica-read-only). */
@@ -255,6 +263,7 @@ export class ReplicationMaster {
         }
         for (const b of r.held!) c.addRawBuffer(b);
         r.held = null;
+        r.heldBytes = 0;
         r.state = 'online';
         flush(server, c);
       },
@@ -296,6 +305,8 @@ export class ReplicationMaster {
       state,
       held: state === 'online' ? null : [],
       abortSync: null,
+      heldBytes: 0,
+      softLimitSince: 0,
     };
     this.replicas.push(r);
     this.byClient.set(c, r);
@@ -352,12 +363,24 @@ export class ReplicationMaster {
       src = src.subarray(n);
     }
     this.backlogHistlen = Math.min(ring.length, this.backlogHistlen + bytes.length);
-    for (const r of this.replicas) {
+    const nowSec = Math.floor(this.server.clock.now() / 1000);
+    for (const r of [...this.replicas]) {
+      const c = r.client;
       // A replica still receiving its snapshot gets the stream after it.
-      if (r.held !== null) r.held.push(Buffer.from(bytes));
-      else {
-        r.client.addRawBuffer(bytes);
-        this.pending.add(r.client);
+      if (r.held !== null) {
+        r.held.push(Buffer.from(bytes));
+        r.heldBytes += bytes.length;
+      } else {
+        c.addRawBuffer(bytes);
+        this.pending.add(c);
+      }
+      // client-output-buffer-limit replica: one that cannot keep up is dropped (it resyncs later).
+      const used = c.len + (c.socket?.writableLength ?? 0) + r.heldBytes;
+      if (overOutputLimit(this.outputLimit, used, r, nowSec)) {
+        log(this.server, 'warning', `Client id=${c.id} addr=${c.addr} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+        c.len = 0;
+        c.socket?.destroy();
+        this.server.removeClient(c);
       }
     }
     this.scheduleFlush();

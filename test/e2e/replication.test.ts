@@ -208,3 +208,32 @@ test('replication: a full sync does not stop the master; a capa eof replica gets
     await master.config('SET', 'rdb-key-save-delay', '0');
   }
 });
+
+test('replication: a replica that does not read is dropped at client-output-buffer-limit replica', async () => {
+  await master.config('SET', 'client-output-buffer-limit', 'replica 1mb 0 0');
+  try {
+    const sock = connect(masterPort, '127.0.0.1');
+    cleanups.push(() => void sock.destroy());
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    let got = '';
+    const onData = (d: Buffer): void => void (got += d.toString('latin1'));
+    sock.on('data', onData);
+    sock.write('SYNC\r\n');
+    // Read the snapshot, then stop reading: the stream piles up on the master.
+    await waitFor(() => {
+      const m = /^\$(\d+)\r\n/.exec(got);
+      return m !== null && got.length >= m[0].length + Number(m[1]);
+    }, 'the snapshot');
+    sock.off('data', onData);
+    sock.pause();
+    const before = Number(infoFields(await master.info('replication')).get('connected_slaves'));
+    const big = 'x'.repeat(256 * 1024);
+    for (let i = 0; i < 64 && Number(infoFields(await master.info('replication')).get('connected_slaves')) === before; i++) {
+      await master.set(`big:${i}`, big);
+    }
+    await waitFor(async () => Number(infoFields(await master.info('replication')).get('connected_slaves')) === before - 1, 'the replica to be dropped');
+  } finally {
+    await master.config('SET', 'client-output-buffer-limit', 'replica 256mb 64mb 60');
+    for (let i = 0; i < 64; i++) await master.del(`big:${i}`);
+  }
+});
