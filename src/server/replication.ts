@@ -524,6 +524,8 @@ export function replicationOf(server: Server): ReplicationMaster {
   return m;
 }
 
+let roleHookInstalled = false;
+
 /** Wires replication into the server: disconnects, CLIENT LIST's S flag, the offset of each client's writes. */
 export function installReplication(server: Server): void {
   const m = replicationOf(server);
@@ -531,8 +533,12 @@ export function installReplication(server: Server): void {
     m.detach(c);
     m.removeWaiter(c);
   });
-  const earlierRole = clientIntrospection.role;
-  clientIntrospection.role = (c) => (c.isMaster ? 'master' : replicationOf(c.server).isReplica(c) ? 'replica' : earlierRole(c));
+  if (!roleHookInstalled) {
+    // Once per process: the hook finds each client's server itself.
+    roleHookInstalled = true;
+    const earlierRole = clientIntrospection.role;
+    clientIntrospection.role = (c) => (c.isMaster ? 'master' : replicationOf(c.server).isReplica(c) ? 'replica' : earlierRole(c));
+  }
   // A closing server drops its link to a master (embedded servers must leave nothing open).
   server.closeHooks.push(() => m.link?.close());
   for (const name of ['min-replicas-to-write', 'min-replicas-max-lag']) server.config.onChange(name, () => m.updateGate());
