@@ -22,7 +22,7 @@
  */
 import type { Server } from './server.js';
 import type { Client } from './client.js';
-import { CommandBuffer } from '../persistence/aof/resp.js';
+import { putDecimal, putLatin1 } from '../util/latin1.js';
 import { runRdbSnapshot } from '../persistence/index.js';
 import { flush } from '../net/connection.js';
 import { clientIntrospection } from '../commands/client.js';
@@ -35,6 +35,9 @@ import { replicationId, setInfoProvider, type InfoFields, type SectionProvider }
 
 /** Commands whose flags come from the script or function they run. */
 const SCRIPT_RUNNERS = new Set(['eval', 'eval_ro', 'evalsha', 'evalsha_ro', 'fcall', 'fcall_ro']);
+
+/** Pending stream bytes that trigger a drain before the end of the turn. */
+const DRAIN_BYTES = 256 * 1024;
 
 export const READONLY_REPLICA_ERROR = "READONLY You can't write against a read only replica.";
 export const NOREPLICAS_ERROR = 'NOREPLICAS Not enough good replicas to write.';
@@ -95,7 +98,9 @@ export class ReplicationMaster {
   backlogHistlen = 0;
   /** Offset of the db the stream last selected; -1 forces a SELECT before the next write. */
   private selectedDb = -1;
-  private readonly encoder = new CommandBuffer(16 * 1024);
+  /** Stream bytes produced since the last drain (see drain()). */
+  private out: Buffer = Buffer.allocUnsafe(64 * 1024);
+  private outLen = 0;
   private readonly pending = new Set<Client>();
   private flushScheduled = false;
   private waiters: Waiter[] = [];
@@ -156,6 +161,7 @@ export class ReplicationMaster {
     }
     this.replId = randomHex(40);
     this.backlogHistlen = 0;
+    this.outLen = 0;
     this.selectedDb = -1;
   }
 
@@ -212,6 +218,8 @@ export class ReplicationMaster {
    * diskless format), any other once it is complete, with its length.
    */
   sync(c: Client, psync: boolean, replId: string, fromOffset: number): void {
+    // The backlog and the replicas' buffers must hold everything produced so far.
+    this.drain();
     if (psync && this.tryPartial(c, replId, fromOffset)) {
       this.syncPartialOk++;
       return;
@@ -339,37 +347,73 @@ export class ReplicationMaster {
 
   /** A propagated write: appended to the backlog and sent to every replica. */
   private feed(db: number, argv: string[]): void {
-    const enc = this.encoder;
+    if (this.backlog === null) return;
     if (db >= 0 && db !== this.selectedDb) {
-      enc.appendCommand(['SELECT', String(db)]);
+      this.encode(['SELECT', String(db)]);
       this.selectedDb = db;
     }
-    enc.appendCommand(argv);
-    const bytes = enc.view();
-    this.append(bytes);
-    enc.reset();
+    this.encode(argv);
+    if (this.outLen >= DRAIN_BYTES) this.drain();
+    this.scheduleFlush();
   }
 
-  private append(bytes: Buffer): void {
-    const ring = this.backlog;
-    if (ring === null) return;
-    this.offset += bytes.length;
-    // Only the last ring.length bytes can stay.
-    let src = bytes.length > ring.length ? bytes.subarray(bytes.length - ring.length) : bytes;
-    while (src.length > 0) {
-      const n = Math.min(src.length, ring.length - this.backlogIdx);
-      src.copy(ring, this.backlogIdx, 0, n);
-      this.backlogIdx = (this.backlogIdx + n) % ring.length;
-      src = src.subarray(n);
+  /** Appends one command as RESP to the pending stream; the offset counts it at once (WAIT, INFO). */
+  private encode(argv: readonly string[]): void {
+    let need = 16;
+    for (let i = 0; i < argv.length; i++) need += argv[i].length + 16;
+    if (this.outLen + need > this.out.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.outLen + need));
+      this.out.copy(next, 0, 0, this.outLen);
+      this.out = next;
     }
-    this.backlogHistlen = Math.min(ring.length, this.backlogHistlen + bytes.length);
+    const b = this.out;
+    let p = this.outLen;
+    b[p++] = 0x2a; // '*'
+    p = putDecimal(b, p, argv.length);
+    b[p++] = 0x0d;
+    b[p++] = 0x0a;
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i];
+      b[p++] = 0x24; // '$'
+      p = putDecimal(b, p, a.length);
+      b[p++] = 0x0d;
+      b[p++] = 0x0a;
+      p = putLatin1(b, p, a);
+      b[p++] = 0x0d;
+      b[p++] = 0x0a;
+    }
+    this.offset += p - this.outLen;
+    this.outLen = p;
+  }
+
+  /**
+   * Moves the pending stream into the backlog and to every replica, once per
+   * turn (or per DRAIN_BYTES): one copy each instead of one per command.
+   * Whatever reads the backlog or the replicas' buffers drains first.
+   */
+  drain(): void {
+    const n = this.outLen;
+    const ring = this.backlog;
+    if (n === 0 || ring === null) return;
+    this.outLen = 0;
+    const bytes = this.out.subarray(0, n);
+    // Only the last ring.length bytes can stay.
+    let from = n > ring.length ? n - ring.length : 0;
+    while (from < n) {
+      const k = Math.min(n - from, ring.length - this.backlogIdx);
+      bytes.copy(ring, this.backlogIdx, from, from + k);
+      this.backlogIdx = (this.backlogIdx + k) % ring.length;
+      from += k;
+    }
+    this.backlogHistlen = Math.min(ring.length, this.backlogHistlen + n);
     const nowSec = Math.floor(this.server.clock.now() / 1000);
-    for (const r of [...this.replicas]) {
+    for (let i = this.replicas.length - 1; i >= 0; i--) {
+      const r = this.replicas[i];
       const c = r.client;
       // A replica still receiving its snapshot gets the stream after it.
       if (r.held !== null) {
         r.held.push(Buffer.from(bytes));
-        r.heldBytes += bytes.length;
+        r.heldBytes += n;
       } else {
         c.addRawBuffer(bytes);
         this.pending.add(c);
@@ -383,7 +427,8 @@ export class ReplicationMaster {
         this.server.removeClient(c);
       }
     }
-    this.scheduleFlush();
+    // A burst of huge writes must not keep a huge buffer.
+    if (this.out.length > 4 << 20) this.out = Buffer.allocUnsafe(64 * 1024);
   }
 
   /** Replicas get their stream in one write per event-loop turn, as Redis writes them in beforeSleep. */
@@ -396,6 +441,7 @@ export class ReplicationMaster {
         this.getAckWanted = false;
         if (this.replicas.length > 0) this.feed(-1, ['REPLCONF', 'GETACK', '*']);
       }
+      this.drain();
       this.flushScheduled = false;
       for (const c of this.pending) if (!c.closed) flush(this.server, c);
       this.pending.clear();
@@ -571,6 +617,7 @@ export function installReplication(server: Server): void {
 
 /** INFO replication of a master (Redis 7.0's field names and order). */
 function replicationFields(m: ReplicationMaster): InfoFields {
+  m.drain();
   const server = m.server;
   const now = server.clock.now();
   const link = m.link;
