@@ -81,7 +81,7 @@ function migrate(c: Client, argv: string[]): void {
 
   const server = c.server;
   server.blocking.block(c, c.current!, argv, { keys: [], timeoutMs: 0, serve: () => false });
-  transfer(argv[1], atoi(argv[2]), Number(timeout), auth, String(dbid), transfers, replace).then((outcome) => {
+  transfer(argv[1], atoi(argv[2]), Number(timeout), auth, String(dbid), transfers, replace, c.server.cluster !== null ? 'RESTORE-ASKING' : 'RESTORE').then((outcome) => {
     const moved: string[] = [];
     let reply: string;
     if ('ioError' in outcome) reply = `-IOERR error or timeout ${outcome.ioError}\r\n`;
@@ -137,11 +137,11 @@ function encode(args: Array<string | Buffer>): Buffer[] {
 }
 
 /** Sends AUTH, SELECT and the RESTOREs in one write and reads one status line per command. */
-function transfer(host: string, port: number, timeoutMs: number, auth: string[] | null, dbid: string, items: Transfer[], replace: boolean): Promise<Outcome> {
+function transfer(host: string, port: number, timeoutMs: number, auth: string[] | null, dbid: string, items: Transfer[], replace: boolean, restoreCmd: string): Promise<Outcome> {
   const request: Buffer[] = [];
   if (auth !== null) request.push(...encode(auth));
   request.push(...encode(['SELECT', dbid]));
-  for (const t of items) request.push(...encode(['RESTORE', t.key, String(t.ttl), t.payload, ...(replace ? ['REPLACE'] : [])]));
+  for (const t of items) request.push(...encode([restoreCmd /* RESTORE-ASKING in cluster mode, as Redis */, t.key, String(t.ttl), t.payload, ...(replace ? ['REPLACE'] : [])]));
   const expected = (auth !== null ? 1 : 0) + 1 + items.length;
   return new Promise((resolve) => {
     let socket: Socket;

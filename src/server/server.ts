@@ -32,6 +32,7 @@ import { clientEvictionCron, installClientEviction } from './client-eviction.js'
 import { installReplication } from './replication.js';
 import { busyCheck, isScriptBusy } from '../scripting/busy.js';
 import { Acl } from './acl.js';
+import { installCluster, type Cluster } from '../cluster/index.js';
 
 export interface ServerOptions {
   config?: Config;
@@ -92,6 +93,8 @@ export class Server implements KeyspaceEffects {
   readonly acl: Acl;
   /** False while every user may run everything: the dispatcher's ACL check is then one field test. */
   aclActive = false;
+  /** Cluster mode (src/cluster); null when cluster-enabled is no. */
+  cluster: Cluster | null = null;
 
   constructor(opts: ServerOptions = {}) {
     this.clock = opts.clock ?? new Clock();
@@ -127,6 +130,7 @@ export class Server implements KeyspaceEffects {
     installClientEviction(this);
     // Replicas attached with PSYNC/SYNC get the propagated write stream.
     installReplication(this);
+    this.cluster = installCluster(this);
   }
 
   private refreshConfig(): void {
@@ -245,6 +249,14 @@ export class Server implements KeyspaceEffects {
       const denied = this.acl.checkClient(c, cmd, argv);
       if (denied !== null) {
         this.reject(c, cmd, denied);
+        return;
+      }
+    }
+    // Cluster mode: MOVED/ASK/CROSSSLOT/CLUSTERDOWN and cluster refusals ('' = already answered).
+    if (this.cluster !== null) {
+      const refused = this.cluster.refusal(c, cmd, argv);
+      if (refused !== null) {
+        if (refused !== '') this.reject(c, cmd, refused);
         return;
       }
     }

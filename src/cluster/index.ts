@@ -1,0 +1,153 @@
+/**
+ * Cluster mode (cluster-enabled yes): glues the node's state (state.ts), the
+ * cluster-config-file (nodes-conf.ts), the bus (bus.ts) and the dispatcher's
+ * routing check (routing.ts) to the server. installCluster sets
+ * `server.cluster`; with cluster-enabled no it stays null and the dispatcher
+ * pays one null check.
+ */
+import { resolve as resolvePath } from 'node:path';
+import type { Server } from '../server/server.js';
+import type { Client } from '../server/client.js';
+import type { Command } from '../server/command-table.js';
+import { ClusterState } from './state.js';
+import { loadNodesConf, saveNodesConf } from './nodes-conf.js';
+import { ClusterBus } from './bus.js';
+import { routingRefusal, type ClientFlags } from './routing.js';
+import { replicationOf } from '../server/replication.js';
+import { setInfoProvider } from '../observability/info.js';
+
+export class Cluster {
+  state: ClusterState;
+  readonly bus: ClusterBus;
+  readonly flags: ClientFlags = { readonly: new WeakSet(), asking: new WeakSet() };
+  readonly configPath: string;
+  private started = false;
+  private saveScheduled = false;
+  /** ip:port of the master our replication follows. */
+  private following = '';
+  /** The last error writing the cluster-config-file (CLUSTER SAVECONFIG reports it). */
+  saveError: string | null = null;
+
+  constructor(readonly server: Server) {
+    const cfg = server.config;
+    this.configPath = resolvePath(String(cfg.get('dir') ?? process.cwd()), cfg.get('cluster-config-file') ?? 'nodes.conf');
+    this.state = loadNodesConf(this.configPath) ?? new ClusterState();
+    this.state.onChange = () => this.changed();
+    this.bus = new ClusterBus(this);
+  }
+
+  nodeTimeout(): number {
+    return this.server.config.getNumber('cluster-node-timeout');
+  }
+
+  allowReadsWhenDown(): boolean {
+    return this.server.config.getBool('cluster-allow-reads-when-down');
+  }
+
+  /** Once the server listens: our address, the bus listener, replication of a configured master. */
+  ensureStarted(): void {
+    if (this.started || this.server.port === 0) return;
+    this.started = true;
+    const cfg = this.server.config;
+    const me = this.state.myself;
+    me.port = cfg.getNumber('cluster-announce-port') || this.server.port;
+    const busPort = cfg.getNumber('cluster-port') || this.server.port + 10000;
+    me.cport = cfg.getNumber('cluster-announce-bus-port') || busPort;
+    const announceIp = cfg.get('cluster-announce-ip') ?? '';
+    if (announceIp !== '') me.ip = announceIp;
+    this.bus.listen(busPort, this.server.host).catch((e: Error) => {
+      process.stderr.write(`Could not bind the cluster bus port ${busPort}: ${e.message}\n`);
+    });
+    this.updateState();
+    this.saveNow();
+    this.roleChanged();
+  }
+
+  /** A change that other nodes and the config file must see. */
+  changed(): void {
+    this.bus.broadcastSoon();
+    if (this.saveScheduled) return;
+    this.saveScheduled = true;
+    setImmediate(() => {
+      this.saveScheduled = false;
+      this.saveNow();
+    });
+  }
+
+  saveNow(): boolean {
+    try {
+      saveNodesConf(this.state, this.configPath);
+      this.saveError = null;
+      return true;
+    } catch (e) {
+      this.saveError = (e as Error).message;
+      return false;
+    }
+  }
+
+  updateState(): void {
+    this.state.updateState(this.server.config.getBool('cluster-require-full-coverage'));
+  }
+
+  /** Replicas follow their master with the server's replication (REPLICAOF's machinery). */
+  roleChanged(): void {
+    const me = this.state.myself;
+    if (me.master || me.masterId === null) {
+      this.following = '';
+      return;
+    }
+    const m = this.state.nodes.get(me.masterId);
+    if (m === undefined || m.ip === '' || m.port === 0) return;
+    const target = `${m.ip}:${m.port}`;
+    if (target === this.following) return;
+    this.following = target;
+    replicationOf(this.server).replicaOf(m.ip, m.port);
+  }
+
+  /** Stops replicating (CLUSTER RESET on a replica, a replica taking over). */
+  stopFollowing(): void {
+    this.following = '';
+    replicationOf(this.server).promote();
+  }
+
+  cron(): void {
+    this.ensureStarted();
+    this.bus.cron();
+    this.updateState();
+    if (this.following === '' && !this.state.myself.master) this.roleChanged();
+  }
+
+  /**
+   * The dispatcher's check: null to run the command here, else the error to
+   * reply. '' means the reply was written already (a refused EXEC ends the
+   * transaction and answers the plain error, as Redis).
+   */
+  refusal(c: Client, cmd: Command, argv: string[]): string | null {
+    const err = routingRefusal(this, c, cmd, argv);
+    if (err !== null && cmd.fullName === 'exec' && c.multi !== null) {
+      this.server.watches.discard(c);
+      c.addError(err);
+      return '';
+    }
+    return err;
+  }
+}
+
+export function installCluster(server: Server): Cluster | null {
+  if (!server.config.getBool('cluster-enabled')) return null;
+  const cluster = new Cluster(server);
+  server.cronHooks.push(() => cluster.cron());
+  server.closeHooks.push(() => cluster.bus.close());
+  // ASKING lasts for one command.
+  const clearAsking = (c: Client, cmd: Command | null): void => {
+    if (cmd === null || cmd.fullName !== 'asking') cluster.flags.asking.delete(c);
+  };
+  server.afterCallHooks.push((c, cmd) => clearAsking(c, cmd));
+  server.rejectHooks.push(clearAsking);
+  server.resetHooks.push((c) => {
+    cluster.flags.readonly.delete(c);
+    cluster.flags.asking.delete(c);
+  });
+  setInfoProvider(server, 'cluster', () => [['cluster_enabled', 1]]);
+  return cluster;
+}

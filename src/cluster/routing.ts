@@ -1,0 +1,119 @@
+/**
+ * The dispatcher's cluster check (Server.execute calls it when cluster-enabled
+ * is yes): which node serves a command, from the hash slot of its keys.
+ * Answers null (run it here) or the error to reply: CROSSSLOT, MOVED, ASK,
+ * TRYAGAIN, CLUSTERDOWN, and the cluster-mode refusals of SELECT and REPLICAOF.
+ */
+import type { Client } from '../server/client.js';
+import { CMD_ASKING, CMD_MOVABLE_KEYS, CMD_WRITE, type Command } from '../server/command-table.js';
+import { getKeys, factsHaveKeys } from '../commands/command.js';
+import { keyHashSlot } from './slot.js';
+import type { ClusterState, ClusterNode } from './state.js';
+
+export const ERR_CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot";
+export const ERR_UNBOUND = 'CLUSTERDOWN Hash slot not served';
+export const ERR_DOWN = 'CLUSTERDOWN The cluster is down';
+export const ERR_DOWN_RO = 'CLUSTERDOWN The cluster is down and only accepts read commands';
+export const ERR_TRYAGAIN = 'TRYAGAIN Multiple keys request during rehashing of slot';
+
+/** Per-connection cluster flags (READONLY, ASKING). */
+export interface ClientFlags {
+  readonly: WeakSet<Client>;
+  asking: WeakSet<Client>;
+}
+
+export interface RoutingHost {
+  readonly state: ClusterState;
+  readonly flags: ClientFlags;
+  allowReadsWhenDown(): boolean;
+}
+
+const hasKeysCache = new WeakMap<Command, boolean>();
+
+function commandHasKeys(cmd: Command): boolean {
+  let v = hasKeysCache.get(cmd);
+  if (v === undefined) {
+    v = (cmd.flags & CMD_MOVABLE_KEYS) !== 0 || factsHaveKeys(cmd.facts);
+    hasKeysCache.set(cmd, v);
+  }
+  return v;
+}
+
+function addr(n: ClusterNode): string {
+  return `${n.ip}:${n.port}`;
+}
+
+export function routingRefusal(host: RoutingHost, c: Client, cmd: Command, argv: string[]): string | null {
+  const name = cmd.fullName;
+  if (name === 'select') {
+    const id = argv[1];
+    if (/^-?\d+$/.test(id) && Number(id) !== 0) return 'ERR SELECT is not allowed in cluster mode';
+    return null;
+  }
+  if (name === 'replicaof' || name === 'slaveof') return 'ERR REPLICAOF not allowed in cluster mode.';
+  // Our master's stream and the AOF loader (socketless clients) are never redirected.
+  if (c.isMaster || c.socket === null) return null;
+  let calls: Array<{ cmd: Command; argv: string[] }>;
+  if (name === 'exec') {
+    if (c.multi === null) return null;
+    calls = c.multi.queue;
+  } else {
+    if (!commandHasKeys(cmd)) return null;
+    calls = [{ cmd, argv }];
+  }
+  const st = host.state;
+  const me = st.myself;
+  let slot = -1;
+  let owner: ClusterNode | null = null;
+  let firstKey = '';
+  let multipleKeys = false;
+  let migrating = false;
+  let importing = false;
+  let missing = 0;
+  let existing = 0;
+  let write = false;
+  let asking = false;
+  for (const call of calls) {
+    if (!commandHasKeys(call.cmd)) continue;
+    if ((call.cmd.flags & CMD_WRITE) !== 0) write = true;
+    if ((call.cmd.flags & CMD_ASKING) !== 0) asking = true;
+    for (const k of getKeys(call.cmd, call.argv)) {
+      const key = call.argv[k.pos];
+      if (key === undefined) continue;
+      const s = keyHashSlot(key);
+      if (slot === -1) {
+        slot = s;
+        firstKey = key;
+        owner = st.slots[s];
+        if (owner === null) return ERR_UNBOUND;
+        migrating = owner === me && st.migrating.has(s);
+        importing = st.importing.has(s);
+      } else if (s !== slot) {
+        return ERR_CROSSSLOT;
+      } else if (key !== firstKey) {
+        multipleKeys = true;
+      }
+      if (migrating || importing) {
+        if (c.db.peek(key) === undefined) missing++;
+        else existing++;
+      }
+    }
+  }
+  if (slot === -1 || owner === null) return null;
+  if (!st.ok) {
+    if (!host.allowReadsWhenDown()) return ERR_DOWN;
+    if (write) return ERR_DOWN_RO;
+  }
+  if (migrating && missing > 0) {
+    if (existing > 0) return ERR_TRYAGAIN;
+    const to = st.migrating.get(slot)!;
+    return `ASK ${slot} ${addr(to)}`;
+  }
+  if (importing && (host.flags.asking.has(c) || asking)) {
+    if (multipleKeys && missing > 0) return ERR_TRYAGAIN;
+    return null;
+  }
+  if (owner === me) return null;
+  if (!write && !me.master && me.masterId === owner.id && host.flags.readonly.has(c)) return null;
+  return `MOVED ${slot} ${addr(owner)}`;
+}

@@ -1,0 +1,214 @@
+/**
+ * One node's view of the cluster: the node table, the 16384-slot map, the
+ * epochs and the slots being migrated or imported. Pure data and the rules
+ * that change it; the bus (bus.ts) feeds it what other nodes say, the
+ * commands (commands/cluster.ts) change it on request, and nodes-conf.ts
+ * writes it to the cluster-config-file.
+ */
+import { randomBytes } from 'node:crypto';
+import { CLUSTER_SLOTS } from './slot.js';
+
+export function randomNodeId(): string {
+  return randomBytes(20).toString('hex');
+}
+
+export class ClusterNode {
+  /** Our own node. */
+  myself = false;
+  /** Master (true) or replica (false). */
+  master = true;
+  /** Created by MEET or gossip, not yet answered: the id is a placeholder. */
+  handshake = false;
+  /** Not answering for cluster-node-timeout (PFAIL, "fail?"). */
+  pfail = false;
+  /** Considered failed (FAIL). */
+  fail = false;
+  failTime = 0;
+  /** The master's id for a replica. */
+  masterId: string | null = null;
+  /** When the pending PING was sent (0: none pending), and when the last PONG arrived (ms). */
+  pingSent = 0;
+  pongRecv = 0;
+  configEpoch = 0;
+  /** Whether our outbound bus link to it is connected (NODES link-state). */
+  connected = false;
+  /** Number of slots it owns in our map. */
+  slotCount = 0;
+  readonly createdAt = Date.now();
+
+  constructor(
+    public id: string,
+    public ip: string,
+    public port: number,
+    public cport: number,
+  ) {}
+
+  get flagsText(): string {
+    const f: string[] = [];
+    if (this.myself) f.push('myself');
+    f.push(this.master ? 'master' : 'slave');
+    if (this.pfail) f.push('fail?');
+    if (this.fail) f.push('fail');
+    if (this.handshake) f.push('handshake');
+    if (this.ip === '' && !this.myself) f.push('noaddr');
+    return f.join(',');
+  }
+}
+
+export class ClusterState {
+  myself: ClusterNode;
+  /** Known nodes by id, in the order they were learnt. */
+  readonly nodes = new Map<string, ClusterNode>();
+  /** Owner of each slot, or null. */
+  readonly slots: Array<ClusterNode | null> = new Array(CLUSTER_SLOTS).fill(null);
+  readonly migrating = new Map<number, ClusterNode>();
+  readonly importing = new Map<number, ClusterNode>();
+  currentEpoch = 0;
+  lastVoteEpoch = 0;
+  /** cluster_state: recomputed by updateState. */
+  ok = false;
+  /** Nodes removed by CLUSTER FORGET: not re-added from gossip until the time (ms) passes. */
+  readonly forgotten = new Map<string, number>();
+  /** Called after every change that must reach the cluster-config-file. */
+  onChange: () => void = () => {};
+
+  constructor(id: string = randomNodeId()) {
+    this.myself = new ClusterNode(id, '', 0, 0);
+    this.myself.myself = true;
+    this.nodes.set(id, this.myself);
+  }
+
+  changed(): void {
+    this.onChange();
+  }
+
+  addNode(n: ClusterNode): void {
+    this.nodes.set(n.id, n);
+  }
+
+  /** Removes a node: its slots become unassigned, migrations to/from it stop. */
+  removeNode(n: ClusterNode): void {
+    for (let s = 0; s < CLUSTER_SLOTS; s++) if (this.slots[s] === n) this.setOwner(s, null);
+    for (const [s, m] of this.migrating) if (m === n) this.migrating.delete(s);
+    for (const [s, m] of this.importing) if (m === n) this.importing.delete(s);
+    this.nodes.delete(n.id);
+  }
+
+  /** A handshake node learnt its real id. */
+  rename(n: ClusterNode, id: string): void {
+    this.nodes.delete(n.id);
+    n.id = id;
+    this.nodes.set(id, n);
+  }
+
+  setOwner(slot: number, n: ClusterNode | null): void {
+    const old = this.slots[slot];
+    if (old === n) return;
+    if (old !== null) old.slotCount--;
+    if (n !== null) n.slotCount++;
+    this.slots[slot] = n;
+  }
+
+  /** Contiguous slot ranges owned by `n`. */
+  rangesOf(n: ClusterNode): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    if (n.slotCount === 0) return out;
+    let start = -1;
+    for (let s = 0; s <= CLUSTER_SLOTS; s++) {
+      const mine = s < CLUSTER_SLOTS && this.slots[s] === n;
+      if (mine && start < 0) start = s;
+      else if (!mine && start >= 0) {
+        out.push([start, s - 1]);
+        start = -1;
+      }
+    }
+    return out;
+  }
+
+  replicasOf(n: ClusterNode): ClusterNode[] {
+    const out: ClusterNode[] = [];
+    for (const r of this.nodes.values()) if (!r.master && r.masterId === n.id) out.push(r);
+    return out;
+  }
+
+  masterOf(n: ClusterNode): ClusterNode | null {
+    return n.masterId === null ? null : this.nodes.get(n.masterId) ?? null;
+  }
+
+  /** Node lookup by the address a client would use. */
+  byAddress(ip: string, port: number): ClusterNode | undefined {
+    for (const n of this.nodes.values()) if (n.ip === ip && n.port === port) return n;
+    return undefined;
+  }
+
+  /** Masters that serve at least one slot (cluster_size). */
+  size(): number {
+    let k = 0;
+    for (const n of this.nodes.values()) if (n.master && n.slotCount > 0) k++;
+    return k;
+  }
+
+  /**
+   * cluster_state: ok when every slot has an owner that is not failing (with
+   * cluster-require-full-coverage yes) and a majority of the slot-serving
+   * masters is reachable from here.
+   */
+  updateState(requireFullCoverage: boolean): boolean {
+    let ok = true;
+    if (requireFullCoverage) {
+      for (let s = 0; s < CLUSTER_SLOTS; s++) {
+        const n = this.slots[s];
+        if (n === null || n.fail) {
+          ok = false;
+          break;
+        }
+      }
+    }
+    if (ok) {
+      let size = 0;
+      let reachable = 0;
+      for (const n of this.nodes.values()) {
+        if (!n.master || n.slotCount === 0) continue;
+        size++;
+        if (!n.pfail && !n.fail) reachable++;
+      }
+      if (size > 0 && reachable < Math.floor(size / 2) + 1) ok = false;
+    }
+    this.ok = ok;
+    return ok;
+  }
+
+  /** The highest config epoch known (BUMPEPOCH). */
+  maxConfigEpoch(): number {
+    let max = 0;
+    for (const n of this.nodes.values()) if (n.configEpoch > max) max = n.configEpoch;
+    return max;
+  }
+
+  /**
+   * CLUSTER BUMPEPOCH: a new config epoch without agreement from the others,
+   * unless ours is already the highest and non-zero. Returns whether it bumped.
+   */
+  bumpEpoch(): boolean {
+    const me = this.myself;
+    if (me.configEpoch !== 0 && me.configEpoch === this.maxConfigEpoch()) return false;
+    this.currentEpoch++;
+    me.configEpoch = this.currentEpoch;
+    this.changed();
+    return true;
+  }
+
+  /** Slot counts by owner health, for CLUSTER INFO. */
+  slotStats(): { assigned: number; ok: number; pfail: number; fail: number } {
+    const st = { assigned: 0, ok: 0, pfail: 0, fail: 0 };
+    for (let s = 0; s < CLUSTER_SLOTS; s++) {
+      const n = this.slots[s];
+      if (n === null) continue;
+      st.assigned++;
+      if (n.fail) st.fail++;
+      else if (n.pfail) st.pfail++;
+      else st.ok++;
+    }
+    return st;
+  }
+}

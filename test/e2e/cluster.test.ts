@@ -1,0 +1,209 @@
+/**
+ * Cluster mode end to end: three Mnemo processes with cluster-enabled yes,
+ * joined the way users do it (Debian's `redis-cli --cluster create ...
+ * --cluster-yes`, which talks to the nodes only through commands), then
+ * ioredis's Redis.Cluster, redirections seen by a plain client, and
+ * `redis-cli --cluster check`.
+ *
+ * Replies and error texts were compared by hand with real Redis 7.0.15
+ * cluster nodes (redis-server --cluster-enabled yes, three masters created
+ * with redis-cli --cluster create, plus a fourth node as a replica), for:
+ *   SET foo bar (MOVED 12182 ...), MSET a 1 b 2 (CROSSSLOT), SELECT 1, SELECT 0,
+ *   CLUSTER KEYSLOT foo / {user1000}.following / a{}b, COUNTKEYSINSLOT 99999 / x,
+ *   GETKEYSINSLOT 1 -1 / 1 x / 16384 1, ADDSLOTS 1 / 99999 / x / 1 1,
+ *   DELSLOTS 1 1 / 5 (unassigned), ADDSLOTSRANGE 1 0 / 1 / 1 2 3 / 1 3 2 5,
+ *   DELSLOTSRANGE, MEET 1.2.3.4 x / nohost 123, FORGET <myself> / abc,
+ *   SET-CONFIG-EPOCH 5 (others known) / -1 / twice, BUMPEPOCH (BUMPED/STILL),
+ *   RESET foo, SETSLOT 1 IMPORTING abc / 1 foo / 99999 STABLE / MIGRATING a slot
+ *   not owned / NODE abc, REPLICATE abc / <myself>, REPLICAS abc,
+ *   COUNT-FAILURE-REPORTS abc, SAVECONFIG, FAILOVER on a master, CLUSTER foo,
+ *   READONLY/READWRITE/ASKING, REPLICAOF (both forms), MULTI with a MOVED command
+ *   (EXECABORT) and with two local slots (CROSSSLOT at EXEC), migrating slot
+ *   GET of a missing key (ASK) and MGET with one present (TRYAGAIN), a
+ *   replica's SET (MOVED to its master), CLUSTER INFO/NODES/SLOTS/SHARDS/LINKS
+ *   shapes, the nodes.conf file.
+ *
+ * redis-cli comes from Debian's redis-tools package (CI installs it): when
+ * missing, these tests fail, they do not skip.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis, Cluster } from 'ioredis';
+import { fileCleanups, freePort, spawnServer, type ServerProcess } from '../helpers/process.js';
+
+const run = promisify(execFile);
+const REDIS_CLI = process.env.REDIS_CLI ?? 'redis-cli';
+const { cleanups, tempDir } = fileCleanups('mnemo-cluster-');
+
+interface Node {
+  port: number;
+  busPort: number;
+  dir: string;
+  proc: ServerProcess;
+  client: Redis;
+}
+const nodes: Node[] = [];
+
+async function startNode(): Promise<Node> {
+  const port = await freePort();
+  const busPort = await freePort();
+  const dir = tempDir();
+  const args = ['--port', String(port), '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(busPort), '--dir', dir, '--save', ''];
+  const proc = await spawnServer('mnemo', args, cleanups);
+  const client = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
+  await client.connect();
+  cleanups.push(() => void client.disconnect());
+  return { port, busPort, dir, proc, client };
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, ms = 20000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function errorOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return 'no error';
+}
+
+before(async () => {
+  for (let i = 0; i < 3; i++) nodes.push(await startNode());
+  const { stdout } = await run(REDIS_CLI, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes'], { timeout: 60000 });
+  assert.match(stdout, /\[OK\] All 16384 slots covered/);
+  await waitFor('cluster_state:ok everywhere', async () => {
+    for (const n of nodes) if (!/cluster_state:ok/.test(String(await n.client.cluster('INFO')))) return false;
+    return true;
+  });
+});
+
+test('every node sees the same three masters, with Redis’s NODES line format', async () => {
+  const ids = await Promise.all(nodes.map((n) => n.client.cluster('MYID') as Promise<string>));
+  for (const n of nodes) {
+    const text = String(await n.client.cluster('NODES'));
+    const lines = text.trim().split('\n');
+    assert.equal(lines.length, 3);
+    for (const line of lines) {
+      assert.match(line, /^[0-9a-f]{40} 127\.0\.0\.1:\d+@\d+ (myself,)?master - \d+ \d+ \d+ connected( \d+(-\d+)?)+$/);
+    }
+    for (const id of ids) assert.ok(text.includes(id));
+    const info = String(await n.client.cluster('INFO'));
+    assert.match(info, /cluster_slots_assigned:16384\r\n/);
+    assert.match(info, /cluster_known_nodes:3\r\n/);
+    assert.match(info, /cluster_size:3\r\n/);
+    assert.match(String(await n.client.info('cluster')), /cluster_enabled:1/);
+  }
+  // The bus port announced is the one configured with cluster-port.
+  const mine = String(await nodes[0].client.cluster('NODES')).split('\n').find((l) => l.includes('myself'))!;
+  assert.ok(mine.includes(`127.0.0.1:${nodes[0].port}@${nodes[0].busPort} myself,master`));
+  const slots = (await nodes[1].client.cluster('SLOTS')) as unknown as Array<[number, number, [string, number, string]]>;
+  assert.deepEqual(
+    slots.map((r) => [r[0], r[1]]).sort((a, b) => a[0] - b[0]),
+    [
+      [0, 5460],
+      [5461, 10922],
+      [10923, 16383],
+    ],
+  );
+  // nodes.conf keeps the node id for a restart.
+  const conf = readFileSync(join(nodes[0].dir, 'nodes.conf'), 'latin1');
+  assert.ok(conf.includes(`${ids[0]} 127.0.0.1:${nodes[0].port}@${nodes[0].busPort} myself,master`));
+  assert.match(conf, /vars currentEpoch 3 lastVoteEpoch 0\n$/);
+});
+
+test("ioredis's Redis.Cluster runs the seed's lines, multi-key commands with hash tags", async () => {
+  const cluster = new Cluster(nodes.map((n) => ({ host: '127.0.0.1', port: n.port })));
+  try {
+    assert.equal(await cluster.set('user:{123}:profile', '...'), 'OK');
+    assert.equal(await cluster.set('user:{123}:settings', '...'), 'OK');
+    assert.deepEqual(await cluster.mget('user:{123}:profile', 'user:{123}:settings'), ['...', '...']);
+    assert.equal(await cluster.mset('{tag}a', '1', '{tag}b', '2'), 'OK');
+    assert.deepEqual(await cluster.mget('{tag}a', '{tag}b'), ['1', '2']);
+    for (let i = 0; i < 50; i++) await cluster.set(`key:${i}`, String(i));
+    for (let i = 0; i < 50; i++) assert.equal(await cluster.get(`key:${i}`), String(i));
+    assert.equal(await errorOf(cluster.mset('a', '1', 'b', '2')), "CROSSSLOT Keys in request don't hash to the same slot");
+    // The key lives only on the node serving its slot.
+    const slot = Number(await nodes[0].client.cluster('KEYSLOT', 'user:{123}:profile'));
+    let holders = 0;
+    for (const n of nodes) holders += Number(await n.client.cluster('COUNTKEYSINSLOT', slot));
+    assert.equal(holders, 2);
+  } finally {
+    cluster.disconnect();
+  }
+});
+
+test('a plain client is redirected with MOVED, and cluster-mode refusals read as Redis’s', async () => {
+  const slot = Number(await nodes[0].client.cluster('KEYSLOT', 'foo'));
+  assert.equal(slot, 12182);
+  const slotsReply = (await nodes[0].client.cluster('SLOTS')) as unknown as Array<[number, number, [string, number, string]]>;
+  const owner = slotsReply.find((r) => r[0] <= slot && slot <= r[1])!;
+  const wrong = nodes.find((n) => n.port !== owner[2][1])!;
+  const right = nodes.find((n) => n.port === owner[2][1])!;
+  assert.equal(await errorOf(wrong.client.set('foo', 'bar')), `MOVED 12182 127.0.0.1:${right.port}`);
+  assert.equal(await right.client.set('foo', 'bar'), 'OK');
+  assert.equal(await errorOf(right.client.mset('foo', '1', 'bar', '2')), "CROSSSLOT Keys in request don't hash to the same slot");
+  assert.equal(await errorOf(right.client.select(1)), 'ERR SELECT is not allowed in cluster mode');
+  assert.equal(await right.client.select(0), 'OK');
+  assert.equal(await errorOf(right.client.call('REPLICAOF', 'NO', 'ONE')), 'ERR REPLICAOF not allowed in cluster mode.');
+  assert.equal(await errorOf(right.client.cluster('ADDSLOTS', '1')), 'ERR Slot 1 is already busy');
+  assert.equal(await errorOf(right.client.cluster('ADDSLOTS', '99999')), 'ERR Invalid or out of range slot');
+  assert.equal(await errorOf(right.client.cluster('FORGET', 'abc')), 'ERR Unknown node abc');
+  assert.equal(await errorOf(right.client.cluster('SET-CONFIG-EPOCH', '5')), 'ERR The user can assign a config epoch only when the node does not know any other node.');
+  assert.equal(await errorOf(right.client.cluster('MEET', 'nohost', '123')), 'ERR Invalid node address specified: nohost:123');
+  assert.equal(await errorOf(right.client.cluster('COUNTKEYSINSLOT', '99999')), 'ERR Invalid slot');
+  assert.equal(await errorOf(right.client.cluster('GETKEYSINSLOT', '1', '-1')), 'ERR Invalid slot or number of keys');
+  assert.equal(await errorOf(right.client.call('CLUSTER', 'SETSLOT', '1', 'foo')), 'ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP');
+  assert.equal(await errorOf(right.client.cluster('FAILOVER')), 'ERR You should send CLUSTER FAILOVER to a replica');
+  assert.equal(await right.client.call('READONLY'), 'OK');
+  assert.equal(await right.client.call('READWRITE'), 'OK');
+  // MULTI: a command for another node dooms the transaction; two local slots fail EXEC with CROSSSLOT.
+  // foo (12182) and d (11298) are both served by the node owning 10923-16383; b (3300) is not.
+  assert.equal(await errorOf(right.client.multi().set('foo', '1').set('d', '2').exec()), "CROSSSLOT Keys in request don't hash to the same slot");
+  assert.equal(await errorOf(right.client.multi().set('foo', '1').set('b', '2').exec()), 'EXECABORT Transaction discarded because of previous errors.');
+});
+
+test('ASK and TRYAGAIN while a slot migrates, and SETSLOT NODE moves it', async () => {
+  const key = '{mig}k';
+  const slot = Number(await nodes[0].client.cluster('KEYSLOT', key));
+  const ids = await Promise.all(nodes.map((n) => n.client.cluster('MYID') as Promise<string>));
+  const slotsReply = (await nodes[0].client.cluster('SLOTS')) as unknown as Array<[number, number, [string, number, string]]>;
+  const ownerPort = slotsReply.find((r) => r[0] <= slot && slot <= r[1])![2][1];
+  const src = nodes.findIndex((n) => n.port === ownerPort);
+  const dst = (src + 1) % 3;
+  await nodes[src].client.set(key, 'v');
+  assert.equal(await nodes[src].client.cluster('SETSLOT', slot, 'MIGRATING', ids[dst]), 'OK');
+  assert.equal(await nodes[dst].client.cluster('SETSLOT', slot, 'IMPORTING', ids[src]), 'OK');
+  assert.match(String(await nodes[src].client.cluster('NODES')), new RegExp(`\\[${slot}->-${ids[dst]}\\]`));
+  assert.equal(await errorOf(nodes[src].client.get('{mig}missing')), `ASK ${slot} 127.0.0.1:${nodes[dst].port}`);
+  assert.equal(await errorOf(nodes[src].client.mget(key, '{mig}missing')), 'TRYAGAIN Multiple keys request during rehashing of slot');
+  assert.equal(await nodes[src].client.get(key), 'v');
+  // MIGRATE sends RESTORE-ASKING, which the importing node accepts.
+  assert.equal(await nodes[src].client.migrate('127.0.0.1', nodes[dst].port, key, 0, 5000), 'OK');
+  assert.equal(await errorOf(nodes[dst].client.get(key)), `MOVED ${slot} 127.0.0.1:${nodes[src].port}`);
+  for (const n of [nodes[dst], nodes[src]]) assert.equal(await n.client.cluster('SETSLOT', slot, 'NODE', ids[dst]), 'OK');
+  assert.equal(await nodes[dst].client.get(key), 'v');
+  await waitFor('the new owner everywhere', async () => {
+    for (const n of nodes) {
+      const e = await errorOf(n.client.get(key));
+      if (n === nodes[dst] ? e !== 'no error' : e !== `MOVED ${slot} 127.0.0.1:${nodes[dst].port}`) return false;
+    }
+    return true;
+  });
+});
+
+test('redis-cli --cluster check reports OK', async () => {
+  const { stdout } = await run(REDIS_CLI, ['--cluster', 'check', `127.0.0.1:${nodes[1].port}`], { timeout: 30000 });
+  assert.match(stdout, /\[OK\] All nodes agree about slots configuration\./);
+  assert.match(stdout, /\[OK\] All 16384 slots covered\./);
+});
