@@ -6,11 +6,14 @@
 import { replicationOf } from '../server/replication.js';
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
+import type { Server } from '../server/server.js';
+import { persistenceOf, RdbLoadError } from '../persistence/index.js';
 import { replyHelp, subcommandSyntaxError } from './client.js';
 import { globMatch } from '../util/glob.js';
 import {
   killRunningScript,
   scripting,
+  scriptingIfUsed,
   SCRIPT_FLAGS,
   SCRIPT_FLAG_ALLOW_OOM,
   SCRIPT_FLAG_NO_WRITES,
@@ -299,6 +302,25 @@ const FUNCTION_HELP = [
   '      libraries with the new libraries (notice that even on this option there is a chance of failure',
   '      in case of functions name collision with another library).',
 ];
+
+/**
+ * Function libraries in RDB snapshots and AOF rewrites (FUNCTION2 records, as
+ * Redis 7.0 writes them), and back when a snapshot is loaded (startup, DEBUG
+ * RELOAD, a replica's full sync). A library of the same name is replaced.
+ */
+export function installFunctionPersistence(server: Server): void {
+  persistenceOf(server).functions = {
+    dump: () => {
+      const ctx = scriptingIfUsed(server);
+      return ctx === undefined ? [] : [...ctx.libraries.values()].map((l) => l.code);
+    },
+    load: (code) => {
+      const ctx = scripting(server);
+      const res = createLibrary(ctx, code, true, ctx, 0);
+      if ('error' in res) throw new RdbLoadError(`Failed loading library: ${res.error}`, 0);
+    },
+  };
+}
 
 export const commands: CommandImpl[] = [
   { name: 'fcall', summary: 'Calls a function of a loaded library.', handler: (c, argv) => fcallGeneric(c, argv, false) },

@@ -30,6 +30,7 @@ import { installAof } from '../persistence/aof/index.js';
 import { installObservability } from '../commands/observability.js';
 import { clientEvictionCron, installClientEviction } from './client-eviction.js';
 import { installReplication } from './replication.js';
+import { installFunctionPersistence } from '../commands/functions.js';
 import { busyCheck, isScriptBusy } from '../scripting/busy.js';
 import { Acl } from './acl.js';
 import { installCluster, type Cluster } from '../cluster/index.js';
@@ -124,6 +125,7 @@ export class Server implements KeyspaceEffects {
     this.refreshLruClock();
     // Persistence (RDB save points, SAVE/BGSAVE state, INFO persistence, SHUTDOWN save).
     installPersistence(this);
+    installFunctionPersistence(this);
     installAof(this);
     installObservability(this);
     // maxmemory-clients: disconnects the biggest clients when client buffers pass the limit.

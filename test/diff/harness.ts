@@ -624,8 +624,18 @@ export async function startRedis(config: Record<string, string>, label = 'redis'
 /** Starts Mnemo in this process. */
 export async function startMnemo(config: Record<string, string>): Promise<ServerHandle> {
   const { startServer } = await import('../../src/index.js');
-  const handle = await startServer({ port: 0, host: '127.0.0.1', config: { ...config } });
-  return { label: 'mnemo', host: handle.host, port: handle.port, stop: () => handle.close() };
+  // Its own dir, as the Redis side has: DEBUG RELOAD and SAVE must not leave dump.rdb in the cwd.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mnemo-diff-mnemo-'));
+  const handle = await startServer({ port: 0, host: '127.0.0.1', config: { dir, ...config } });
+  return {
+    label: 'mnemo',
+    host: handle.host,
+    port: handle.port,
+    stop: async () => {
+      await handle.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------
