@@ -11,6 +11,7 @@ import { writeRdbSync } from '../persistence/index.js';
 import { replicationOf } from '../server/replication.js';
 import { parseInt64 } from '../util/numbers.js';
 import { log } from '../persistence/log.js';
+import { randomBytes } from 'node:crypto';
 import { mayBlock, blockTimeoutMs } from './blocking-pop.js';
 import { ERR_SYNTAX, ERR_NOT_INT } from './errors.js';
 
@@ -49,6 +50,19 @@ function replconf(c: Client, argv: string[]): void {
       case 'capa':
         m.setCapa(c, value);
         break;
+      case 'rdb-filter-only': {
+        // An include list: nothing (""), or "functions" (redis-cli --replica and --functions-rdb).
+        let functions = false;
+        for (const f of value.split(/\s+/).filter(Boolean)) {
+          if (f.toLowerCase() !== 'functions') {
+            c.addError(`ERR Unsupported rdb-filter-only option: ${f}`);
+            return;
+          }
+          functions = true;
+        }
+        m.setFilter(c, functions);
+        break;
+      }
       case 'rdb-only':
         if (value !== '0' && value !== '1') {
           c.addError('ERR value is out of range, value must between 0 and 1');
@@ -98,10 +112,13 @@ function syncCommand(c: Client, argv: string[]): void {
     // redis-cli --rdb: the snapshot, then the connection closes.
     if (psync) c.addRaw(`+FULLRESYNC ${m.replId} ${m.offset}\r\n`);
     const chunks: Buffer[] = [];
-    writeRdbSync(c.server, (chunk) => chunks.push(Buffer.from(chunk)));
+    writeRdbSync(c.server, (chunk) => chunks.push(Buffer.from(chunk)), m.snapshotFilter(c));
     const image = Buffer.concat(chunks);
-    c.addRaw(`$${image.length}\r\n`);
+    // With capa eof, Redis's diskless format (what a Redis 7.0 master with repl-diskless-sync sends).
+    const mark = m.wantsEof(c) ? randomBytes(20).toString('hex') : null;
+    c.addRaw(mark !== null ? `$EOF:${mark}\r\n` : `$${image.length}\r\n`);
     c.addRawBuffer(image);
+    if (mark !== null) c.addRaw(mark);
     c.closeAfterReply = true;
     return;
   }

@@ -168,10 +168,24 @@ function barrierFor(st: PersistenceState): (db: Database, key: string | null, sw
   };
 }
 
+export interface SnapshotOptions {
+  /** An AOF base (aof-base aux field). */
+  aofBase?: boolean;
+  /** REPLCONF rdb-filter-only: leave the keys out, or the functions. */
+  excludeData?: boolean;
+  excludeFunctions?: boolean;
+}
+
+function newSnapshot(server: Server, opts: SnapshotOptions): RdbSnapshot {
+  const info = snapshotInfo(server, opts.aofBase === true);
+  if (opts.excludeFunctions === true) info.functions = [];
+  return new RdbSnapshot(opts.excludeData === true ? [] : server.dbs, encodeOptions(server), info);
+}
+
 /** Starts a point-in-time image of the keyspace; the barrier stays on until endSnapshot. */
-export function beginSnapshot(server: Server, opts: { aofBase?: boolean } = {}): RdbSnapshot {
+export function beginSnapshot(server: Server, opts: SnapshotOptions = {}): RdbSnapshot {
   const st = persistenceOf(server);
-  const snap = new RdbSnapshot(server.dbs, encodeOptions(server), snapshotInfo(server, opts.aofBase === true));
+  const snap = newSnapshot(server, opts);
   st.snapshots.add(snap);
   const hook = barrierFor(st);
   for (const db of server.dbs) db.beforeWrite = hook;
@@ -188,9 +202,9 @@ export function endSnapshot(server: Server, snap: RdbSnapshot): void {
 // ---- writing ------------------------------------------------------------------------------
 
 /** Writes a complete RDB image synchronously (SAVE, DEBUG RELOAD, an AOF base written in one go). */
-export function writeRdbSync(server: Server, write: (chunk: Buffer) => void, opts: { aofBase?: boolean } = {}): void {
+export function writeRdbSync(server: Server, write: (chunk: Buffer) => void, opts: SnapshotOptions = {}): void {
   // Nothing runs in between, so no barrier is needed.
-  const snap = new RdbSnapshot(server.dbs, encodeOptions(server), snapshotInfo(server, opts.aofBase === true));
+  const snap = newSnapshot(server, opts);
   while (!snap.done) write(snap.produce(SLICE_KEYS * 16));
 }
 
@@ -210,7 +224,7 @@ export interface SnapshotRun {
 export function runRdbSnapshot(
   server: Server,
   write: (chunk: Buffer) => Promise<void>,
-  opts: { aofBase?: boolean; keyDelayMicros?: number } = {},
+  opts: SnapshotOptions & { keyDelayMicros?: number } = {},
 ): SnapshotRun {
   const snap = beginSnapshot(server, opts);
   let aborted = false;

@@ -70,6 +70,8 @@ interface Handshake {
   ip: string;
   /** REPLCONF capa eof: the snapshot may stream with an end mark instead of a length. */
   capaEof: boolean;
+  /** REPLCONF rdb-filter-only: what the snapshot leaves out. */
+  filter: { excludeData: boolean; excludeFunctions: boolean };
 }
 
 /** A client blocked in WAIT. */
@@ -192,6 +194,20 @@ export class ReplicationMaster {
     else this.handshakeOf(c).ip = ip;
   }
 
+  /** REPLCONF rdb-filter-only: an include list ("" keeps nothing; "functions" keeps only them). */
+  setFilter(c: Client, includeFunctions: boolean): void {
+    this.handshakeOf(c).filter = { excludeData: true, excludeFunctions: !includeFunctions };
+  }
+
+  /** What the snapshot for this connection leaves out. */
+  snapshotFilter(c: Client): { excludeData: boolean; excludeFunctions: boolean } {
+    return this.handshakes.get(c)?.filter ?? { excludeData: false, excludeFunctions: false };
+  }
+
+  wantsEof(c: Client): boolean {
+    return this.handshakes.get(c)?.capaEof === true;
+  }
+
   setCapa(c: Client, capa: string): void {
     if (capa.toLowerCase() === 'eof') this.handshakeOf(c).capaEof = true;
   }
@@ -199,7 +215,7 @@ export class ReplicationMaster {
   private handshakeOf(c: Client): Handshake {
     let h = this.handshakes.get(c);
     if (h === undefined) {
-      h = { port: 0, ip: '', capaEof: false };
+      h = { port: 0, ip: '', capaEof: false, filter: { excludeData: false, excludeFunctions: false } };
       this.handshakes.set(c, h);
     }
     return h;
@@ -256,7 +272,7 @@ export class ReplicationMaster {
         const socket = c.socket;
         if (socket !== null && socket.writableLength > 4 << 20) await new Promise((res) => socket.once('drain', res));
       },
-      { keyDelayMicros: delay > 0 ? delay : 0 },
+      { keyDelayMicros: delay > 0 ? delay : 0, ...this.snapshotFilter(c) },
     );
     r.abortSync = () => run.abort();
     run.done.then(

@@ -18,6 +18,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { startServer, type ServerHandle } from '../../src/index.js';
 import { freePort } from '../helpers/process.js';
+import { waitFor } from '../helpers/wait.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,15 +96,18 @@ let mnemo: ServerHandle;
 let mnemoClient: Redis;
 let redisProc: ChildProcess | null = null;
 let redisPort = 0;
+let redisDir = '';
 let redisClient: Redis;
 
 
 /** Starts redis-server in the foreground on a free port; resolves once it accepts connections. */
 async function startRedis(): Promise<void> {
   redisPort = await freePort();
+  redisDir = mkdtempSync(join(tmpdir(), 'mnemo-cli-tools-redis-'));
   const child = spawn(
     REDIS_SERVER,
-    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    // Its own dir: a dump.rdb left in the cwd by anything else must not be loaded.
+    ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   redisProc = child;
@@ -148,6 +152,7 @@ after(async () => {
     child.kill('SIGKILL');
     await exited;
   }
+  if (redisDir !== '') rmSync(redisDir, { recursive: true, force: true });
 });
 
 // ---- running redis-cli ----------------------------------------------------------------
@@ -381,5 +386,41 @@ test('redis-cli --rdb and mnemo-cli --rdb fetch a snapshot of Mnemo that redis-c
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('redis-cli --functions-rdb fetches only the function libraries (REPLCONF rdb-filter-only), and --replica prints the write stream', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mnemo-cli-frdb-'));
+  try {
+    await mnemoClient.call('FUNCTION', 'LOAD', 'REPLACE', "#!lua name=clitoolslib\nredis.register_function('clitoolsfn', function() return 1 end)");
+    const file = join(dir, 'functions.rdb');
+    const stderr = await new Promise<string>((resolve, reject) => {
+      execFile(REDIS_CLI, ['-h', '127.0.0.1', '-p', String(mnemo.port), '--functions-rdb', file], { timeout: 30_000 }, (err, _out, errText) =>
+        err ? reject(new Error(`--functions-rdb failed: ${err.message}\n${errText}`)) : resolve(String(errText)),
+      );
+    });
+    // Streamed in the diskless format (redis-cli announces capa eof), as from Redis 7.0.
+    assert.match(stderr, /Transfer finished with success after \d+ bytes/);
+    const image = readFileSync(file);
+    assert.ok(image.includes('clitoolslib'), 'the library is in the file');
+    const check = await new Promise<string>((resolve, reject) => {
+      execFile('redis-check-rdb', [file], { timeout: 30_000 }, (err, out) => (err ? reject(err) : resolve(String(out))));
+    });
+    assert.match(check, /\b0 keys read/);
+  } finally {
+    await mnemoClient.call('FUNCTION', 'DELETE', 'clitoolslib');
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // --replica: an (empty, filtered) snapshot, then each write as redis-cli prints it.
+  const child = spawn(REDIS_CLI, ['-h', '127.0.0.1', '-p', String(mnemo.port), '--replica'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  try {
+    await waitFor(() => out.includes('Logging commands from master'), 'redis-cli --replica to sync', 10000);
+    await mnemoClient.set('replica:seen', 'yes');
+    await waitFor(() => out.includes('"set","replica:seen","yes"'), 'the write in the stream', 10000);
+  } finally {
+    child.kill('SIGTERM');
   }
 });
