@@ -21,6 +21,13 @@ export interface KeyspaceEffects {
   /** A read found no key (keyspace notification class 'm'). */
   keyMiss(db: Database, key: string): void;
   now(): number;
+  /**
+   * Following a master (a replica): expired keys stay until the master's DEL.
+   * Then an expired key reads as missing, except to the master's own stream,
+   * to which it still exists (Redis's expireIfNeeded on a replica).
+   */
+  readonly isReplica: boolean;
+  readonly masterRunning: boolean;
   /** Server clock in whole seconds, refreshed by the cron and when the clock moves (Redis's LRU clock). */
   readonly lruClock: number;
 }
@@ -136,6 +143,7 @@ export class Database {
   expireIfNeeded(key: string): boolean {
     const when = this.expires.get(key);
     if (when === undefined || when > this.effects.now()) return false;
+    if (this.effects.isReplica) return !this.effects.masterRunning;
     this.removeKey(key);
     this.effects.expired(this, key);
     return true;
@@ -279,10 +287,15 @@ export class Database {
    * reclaims an expired one, so it ends even when every key has expired.
    */
   randomKey(): string | null {
+    // On a replica expired keys stay: when every key has a TTL they may all be
+    // expired, so after 100 tries one is returned anyway (as Redis does).
+    let tries = 100;
+    const allVolatile = this.keys.size === this.expires.size;
     for (;;) {
       const i = this.keys.randomIndex();
       if (i < 0) return null;
       const key = this.keys.keys[i];
+      if (allVolatile && this.effects.isReplica && --tries === 0) return key;
       if (this.expires.size !== 0 && this.expireIfNeeded(key)) continue;
       return key;
     }

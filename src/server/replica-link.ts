@@ -303,7 +303,14 @@ export class ReplicaLink {
         return;
       }
       if (argv === null) break;
-      if (argv.length > 0) this.server.execute(master, argv);
+      if (argv.length > 0) {
+        this.server.masterRunning = true;
+        try {
+          this.server.execute(master, argv);
+        } finally {
+          this.server.masterRunning = false;
+        }
+      }
       master.len = 0;
       // The offset covers a command once it ran (a GETACK answers with the offset before itself).
       this.offset = this.streamBase + this.fed - parser.pendingBytes;

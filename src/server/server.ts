@@ -83,8 +83,10 @@ export class Server implements KeyspaceEffects {
   port = 0;
   host = '127.0.0.1';
   shuttingDown = false;
-  /** Following a master (REPLICAOF): writes are refused and keys do not expire actively. */
+  /** Following a master (REPLICAOF): writes are refused and keys do not expire, actively or lazily. */
   isReplica = false;
+  /** True while the master's replication stream runs a command (replica side). */
+  masterRunning = false;
   /** Set by the replication module while min-replicas-to-write or a master link can refuse commands. */
   replicationGate: ((c: Client, cmd: Command, argv: string[]) => string | null) | null = null;
   /** SHUTDOWN: persistence saves here (false = failed); the bin exits the process in onShutdown. */

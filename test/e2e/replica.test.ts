@@ -94,6 +94,26 @@ test('replica: writes from clients and scripts get READONLY, reads work', async 
   assert.equal(await replica.exists('x'), 0);
 });
 
+test('replica: an expired key reads as missing but stays until the master sends its DEL', async () => {
+  await master.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+  try {
+    await master.set('fleeting', 'v', 'PX', 30);
+    assert.equal(await master.wait(1, 5000), 1);
+    await new Promise((r) => setTimeout(r, 80));
+    const size = await replica.dbsize();
+    assert.equal(await replica.get('fleeting'), null);
+    assert.equal(await replica.exists('fleeting'), 0);
+    // Still stored: DBSIZE counts it, as on a Redis replica.
+    assert.equal(await replica.dbsize(), size);
+    // The master expires it on access and propagates the DEL: now it is gone here too.
+    assert.equal(await master.get('fleeting'), null);
+    assert.equal(await master.wait(1, 5000), 1);
+    assert.equal(await replica.dbsize(), size - 1);
+  } finally {
+    await master.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
+  }
+});
+
 test('replica: the master link is a client (flags=M); killed, it resumes with a partial resync; MASTERDOWN meanwhile if stale data is refused', async () => {
   const list = String(await replica.call('CLIENT', 'LIST', 'TYPE', 'master'));
   assert.match(list, new RegExp(`^id=\\d+ addr=127\\.0\\.0\\.1:${masterPort} .* flags=M `));

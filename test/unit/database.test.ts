@@ -44,6 +44,8 @@ function fullScan<V>(m: DenseMap<V>, count: number): string[] {
 /** A fake server side: records the effects a Database reports, with a hand-moved clock. */
 class FakeEffects implements KeyspaceEffects {
   time = 1_700_000_000_000;
+  isReplica = false;
+  masterRunning = false;
   modifiedKeys: string[] = [];
   expiredKeys: string[] = [];
   readyKeys: string[] = [];
@@ -441,6 +443,26 @@ describe('Database', () => {
       db.setExpire('k' + i, fx.time + 1);
     }
     fx.time += 1;
+    assert.equal(db.randomKey(), null);
+    assert.equal(db.size, 0);
+  });
+
+  test('on a replica, expired keys read as missing but stay until the master deletes them; the master stream still sees them', () => {
+    const { db, fx } = newDb();
+    fx.isReplica = true;
+    db.set('k', 'v');
+    db.setExpire('k', fx.time + 10);
+    fx.time += 10;
+    assert.equal(db.lookupRead('k'), undefined);
+    assert.equal(db.has('k'), false);
+    assert.equal(db.size, 1, 'still stored');
+    assert.deepEqual(fx.expiredKeys, [], 'no expiry effect (no DEL propagated)');
+    fx.masterRunning = true;
+    assert.equal(db.lookupWrite('k'), 'v', 'the master stream sees the key until its DEL');
+    fx.masterRunning = false;
+    // RANDOMKEY on a replica whose keys are all expired gives one up after 100 tries instead of looping.
+    assert.equal(db.randomKey(), 'k');
+    fx.isReplica = false;
     assert.equal(db.randomKey(), null);
     assert.equal(db.size, 0);
   });
