@@ -63,7 +63,12 @@ function exec(c: Client): void {
   c.inMulti = true;
   server.blocking.deferDepth++;
   try {
-    for (let i = 0; i < queue.length; i++) server.call(c, queue[i].cmd, queue[i].argv);
+    for (let i = 0; i < queue.length; i++) {
+      // ACL rules may have changed since the command was queued (Redis checks again here).
+      const refused = server.aclActive ? server.acl.checkQueued(c, queue[i].cmd, queue[i].argv) : null;
+      if (refused !== null) c.addError(refused);
+      else server.call(c, queue[i].cmd, queue[i].argv);
+    }
   } finally {
     server.blocking.deferDepth--;
     c.inMulti = wasInMulti;

@@ -688,6 +688,27 @@ export class Acl {
     return this.denialError(denied, cmd);
   }
 
+  /**
+   * EXEC's second look at a queued command: the user's rules may have changed
+   * since it was queued. Returns the error that command replies instead, or null.
+   */
+  checkQueued(c: Client, cmd: Command, argv: readonly string[]): string | null {
+    if (c.isMaster) return null;
+    const user = this.users.get(c.user);
+    if (user === undefined) return null;
+    const at = { pos: 0 };
+    const denied = this.check(user, cmd, argv, at);
+    if (denied === Denied.None) return null;
+    this.addLog(c, denied, 'multi', denied === Denied.Cmd ? cmd.fullName : argv[at.pos], user.name);
+    const reason =
+      denied === Denied.Cmd
+        ? 'no permission to execute the command or subcommand'
+        : denied === Denied.Key
+          ? 'no permission to touch the specified keys'
+          : 'no permission to access one of the channels used as arguments';
+    return `NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ${reason}`;
+  }
+
   /** ACL LIST lines. */
   listLines(): string[] {
     return [...this.users.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((u) => `user ${u.name} ${u.describe()}`);
