@@ -12,7 +12,7 @@ import type { Command } from '../server/command-table.js';
 import { ClusterState } from './state.js';
 import { loadNodesConf, saveNodesConf } from './nodes-conf.js';
 import { ClusterBus } from './bus.js';
-import { routingRefusal, type ClientFlags } from './routing.js';
+import { routingRefusal, ERR_DOWN, ERR_DOWN_RO, type ClientFlags } from './routing.js';
 import { replicationOf } from '../server/replication.js';
 import { setInfoProvider } from '../observability/info.js';
 
@@ -130,6 +130,21 @@ export class Cluster {
       return '';
     }
     return err;
+  }
+
+  /**
+   * A command a script calls (Redis's scriptVerifyClusterState): it must be
+   * served here, judged with the calling client's READONLY/ASKING state.
+   * Returns the script error text, or null.
+   */
+  scriptRefusal(caller: Client, cmd: Command, argv: string[]): string | null {
+    if (caller.isMaster || caller.socket === null) return null;
+    const err = routingRefusal(this, caller, cmd, argv);
+    if (err === ERR_DOWN) return 'Script attempted to execute a command while the cluster is down';
+    if (err === ERR_DOWN_RO) return 'Script attempted to execute a write command while the cluster is down and readonly';
+    if (err !== null) return 'Script attempted to access a non local key in a cluster node';
+    // Redis 7.0.15 lets one script touch local keys of several slots (no per-script slot check).
+    return null;
   }
 }
 

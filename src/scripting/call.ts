@@ -92,6 +92,12 @@ export function scriptCommand(ctx: CallContext, L: LuaState, raise: boolean): nu
   // Replication refuses a script's commands as it refuses a client's (NOREPLICAS, READONLY, MASTERDOWN).
   const refused = server.replicationGate !== null ? server.replicationGate(ctx.fake, cmd, argv) : null;
   if (refused !== null) return fail(L, raise, refused === MASTERDOWN_ERROR ? 'Can not execute the command on a stale replica' : '-' + refused);
+  // Cluster mode: only keys this node serves (scriptVerifyClusterState).
+  if (server.cluster !== null) {
+    const caller = (ctx as { caller?: Client }).caller;
+    const denied = caller === undefined ? null : server.cluster.scriptRefusal(caller, cmd, argv);
+    if (denied !== null) return fail(L, raise, denied);
+  }
   // Until it wrote, a script may not grow memory past maxmemory (scriptVerifyOOM).
   if ((cmd.flags & CMD_DENYOOM) !== 0 && !ctx.allowOom && !ctx.writeDirty && ctx.scriptOom()) {
     return fail(L, raise, "-OOM command not allowed when used memory > 'maxmemory'.");

@@ -173,6 +173,19 @@ test('a plain client is redirected with MOVED, and cluster-mode refusals read as
   assert.equal(await errorOf(right.client.multi().set('foo', '1').set('b', '2').exec()), 'EXECABORT Transaction discarded because of previous errors.');
 });
 
+test("scripts may touch only this node's keys, with Redis's script error", async () => {
+  // foo (12182) and d (11298) belong to the node serving 10923-16383; b (3300) does not.
+  const slotsReply = (await nodes[0].client.cluster('SLOTS')) as unknown as Array<[number, number, [string, number, string]]>;
+  const ownerPort = slotsReply.find((r) => r[0] <= 12182 && 12182 <= r[1])![2][1];
+  const node = nodes.find((n) => n.port === ownerPort)!;
+  assert.equal(await node.client.eval("return redis.call('set', 'foo', 'from-script')", 0), 'OK');
+  assert.match(await errorOf(node.client.eval("return redis.call('get', 'b')", 0)), /^ERR Script attempted to access a non local key in a cluster node script: [0-9a-f]{40}, on @user_script:1\.$/);
+  // Redis 7.0.15 lets one script touch local keys of two slots (checked on a real cluster node).
+  assert.equal(await node.client.eval("redis.call('get', 'foo'); return redis.call('get', 'd')", 0), null);
+  // Keys declared in KEYS are routed by the dispatcher: CROSSSLOT before the script runs.
+  assert.equal(await errorOf(node.client.eval('return 1', 2, 'foo', 'd')), "CROSSSLOT Keys in request don't hash to the same slot");
+});
+
 test('ASK and TRYAGAIN while a slot migrates, and SETSLOT NODE moves it', async () => {
   const key = '{mig}k';
   const slot = Number(await nodes[0].client.cluster('KEYSLOT', key));
