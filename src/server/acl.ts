@@ -674,18 +674,21 @@ export class Acl {
     return 'NOPERM this user has no permissions to access one of the channels used as arguments';
   }
 
-  /** The dispatcher's check (Server.execute). Returns an error to reject with, or null. */
-  checkClient(c: Client, cmd: Command, argv: readonly string[]): string | null {
-    // Our master's stream runs unchecked, as Redis's master client has no user.
-    if (c.isMaster) return null;
+  /** Checks a client's command against its user; a refusal is logged. Our master's stream is never checked. */
+  private checkAndLog(c: Client, cmd: Command, argv: readonly string[], context: string): Denied {
+    if (c.isMaster) return Denied.None;
     const user = this.users.get(c.user);
-    if (user === undefined) return null;
+    if (user === undefined) return Denied.None;
     const at = { pos: 0 };
     const denied = this.check(user, cmd, argv, at);
-    if (denied === Denied.None) return null;
-    const context = c.multi !== null || c.inMulti ? 'multi' : 'toplevel';
-    this.addLog(c, denied, context, denied === Denied.Cmd ? cmd.fullName : argv[at.pos], user.name);
-    return this.denialError(denied, cmd);
+    if (denied !== Denied.None) this.addLog(c, denied, context, denied === Denied.Cmd ? cmd.fullName : argv[at.pos], user.name);
+    return denied;
+  }
+
+  /** The dispatcher's check (Server.execute). Returns an error to reject with, or null. */
+  checkClient(c: Client, cmd: Command, argv: readonly string[]): string | null {
+    const denied = this.checkAndLog(c, cmd, argv, c.multi !== null || c.inMulti ? 'multi' : 'toplevel');
+    return denied === Denied.None ? null : this.denialError(denied, cmd);
   }
 
   /**
@@ -693,13 +696,8 @@ export class Acl {
    * since it was queued. Returns the error that command replies instead, or null.
    */
   checkQueued(c: Client, cmd: Command, argv: readonly string[]): string | null {
-    if (c.isMaster) return null;
-    const user = this.users.get(c.user);
-    if (user === undefined) return null;
-    const at = { pos: 0 };
-    const denied = this.check(user, cmd, argv, at);
+    const denied = this.checkAndLog(c, cmd, argv, 'multi');
     if (denied === Denied.None) return null;
-    this.addLog(c, denied, 'multi', denied === Denied.Cmd ? cmd.fullName : argv[at.pos], user.name);
     const reason =
       denied === Denied.Cmd
         ? 'no permission to execute the command or subcommand'
