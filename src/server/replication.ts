@@ -21,7 +21,7 @@
  *    REPLCONF GETACK * asks replicas to acknowledge at once.
  */
 import type { Server } from './server.js';
-import type { Client } from './client.js';
+import { ReplyMode, type Client } from './client.js';
 import { putDecimal, putLatin1 } from '../util/latin1.js';
 import { runRdbSnapshot } from '../persistence/index.js';
 import { flush } from '../net/connection.js';
@@ -249,7 +249,7 @@ export class ReplicationMaster {
     if (psync) c.addRaw(`+FULLRESYNC ${this.replId} ${this.offset}\r\n`);
     const r = this.attach(c, 'wait_bgsave');
     const server = this.server;
-    const eof = this.handshakes.get(c)?.capaEof === true;
+    const eof = this.wantsEof(c);
     const mark = eof ? randomHex(40) : '';
     const parts: Buffer[] = [];
     if (eof) {
@@ -334,6 +334,11 @@ export class ReplicationMaster {
     };
     this.replicas.push(r);
     this.byClient.set(c, r);
+    // As Redis: a replica's own commands get no replies, which would corrupt its stream.
+    // From the next turn on: PSYNC's header and the backlog bytes above are replies too.
+    setImmediate(() => {
+      if (this.byClient.get(c) === r) c.replyMode = ReplyMode.Off;
+    });
     return r;
   }
 

@@ -167,6 +167,11 @@ test('replication: the old SYNC protocol gets the snapshot, then the write strea
   const after = got.subarray(rdbEnd).toString('latin1');
   assert.match(after.slice(0, after.indexOf(stream)), /^(\*1\r\n\$4\r\nPING\r\n)*$/);
   assert.equal(infoFields(await master.info('replication')).get('connected_slaves'), '2');
+  // Commands a replica sends get no reply (it would land in its stream), as with Redis.
+  const before = got.length;
+  sock.write('PING\r\nECHO hi\r\n');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.doesNotMatch(got.subarray(before).toString('latin1'), /PONG|hi/);
 });
 
 test('replication: a full sync does not stop the master; a capa eof replica gets the streamed snapshot, then the writes made meanwhile', async () => {
