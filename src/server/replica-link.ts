@@ -29,6 +29,17 @@ import { log } from '../persistence/log.js';
 /** REPL_STATE_* as ROLE names them. */
 export type LinkState = 'connect' | 'connecting' | 'handshake' | 'sync' | 'connected';
 
+/**
+ * Where the master's stream goes on, for our own replicas (Redis 7 proxies it
+ * byte for byte, under the master's replication id and offsets).
+ */
+export interface StreamHooks {
+  /** The master's id and offset are now ours; `full`: after a snapshot (our dataset was replaced). */
+  adopt(replId: string, offset: number, full: boolean): void;
+  /** Stream bytes that were executed here. */
+  proxy(bytes: Buffer): void;
+}
+
 type Phase = 'pong' | 'auth' | 'port' | 'capa' | 'psync' | 'bulk-header' | 'bulk' | 'stream';
 
 const CRLF = Buffer.from('\r\n');
@@ -59,10 +70,15 @@ export class ReplicaLink {
   private fed = 0;
   private streamBase = 0;
 
+  /** Unexecuted stream bytes (kept to hand the executed ones on), and the offset handed on so far. */
+  private raw: Buffer = Buffer.alloc(0);
+  private proxiedOffset = 0;
+
   constructor(
     private readonly server: Server,
     readonly host: string,
     readonly port: number,
+    private readonly stream: StreamHooks,
   ) {}
 
   /** Opens the connection now (REPLICAOF), or after the retry delay from the cron. */
@@ -184,6 +200,7 @@ export class ReplicaLink {
         if (this.bulkLeft > 0) return;
         this.loadSnapshot(Buffer.concat(this.bulkParts));
         this.bulkParts = [];
+        this.stream.adopt(this.masterReplId, this.offset, true);
         this.startStream();
         return;
       }
@@ -226,6 +243,7 @@ export class ReplicaLink {
           if (cont !== null) {
             if (cont[1] !== undefined) this.masterReplId = cont[1];
             log(this.server, 'notice', 'Successful partial resynchronization with master.');
+            this.stream.adopt(this.masterReplId, this.offset, false);
             this.startStream();
             return;
           }
@@ -274,6 +292,8 @@ export class ReplicaLink {
     this.state = 'connected';
     this.fed = 0;
     this.streamBase = this.offset;
+    this.raw = Buffer.alloc(0);
+    this.proxiedOffset = this.offset;
     this.downSince = -1;
     const rest = this.input;
     this.input = Buffer.alloc(0);
@@ -292,6 +312,21 @@ export class ReplicaLink {
     if (parser === null || master === null) return;
     parser.feed(d);
     this.fed += d.length;
+    this.raw = this.raw.length === 0 ? d : Buffer.concat([this.raw, d]);
+    try {
+      this.execute(parser, master);
+    } finally {
+      // What ran goes on to our replicas, exactly as received.
+      const applied = this.offset - this.proxiedOffset;
+      if (applied > 0) {
+        this.stream.proxy(this.raw.subarray(0, applied));
+        this.raw = this.raw.subarray(applied);
+        this.proxiedOffset = this.offset;
+      }
+    }
+  }
+
+  private execute(parser: RespParser, master: Client): void {
     for (;;) {
       let argv: string[] | null;
       try {

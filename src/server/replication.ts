@@ -138,7 +138,10 @@ export class ReplicationMaster {
       r.client.socket?.destroy();
       this.detach(r.client);
     }
-    this.link = new ReplicaLink(this.server, host, port);
+    this.link = new ReplicaLink(this.server, host, port, {
+      adopt: (replId, offset, full) => this.adoptMaster(replId, offset, full),
+      proxy: (bytes) => this.proxy(bytes),
+    });
     this.server.isReplica = true;
     this.updateGate();
     this.link.connect();
@@ -153,18 +156,64 @@ export class ReplicationMaster {
     const link = this.link;
     if (link === null) return;
     link.close();
+    this.drain();
     this.link = null;
     this.server.isReplica = false;
     this.updateGate();
+    // The backlog (the master's stream, proxied) stays: our replicas continue under replid2.
     if (link.masterReplId !== '') {
-      this.replId2 = link.masterReplId;
-      this.offset = Math.max(link.offset, 0);
+      this.replId2 = this.replId;
       this.secondOffset = this.offset + 1;
     }
     this.replId = randomHex(40);
-    this.backlogHistlen = 0;
-    this.outLen = 0;
+    // As Redis: they reconnect, and PSYNC with the old id tells them the new one (+CONTINUE).
+    for (const r of [...this.replicas]) {
+      r.client.socket?.destroy();
+      this.server.removeClient(r.client);
+    }
     this.selectedDb = -1;
+  }
+
+  /**
+   * Replica side: the master's replication id and offset become ours, so our
+   * replicas follow the same stream (PSYNC2). After a full sync our dataset
+   * is new: our replicas must resync and the backlog restarts. A CONTINUE
+   * under a new id (the master failed over) keeps the old one as replid2.
+   */
+  adoptMaster(replId: string, offset: number, full: boolean): void {
+    this.drain();
+    if (full) {
+      for (const r of [...this.replicas]) {
+        r.client.socket?.destroy();
+        this.server.removeClient(r.client);
+      }
+      this.replId = replId;
+      this.replId2 = '0'.repeat(40);
+      this.secondOffset = -1;
+      this.offset = offset;
+      this.backlogHistlen = 0;
+    } else if (replId !== this.replId) {
+      this.replId2 = this.replId;
+      this.secondOffset = this.offset + 1;
+      this.replId = replId;
+    }
+    this.ensureBacklog();
+  }
+
+  /** Replica side: master stream bytes that ran here, on to the backlog and our replicas. */
+  proxy(bytes: Buffer): void {
+    if (this.backlog === null) return;
+    const n = bytes.length;
+    if (this.outLen + n > this.out.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.outLen + n));
+      this.out.copy(next, 0, 0, this.outLen);
+      this.out = next;
+    }
+    bytes.copy(this.out, this.outLen);
+    this.outLen += n;
+    this.offset += n;
+    if (this.outLen >= DRAIN_BYTES) this.drain();
+    this.scheduleFlush();
   }
 
   get backlogSize(): number {
@@ -300,7 +349,9 @@ export class ReplicationMaster {
 
   private tryPartial(c: Client, replId: string, fromOffset: number): boolean {
     const ring = this.backlog;
-    if (ring === null || replId !== this.replId) return false;
+    // Our id, or the previous one up to where it ended (after a promotion: PSYNC2).
+    const known = replId === this.replId || (replId === this.replId2 && fromOffset <= this.secondOffset);
+    if (ring === null || !known) return false;
     const first = this.backlogFirstByteOffset;
     if (fromOffset < first || fromOffset > this.offset + 1) return false;
     c.addRaw(`+CONTINUE ${this.replId}\r\n`);
@@ -368,7 +419,8 @@ export class ReplicationMaster {
 
   /** A propagated write: appended to the backlog and sent to every replica. */
   private feed(db: number, argv: string[]): void {
-    if (this.backlog === null) return;
+    // A replica's stream is its master's (proxy()): its own effects do not go to its replicas.
+    if (this.backlog === null || this.link !== null) return;
     if (db >= 0 && db !== this.selectedDb) {
       this.encode(['SELECT', String(db)]);
       this.selectedDb = db;

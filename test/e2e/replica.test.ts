@@ -20,6 +20,7 @@ const cleanups: Array<() => void | Promise<void>> = [];
 let master: Redis;
 let replica: Redis;
 let masterPort = 0;
+let replicaPort = 0;
 
 before(async () => {
   masterPort = await freePort();
@@ -29,7 +30,7 @@ before(async () => {
   cleanups.push(() => void master.disconnect());
   await master.set('before:snapshot', 'from the rdb');
   await master.hset('before:hash', 'f', 'v');
-  const replicaPort = await freePort();
+  replicaPort = await freePort();
   await spawnServer(
     'mnemo',
     ['--port', String(replicaPort), '--dir', tempDir('mnemo-replica-r-', cleanups), '--save', '', '--replicaof', '127.0.0.1', String(masterPort), '--enable-debug-command', 'yes'],
@@ -151,4 +152,35 @@ test('replica: REPLICAOF NO ONE makes it a master that keeps the data and the ol
   await sameDigest();
   assert.equal(await replica.exists('x'), 0);
   assert.equal(String(await replica.config('GET', 'replicaof').then((r) => (r as string[])[1])), `127.0.0.1 ${masterPort}`);
+});
+
+test('replica: a redis-server replica of Mnemo gets the master\'s stream proxied (same id and offsets) and continues after Mnemo is promoted', async () => {
+  const subPort = await freePort();
+  const sub = await spawnServer(
+    'redis',
+    ['--port', String(subPort), '--dir', tempDir('mnemo-replica-sub-', cleanups), '--replicaof', '127.0.0.1', String(replicaPort), '--save', '', '--enable-debug-command', 'yes'],
+    cleanups,
+  );
+  let subLog = '';
+  sub.child.stdout!.on('data', (d) => (subLog += d));
+  const subClient = new Redis(subPort, '127.0.0.1', { lazyConnect: true });
+  await subClient.connect();
+  cleanups.push(() => void subClient.disconnect());
+  await waitFor(async () => infoFields(await subClient.info('replication')).get('master_link_status') === 'up', 'the sub-replica link', 10000);
+  await master.set('chained', 'through mnemo');
+  await master.lpush('chained:list', 'a', 'b');
+  assert.equal(await master.wait(1, 5000), 1);
+  // Byte for byte the top master's stream: same replication id, same offset.
+  await waitFor(
+    async () => infoFields(await subClient.info('replication')).get('slave_repl_offset') === infoFields(await master.info('replication')).get('master_repl_offset'),
+    'the sub-replica to reach the top master\'s offset',
+  );
+  assert.equal(infoFields(await subClient.info('replication')).get('master_replid'), infoFields(await master.info('replication')).get('master_replid'));
+  assert.equal(String(await subClient.call('DEBUG', 'DIGEST')), String(await master.call('DEBUG', 'DIGEST')));
+  // Mnemo becomes a master: its replica continues under replid2 instead of a full resync.
+  assert.equal(await replica.call('REPLICAOF', 'NO', 'ONE'), 'OK');
+  await waitFor(() => /Successful partial resynchronization/.test(subLog), 'a partial resync of the sub-replica', 10000);
+  await replica.set('after:promotion', 'x');
+  await waitFor(async () => (await subClient.get('after:promotion')) === 'x', 'the write to reach the sub-replica', 5000);
+  assert.equal(String(await subClient.call('DEBUG', 'DIGEST')), String(await replica.call('DEBUG', 'DIGEST')));
 });
