@@ -66,6 +66,8 @@ export class ReplicaLink {
   private closed = false;
   private nextAttempt = 0;
   private lastAck = 0;
+  /** When the current connection attempt began (handshake and transfer share repl-timeout). */
+  private attemptStart = 0;
   /** Stream bytes handed to the parser, and the offset where the parser's input began. */
   private fed = 0;
   private streamBase = 0;
@@ -85,6 +87,7 @@ export class ReplicaLink {
   connect(): void {
     if (this.closed || this.socket !== null) return;
     this.state = 'connecting';
+    this.attemptStart = this.server.clock.now();
     this.phase = 'pong';
     this.input = Buffer.alloc(0);
     const socket = connect({ host: this.host, port: this.port });
@@ -135,6 +138,12 @@ export class ReplicaLink {
       return;
     }
     const timeoutMs = this.server.config.getNumber('repl-timeout') * 1000;
+    if (this.state !== 'connected' && now - this.attemptStart > timeoutMs) {
+      // A master that accepts but never finishes the handshake or the transfer: try again.
+      log(this.server, 'warning', 'Timeout connecting to the MASTER...');
+      this.socket.destroy();
+      return;
+    }
     if (this.lastIo >= 0 && now - this.lastIo > timeoutMs && this.state === 'connected') {
       log(this.server, 'warning', 'MASTER timeout: no data nor PING received...');
       this.socket.destroy();

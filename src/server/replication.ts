@@ -30,7 +30,7 @@ import { ReplicaLink } from './replica-link.js';
 import { OUTPUT_CLASS_REPLICA, overOutputLimit, watchOutputLimit, type OutputLimit } from './output-limit.js';
 import { log } from '../persistence/log.js';
 import { CMD_STALE, CMD_WRITE } from './command-table.js';
-import { dynamicCommandFlags } from './pause.js';
+import { dynamicCommandFlags, isHeldByPause } from './pause.js';
 import { replicationId, setInfoProvider, type InfoFields, type SectionProvider } from '../observability/info.js';
 
 /** Commands whose flags come from the script or function they run. */
@@ -137,6 +137,14 @@ export class ReplicationMaster {
     for (const r of [...this.replicas]) {
       r.client.socket?.destroy();
       this.detach(r.client);
+    }
+    // Clients blocked on keys or in WAIT cannot wait for a master's data (Redis's disconnectAllBlockedClients).
+    for (const c of this.server.clients.values()) {
+      if (c.blocked === null || isHeldByPause(c)) continue;
+      this.server.blocking.unblock(c);
+      this.removeWaiter(c);
+      c.addError('UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)');
+      this.server.resume(c);
     }
     this.link = new ReplicaLink(this.server, host, port, {
       adopt: (replId, offset, full) => this.adoptMaster(replId, offset, full),

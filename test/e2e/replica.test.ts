@@ -184,3 +184,29 @@ test('replica: a redis-server replica of Mnemo gets the master\'s stream proxied
   await waitFor(async () => (await subClient.get('after:promotion')) === 'x', 'the write to reach the sub-replica', 5000);
   assert.equal(String(await subClient.call('DEBUG', 'DIGEST')), String(await replica.call('DEBUG', 'DIGEST')));
 });
+
+test('replica: a master that accepts but never answers the handshake is left after repl-timeout, and tried again', async () => {
+  const { createServer } = await import('node:net');
+  const { startServer } = await import('../../src/index.js');
+  let connections = 0;
+  const accepted: Array<import('node:net').Socket> = [];
+  const silent = createServer((sock) => {
+    connections++;
+    accepted.push(sock);
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+  const silentPort = (silent.address() as { port: number }).port;
+  const srv = await startServer({ port: 0, config: { 'repl-timeout': '1' } });
+  const c = new Redis(srv.port, srv.host, { lazyConnect: true });
+  await c.connect();
+  try {
+    assert.equal(await c.call('REPLICAOF', '127.0.0.1', String(silentPort)), 'OK');
+    await waitFor(() => connections >= 2, 'a second attempt after the timeout', 6000);
+    assert.equal(infoFields(await c.info('replication')).get('master_link_status'), 'down');
+  } finally {
+    c.disconnect();
+    await srv.close();
+    for (const s of accepted) s.destroy();
+    await new Promise<void>((r) => silent.close(() => r()));
+  }
+});
