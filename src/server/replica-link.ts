@@ -25,6 +25,7 @@ import { Client } from './client.js';
 import { RespParser, ProtocolError } from '../resp/parser.js';
 import { loadRdb } from '../persistence/index.js';
 import { log } from '../persistence/log.js';
+import { encodeCommand } from '../persistence/aof/resp.js';
 
 /** REPL_STATE_* as ROLE names them. */
 export type LinkState = 'connect' | 'connecting' | 'handshake' | 'sync' | 'connected';
@@ -161,9 +162,7 @@ export class ReplicaLink {
   }
 
   private send(argv: string[]): void {
-    let s = `*${argv.length}\r\n`;
-    for (const a of argv) s += `$${Buffer.byteLength(a, 'latin1')}\r\n${a}\r\n`;
-    this.socket?.write(Buffer.from(s, 'latin1'));
+    this.socket?.write(encodeCommand(argv));
   }
 
   private onData(d: Buffer): void {

@@ -134,10 +134,7 @@ export class ReplicationMaster {
    */
   replicaOf(host: string, port: number): void {
     this.link?.close();
-    for (const r of [...this.replicas]) {
-      r.client.socket?.destroy();
-      this.detach(r.client);
-    }
+    this.dropReplicas();
     // Clients blocked on keys or in WAIT cannot wait for a master's data (Redis's disconnectAllBlockedClients).
     for (const c of this.server.clients.values()) {
       if (c.blocked === null || isHeldByPause(c)) continue;
@@ -175,10 +172,7 @@ export class ReplicationMaster {
     }
     this.replId = randomHex(40);
     // As Redis: they reconnect, and PSYNC with the old id tells them the new one (+CONTINUE).
-    for (const r of [...this.replicas]) {
-      r.client.socket?.destroy();
-      this.server.removeClient(r.client);
-    }
+    this.dropReplicas();
     this.selectedDb = -1;
   }
 
@@ -191,10 +185,7 @@ export class ReplicationMaster {
   adoptMaster(replId: string, offset: number, full: boolean): void {
     this.drain();
     if (full) {
-      for (const r of [...this.replicas]) {
-        r.client.socket?.destroy();
-        this.server.removeClient(r.client);
-      }
+      this.dropReplicas();
       this.replId = replId;
       this.replId2 = '0'.repeat(40);
       this.secondOffset = -1;
@@ -212,11 +203,7 @@ export class ReplicationMaster {
   proxy(bytes: Buffer): void {
     if (this.backlog === null) return;
     const n = bytes.length;
-    if (this.outLen + n > this.out.length) {
-      const next = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.outLen + n));
-      this.out.copy(next, 0, 0, this.outLen);
-      this.out = next;
-    }
+    this.reserve(n);
     bytes.copy(this.out, this.outLen);
     this.outLen += n;
     this.offset += n;
@@ -438,15 +425,29 @@ export class ReplicationMaster {
     this.scheduleFlush();
   }
 
+  /** Room for n more bytes in the pending stream buffer. */
+  private reserve(n: number): void {
+    if (this.outLen + n <= this.out.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.outLen + n));
+    this.out.copy(next, 0, 0, this.outLen);
+    this.out = next;
+  }
+
+  /** Disconnects our replicas: they reconnect, and resync or continue with PSYNC. */
+  private dropReplicas(): void {
+    for (const r of [...this.replicas]) this.dropClient(r.client);
+  }
+
+  private dropClient(c: Client): void {
+    c.socket?.destroy();
+    this.server.removeClient(c);
+  }
+
   /** Appends one command as RESP to the pending stream; the offset counts it at once (WAIT, INFO). */
   private encode(argv: readonly string[]): void {
     let need = 16;
     for (let i = 0; i < argv.length; i++) need += argv[i].length + 16;
-    if (this.outLen + need > this.out.length) {
-      const next = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.outLen + need));
-      this.out.copy(next, 0, 0, this.outLen);
-      this.out = next;
-    }
+    this.reserve(need);
     const b = this.out;
     let p = this.outLen;
     b[p++] = 0x2a; // '*'
@@ -504,8 +505,7 @@ export class ReplicationMaster {
       if (overOutputLimit(this.outputLimit, used, r, nowSec)) {
         log(this.server, 'warning', `Client id=${c.id} addr=${c.addr} scheduled to be closed ASAP for overcoming of output buffer limits.`);
         c.len = 0;
-        c.socket?.destroy();
-        this.server.removeClient(c);
+        this.dropClient(c);
       }
     }
     // A burst of huge writes must not keep a huge buffer.
