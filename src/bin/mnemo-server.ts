@@ -8,6 +8,9 @@ import { Config, ConfigFileError } from '../config/config.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 import { loadDataAtStartup, shutdownSaveForSignal } from '../persistence/index.js';
 import { startMemoryReclaim } from '../server/memory-reclaim.js';
+import { log, logRaw } from '../persistence/log.js';
+import { writeFileSync, unlinkSync } from 'node:fs';
+import { isatty } from 'node:tty';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -30,7 +33,23 @@ async function main(): Promise<void> {
     throw e;
   }
   const server = new Server({ config });
-  server.onShutdown = () => process.exit(0);
+  // Redis's startup lines, in its log format: tools and test suites read the pid from them.
+  log(server, 'warning', 'oO0OoO0OoO0Oo Mnemo is starting oO0OoO0OoO0Oo', 'C');
+  log(server, 'warning', `Redis version=${REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid=${process.pid}, just started`, 'C');
+  log(server, 'warning', config.configFile || args.length > 0 ? 'Configuration loaded' : `Warning: no config file specified, using the default config. In order to specify a config file use ${process.argv[1]} /path/to/redis.conf`, 'C');
+  const pidfile = config.get('pidfile') ?? '';
+  const removePidfile = () => {
+    if (pidfile === '') return;
+    try {
+      unlinkSync(pidfile);
+    } catch {
+      // already gone
+    }
+  };
+  server.onShutdown = () => {
+    removePidfile();
+    process.exit(0);
+  };
   // Redis's compiled-in default binds every interface ("* -::*"); Mnemo's embedded
   // default is loopback only, so a bare `npm start` is never exposed. An explicit
   // `bind` (file or --bind) is honoured; its first address is used.
@@ -43,11 +62,27 @@ async function main(): Promise<void> {
     process.stderr.write(`Could not create server TCP listening socket ${host}:${config.getNumber('port')}: ${(e as Error).message}\n`);
     process.exit(1);
   }
+  const unixsocket = config.get('unixsocket') ?? '';
+  if (unixsocket !== '') {
+    try {
+      await server.listenUnix(unixsocket, config.getNumber('unixsocketperm'));
+    } catch (e) {
+      log(server, 'warning', `Failed opening Unix socket: ${(e as Error).message}`);
+      process.exit(1);
+    }
+  }
+  if (pidfile !== '') {
+    try {
+      writeFileSync(pidfile, `${process.pid}\n`);
+    } catch (e) {
+      log(server, 'warning', `Failed to write PID file: ${(e as Error).message}`);
+    }
+  }
+  showBanner(server, config);
+  log(server, 'warning', 'Server initialized');
   // Give V8's young generation back once the server goes quiet (see server/memory-reclaim.ts).
   // Only the standalone server: embedded test servers must not run collections.
   startMemoryReclaim(server);
-  const file = config.configFile ? ` config=${config.configFile}` : '';
-  process.stdout.write(`Mnemo ${VERSION} (Redis ${REDIS_VERSION} compatible) port=${server.port} pid=${process.pid}${file}\n`);
   // Persistence: load dbfilename (or the AOF) while clients get -LOADING; a corrupt file stops us.
   try {
     await loadDataAtStartup(server);
@@ -55,7 +90,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${(e as Error).message}\n`);
     process.exit(1);
   }
-  process.stdout.write(`Ready to accept connections tcp on ${host}:${server.port}\n`);
+  log(server, 'notice', 'Ready to accept connections');
   // SIGTERM / SIGINT save first when shutdown-on-sig* (default: save points) says so, as Redis.
   const stop = (signal: 'SIGTERM' | 'SIGINT') => {
     if (!shutdownSaveForSignal(server, signal)) return;
@@ -63,6 +98,35 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/**
+ * Redis prints its logo when logging to a terminal or when always-show-logo is set,
+ * else one "Running mode" line. Ours is Mnemo's own banner with the same facts
+ * (version, mode, port, PID) on the same labels.
+ */
+function showBanner(server: Server, config: Config): void {
+  const mode = config.get('cluster-enabled') === 'yes' ? 'cluster' : 'standalone';
+  const tty = config.get('logfile') === '' && config.get('syslog-enabled') !== 'yes' && isatty(1);
+  if (!tty && config.get('always-show-logo') !== 'yes') {
+    log(server, 'notice', `Running mode=${mode}, port=${server.port}.`);
+    return;
+  }
+  logRaw(
+    server,
+    'notice',
+    [
+      '',
+      '   .--------------------------------------------.',
+      `   |  Mnemo ${VERSION}, speaking Redis ${REDIS_VERSION} (00000000/0) 64 bit`,
+      `   |  Running in ${mode} mode`,
+      `   |  Port: ${server.port}`,
+      `   |  PID: ${process.pid}`,
+      `   |  Node.js ${process.version}`,
+      "   '--------------------------------------------'",
+      '',
+    ].join('\n'),
+  );
 }
 
 void main();

@@ -116,6 +116,7 @@ function flagsOf(c: Client): string {
   if (tr.bcast) f += 'B';
   if (clientIntrospection.dirtyCas(c)) f += 'd';
   if (c.closeAfterReply) f += 'c';
+  if (c.unixSocket) f += 'U';
   if (c.noEvict) f += 'e';
   return f === '' ? 'N' : f;
 }

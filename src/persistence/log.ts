@@ -25,10 +25,27 @@ function timestamp(ms: number): string {
   return `${p2(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 }
 
-export function log(server: Server, level: LogLevel, msg: string): void {
+/**
+ * Logs one line. `role` is Redis's role character: M master, S replica, C before
+ * the server is initialised (and in children).
+ */
+export function log(server: Server, level: LogLevel, msg: string, role?: 'M' | 'S' | 'C'): void {
+  if (!logs(server, level)) return;
+  const r = role ?? (server.isReplica ? 'S' : 'M');
+  write(server, level, `${process.pid}:${r} ${timestamp(Date.now())} ${MARK[level]} ${msg}`);
+}
+
+/** Logs text as it is, without the pid/time prefix (Redis's LL_RAW, used for the startup banner). */
+export function logRaw(server: Server, level: LogLevel, text: string): void {
+  if (logs(server, level)) write(server, level, text);
+}
+
+function logs(server: Server, level: LogLevel): boolean {
   const configured = (server.config.loglevel as LogLevel) in RANK ? (server.config.loglevel as LogLevel) : 'notice';
-  if (RANK[level] < RANK[configured]) return;
-  const line = `${process.pid}:M ${timestamp(Date.now())} ${MARK[level]} ${msg}`;
+  return RANK[level] >= RANK[configured];
+}
+
+function write(server: Server, level: LogLevel, line: string): void {
   const sink = sinks.get(server);
   if (sink) {
     sink(level, line);

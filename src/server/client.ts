@@ -60,6 +60,8 @@ export class Client extends ReplyWriter {
   /** Set while the client's input processing is paused (blocked, or CLIENT PAUSE). */
   addr: string;
   laddr: string;
+  /** Connected through the `unixsocket` listener (CLIENT LIST flag U). */
+  unixSocket = false;
   fd = -1;
   /** Command being executed (for CLIENT LIST cmd=, MONITOR, errors). */
   current: Command | null = null;
@@ -96,8 +98,14 @@ export class Client extends ReplyWriter {
       authRequired: !this.authenticated,
     });
     this.createdAt = this.lastInteraction = server.clock.now();
-    this.addr = socket ? `${socket.remoteAddress}:${socket.remotePort}` : '';
-    this.laddr = socket ? `${socket.localAddress}:${socket.localPort}` : '';
+    if (socket && socket.remoteAddress === undefined && server.unixSocketPath !== '') {
+      // A unix socket connection: Redis shows the socket path with port 0.
+      this.unixSocket = true;
+      this.addr = this.laddr = `${server.unixSocketPath}:0`;
+    } else {
+      this.addr = socket ? `${socket.remoteAddress}:${socket.remotePort}` : '';
+      this.laddr = socket ? `${socket.localAddress}:${socket.localPort}` : '';
+    }
     if (this.addr.startsWith('::ffff:')) this.addr = this.addr.slice(7);
     if (this.laddr.startsWith('::ffff:')) this.laddr = this.laddr.slice(7);
   }

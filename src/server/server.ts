@@ -5,6 +5,7 @@
  * place every write's side effects go through (see docs/ARCHITECTURE.md).
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { chmodSync, unlinkSync } from 'node:fs';
 import { Clock } from './clock.js';
 import { Client, ReplyMode } from './client.js';
 import { CommandTable, CMD_MAY_REPLICATE, CMD_NO_AUTH, CMD_NO_MULTI, CMD_READONLY, CMD_WRITE, type Command } from './command-table.js';
@@ -58,6 +59,10 @@ export class Server implements KeyspaceEffects {
   readonly version = VERSION;
   readonly redisVersion = REDIS_VERSION;
   private listener: NetServer | null = null;
+  /** The `unixsocket` listener, when one is configured. */
+  private unixListener: NetServer | null = null;
+  /** Path of the unix socket listened on ('' when none). */
+  unixSocketPath = '';
   private cronTimer: NodeJS.Timeout | null = null;
   /** Cached hot config values, refreshed on CONFIG SET. */
   requirepass = '';
@@ -174,6 +179,30 @@ export class Server implements KeyspaceEffects {
     });
   }
 
+  /**
+   * Also accepts clients on a unix domain socket (`unixsocket`), as Redis does
+   * beside TCP: a stale socket file is replaced, and the file gets
+   * `unixsocketperm` when that is set.
+   */
+  listenUnix(path: string, perm: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      try {
+        unlinkSync(path);
+      } catch {
+        // none left over
+      }
+      const srv = createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
+      srv.once('error', reject);
+      srv.listen(path, () => {
+        srv.off('error', reject);
+        if (perm !== 0) chmodSync(path, perm);
+        this.unixListener = srv;
+        this.unixSocketPath = path;
+        resolve();
+      });
+    });
+  }
+
   private accept(socket: Socket): void {
     const maxClients = this.config.getNumber('maxclients');
     if (this.clients.size >= maxClients) {
@@ -219,6 +248,9 @@ export class Server implements KeyspaceEffects {
     const l = this.listener;
     this.listener = null;
     if (l) await new Promise<void>((r) => l.close(() => r()));
+    const u = this.unixListener;
+    this.unixListener = null;
+    if (u) await new Promise<void>((r) => u.close(() => r()));
   }
 
   // ---- command execution -------------------------------------------------

@@ -90,8 +90,14 @@ test('mnemo-server loads a redis.conf and rejects unknown directives naming the 
     const good = join(dir, 'good.conf');
     writeFileSync(good, '# a comment\nport 0\nhash-max-listpack-entries 64\nsave ""\n');
     const ok = await runBin([good], true);
-    assert.match(ok.out, /config=.*good\.conf/);
-    ok.kill();
+    try {
+      assert.match(ok.out, /Configuration loaded/);
+      const redis = new Redis(Number(/port=(\d+)/.exec(ok.out)?.[1]), '127.0.0.1');
+      assert.deepEqual(await redis.config('GET', 'hash-max-listpack-entries'), ['hash-max-listpack-entries', '64']);
+      redis.disconnect();
+    } finally {
+      ok.kill();
+    }
     const bad = join(dir, 'bad.conf');
     writeFileSync(bad, 'port 0\nno-such-directive yes\n');
     const res = await runBin([bad], false);
