@@ -319,10 +319,9 @@ export class ClusterBus {
             if (owner === me) st.migrating.delete(k);
             changed = true;
           }
-        } else if (owner === s) {
-          st.setOwner(k, null);
-          changed = true;
         }
+        // A slot the sender no longer claims stays its own in our view until another
+        // master claims it, as Redis (only claimed slots update the configuration).
       }
       // Config epoch collision between two masters: the greater id takes a new epoch.
       if (me.master && s.configEpoch === me.configEpoch && me.id > s.id) {

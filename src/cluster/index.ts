@@ -12,7 +12,7 @@ import type { Command } from '../server/command-table.js';
 import { ClusterState } from './state.js';
 import { loadNodesConf, saveNodesConf } from './nodes-conf.js';
 import { ClusterBus } from './bus.js';
-import { routingRefusal, ERR_DOWN, ERR_DOWN_RO, type ClientFlags } from './routing.js';
+import { blockedRedirect, routingRefusal, ERR_DOWN, ERR_DOWN_RO, type ClientFlags } from './routing.js';
 import { replicationOf } from '../server/replication.js';
 import { setInfoProvider } from '../observability/info.js';
 
@@ -115,6 +115,19 @@ export class Cluster {
     this.bus.cron();
     this.updateState();
     if (this.following === '' && !this.state.myself.master) this.roleChanged();
+    this.redirectBlockedClients();
+  }
+
+  /** Blocked clients whose slots went elsewhere get -MOVED (or -CLUSTERDOWN) now. */
+  private redirectBlockedClients(): void {
+    const blocking = this.server.blocking;
+    if (blocking.count === 0) return;
+    for (const c of this.server.clients.values()) {
+      const b = c.blocked;
+      if (b === null || b.keys.length === 0) continue;
+      const err = blockedRedirect(this, c, b.keys, b.cmd);
+      if (err !== null) blocking.failBlocked(c, err);
+    }
   }
 
   /**

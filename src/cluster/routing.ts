@@ -117,3 +117,23 @@ export function routingRefusal(host: RoutingHost, c: Client, cmd: Command, argv:
   if (!write && !me.master && me.masterId === owner.id && host.flags.readonly.has(c)) return null;
   return `MOVED ${slot} ${addr(owner)}`;
 }
+
+/**
+ * A blocked client whose keys stopped being served here (the slot moved, the
+ * cluster went down) is answered the redirect and unblocked, as Redis checks
+ * in its clients cron: its keys will never be pushed on this node. Null while
+ * it may keep waiting (the slot is still ours, or being imported here).
+ */
+export function blockedRedirect(host: RoutingHost, c: Client, keys: readonly string[], cmd: Command): string | null {
+  const st = host.state;
+  if (keys.length === 0) return null;
+  if (!st.ok) return ERR_DOWN;
+  const me = st.myself;
+  for (const key of keys) {
+    const slot = keyHashSlot(key);
+    let owner = st.slots[slot];
+    if (owner !== null && host.flags.readonly.has(c) && (cmd.flags & CMD_WRITE) === 0 && !me.master && me.masterId === owner.id) owner = me;
+    if (owner !== me && !st.importing.has(slot)) return owner === null ? ERR_UNBOUND : `MOVED ${slot} ${addr(owner)}`;
+  }
+  return null;
+}

@@ -23,6 +23,7 @@ import { ClusterState, type ClusterNode } from '../cluster/state.js';
 import { CLUSTER_SLOTS, keyHashSlot } from '../cluster/slot.js';
 import { nodeLine, nodesText } from '../cluster/nodes-conf.js';
 import { replicationOf } from '../server/replication.js';
+import { log } from '../persistence/log.js';
 
 const ERR_CLUSTER_DISABLED = 'ERR This instance has cluster support disabled';
 const ERR_BAD_SLOT = 'ERR Invalid or out of range slot';
@@ -340,8 +341,16 @@ const setslot: ClusterHandler = (c, cl, argv) => {
       st.importing.delete(slot);
       st.bumpEpoch();
     }
+    const wasMine = st.slots[slot] === me;
     st.setOwner(slot, n);
     cl.updateState();
+    // A master left without slots follows the node that took its last one, as Redis.
+    if (wasMine && n !== me && me.slotCount === 0 && c.server.config.getBool('cluster-allow-replica-migration')) {
+      log(c.server, 'warning', `Configuration change detected. Reconfiguring myself as a replica of ${n.id}`);
+      becomeReplicaOf(cl, n);
+      c.addOK();
+      return;
+    }
   }
   st.changed();
   c.addOK();
@@ -407,15 +416,21 @@ const replicate: ClusterHandler = (c, cl, argv) => {
     c.addError('ERR To set a master the node must be empty and without assigned slots.');
     return;
   }
+  becomeReplicaOf(cl, n);
+  c.addOK();
+};
+
+/** Turns this node into a replica of n (Redis's clusterSetMaster): no slot stays migrating or importing. */
+function becomeReplicaOf(cl: Cluster, n: ClusterNode): void {
+  const st = cl.state;
   st.migrating.clear();
   st.importing.clear();
-  me.master = false;
-  me.masterId = n.id;
+  st.myself.master = false;
+  st.myself.masterId = n.id;
   cl.roleChanged();
   cl.updateState();
   st.changed();
-  c.addOK();
-};
+}
 
 const replicas: ClusterHandler = (c, cl, argv) => {
   const st = cl.state;

@@ -190,6 +190,14 @@ export class Blocking {
     return true;
   }
 
+  /** Ends a blocked command with an error (a cluster redirect): unblocked, answered, resumed. */
+  failBlocked(c: Client, err: string): void {
+    if (c.blocked === null) return;
+    this.unblock(c);
+    c.addError(err);
+    this.server.resume(c);
+  }
+
   stop(): void {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();

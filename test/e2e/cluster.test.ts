@@ -220,3 +220,49 @@ test('redis-cli --cluster check reports OK', async () => {
   assert.match(stdout, /\[OK\] All nodes agree about slots configuration\./);
   assert.match(stdout, /\[OK\] All 16384 slots covered\./);
 });
+
+async function ownerOf(slot: number): Promise<number> {
+  const slotsReply = (await nodes[0].client.cluster('SLOTS')) as unknown as Array<[number, number, [string, number, string]]>;
+  const port = slotsReply.find((r) => r[0] <= slot && slot <= r[1])![2][1];
+  return nodes.findIndex((n) => n.port === port);
+}
+
+test('a client blocked on a slot that moves away is answered MOVED, as Redis does from its clients cron', async () => {
+  const key = '{blk}list';
+  const slot = Number(await nodes[0].client.cluster('KEYSLOT', key));
+  const src = await ownerOf(slot);
+  const dst = (src + 1) % 3;
+  const ids = await Promise.all(nodes.map((n) => n.client.cluster('MYID') as Promise<string>));
+  const blocked = new Redis(nodes[src].port, '127.0.0.1', { maxRetriesPerRequest: 0 });
+  try {
+    const reply = errorOf(blocked.brpop(key, 0));
+    await waitFor('the client to block', async () => /blocked_clients:1/.test(await nodes[src].client.info('clients')));
+    assert.equal(await nodes[src].client.cluster('SETSLOT', slot, 'NODE', ids[dst]), 'OK');
+    assert.equal(await reply, `MOVED ${slot} 127.0.0.1:${nodes[dst].port}`);
+    assert.match(await nodes[src].client.info('clients'), /blocked_clients:0/);
+  } finally {
+    blocked.disconnect();
+    // Give the slot back: the other nodes never heard of the move.
+    assert.equal(await nodes[src].client.cluster('SETSLOT', slot, 'NODE', ids[src]), 'OK');
+  }
+});
+
+test('a master whose last slot moves away becomes a replica of the node that took it', async () => {
+  const extra = await startNode();
+  nodes.push(extra);
+  const extraId = (await extra.client.cluster('MYID')) as string;
+  assert.equal(await extra.client.call('CLUSTER', 'MEET', '127.0.0.1', nodes[0].port, nodes[0].busPort), 'OK');
+  await waitFor('the new node to know all four', async () => String(await extra.client.cluster('NODES')).trim().split('\n').length === 4);
+  // A slot with no keys, moved to the new node and back.
+  const slot = Number(await nodes[0].client.cluster('KEYSLOT', '{lastslot}'));
+  const owner = await ownerOf(slot);
+  const ownerId = (await nodes[owner].client.cluster('MYID')) as string;
+  for (const n of [nodes[owner], extra]) assert.equal(await n.client.cluster('SETSLOT', slot, 'NODE', extraId), 'OK');
+  assert.equal(await extra.client.cluster('COUNTKEYSINSLOT', slot), 0);
+  assert.equal(await extra.client.cluster('SETSLOT', slot, 'NODE', ownerId), 'OK');
+  assert.equal(await nodes[owner].client.cluster('SETSLOT', slot, 'NODE', ownerId), 'OK');
+  const myself = String(await extra.client.cluster('NODES')).split('\n').find((l) => l.includes('myself'))!;
+  assert.match(myself, /myself,slave/);
+  assert.equal(myself.split(' ')[3], ownerId);
+  await waitFor('the owner to list its new replica', async () => String(await nodes[owner].client.cluster('REPLICAS', ownerId)).includes(extraId));
+});
