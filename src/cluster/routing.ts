@@ -94,7 +94,8 @@ export function routingRefusal(host: RoutingHost, c: Client, cmd: Command, argv:
         multipleKeys = true;
       }
       if (migrating || importing) {
-        if (c.db.peek(key) === undefined) missing++;
+        // A key past its TTL counts as missing (not deleted here, as Redis's LOOKUP_NOEXPIRE).
+        if (!c.db.existsUnexpired(key)) missing++;
         else existing++;
       }
     }

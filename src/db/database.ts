@@ -210,6 +210,13 @@ export class Database {
     return this.keys.get(key);
   }
 
+  /** Whether the key exists and its TTL has not passed, without expiring it (Redis's LOOKUP_NOEXPIRE). */
+  existsUnexpired(key: string): boolean {
+    if (!this.keys.has(key)) return false;
+    const when = this.expires.get(key);
+    return when === undefined || when > this.effects.now();
+  }
+
   has(key: string): boolean {
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return false;
     return this.keys.has(key);
