@@ -113,7 +113,9 @@ export function flush(server: Server, c: Client): void {
   // maxmemory-clients: a client whose buffers grew past the room left gets a check soon.
   if (clientEvictionGate.enabled !== 0) noteClientBuffers(server, c);
   if (c.closeAfterReply && !socket.destroyed) {
-    socket.end();
+    // As Redis closes the descriptor once the reply is written: a peer still
+    // sending (a protocol desync) gets a reset instead of a half-open socket.
+    socket.end(() => socket.destroy());
     server.removeClient(c);
   }
 }
