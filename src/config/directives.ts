@@ -381,6 +381,8 @@ export const DEPRECATED_DIRECTIVES: ReadonlyMap<string, number> = new Map([
 export const EFFECTIVE_DIRECTIVES: ReadonlySet<string> = new Set([
   'port',
   'bind',
+  'bind-source-addr',
+  'protected-mode',
   'databases',
   'requirepass',
   // ACL (server/acl.ts)
