@@ -394,6 +394,7 @@ export const EFFECTIVE_DIRECTIVES: ReadonlySet<string> = new Set([
   'hz',
   'proto-max-bulk-len',
   'client-query-buffer-limit',
+  'client-output-buffer-limit',
   'notify-keyspace-events',
   'hash-max-listpack-entries',
   'hash-max-listpack-value',

@@ -35,6 +35,7 @@ import { installReplication } from './replication.js';
 import { installFunctionPersistence } from '../commands/functions.js';
 import { busyCheck, isScriptBusy } from '../scripting/busy.js';
 import { Acl } from './acl.js';
+import { installOutputLimits, type OutputLimit } from './output-limit.js';
 import { installCluster, type Cluster } from '../cluster/index.js';
 
 export interface ServerOptions {
@@ -102,6 +103,9 @@ export class Server implements KeyspaceEffects {
   readonly acl: Acl;
   /** False while every user may run everything: the dispatcher's ACL check is then one field test. */
   aclActive = false;
+  /** client-output-buffer-limit normal, and its smallest non-zero limit (Infinity: unlimited); see output-limit.ts. */
+  normalOutputLimit: OutputLimit = { hard: 0, soft: 0, softSeconds: 0 };
+  outputLimitFloor = Infinity;
   /** Cluster mode (src/cluster); null when cluster-enabled is no. */
   cluster: Cluster | null = null;
 
@@ -138,6 +142,8 @@ export class Server implements KeyspaceEffects {
     installObservability(this);
     // maxmemory-clients: disconnects the biggest clients when client buffers pass the limit.
     installClientEviction(this);
+    // client-output-buffer-limit normal (pub/sub receivers and replicas check their own classes).
+    installOutputLimits(this);
     // Replicas attached with PSYNC/SYNC get the propagated write stream.
     installReplication(this);
     this.cluster = installCluster(this);
