@@ -584,10 +584,18 @@ export class Server implements KeyspaceEffects {
     for (let i = 0; i < hooks.length; i++) hooks[i](emptied, replacedWith);
   }
 
+  /** True while an expired key's deletion is signalled: no client made that change (BCAST NOLOOP). */
+  signallingExpiry = false;
+
   expired(db: Database, key: string): void {
     this.stats.expiredKeys++;
     this.notifier.notify('x', 'expired', key, db.id);
-    this.modified(db, key);
+    this.signallingExpiry = true;
+    try {
+      this.modified(db, key);
+    } finally {
+      this.signallingExpiry = false;
+    }
     this.propagate(db.id, ['DEL', key]);
   }
 
