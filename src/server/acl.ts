@@ -834,7 +834,10 @@ export class Acl {
       );
     }
     for (const argv of configured) {
-      const err = this.setUser(argv[0], argv.slice(1));
+      // As Redis: a `user default ...` line starts from a reset default user (so without
+      // the &* it was created with, under acl-pubsub-default resetchannels).
+      const rules = argv[0] === 'default' ? ['reset', ...argv.slice(1)] : argv.slice(1);
+      const err = this.setUser(argv[0], rules);
       if (err !== null) throw new Error(`Error in user declaration '${argv[0]}': ${err.replace(/^ERR /, '')}`);
     }
     if (file !== '') {
