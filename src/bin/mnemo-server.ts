@@ -3,7 +3,7 @@
  * mnemo-server [config-file] [--directive value ...]
  * Same command line as redis-server: a redis.conf-format file, then overrides.
  */
-import { Server } from '../server/server.js';
+import { Server, listenHost } from '../server/server.js';
 import { Config, ConfigFileError } from '../config/config.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 import { loadDataAtStartup, shutdownSaveForSignal } from '../persistence/index.js';
@@ -50,14 +50,10 @@ async function main(): Promise<void> {
     removePidfile();
     process.exit(0);
   };
-  // Redis's compiled-in default binds every interface ("* -::*"); Mnemo's embedded
-  // default is loopback only, so a bare `npm start` is never exposed. An explicit
-  // `bind` (file or --bind) is honoured; its first address is used.
-  const bind = config.bindAddresses().map((a: string) => a.replace(/^-/, ''));
-  const explicit = config.get('bind') !== '* -::*';
-  const host = !explicit ? '127.0.0.1' : bind[0] === '*' ? '0.0.0.0' : bind[0] ?? '127.0.0.1';
+  // Loopback only unless `bind` is set (see listenHost); CONFIG SET bind/port re-listen.
+  const host = listenHost(config);
   try {
-    await server.listen(config.getNumber('port'), host);
+    await server.listen(config.getNumber('port'), config.getNumber('port') === 0 ? null : host);
   } catch (e) {
     process.stderr.write(`Could not create server TCP listening socket ${host}:${config.getNumber('port')}: ${(e as Error).message}\n`);
     process.exit(1);

@@ -295,6 +295,7 @@ function randomWithCount(c: Client, key: string, l: bigint, withValues: boolean)
     for (let i = 0; i < count; i++) {
       const j = Math.floor(Math.random() * size);
       addRandomEntry(c, index.field(j), withValues ? index.value(j) : '', withValues);
+      if (c.closeAsap) break; // over its output limit: the reply would be dropped anyway, as Redis stops
     }
     return;
   }

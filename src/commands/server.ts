@@ -18,6 +18,7 @@ import { encodingOf } from './keys.js';
 import { ERR_SYNTAX } from './errors.js';
 import { replyHelp, subcommandSyntaxError } from './client.js';
 import { rewriteConfigFile } from '../config/rewrite.js';
+import { log } from '../persistence/log.js';
 
 // ---- INFO -------------------------------------------------------------------------
 
@@ -27,8 +28,9 @@ function info(c: Client, argv: string[]): void {
 
 // ---- CONFIG -----------------------------------------------------------------------
 
-/** Redis's islocalClient: a loopback TCP peer (no unix sockets here yet). */
+/** Redis's islocalClient: a unix socket or a loopback TCP peer. */
 export function isLocalClient(c: Client): boolean {
+  if (c.unixSocket) return true;
   const colon = c.addr.lastIndexOf(':');
   const ip = colon < 0 ? c.addr : c.addr.slice(0, colon);
   return ip === '127.0.0.1' || ip === '::1' || ip === '[::1]';
@@ -50,9 +52,56 @@ function configSet(c: Client, argv: string[]): void {
   }
   const pairs: Array<[string, string]> = [];
   for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i], argv[i + 1]]);
-  const err = c.server.config.configSet(pairs, { localClient: isLocalClient(c) });
-  if (err !== null) c.addError(err);
-  else c.addOK();
+  const config = c.server.config;
+  const before = { port: config.get('port'), bind: config.get('bind') };
+  const err = config.configSet(pairs, { localClient: isLocalClient(c) });
+  if (err !== null) {
+    c.addError(err);
+    return;
+  }
+  const portChanged = config.get('port') !== before.port;
+  const bindChanged = config.get('bind') !== before.bind;
+  if (portChanged || bindChanged) {
+    relistenForConfig(c, pairs, before, portChanged);
+    return;
+  }
+  c.addOK();
+}
+
+/**
+ * CONFIG SET port / bind re-listen at once, as Redis 7.0 does. Listening is
+ * asynchronous in Node, so the caller waits like a blocked client for the
+ * outcome; on failure the old values come back and the error is Redis's.
+ * Inside MULTI nothing may wait: the listen happens after the reply, and a
+ * failure is logged and undone.
+ */
+function relistenForConfig(c: Client, pairs: Array<[string, string]>, before: { port: string | undefined; bind: string | undefined }, portChanged: boolean): void {
+  const server = c.server;
+  const config = server.config;
+  const port = portChanged ? config.getNumber('port') : server.port;
+  const host = server.bindHost();
+  // The name the client used for the directive that failed (an alias stays an alias).
+  const named = (canonical: string): string => pairs.find(([n]) => n.toLowerCase() === canonical)?.[0] ?? canonical;
+  const failure = portChanged
+    ? `ERR CONFIG SET failed (possibly related to argument '${named('port')}') - Unable to listen on this port. Check server logs.`
+    : `ERR CONFIG SET failed (possibly related to argument '${named('bind')}') - Failed to bind to specified addresses.`;
+  const undo = (): void => {
+    if (before.port !== undefined) config.setInternal('port', before.port);
+    if (before.bind !== undefined) config.setInternal('bind', before.bind);
+  };
+  const waiting = c.inMulti ? null : (server.blocking.block(c, c.current!, ['config', 'set'], { keys: [], timeoutMs: 0, serve: () => false }), c.blocked);
+  if (waiting === null) c.addOK();
+  void server.relisten(port, host).then((err) => {
+    if (err !== null) {
+      log(server, 'warning', `Could not create server TCP listening socket ${host}:${port}: ${err}`);
+      undo();
+    }
+    if (waiting === null || c.closed || c.blocked !== waiting) return;
+    server.blocking.unblock(c);
+    if (err === null) c.addOK();
+    else c.addError(failure);
+    server.resume(c);
+  });
 }
 
 /** CONFIG RESETSTAT: server counters, command and error statistics, keyspace hits/misses, rates. */

@@ -303,7 +303,10 @@ function srandmemberWithCount(c: Client, argv: string[]): void {
     }
     const count = Number(big);
     c.addArrayLen(count);
-    for (let i = 0; i < count; i++) c.addBulk(set.memberAt(Math.floor(Math.random() * size)));
+    for (let i = 0; i < count; i++) {
+      c.addBulk(set.memberAt(Math.floor(Math.random() * size)));
+      if (c.closeAsap) break; // over its output limit: the reply would be dropped anyway, as Redis stops
+    }
     return;
   }
   if (l >= BigInt(size)) {

@@ -32,7 +32,7 @@
  *    when the result is empty, and replies the number of stored elements.
  */
 import { optIs } from './strings.js';
-import type { CommandImpl } from '../server/command-table.js';
+import type { Command, CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
 import type { Database } from '../db/database.js';
 import { ListValue, isList } from '../data/list.js';
@@ -281,7 +281,20 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
       sortby = argv[++j];
       // A pattern without '*' names one constant key: nothing to sort by.
       if (cIndexOf(sortby, '*') < 0) dontsort = true;
+      else {
+        // A real pattern reads keys nobody declared: refused in cluster mode and without full read access.
+        const refused = patternRefusal(c, cmd(c), argv, 'BY');
+        if (refused !== null) {
+          c.addError(refused);
+          return;
+        }
+      }
     } else if (optIs(a, 'get') && left >= 1) {
+      const refused = patternRefusal(c, cmd(c), argv, 'GET');
+      if (refused !== null) {
+        c.addError(refused);
+        return;
+      }
       gets.push(argv[++j]);
     } else {
       c.addError(ERR_SYNTAX);
@@ -439,3 +452,20 @@ export const commands: CommandImpl[] = [
   { name: 'sort', summary: 'Sorts the elements of a list, set or sorted set, replying or storing them as a list.', handler: sort },
   { name: 'sort_ro', summary: 'Sorts the elements of a list, set or sorted set and replies them (no STORE).', handler: sortRo },
 ];
+
+function cmd(c: Client): Command | null {
+  return c.current;
+}
+
+/**
+ * SORT's BY (with a pattern) and GET read keys computed from the elements, which
+ * no key spec declares: as Redis, they are refused in cluster mode, and unless
+ * one of the user's selectors allows the command with read access to every key.
+ */
+function patternRefusal(c: Client, command: Command | null, argv: string[], option: 'BY' | 'GET'): string | null {
+  const server = c.server;
+  if (server.cluster !== null) return `ERR ${option} option of SORT denied in Cluster mode.`;
+  if (!server.aclActive || command === null) return null;
+  if (server.acl.hasUnrestrictedReadAccess(c, command, argv)) return null;
+  return `ERR ${option} option of SORT denied due to insufficient ACL permissions.`;
+}

@@ -749,6 +749,7 @@ function randomWithCount(c: Client, key: string, l: bigint, withScores: boolean)
     for (let i = 0; i < count; i++) {
       const [m, s] = z.randomEntry();
       emit(m, s);
+      if (c.closeAsap) break; // over its output limit: the reply would be dropped anyway, as Redis stops
     }
     return;
   }

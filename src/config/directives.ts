@@ -381,6 +381,8 @@ export const DEPRECATED_DIRECTIVES: ReadonlyMap<string, number> = new Map([
 export const EFFECTIVE_DIRECTIVES: ReadonlySet<string> = new Set([
   'port',
   'bind',
+  'bind-source-addr',
+  'protected-mode',
   'databases',
   'requirepass',
   // ACL (server/acl.ts)
@@ -392,6 +394,7 @@ export const EFFECTIVE_DIRECTIVES: ReadonlySet<string> = new Set([
   'hz',
   'proto-max-bulk-len',
   'client-query-buffer-limit',
+  'client-output-buffer-limit',
   'notify-keyspace-events',
   'hash-max-listpack-entries',
   'hash-max-listpack-value',

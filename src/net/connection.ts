@@ -7,6 +7,7 @@ import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import { ProtocolError } from '../resp/parser.js';
 import { clientEvictionGate, noteClientBuffers } from '../server/client-eviction.js';
+import { checkOutputLimit } from '../server/output-limit.js';
 
 export function attachConnection(server: Server, c: Client, socket: Socket): void {
   const onData = (chunk: Buffer): void => {
@@ -73,7 +74,7 @@ function findOnreadFields(): { buffer: symbol; callback: symbol } | null {
 export function processInput(server: Server, c: Client): void {
   const parser = c.parser;
   server.setChaining(true);
-  while (c.blocked === null && !c.closeAfterReply && !c.closed) {
+  while (c.blocked === null && !c.closeAfterReply && !c.closed && !c.closeAsap) {
     let argv: string[] | null;
     try {
       argv = parser.next();
@@ -86,6 +87,8 @@ export function processInput(server: Server, c: Client): void {
     if (argv === null) break;
     if (argv.length === 0) continue;
     server.execute(c, argv);
+    // client-output-buffer-limit normal: one comparison while the class is unlimited.
+    if (c.len > server.outputLimitFloor) checkOutputLimit(server, c, c.len);
   }
   server.setChaining(false);
   if (!c.closeAfterReply && parser.pendingBytes > server.queryBufferLimit) {
@@ -101,19 +104,28 @@ export function processInput(server: Server, c: Client): void {
 export function flush(server: Server, c: Client): void {
   const socket = c.socket;
   if (socket === null) return;
+  if (c.closeAsap) {
+    // Over its output buffer limit: nothing more is sent (output-limit.ts closes it).
+    c.len = 0;
+    return;
+  }
   // appendfsync always: replies wait until the writes they may reflect are fsynced.
   if (c.len > 0 && server.replyBarrier !== null && server.replyBarrier(c)) return;
   if (c.len > 0 && !socket.destroyed) {
     const out = c.takeOutput();
     server.stats.netOutputBytes += out.length;
     socket.write(out);
+    // Output the peer does not read piles up in the socket: it counts against the limit too.
+    if (socket.writableLength > server.outputLimitFloor) checkOutputLimit(server, c, 0);
   } else if (c.len > 0) {
     c.len = 0;
   }
   // maxmemory-clients: a client whose buffers grew past the room left gets a check soon.
   if (clientEvictionGate.enabled !== 0) noteClientBuffers(server, c);
   if (c.closeAfterReply && !socket.destroyed) {
-    socket.end();
+    // As Redis closes the descriptor once the reply is written: a peer still
+    // sending (a protocol desync) gets a reset instead of a half-open socket.
+    socket.end(() => socket.destroy());
     server.removeClient(c);
   }
 }

@@ -24,6 +24,11 @@ export class ReplyWriter {
   ensure(extra: number): void {
     const need = this.len + extra;
     if (need <= this.out.length) return;
+    this.grow(need);
+  }
+
+  /** Enlarges `out` to hold `need` bytes. Client overrides it to apply output buffer limits. */
+  protected grow(need: number): void {
     let size = this.out.length * 2;
     while (size < need) size *= 2;
     const next = Buffer.allocUnsafe(size);

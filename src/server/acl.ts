@@ -228,6 +228,13 @@ export class Selector {
     return Denied.None;
   }
 
+  /** Redis's ACLSelectorHasUnrestrictedKeyAccess: every key, with the `need` permissions. */
+  unrestrictedKeyAccess(need: number): boolean {
+    if (this.allKeys) return true;
+    for (const p of this.keys) if ((p.flags & need) === need && p.pattern === '*') return true;
+    return false;
+  }
+
   keyAllowed(key: string, need: number): boolean {
     if (this.allKeys) return true;
     for (const p of this.keys) {
@@ -642,6 +649,20 @@ export class Acl {
     return best;
   }
 
+  /**
+   * Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess for reads: one selector
+   * both allows the command and may read every key (SORT BY/GET patterns).
+   */
+  hasUnrestrictedReadAccess(c: Client, cmd: Command, argv: readonly string[]): boolean {
+    if (c.isMaster) return true;
+    const user = this.users.get(c.user);
+    if (user === undefined) return true;
+    const at = { pos: 0 };
+    if (user.root.check(cmd, argv, at) === Denied.None && user.root.unrestrictedKeyAccess(KEY_READ)) return true;
+    for (const s of user.selectors) if (s.check(cmd, argv, at) === Denied.None && s.unrestrictedKeyAccess(KEY_READ)) return true;
+    return false;
+  }
+
   userOf(c: Client): User | undefined {
     return this.users.get(c.user);
   }
@@ -813,7 +834,10 @@ export class Acl {
       );
     }
     for (const argv of configured) {
-      const err = this.setUser(argv[0], argv.slice(1));
+      // As Redis: a `user default ...` line starts from a reset default user (so without
+      // the &* it was created with, under acl-pubsub-default resetchannels).
+      const rules = argv[0] === 'default' ? ['reset', ...argv.slice(1)] : argv.slice(1);
+      const err = this.setUser(argv[0], rules);
       if (err !== null) throw new Error(`Error in user declaration '${argv[0]}': ${err.replace(/^ERR /, '')}`);
     }
     if (file !== '') {

@@ -9,6 +9,7 @@ import { RespParser } from '../resp/parser.js';
 import type { Database } from '../db/database.js';
 import type { Server } from './server.js';
 import type { Command } from './command-table.js';
+import { checkOutputLimit } from './output-limit.js';
 
 export const enum ReplyMode {
   On = 0,
@@ -83,6 +84,14 @@ export class Client extends ReplyWriter {
   /** True while EXEC or a script runs this client's commands: blocking commands must not block. */
   inMulti = false;
   inScript = false;
+  /**
+   * Over its client-output-buffer-limit (Redis's CLIENT_CLOSE_ASAP): replies are
+   * dropped from now on, no more input is run, and the connection is closed
+   * without sending anything. Loops that can produce huge replies stop early.
+   */
+  closeAsap = false;
+  /** Server time (seconds) since when the output has stayed over the soft limit; 0 = not over. */
+  softLimitSince = 0;
   /** Called when the server wants this client gone (CLIENT KILL, shutdown). */
   onKill: (() => void) | null = null;
 
@@ -113,6 +122,22 @@ export class Client extends ReplyWriter {
   setAuthenticated(v: boolean): void {
     this.authenticated = v;
     this.parser.limits.authRequired = !v;
+  }
+
+  /**
+   * The reply buffer is about to grow: the moment to check the output buffer
+   * limit (Redis checks whenever a reply spills past its static buffer). A
+   * client scheduled to close keeps writing over the same bytes instead.
+   */
+  protected override grow(need: number): void {
+    if (this.socket !== null && !this.closeAsap && need > this.server.outputLimitFloor) checkOutputLimit(this.server, this, need);
+    if (this.closeAsap) {
+      const extra = need - this.len;
+      this.len = 0;
+      if (extra <= this.out.length) return;
+      need = extra;
+    }
+    super.grow(need);
   }
 
   protected override onError(msg: string): void {

@@ -72,6 +72,31 @@ export class PubSub {
 
   constructor(readonly server: Server) {
     watchOutputLimit(server, OUTPUT_CLASS_PUBSUB, (l) => (this.limit = l));
+    server.cronHooks.push(() => this.checkIdleReceivers());
+  }
+
+  /**
+   * From the cron, as Redis's clientsCron: a receiver whose output stays over the
+   * soft limit is closed even when no more messages come (the check on delivery
+   * would never run again).
+   */
+  private checkIdleReceivers(): void {
+    const limit = this.limit;
+    if (limit.soft === 0 && limit.hard === 0) return;
+    for (const s of this.subscribers.values()) {
+      const c = s.client;
+      if (s.closing || c.closed || c.socket === null) continue;
+      if (c.len + c.socket.writableLength === 0) {
+        s.softLimitSince = 0;
+        continue;
+      }
+      if (this.overLimit(s)) {
+        s.closing = true;
+        c.len = 0;
+        c.socket.destroy();
+        this.server.removeClient(c);
+      }
+    }
   }
 
   // ---- subscriptions ------------------------------------------------------

@@ -91,7 +91,9 @@ export class ReplicaLink {
     this.attemptStart = this.server.clock.now();
     this.phase = 'pong';
     this.input = Buffer.alloc(0);
-    const socket = connect({ host: this.host, port: this.port });
+    // bind-source-addr: the local address the master sees this replica connect from.
+    const localAddress = this.server.config.get('bind-source-addr') || undefined;
+    const socket = connect({ host: this.host, port: this.port, localAddress });
     socket.setNoDelay(true);
     this.socket = socket;
     socket.on('connect', () => {

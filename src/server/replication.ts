@@ -29,7 +29,7 @@ import { clientIntrospection } from '../commands/client.js';
 import { ReplicaLink } from './replica-link.js';
 import { OUTPUT_CLASS_REPLICA, overOutputLimit, watchOutputLimit, type OutputLimit } from './output-limit.js';
 import { log } from '../persistence/log.js';
-import { CMD_STALE, CMD_WRITE } from './command-table.js';
+import { CMD_STALE, CMD_WRITE, type Command } from './command-table.js';
 import { dynamicCommandFlags, isHeldByPause } from './pause.js';
 import { replicationId, setInfoProvider, type InfoFields, type SectionProvider } from '../observability/info.js';
 
@@ -552,14 +552,30 @@ export class ReplicationMaster {
       server.replicationGate = null;
       return;
     }
+    const effectiveFlags = (c: Client, cmd: Command, argv: string[]): number => {
+      if (!SCRIPT_RUNNERS.has(cmd.fullName)) return cmd.flags;
+      // What the script declared; one without a shebang (or unknown) is not allowed on stale data.
+      const declared = dynamicCommandFlags.provider?.(c, cmd, argv) ?? null;
+      return declared === null ? cmd.flags & ~CMD_STALE : declared;
+    };
     server.replicationGate = (c, cmd, argv) => {
-      let flags = cmd.flags;
-      if (SCRIPT_RUNNERS.has(cmd.fullName)) {
-        // What the script declared; one without a shebang (or unknown) is not allowed on stale data.
-        const declared = dynamicCommandFlags.provider?.(c, cmd, argv) ?? null;
-        flags = declared === null ? cmd.flags & ~CMD_STALE : declared;
+      let write = false;
+      let stale = true;
+      if (cmd.fullName === 'exec' && c.multi !== null) {
+        // As Redis: EXEC is a write if any queued command is one, and may run on stale
+        // data only if every queued command may (the state may have changed since queuing).
+        for (const q of c.multi.queue) {
+          const f = effectiveFlags(c, q.cmd, q.argv);
+          if ((f & CMD_WRITE) !== 0) write = true;
+          if ((f & CMD_STALE) === 0) stale = false;
+        }
+        if ((cmd.flags & CMD_STALE) === 0) stale = false;
+      } else {
+        const flags = effectiveFlags(c, cmd, argv);
+        write = (flags & CMD_WRITE) !== 0;
+        stale = (flags & CMD_STALE) !== 0;
       }
-      return this.refusal(c, (flags & CMD_WRITE) !== 0, (flags & CMD_STALE) !== 0);
+      return this.refusal(c, write, stale);
     };
   }
 

@@ -21,6 +21,7 @@ import { admitUnderMaxmemory, installEviction, OOM_ERROR } from './eviction.js';
 import { checkPauseTimeout, isEvictionPaused, pauseGate, postponeIfPaused } from './pause.js';
 import { startMetricsEndpoint, stopMetricsEndpoint } from '../observability/metrics-endpoint.js';
 import { clientKind } from '../commands/client.js';
+import { isLocalClient } from '../commands/server.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 import { sampleInfoMetrics } from '../observability/info.js';
 import { installPubSub } from './pubsub.js';
@@ -34,6 +35,7 @@ import { installReplication } from './replication.js';
 import { installFunctionPersistence } from '../commands/functions.js';
 import { busyCheck, isScriptBusy } from '../scripting/busy.js';
 import { Acl } from './acl.js';
+import { installOutputLimits, type OutputLimit } from './output-limit.js';
 import { installCluster, type Cluster } from '../cluster/index.js';
 
 export interface ServerOptions {
@@ -101,6 +103,9 @@ export class Server implements KeyspaceEffects {
   readonly acl: Acl;
   /** False while every user may run everything: the dispatcher's ACL check is then one field test. */
   aclActive = false;
+  /** client-output-buffer-limit normal, and its smallest non-zero limit (Infinity: unlimited); see output-limit.ts. */
+  normalOutputLimit: OutputLimit = { hard: 0, soft: 0, softSeconds: 0 };
+  outputLimitFloor = Infinity;
   /** Cluster mode (src/cluster); null when cluster-enabled is no. */
   cluster: Cluster | null = null;
 
@@ -137,6 +142,8 @@ export class Server implements KeyspaceEffects {
     installObservability(this);
     // maxmemory-clients: disconnects the biggest clients when client buffers pass the limit.
     installClientEviction(this);
+    // client-output-buffer-limit normal (pub/sub receivers and replicas check their own classes).
+    installOutputLimits(this);
     // Replicas attached with PSYNC/SYNC get the propagated write stream.
     installReplication(this);
     this.cluster = installCluster(this);
@@ -156,7 +163,13 @@ export class Server implements KeyspaceEffects {
 
   // ---- listening ---------------------------------------------------------
 
-  listen(port: number, host: string): Promise<void> {
+  listen(port: number, host: string | null): Promise<void> {
+    if (host === null) {
+      // An empty `bind`: no TCP listener (clients may still come by the unix socket).
+      this.port = port;
+      this.startCron();
+      return startMetricsEndpoint(this);
+    }
     return new Promise((resolve, reject) => {
       const srv = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket));
       srv.once('error', reject);
@@ -175,6 +188,65 @@ export class Server implements KeyspaceEffects {
             reject(e);
           },
         );
+      });
+    });
+  }
+
+  /**
+   * CONFIG SET port / bind at runtime. A new port is listened on first and the
+   * old listener closed only once that worked; a new address on the same port
+   * needs the old listener closed first and re-opened if the new one fails (as
+   * Redis does). Either way a refused address leaves the server reachable where
+   * it was. Port 0 closes the TCP listener, as Redis.
+   * Resolves to null, or the error of the failed listen.
+   */
+  async relisten(port: number, host: string | null): Promise<string | null> {
+    const old = this.listener;
+    const oldPort = this.port;
+    const oldHost = this.host;
+    if (port === 0 || host === null) {
+      this.listener = null;
+      old?.close();
+      return null;
+    }
+    // The same port on another address: the old listener must let go of it first.
+    const closeFirst = old !== null && port === oldPort;
+    if (closeFirst) {
+      this.listener = null;
+      old.close(); // stops accepting at once; the 'close' event would wait for every connection
+    }
+    const err = await this.openListener(port, host);
+    if (err === null) {
+      if (!closeFirst) old?.close(); // connections already accepted stay
+      return null;
+    }
+    if (closeFirst && !this.shuttingDown) await this.openListener(oldPort, oldHost);
+    return err;
+  }
+
+  /** Where `bind` says to listen now (see listenHost). */
+  bindHost(): string | null {
+    return listenHost(this.config);
+  }
+
+  /** Listens on port/host as the TCP listener; null, or the error's message. */
+  private openListener(port: number, host: string): Promise<string | null> {
+    return new Promise((resolve) => {
+      const srv = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket));
+      const fail = (e: Error): void => resolve(e.message);
+      srv.once('error', fail);
+      srv.listen(port, host, () => {
+        srv.off('error', fail);
+        if (this.shuttingDown) {
+          srv.close();
+          resolve(null);
+          return;
+        }
+        const addr = srv.address();
+        this.port = typeof addr === 'object' && addr ? addr.port : port;
+        this.host = host;
+        this.listener = srv;
+        resolve(null);
       });
     });
   }
@@ -211,11 +283,19 @@ export class Server implements KeyspaceEffects {
       socket.resume(); // accepted paused: read (and drop) until the peer closes
       return;
     }
+    const c = new Client(this, socket);
+    // protected-mode: with no password for the default user, only local peers get in (as Redis 7.0,
+    // whatever `bind` says).
+    if (this.acl.defaultUser.nopass && this.config.getBool('protected-mode') && !isLocalClient(c)) {
+      this.stats.rejectedConnections++;
+      socket.end(PROTECTED_MODE_DENIED);
+      socket.resume();
+      return;
+    }
     this.stats.totalConnections++;
     // tcp-keepalive: probe idle peers after that many seconds, as Redis's anetKeepAlive.
     const keepalive = this.config.getNumber('tcp-keepalive');
     if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
-    const c = new Client(this, socket);
     c.setAuthenticated(this.acl.defaultAuthFree());
     this.clients.set(c.id, c);
     attachConnection(this, c, socket);
@@ -504,10 +584,18 @@ export class Server implements KeyspaceEffects {
     for (let i = 0; i < hooks.length; i++) hooks[i](emptied, replacedWith);
   }
 
+  /** True while an expired key's deletion is signalled: no client made that change (BCAST NOLOOP). */
+  signallingExpiry = false;
+
   expired(db: Database, key: string): void {
     this.stats.expiredKeys++;
     this.notifier.notify('x', 'expired', key, db.id);
-    this.modified(db, key);
+    this.signallingExpiry = true;
+    try {
+      this.modified(db, key);
+    } finally {
+      this.signallingExpiry = false;
+    }
     this.propagate(db.id, ['DEL', key]);
   }
 
@@ -582,6 +670,32 @@ export class Server implements KeyspaceEffects {
     }
   }
 }
+
+/**
+ * The address to listen on for the `bind` directive. Redis's compiled-in default
+ * binds every interface ("* -::*"); Mnemo's default is loopback only, so a bare
+ * `npm start` is never exposed. An explicit `bind` is honoured; its first address
+ * is used ("-" marks an optional address; "*" is every IPv4 interface).
+ */
+export function listenHost(config: Config): string | null {
+  if (config.bindAddresses().length === 0) return null; // bind "": no TCP listener, as Redis
+  const bind = config.bindAddresses().map((a: string) => a.replace(/^-/, ''));
+  const explicit = config.get('bind') !== '* -::*';
+  return !explicit ? '127.0.0.1' : bind[0] === '*' ? '0.0.0.0' : bind[0] ?? '127.0.0.1';
+}
+
+const PROTECTED_MODE_DENIED =
+  '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. ' +
+  'In this mode connections are only accepted from the loopback interface. ' +
+  'If you want to connect from external computers to Redis you may adopt one of the following solutions: ' +
+  "1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface " +
+  'by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible ' +
+  'from internet if you do so. Use CONFIG REWRITE to make this change permanent. ' +
+  '2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the ' +
+  "protected mode option to 'no', and then restarting the server. " +
+  "3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. " +
+  '4) Setup a an authentication password for the default user. ' +
+  'NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n';
 
 /** Commands that run at once inside MULTI instead of being queued. */
 const TX_CONTROL_COMMANDS = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);

@@ -249,7 +249,9 @@ export class Tracking {
     let any = false;
     for (const [prefix, bs] of this.prefixes) {
       if (!key.startsWith(prefix)) continue;
-      bs.pending.set(key, bs.noloopClients === 0 ? null : noloopModifier(bs));
+      // An expired key's deletion is nobody's change, as Redis's signalModifiedKey(NULL, ...):
+      // even a NOLOOP client running the command that found it expired hears of it.
+      bs.pending.set(key, bs.noloopClients === 0 || this.server.signallingExpiry ? null : noloopModifier(bs));
       any = true;
     }
     if (any && !this.broadcastScheduled) {

@@ -12,6 +12,8 @@ import { createClient } from 'redis';
 import type { ServerHandle } from '../../src/index.js';
 import { closeAll, connectIo, startTestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
+import { Config } from '../../src/config/config.js';
+import { Server } from '../../src/server/server.js';
 
 let handle: ServerHandle;
 let admin: Redis;
@@ -109,4 +111,19 @@ describe('requirepass and the default user', () => {
     }
     assert.ok(((await admin.call('ACL', 'LIST')) as string[]).includes('user default on nopass ~* &* +@all'));
   });
+});
+
+test('a `user default ...` config line starts from a reset default user (no channels unless given)', async () => {
+  const config = Config.fromArgs(['--user', 'default', 'on', 'nopass', '~*', '+@all', '--save', '']);
+  const server = new Server({ config });
+  await server.listen(0, '127.0.0.1');
+  const c = await connectIo({ host: '127.0.0.1', port: server.port } as ServerHandle);
+  const srv = { close: () => server.close() };
+  try {
+    await assert.rejects(c.subscribe('foo'), /NOPERM this user has no permissions to access one of the channels used as arguments/);
+    assert.ok(((await c.call('ACL', 'LIST')) as string[]).includes('user default on nopass sanitize-payload ~* resetchannels +@all'));
+  } finally {
+    c.disconnect();
+    await srv.close();
+  }
 });

@@ -69,3 +69,25 @@ test('a command split across many reads is assembled intact', async () => {
   const expected = '+OK\r\n:3000\r\n$3000\r\n' + value + '\r\n';
   await waitFor(() => a.received() === expected, 'the split command replies');
 });
+
+test('after a protocol error the connection is closed, so a peer still sending gets an error', async () => {
+  for (const seq of ['\x00', '*\x00', '$\x00']) {
+    // Half-open allowed, like a Tcl socket: only the server closing its end makes writes fail.
+    const socket = connect({ port: handle.port, host: handle.host, allowHalfOpen: true });
+    sockets.push(socket);
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    let got = '';
+    socket.on('data', (b: Buffer) => (got += b.toString('latin1')));
+    const a = { socket, received: () => got };
+    let failed = false;
+    a.socket.on('error', () => (failed = true));
+    a.socket.write(seq);
+    const chunk = 'payload'.repeat(1000);
+    for (let i = 0; i < 400 && !failed; i++) {
+      a.socket.write(chunk);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(failed, `the server closed the connection after ${JSON.stringify(seq)}`);
+    assert.match(a.received(), /^-ERR Protocol error: too big (inline request|mbulk count string)\r\n$/);
+  }
+});

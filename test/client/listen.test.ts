@@ -1,0 +1,104 @@
+/**
+ * The TCP listener at runtime: CONFIG SET port / bind re-listen at once (as
+ * Redis 7.0), a refused address leaves the server where it was, an empty bind
+ * stops TCP, and protected-mode turns away non-loopback peers.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { networkInterfaces } from 'node:os';
+import type { ServerHandle } from '../../src/index.js';
+import { startServer } from '../../src/index.js';
+import { connectIo } from '../helpers/server.js';
+
+let handle: ServerHandle;
+
+before(async () => {
+  handle = await startServer({ port: 0 });
+});
+after(() => handle.close());
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sends PING on a fresh connection: the reply, or the connection error's code. */
+function pingAt(port: number, host = '127.0.0.1', localAddress?: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host, localAddress });
+    let got = '';
+    s.on('connect', () => s.write('PING\r\n'));
+    s.on('data', (b) => {
+      got += b.toString('latin1');
+      if (got.endsWith('\r\n')) {
+        s.destroy();
+        resolve(got);
+      }
+    });
+    s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}
+
+test('CONFIG SET port moves the listener; a busy port is refused and nothing moves', async () => {
+  const io = await connectIo(handle, { port: handle.server.port });
+  try {
+    const oldPort = handle.server.port;
+    const port = await freePort();
+    assert.equal(await io.config('SET', 'port', String(port)), 'OK');
+    assert.equal(await pingAt(port), '+PONG\r\n');
+    assert.equal(await pingAt(oldPort), 'ECONNREFUSED');
+    // The existing connection stays.
+    assert.equal(await io.ping(), 'PONG');
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const busyPort = (busy.address() as net.AddressInfo).port;
+    await assert.rejects(
+      io.config('SET', 'port', String(busyPort)),
+      /^ReplyError: ERR CONFIG SET failed \(possibly related to argument 'port'\) - Unable to listen on this port\. Check server logs\.$/,
+    );
+    busy.close();
+    assert.deepEqual(await io.config('GET', 'port'), ['port', String(port)]);
+    assert.equal(await pingAt(port), '+PONG\r\n');
+  } finally {
+    io.disconnect();
+  }
+});
+
+test('CONFIG SET bind: a bad address is refused, "" stops TCP, a good one listens again', async () => {
+  const io = await connectIo(handle, { port: handle.server.port });
+  try {
+    const port = handle.server.port;
+    await assert.rejects(io.config('SET', 'bind', '999.999.999.999'), /Failed to bind to specified addresses\./);
+    assert.equal(await pingAt(port), '+PONG\r\n');
+    assert.equal(await io.config('SET', 'bind', ''), 'OK');
+    assert.equal(await pingAt(port), 'ECONNREFUSED');
+    assert.equal(await io.config('SET', 'bind', '127.0.0.1'), 'OK');
+    assert.equal(await pingAt(port), '+PONG\r\n');
+  } finally {
+    io.disconnect();
+  }
+});
+
+test('protected-mode denies non-loopback peers while the default user has no password', async (t) => {
+  const ext = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal);
+  if (ext === undefined) {
+    t.skip('no non-loopback IPv4 address on this host');
+    return;
+  }
+  const srv = await startServer({ port: 0, host: '0.0.0.0' });
+  try {
+    assert.match(await pingAt(srv.port, ext!.address), /^-DENIED Redis is running in protected mode because protected mode is enabled/);
+    assert.equal(await pingAt(srv.port, '127.0.0.1'), '+PONG\r\n');
+    srv.server.config.configSet([['protected-mode', 'no']]);
+    assert.equal(await pingAt(srv.port, ext!.address), '+PONG\r\n');
+  } finally {
+    await srv.close();
+  }
+});
