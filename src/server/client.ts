@@ -97,7 +97,7 @@ export class Client extends ReplyWriter {
       maxBulkLen: server.config.protoMaxBulkLen,
       authRequired: !this.authenticated,
     });
-    this.createdAt = this.lastInteraction = server.clock.now();
+    this.createdAt = this.lastInteraction = this.bufPeakResetAt = server.clock.now();
     if (socket && socket.remoteAddress === undefined && server.unixSocketPath !== '') {
       // A unix socket connection: Redis shows the socket path with port 0.
       this.unixSocket = true;

@@ -30,6 +30,7 @@ import { installPersistence, loadingRefused, misconfRefused } from '../persisten
 import { installAof } from '../persistence/aof/index.js';
 import { installObservability } from '../commands/observability.js';
 import { clientEvictionCron, installClientEviction } from './client-eviction.js';
+import { REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME, ReplyBufferCron, type ReplyBufferSettings } from './reply-buffer.js';
 import { installReplication } from './replication.js';
 import { installFunctionPersistence } from '../commands/functions.js';
 import { busyCheck, isScriptBusy } from '../scripting/busy.js';
@@ -541,6 +542,7 @@ export class Server implements KeyspaceEffects {
     this.activeExpireCycle();
     this.blocking.checkTimeouts();
     this.closeIdleClients();
+    this.replyBufferCron.run(this.replyBuffer);
     for (const hook of this.cronHooks) hook();
   }
 
@@ -570,6 +572,18 @@ export class Server implements KeyspaceEffects {
   }
 
   activeExpireEnabled = true;
+
+  /** Reply buffer resizing (DEBUG REPLYBUFFER) and its INFO counters. */
+  readonly replyBuffer: ReplyBufferSettings = {
+    peakResetTime: REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME,
+    resizing: true,
+    shrinks: 0,
+    expands: 0,
+  };
+  private readonly replyBufferCron = new ReplyBufferCron(this);
+
+  /** Elements of at least this many bytes get a quicklist node of their own (DEBUG QUICKLIST-PACKED-THRESHOLD). */
+  quicklistPackedThreshold = 1 << 30;
 
   private closeIdleClients(): void {
     const timeout = this.config.getNumber('timeout');
