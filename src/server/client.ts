@@ -29,6 +29,8 @@ export interface BlockState {
   timeout(c: Client): void;
   argv: string[];
   cmd: Command;
+  /** Duration of the call that blocked, µs (set by Server.call; the unblocking adds its own). */
+  usec: number;
 }
 
 /** A MULTI in progress: the queued commands, and whether an error doomed it (EXECABORT). */

@@ -376,6 +376,7 @@ export class Server implements KeyspaceEffects {
     const start = this.chainStart >= 0 && this.callDepth === 0 ? this.chainStart : performance.now();
     this.chainStart = -1;
     c.current = cmd;
+    const blockedBefore = c.blocked;
     this.callDepth++;
     try {
       handler(c, argv);
@@ -387,6 +388,8 @@ export class Server implements KeyspaceEffects {
     }
     const end = performance.now();
     const usec = Math.round((end - start) * 1000);
+    // The command blocked: its stats are completed when it is unblocked (Blocking.completeStats).
+    if (c.blocked !== null && c.blocked !== blockedBefore) c.blocked.usec = usec;
     c.current = null;
     c.lastCommand = cmd.fullName;
     const st = cmd.stats;
@@ -405,11 +408,13 @@ export class Server implements KeyspaceEffects {
     // clients it woke run (their pops are propagated after it, as in Redis).
     if (--this.callDepth === 0 && this.pendingPropagation.length !== 0) this.flushPropagation();
     let chain = this.callDepth === 0 && this.chaining;
+    for (const hook of this.afterCallHooks) hook(c, cmd, argv, usec);
+    // Clients blocked on keys this command made ready are served after it is done
+    // (its slowlog entry comes first), as Redis's handleClientsBlockedOnKeys.
     if (this.blocking.hasReadyKeys()) {
       this.blocking.serveReadyKeys();
       chain = false;
     }
-    for (const hook of this.afterCallHooks) hook(c, cmd, argv, usec);
     if (chain) this.chainStart = end;
   }
 
@@ -427,6 +432,12 @@ export class Server implements KeyspaceEffects {
     this.chaining = on;
     this.chainStart = -1;
   }
+
+  /**
+   * Observers of a blocked command's completion (Redis's updateStatsOnUnblock): the
+   * command with its original argv, its total duration and the part spent replying, µs.
+   */
+  readonly unblockHooks: Array<(c: Client, cmd: Command, argv: string[], totalUsec: number, replyUsec: number) => void> = [];
 
   /** Observers of every executed command (slowlog, latency, MONITOR). */
   readonly afterCallHooks: Array<(c: Client, cmd: Command, argv: string[], usec: number) => void> = [];
