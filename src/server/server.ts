@@ -30,6 +30,7 @@ import { installPersistence, loadingRefused, misconfRefused } from '../persisten
 import { installAof } from '../persistence/aof/index.js';
 import { installObservability } from '../commands/observability.js';
 import { clientEvictionCron, installClientEviction } from './client-eviction.js';
+import { installOomScoreAdj } from './oom-score.js';
 import { REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME, ReplyBufferCron, type ReplyBufferSettings } from './reply-buffer.js';
 import { installReplication } from './replication.js';
 import { installFunctionPersistence } from '../commands/functions.js';
@@ -140,6 +141,8 @@ export class Server implements KeyspaceEffects {
     installClientEviction(this);
     // Replicas attached with PSYNC/SYNC get the propagated write stream.
     installReplication(this);
+    // oom-score-adj writes /proc/self/oom_score_adj.
+    installOomScoreAdj(this);
     this.cluster = installCluster(this);
   }
 

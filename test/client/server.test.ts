@@ -392,3 +392,30 @@ describe('SHUTDOWN', () => {
     await assert.rejects(io.call('SHUTDOWN', 'ABORT'), /ERR No shutdown in progress\./);
   });
 });
+
+describe('oom-score-adj', () => {
+  const read = (): number => Number(readFileSync('/proc/self/oom_score_adj', 'latin1').trim());
+
+  test('writes /proc/self/oom_score_adj: relative to the score before, absolute, the replica value, restored by no', { skip: process.platform !== 'linux' }, async () => {
+    const base = read();
+    try {
+      await io.config('SET', 'oom-score-adj-values', '10 20 30', 'oom-score-adj', 'yes');
+      assert.equal(read(), base + 10);
+      await io.config('SET', 'oom-score-adj-values', '15 20 30');
+      assert.equal(read(), base + 15);
+      await io.config('SET', 'oom-score-adj', 'absolute');
+      assert.equal(read(), 15);
+      await io.call('REPLICAOF', '127.0.0.1', '1');
+      assert.equal(read(), 20);
+      await io.call('REPLICAOF', 'NO', 'ONE');
+      assert.equal(read(), 15);
+      await io.config('SET', 'oom-score-adj', 'no');
+      assert.equal(read(), base);
+      // While off, the values are not written.
+      await io.config('SET', 'oom-score-adj-values', '1 1 1');
+      assert.equal(read(), base);
+    } finally {
+      await io.config('SET', 'oom-score-adj', 'no', 'oom-score-adj-values', '0 200 800');
+    }
+  });
+});
