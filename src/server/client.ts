@@ -74,6 +74,8 @@ export class Client extends ReplyWriter {
    * (SET EX -> SET PXAT, EXPIRE -> PEXPIREAT, BLPOP -> LPOP, ...). Reset per call.
    */
   propagateAs: string[] | null = null; // [] = propagate nothing
+  /** Propagate this call even if it changed no key (Redis's forceCommandPropagation: FLUSHALL, FLUSHDB). */
+  forcePropagation = false;
   /** The client that runs our master's replication stream (replica side): it may write on a read-only replica. */
   isMaster = false;
   /** Replication offset after this client's last command (Redis's woff): what WAIT waits for. */

@@ -402,11 +402,12 @@ export class Server implements KeyspaceEffects {
     this.stats.totalCommands++;
     if (c.replyMode !== ReplyMode.On) this.applyReplyMode(c, mark);
     // propagateAs: another command to log instead of argv; an empty array logs nothing.
-    if (this.dirty !== dirty && (cmd.flags & CMD_WRITE) !== 0) {
+    if ((this.dirty !== dirty || c.forcePropagation) && (cmd.flags & CMD_WRITE) !== 0) {
       const prop = c.propagateAs ?? argv;
       if (prop.length > 0) this.propagate(c.db.id, prop);
     }
     c.propagateAs = null;
+    c.forcePropagation = false;
     // The outermost command sends what it and its nested commands propagated, before
     // clients it woke run (their pops are propagated after it, as in Redis).
     if (--this.callDepth === 0 && this.pendingPropagation.length !== 0) this.flushPropagation();
