@@ -419,3 +419,25 @@ describe('oom-score-adj', () => {
     }
   });
 });
+
+describe('replication keepalive', () => {
+  test('repl-ping-replica-period counts from start-up: a replica attaching later gets no PING before its period', async () => {
+    const h = await startTestServer({ 'repl-ping-replica-period': '3600' });
+    const sock = net.connect(h.port, h.host);
+    try {
+      let got = '';
+      sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      sock.write('SYNC\r\n');
+      for (let i = 0; i < 100 && !/^\$(\d+)\r\n/.test(got); i++) await new Promise((r) => setTimeout(r, 10));
+      const header = /^\$(\d+)\r\n/.exec(got)!;
+      const rdbEnd = header[0].length + Number(header[1]);
+      // A few cron ticks (hz 10): Redis pings when its cron loop count is a multiple of the period.
+      await new Promise((r) => setTimeout(r, 350));
+      assert.equal(got.slice(rdbEnd), '');
+    } finally {
+      sock.destroy();
+      await h.close();
+    }
+  });
+});
