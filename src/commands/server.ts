@@ -21,6 +21,7 @@ import { replyHelp, subcommandSyntaxError } from './client.js';
 import { rewriteConfigFile } from '../config/rewrite.js';
 import { parseMemory } from '../config/parse.js';
 import { REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME } from '../server/reply-buffer.js';
+import { persistenceOf } from '../persistence/index.js';
 
 // ---- INFO -------------------------------------------------------------------------
 
@@ -53,7 +54,8 @@ function configSet(c: Client, argv: string[]): void {
   }
   const pairs: Array<[string, string]> = [];
   for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i], argv[i + 1]]);
-  const err = c.server.config.configSet(pairs, { localClient: isLocalClient(c) });
+  // dir, appendonly and repl-diskless-load cannot change while a dataset loads.
+  const err = c.server.config.configSet(pairs, { localClient: isLocalClient(c), loading: persistenceOf(c.server).loading });
   if (err !== null) c.addError(err);
   else c.addOK();
 }

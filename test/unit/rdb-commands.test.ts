@@ -213,3 +213,17 @@ test('FLUSHALL adds the keys it removed to the change count, saves with save poi
     ['SET', 'SET', 'FLUSHALL', 'FLUSHDB', 'SET', 'FLUSHALL', 'FLUSHALL'],
   );
 });
+
+test('LOADING: CONFIG SET of dir, appendonly or repl-diskless-load is refused while loading; other directives change', () => {
+  const s = withDir({ 'enable-protected-configs': 'yes' });
+  const c = client(s);
+  persistenceOf(s).loading = true;
+  try {
+    assert.equal(run(s, c, 'CONFIG', 'SET', 'loglevel', 'debug'), '+OK\r\n');
+    assert.equal(run(s, c, 'CONFIG', 'SET', 'dir', 'asdf'), `-${LOADING_ERROR}\r\n`);
+    assert.equal(run(s, c, 'CONFIG', 'SET', 'maxmemory', '1mb', 'appendonly', 'yes'), `-${LOADING_ERROR}\r\n`);
+    assert.equal(s.config.get('maxmemory'), '0', 'nothing set');
+  } finally {
+    persistenceOf(s).loading = false;
+  }
+});
