@@ -11,7 +11,7 @@ import { Client, ReplyMode } from './client.js';
 import { CommandTable, CMD_MAY_REPLICATE, CMD_NO_AUTH, CMD_NO_MULTI, CMD_READONLY, CMD_WRITE, type Command } from './command-table.js';
 import { Database, type KeyspaceEffects } from '../db/database.js';
 import { ServerStats } from './stats.js';
-import { Config } from '../config/config.js';
+import { Config, ConfigFileError } from '../config/config.js';
 import { attachConnection, processInput } from '../net/connection.js';
 import { buildCommandTable } from '../commands/index.js';
 import { Notifier } from './notify.js';
@@ -112,6 +112,10 @@ export class Server implements KeyspaceEffects {
     this.startTime = this.clock.now();
     this.runId = randomHex(40);
     this.table = buildCommandTable();
+    for (const [from, to] of this.config.renameCommands) {
+      const err = this.table.rename(from, to);
+      if (err !== null) throw new ConfigFileError(`>>> 'rename-command "${from}" "${to}"'\n${err}`);
+    }
     this.acl = new Acl(this);
     this.notifier = new Notifier(this);
     this.blocking = new Blocking(this);
