@@ -32,7 +32,17 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const server = new Server({ config });
+  let server: Server;
+  try {
+    server = new Server({ config });
+  } catch (e) {
+    // rename-command naming an unknown command (checked against the command table).
+    if (e instanceof ConfigFileError) {
+      process.stderr.write(e.message + '\n');
+      process.exit(1);
+    }
+    throw e;
+  }
   // Redis's startup lines, in its log format: tools and test suites read the pid from them.
   log(server, 'warning', 'oO0OoO0OoO0Oo Mnemo is starting oO0OoO0OoO0Oo', 'C');
   log(server, 'warning', `Redis version=${REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid=${process.pid}, just started`, 'C');

@@ -126,7 +126,7 @@ function flagsOf(c: Client): string {
  * command when describing the calling client (its query buffer and argv-mem).
  * Exact: id addr laddr fd name age idle flags db sub psub ssub multi obl omem
  * events cmd user redir resp. Estimated: qbuf-free (Redis's initial buffer
- * room), rbs/rbp (our reply buffer size), oll (always 0: one flat buffer),
+ * room), rbs/rbp (the reply buffer's size and peak, resized as Redis does), oll (always 0: one flat buffer),
  * multi-mem (via introspection), tot-mem (buffers plus a fixed overhead).
  */
 export function clientInfoLine(c: Client, argv: readonly string[] | null = null): string {
@@ -140,7 +140,7 @@ export function clientInfoLine(c: Client, argv: readonly string[] | null = null)
   const running = argv ?? c.blocked?.argv ?? null;
   if (running) for (const a of running) argvMem += a.length;
   const multiMem = clientIntrospection.multiMemory(c);
-  const rbs = c.out.length;
+  const rbs = c.bufSize;
   const obl = c.len;
   const omem = c.socket?.writableLength ?? 0;
   const totMem = rbs + qbuf + qbufFree + argvMem + multiMem + omem + CLIENT_STRUCT_BYTES;
@@ -151,7 +151,7 @@ export function clientInfoLine(c: Client, argv: readonly string[] | null = null)
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${fdOf(c)} name=${c.name} age=${age} idle=${idle}` +
     ` flags=${flagsOf(c)} db=${c.db.id} sub=${sub} psub=${psub} ssub=${ssub}` +
     ` multi=${clientIntrospection.multiQueued(c)} qbuf=${qbuf} qbuf-free=${qbufFree} argv-mem=${argvMem}` +
-    ` multi-mem=${multiMem} rbs=${rbs} rbp=${rbs} obl=${obl} oll=0 omem=${omem} tot-mem=${totMem}` +
+    ` multi-mem=${multiMem} rbs=${rbs} rbp=${c.bufPeak} obl=${obl} oll=0 omem=${omem} tot-mem=${totMem}` +
     ` events=${events} cmd=${cmd} user=${c.user} redir=${redir} resp=${c.resp}`
   );
 }

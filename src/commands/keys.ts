@@ -483,9 +483,9 @@ function flushDatabase(c: Client, db: Database): number {
 
 function flushdb(c: Client, argv: string[]): void {
   if (!checkFlushArgs(c, argv)) return;
-  const removed = flushDatabase(c, c.db);
+  c.server.dirty += flushDatabase(c, c.db);
   // Redis propagates FLUSHDB even when the database was already empty.
-  c.server.dirty += Math.max(removed, 1);
+  c.forcePropagation = true;
   c.addOK();
 }
 
@@ -493,8 +493,11 @@ function flushall(c: Client, argv: string[]): void {
   if (!checkFlushArgs(c, argv)) return;
   let removed = 0;
   for (const db of c.server.dbs) removed += flushDatabase(c, db);
+  c.server.dirty += removed;
+  // With save points this saves, which zeroes the dirty counter, as Redis's flushAllDataAndResetRDB.
   afterFlushAll(c.server);
-  c.server.dirty += removed + 1;
+  // Propagated even when nothing was removed.
+  c.forcePropagation = true;
   c.addOK();
 }
 

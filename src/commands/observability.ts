@@ -106,11 +106,23 @@ export class Observability {
     }
     if (this.slowlogSlowerThan >= 0 && usec >= this.slowlogSlowerThan && (flags & CMD_SKIP_SLOWLOG) === 0 && c.blocked === null) {
       const time = Math.floor(this.server.clock.now() / 1000);
-      this.slowlog.push(time, usec, redactArgv(cmd.fullName, argv), c.addr, c.name, this.slowlogMaxLen);
+      this.slowlog.push(time, usec, redactArgv(cmd.fullName, argv, this.sensitiveConfig), c.addr, c.name, this.slowlogMaxLen);
     }
     if (this.monitors.size !== 0 && (flags & (CMD_SKIP_MONITOR | CMD_ADMIN)) === 0) {
       this.monitors.feed(c, cmd.fullName, argv);
     }
+  };
+
+  private readonly sensitiveConfig = (name: string): boolean => this.server.config.isSensitive(name);
+
+  /** A blocked command completed (Redis's updateStatsOnUnblock): histogram, slowlog, unblocking latency. */
+  readonly afterUnblock = (c: Client, cmd: Command, argv: string[], totalUsec: number, replyUsec: number): void => {
+    if (this.tracking) this.latency.histogram(cmd).record(totalUsec);
+    if (this.slowlogSlowerThan >= 0 && totalUsec >= this.slowlogSlowerThan && (cmd.flags & CMD_SKIP_SLOWLOG) === 0) {
+      const time = Math.floor(this.server.clock.now() / 1000);
+      this.slowlog.push(time, totalUsec, redactArgv(cmd.fullName, argv, this.sensitiveConfig), c.addr, c.name, this.slowlogMaxLen);
+    }
+    this.addLatencyIfNeeded('command-unblocking', Math.floor(replyUsec / 1000));
   };
 
   /** CONFIG RESETSTAT: forget the histograms (and the cached one). */
@@ -153,6 +165,7 @@ export function installObservability(server: Server): Observability {
   states.set(server, o);
   for (const name of WATCHED_SETTINGS) server.config.onChange(name, () => o.refresh());
   server.afterCallHooks.push(o.afterCall);
+  server.unblockHooks.push(o.afterUnblock);
   server.disconnectHooks.push((c) => o.monitors.remove(c));
   server.resetHooks.push((c) => o.monitors.remove(c));
   setInfoProvider(server, 'latencystats', () => o.latencyStats());

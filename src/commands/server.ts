@@ -1,6 +1,7 @@
 /**
  * Server commands: INFO, CONFIG (GET, SET, RESETSTAT, REWRITE, HELP), DEBUG
- * (SLEEP, SET-ACTIVE-EXPIRE, OBJECT, POPULATE, ERROR, PROTOCOL, HELP), TIME,
+ * (SLEEP, SET-ACTIVE-EXPIRE, OBJECT, POPULATE, ERROR, PROTOCOL, QUICKLIST-PACKED-THRESHOLD,
+ * HTSTATS, HTSTATS-KEY, CONFIG-REWRITE-FORCE-ALL, REPLYBUFFER, HELP), TIME,
  * LASTSAVE and SHUTDOWN.
  *
  * Argument checks and their order follow Redis 7.0, so the same error wins.
@@ -19,6 +20,9 @@ import { ERR_SYNTAX } from './errors.js';
 import { replyHelp, subcommandSyntaxError } from './client.js';
 import { rewriteConfigFile } from '../config/rewrite.js';
 import { log } from '../persistence/log.js';
+import { parseMemory } from '../config/parse.js';
+import { REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME } from '../server/reply-buffer.js';
+import { persistenceOf } from '../persistence/index.js';
 
 // ---- INFO -------------------------------------------------------------------------
 
@@ -54,7 +58,8 @@ function configSet(c: Client, argv: string[]): void {
   for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i], argv[i + 1]]);
   const config = c.server.config;
   const before = { port: config.get('port'), bind: config.get('bind') };
-  const err = config.configSet(pairs, { localClient: isLocalClient(c) });
+  // dir, appendonly and repl-diskless-load cannot change while a dataset loads.
+  const err = config.configSet(pairs, { localClient: isLocalClient(c), loading: persistenceOf(c.server).loading });
   if (err !== null) {
     c.addError(err);
     return;
@@ -107,6 +112,8 @@ function relistenForConfig(c: Client, pairs: Array<[string, string]>, before: { 
 /** CONFIG RESETSTAT: server counters, command and error statistics, keyspace hits/misses, rates. */
 export function resetStats(server: Server): void {
   server.stats.reset();
+  server.replyBuffer.shrinks = 0;
+  server.replyBuffer.expands = 0;
   for (const cmd of server.table.all()) {
     const s = cmd.stats;
     s.calls = 0;
@@ -282,7 +289,15 @@ function quicklistLayout(server: Server, v: Value): QuicklistLayout {
   let bytes = 0;
   let nodeBytes = 0;
   let nodeItems = 0;
+  const packedThreshold = server.quicklistPackedThreshold;
   for (const it of items) {
+    if (it.length >= packedThreshold) {
+      // A plain node: the element alone, not in a listpack; the next element starts a new node.
+      nodes++;
+      bytes += it.length;
+      nodeBytes = Infinity;
+      continue;
+    }
     const size = listpackEntrySize(it);
     if (nodes === 0 || nodeBytes + size > maxBytes || nodeItems + 1 > maxItems) {
       nodes++;
@@ -469,6 +484,87 @@ function debugProtocol(c: Client, argv: string[]): void {
   }
 }
 
+function debugQuicklistPackedThreshold(c: Client, argv: string[]): void {
+  const sz = parseMemory(argv[2]);
+  // quicklistisSetPackedThreshold: at most 4 GB - 1 MB; 0 restores the default (1 GB).
+  if (sz === null || sz > (1n << 32n) - (1n << 20n)) {
+    c.addError('ERR argument must be a memory value bigger than 1 and smaller than 4gb');
+    return;
+  }
+  c.server.quicklistPackedThreshold = sz === 0n ? 1 << 30 : Number(sz);
+  c.addOK();
+}
+
+/**
+ * dictGetStats's header for a table of `used` entries. Mnemo's tables are V8 Maps,
+ * whose buckets cannot be inspected: the size is the one Redis's dict would have
+ * (the power of two that holds `used`, at least 4), and the chain statistics are left out.
+ */
+function htStatsText(used: number): string {
+  if (used === 0) return 'Hash table 0 stats (main hash table):\nNo stats available for empty dictionaries\n';
+  let size = 4;
+  while (size < used) size *= 2;
+  return `Hash table 0 stats (main hash table):\n table size: ${size}\n number of elements: ${used}\n`;
+}
+
+function debugHtstats(c: Client, argv: string[]): void {
+  const id = parseInt64(argv[2]);
+  if (id === null) {
+    c.addError('ERR value is not an integer or out of range');
+    return;
+  }
+  if (id < 0 || id >= c.server.dbs.length) {
+    c.addError('ERR Out of range database');
+    return;
+  }
+  const db = c.server.dbs[id];
+  c.addVerbatim(`[Dictionary HT]\n${htStatsText(db.keys.size)}[Expires HT]\n${htStatsText(db.expires.size)}`);
+}
+
+function debugHtstatsKey(c: Client, argv: string[]): void {
+  const v = lookupNoTouch(c.db, argv[2]);
+  if (v === undefined) {
+    c.addError('ERR no such key');
+    return;
+  }
+  const encoding = encodingOf(v);
+  if (encoding !== 'hashtable' && encoding !== 'skiplist') {
+    c.addError('ERR The value stored at the specified key is not represented using an hash table');
+    return;
+  }
+  c.addVerbatim(htStatsText(elementCount(v)));
+}
+
+function debugConfigRewriteForceAll(c: Client): void {
+  const err = rewriteConfigFile(c.server.config, { forceAll: true });
+  if (err) c.addError(`ERR CONFIG-REWRITE-FORCE-ALL failed: ${err}`);
+  else c.addOK();
+}
+
+function debugReplybuffer(c: Client, argv: string[]): void {
+  const settings = c.server.replyBuffer;
+  const what = argv[2].toLowerCase();
+  if (what === 'peak-reset-time') {
+    const arg = argv[3].toLowerCase();
+    if (arg === 'never') settings.peakResetTime = -1;
+    else if (arg === 'reset') settings.peakResetTime = REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME;
+    else {
+      const n = parseInt64(argv[3]);
+      if (n === null) {
+        c.addError('ERR value is not an integer or out of range');
+        return;
+      }
+      settings.peakResetTime = n;
+    }
+  } else if (what === 'resizing') {
+    settings.resizing = atoi(argv[3]) !== 0;
+  } else {
+    subcommandSyntaxError(c, argv);
+    return;
+  }
+  c.addOK();
+}
+
 /** Our DEBUG subcommands: handler and the exact argument count each accepts. */
 const DEBUG_SUBCOMMANDS: ReadonlyMap<string, { argc: (n: number) => boolean; run: (c: Client, argv: string[]) => void }> = new Map([
   ['sleep', { argc: (n: number) => n === 3, run: debugSleep }],
@@ -477,12 +573,20 @@ const DEBUG_SUBCOMMANDS: ReadonlyMap<string, { argc: (n: number) => boolean; run
   ['populate', { argc: (n: number) => n >= 3 && n <= 5, run: debugPopulate }],
   ['error', { argc: (n: number) => n === 3, run: debugError }],
   ['protocol', { argc: (n: number) => n === 3, run: debugProtocol }],
+  ['quicklist-packed-threshold', { argc: (n: number) => n === 3, run: debugQuicklistPackedThreshold }],
+  ['htstats', { argc: (n: number) => n === 3, run: debugHtstats }],
+  ['htstats-key', { argc: (n: number) => n === 3, run: debugHtstatsKey }],
+  ['config-rewrite-force-all', { argc: (n: number) => n === 2, run: debugConfigRewriteForceAll }],
+  ['replybuffer', { argc: (n: number) => n === 4, run: debugReplybuffer }],
   ['help', { argc: (n: number) => n === 2, run: debugHelp }],
 ]);
 
 function debugHelp(c: Client): void {
   // Only what Mnemo implements, in Redis's wording.
   replyHelp(c, 'DEBUG', [
+    'CONFIG-REWRITE-FORCE-ALL',
+    '    Like CONFIG REWRITE but writes all configuration options, including',
+    '    keywords not listed in original configuration file or default values.',
     'DIGEST',
     '    Output a hex signature representing the current DB content.',
     'DIGEST-VALUE <key> [<key> ...]',
@@ -490,6 +594,10 @@ function debugHelp(c: Client): void {
     'ERROR <string>',
     '    Return a Redis protocol error with <string> as message. Useful for clients',
     '    unit tests to simulate Redis errors.',
+    'HTSTATS <dbid>',
+    '    Return hash table statistics of the specified Redis database.',
+    'HTSTATS-KEY <key>',
+    "    Like HTSTATS but for the hash table stored at <key>'s value.",
     'LOADAOF',
     '    Flush the AOF buffers on disk and reload the AOF in memory.',
     'OBJECT <key>',
@@ -519,8 +627,17 @@ function debugHelp(c: Client): void {
     '    Setting it to 0 disables expiring keys in background when they are not',
     '    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the',
     '    default.',
+    'QUICKLIST-PACKED-THRESHOLD <size>',
+    '    Sets the threshold for elements to be inserted as plain vs packed nodes',
+    '    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.',
     'SLEEP <seconds>',
     '    Stop the server for <seconds>. Decimals allowed.',
+    'REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>',
+    '    Sets the time (in milliseconds) to wait between client reply buffer peak resets.',
+    '    In case NEVER is provided the last observed peak will never be reset',
+    '    In case RESET is provided the peak reset time will be restored to the default value',
+    'REPLYBUFFER RESIZING <0|1>',
+    '    Enable or disable the reply buffer resize cron job',
   ]);
 }
 
@@ -651,7 +768,7 @@ export const commands: CommandImpl[] = [
   { name: 'config|resetstat', summary: 'Zeroes the statistics INFO reports.', handler: configResetstat },
   { name: 'config|rewrite', summary: 'Writes the running configuration back to the config file.', handler: configRewrite },
   { name: 'config|help', summary: 'Lists the CONFIG subcommands.', handler: configHelp },
-  { name: 'debug', summary: 'Testing aids: sleep, inspect a value, fill the keyspace, toggle active expiry.', handler: debug },
+  { name: 'debug', summary: 'Testing aids: sleep, inspect a value, fill the keyspace, toggle active expiry, tune internals.', handler: debug },
   { name: 'time', summary: 'Returns the server time as seconds and microseconds.', handler: time },
   { name: 'shutdown', summary: 'Stops the server, optionally saving first.', handler: shutdown },
 ];

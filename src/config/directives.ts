@@ -419,6 +419,11 @@ export const EFFECTIVE_DIRECTIVES: ReadonlySet<string> = new Set([
   'slowlog-log-slower-than',
   'slowlog-max-len',
   'latency-monitor-threshold',
+  'latency-tracking',
+  'latency-tracking-info-percentiles',
+  // src/server/oom-score.ts
+  'oom-score-adj',
+  'oom-score-adj-values',
   'loglevel',
   'logfile',
 ]);

@@ -78,7 +78,8 @@ class RewriteState {
   private readonly processed = new Set<string>();
   private needsSignature = true;
 
-  constructor(oldText: string) {
+  /** DEBUG CONFIG-REWRITE-FORCE-ALL: every directive gets a line, defaults included. */
+  constructor(oldText: string, private readonly forceAll = false) {
     if (oldText.length === 0) return;
     for (const raw of oldText.split('\n')) {
       const line = raw.replace(/^[\r\n\t ]+|[\r\n\t ]+$/g, '');
@@ -115,7 +116,7 @@ class RewriteState {
       this.lines[at.shift()!] = line;
       return;
     }
-    if (!force) return;
+    if (!force && !this.forceAll) return;
     if (this.needsSignature) {
       this.lines.push(REWRITE_SIGNATURE);
       this.needsSignature = false;
@@ -274,11 +275,13 @@ export interface RewriteOptions {
    * (Redis rewrites its users). Without it, `user` lines stay as they are.
    */
   userLines?: (() => string[]) | null;
+  /** Write every directive, even at its default (Redis's rewriteConfig force_write). */
+  forceAll?: boolean;
 }
 
 /** The new config file text for `oldText` (the current file; '' when missing or empty). */
 export function rewriteConfigText(config: Config, oldText: string, opts: RewriteOptions = {}): string {
-  const st = new RewriteState(oldText);
+  const st = new RewriteState(oldText, opts.forceAll === true);
   for (const def of DIRECTIVES) rewriteStandard(st, config, def);
   if (config.get('aclfile') !== '') {
     // Users live in the ACL file: their lines go.

@@ -458,8 +458,8 @@ function statsSection(server: Server): InfoFields {
     ['total_writes_processed', 0],
     ['io_threaded_reads_processed', 0],
     ['io_threaded_writes_processed', 0],
-    ['reply_buffer_shrinks', 0],
-    ['reply_buffer_expands', 0],
+    ['reply_buffer_shrinks', server.replyBuffer.shrinks],
+    ['reply_buffer_expands', server.replyBuffer.expands],
   ];
 }
 

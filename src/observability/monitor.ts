@@ -65,8 +65,27 @@ const REDACTED = '(redacted)';
  * argument is redacted exactly when the handler got that far. Returns `argv`
  * itself when nothing is secret.
  */
-export function redactArgv(name: string, argv: readonly string[]): readonly string[] {
+export function redactArgv(
+  name: string,
+  argv: readonly string[],
+  sensitiveConfig: ((directive: string) => boolean) | null = null,
+): readonly string[] {
   switch (name) {
+    case 'acl|setuser':
+      // ACL SETUSER redacts the user name and every rule before it checks them.
+      return argv.map((a, i) => (i < 2 ? a : REDACTED));
+    case 'config|set': {
+      // CONFIG SET redacts the values of sensitive directives (even when the command fails);
+      // an odd argument count is refused before.
+      if (sensitiveConfig === null || argv.length % 2 !== 0) return argv;
+      let out: string[] | null = null;
+      for (let j = 2; j + 1 < argv.length; j += 2) {
+        if (!sensitiveConfig(argv[j])) continue;
+        out ??= argv.slice();
+        out[j + 1] = REDACTED;
+      }
+      return out ?? argv;
+    }
     case 'auth':
       // Forms with more than two arguments fail before redaction.
       if (argv.length > 3) return argv;

@@ -670,16 +670,12 @@ export function debugReload(server: Server, flags: ReloadFlags): string | null {
 /**
  * What FLUSHALL does for persistence in Redis (flushAllDataAndResetRDB): stop
  * a BGSAVE in progress and, when save points are configured, save the now
- * empty dataset without resetting dirty (so FLUSHALL still propagates).
+ * empty dataset, which zeroes the dirty counter (FLUSHALL forces its propagation).
  */
 export function afterFlushAll(server: Server): void {
   const st = persistenceOf(server);
   if (st.bgsave !== null) void bgsaveAbort(server);
-  if (server.config.saveParams().length > 0) {
-    const dirty = server.dirty;
-    rdbSaveSync(server);
-    server.dirty = dirty;
-  }
+  if (server.config.saveParams().length > 0) rdbSaveSync(server);
 }
 
 /**

@@ -14,9 +14,23 @@ const INITIAL_SIZE = 16 * 1024;
 /** Redis 7.0 replies doubles as printf("%.17g"), with inf/-inf/nan spelled its way. */
 export const formatDouble = formatDouble17g;
 
+/** Redis's PROTO_REPLY_MIN_BYTES and PROTO_REPLY_CHUNK_BYTES: the reply buffer's size range. */
+export const REPLY_BUFFER_MIN = 1024;
+export const REPLY_BUFFER_MAX = INITIAL_SIZE;
+
 export class ReplyWriter {
   out: Buffer = Buffer.allocUnsafe(INITIAL_SIZE);
   len = 0;
+  /**
+   * Size of the reply buffer proper (Redis's buf_usable_size, CLIENT LIST rbs): what `out`
+   * returns to once flushed. A reply batch larger than it grows `out` for the time being,
+   * as Redis spills into its reply list. The cron resizes it (resizeReplyBuffer).
+   */
+  bufSize = INITIAL_SIZE;
+  /** Most of `bufSize` used at a flush since the last peak reset (Redis's buf_peak, rbp). */
+  bufPeak = INITIAL_SIZE;
+  /** When bufPeak was last reset (server clock, ms). */
+  bufPeakResetAt = 0;
   /** Protocol version negotiated with HELLO: 2 or 3. */
   resp: 2 | 3 = 2;
 
@@ -38,10 +52,13 @@ export class ReplyWriter {
 
   /** Takes the pending bytes and resets the buffer (shrinking it if a huge reply grew it). */
   takeOutput(): Buffer {
-    const chunk = Buffer.allocUnsafe(this.len);
-    this.out.copy(chunk, 0, 0, this.len);
+    const n = this.len;
+    const chunk = Buffer.allocUnsafe(n);
+    this.out.copy(chunk, 0, 0, n);
     this.len = 0;
-    if (this.out.length > 1024 * 1024) this.out = Buffer.allocUnsafe(INITIAL_SIZE);
+    const used = n < this.bufSize ? n : this.bufSize;
+    if (used > this.bufPeak) this.bufPeak = used;
+    if (this.out.length > 1024 * 1024) this.out = Buffer.allocUnsafe(this.bufSize);
     return chunk;
   }
 

@@ -53,6 +53,7 @@ export class Blocking {
       timeout: req.timeout ?? ((cl: Client) => cl.addNullArray()),
       argv,
       cmd,
+      usec: 0,
     };
     c.blocked = state;
     this.count++;
@@ -134,12 +135,15 @@ export class Blocking {
           const state = c.blocked;
           const prevDb = c.db;
           c.db = state.db;
+          const errors = c.errorCount;
+          const start = performance.now();
           const served = state.serve(c, key);
           c.db = prevDb;
           // Not served: keep offering the key to later waiters. Some of them are served
           // even when the key is gone (XREADGROUP answers -UNBLOCKED on a deleted stream).
           if (!served) continue;
           this.unblock(c);
+          this.completeStats(c, state, Math.round((performance.now() - start) * 1000), c.errorCount !== errors);
           woken.push(c);
         }
       }
@@ -152,6 +156,20 @@ export class Blocking {
     setImmediate(() => {
       if (!c.closed) this.server.resume(c);
     });
+  }
+
+  /**
+   * Redis's updateStatsOnUnblock, for a blocked command served or unblocked with an
+   * error: its duration grows by the time spent replying, an error counts as a failed
+   * call, and the latency histogram and slowlog (unblockHooks) see it now. As in Redis
+   * 7.0, a timeout or a plain CLIENT UNBLOCK does not come here.
+   */
+  private completeStats(c: Client, state: BlockState, replyUsec: number, failed: boolean): void {
+    const st = state.cmd.stats;
+    st.usec += replyUsec;
+    if (failed) st.failed++;
+    const hooks = this.server.unblockHooks;
+    for (let i = 0; i < hooks.length; i++) hooks[i](c, state.cmd, state.argv, state.usec + replyUsec, replyUsec);
   }
 
   /** Times out a client whose deadline passed on the server clock. */
@@ -184,8 +202,10 @@ export class Blocking {
     const state = c.blocked;
     if (state === null) return false;
     this.unblock(c);
-    if (withError) c.addError('UNBLOCKED client unblocked via CLIENT UNBLOCK');
-    else state.timeout(c);
+    if (withError) {
+      c.addError('UNBLOCKED client unblocked via CLIENT UNBLOCK');
+      this.completeStats(c, state, 0, true);
+    } else state.timeout(c);
     this.server.resume(c);
     return true;
   }

@@ -30,6 +30,8 @@ export interface BlockState {
   timeout(c: Client): void;
   argv: string[];
   cmd: Command;
+  /** Duration of the call that blocked, µs (set by Server.call; the unblocking adds its own). */
+  usec: number;
 }
 
 /** A MULTI in progress: the queued commands, and whether an error doomed it (EXECABORT). */
@@ -73,6 +75,8 @@ export class Client extends ReplyWriter {
    * (SET EX -> SET PXAT, EXPIRE -> PEXPIREAT, BLPOP -> LPOP, ...). Reset per call.
    */
   propagateAs: string[] | null = null; // [] = propagate nothing
+  /** Propagate this call even if it changed no key (Redis's forceCommandPropagation: FLUSHALL, FLUSHDB). */
+  forcePropagation = false;
   /** The client that runs our master's replication stream (replica side): it may write on a read-only replica. */
   isMaster = false;
   /** Replication offset after this client's last command (Redis's woff): what WAIT waits for. */
@@ -106,7 +110,7 @@ export class Client extends ReplyWriter {
       maxBulkLen: server.config.protoMaxBulkLen,
       authRequired: !this.authenticated,
     });
-    this.createdAt = this.lastInteraction = server.clock.now();
+    this.createdAt = this.lastInteraction = this.bufPeakResetAt = server.clock.now();
     if (socket && socket.remoteAddress === undefined && server.unixSocketPath !== '') {
       // A unix socket connection: Redis shows the socket path with port 0.
       this.unixSocket = true;

@@ -128,9 +128,35 @@ export class CommandTable {
     this.fast.set(cmd.fullName.toUpperCase(), cmd);
   }
 
+  /**
+   * Names clients call commands by, lowercase, when `rename-command` changed any
+   * (null otherwise). `commands` keeps the original names, as Redis's orig_commands
+   * (ACL rules, COMMAND INFO and DOCS).
+   */
+  private dispatch: Map<string, Command> | null = null;
+
   /** Finds a top-level command by name as sent by the client (any case). */
   lookup(name: string): Command | undefined {
-    return this.fast.get(name) ?? this.commands.get(name.toLowerCase());
+    return this.fast.get(name) ?? (this.dispatch ?? this.commands).get(name.toLowerCase());
+  }
+
+  /**
+   * `rename-command from to`: the command answers to `to` only (`to` empty: to no
+   * name at all). Returns null, or Redis's config error text.
+   */
+  rename(from: string, to: string): string | null {
+    const dispatch = (this.dispatch ??= new Map(this.commands));
+    const cmd = dispatch.get(from.toLowerCase());
+    if (cmd === undefined) return 'No such command in rename-command';
+    dispatch.delete(from.toLowerCase());
+    for (const [k, v] of this.fast) if (v === cmd) this.fast.delete(k);
+    if (to === '') return null;
+    const lower = to.toLowerCase();
+    if (dispatch.has(lower)) return 'Target command name already exists';
+    dispatch.set(lower, cmd);
+    this.fast.set(lower, cmd);
+    this.fast.set(to.toUpperCase(), cmd);
+    return null;
   }
 
   /** Finds 'get' or 'config|get' style names (COMMAND INFO, ACL). */

@@ -108,7 +108,8 @@ export class ReplicationMaster {
   private waiters: Waiter[] = [];
   /** Set when a WAIT blocked: a GETACK goes out once the current work is done. */
   private getAckWanted = false;
-  private lastPing = 0;
+  /** When the last PING went down the stream; the period counts from start-up, as Redis's cron loops. */
+  private lastPing: number;
   /** INFO stats: full resyncs, and PSYNCs that did or did not continue from the backlog. */
   syncFull = 0;
   syncPartialOk = 0;
@@ -119,6 +120,7 @@ export class ReplicationMaster {
 
   constructor(readonly server: Server) {
     this.replId = replicationId(server);
+    this.lastPing = server.clock.now();
     watchOutputLimit(server, OUTPUT_CLASS_REPLICA, (l) => (this.outputLimit = l));
   }
 

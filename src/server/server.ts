@@ -11,7 +11,7 @@ import { Client, ReplyMode } from './client.js';
 import { CommandTable, CMD_MAY_REPLICATE, CMD_NO_AUTH, CMD_NO_MULTI, CMD_READONLY, CMD_WRITE, type Command } from './command-table.js';
 import { Database, type KeyspaceEffects } from '../db/database.js';
 import { ServerStats } from './stats.js';
-import { Config } from '../config/config.js';
+import { Config, ConfigFileError } from '../config/config.js';
 import { attachConnection, processInput } from '../net/connection.js';
 import { buildCommandTable } from '../commands/index.js';
 import { Notifier } from './notify.js';
@@ -31,6 +31,8 @@ import { installPersistence, loadingRefused, misconfRefused } from '../persisten
 import { installAof } from '../persistence/aof/index.js';
 import { installObservability } from '../commands/observability.js';
 import { clientEvictionCron, installClientEviction } from './client-eviction.js';
+import { installOomScoreAdj } from './oom-score.js';
+import { REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME, ReplyBufferCron, type ReplyBufferSettings } from './reply-buffer.js';
 import { installReplication } from './replication.js';
 import { installFunctionPersistence } from '../commands/functions.js';
 import { busyCheck, isScriptBusy } from '../scripting/busy.js';
@@ -115,6 +117,10 @@ export class Server implements KeyspaceEffects {
     this.startTime = this.clock.now();
     this.runId = randomHex(40);
     this.table = buildCommandTable();
+    for (const [from, to] of this.config.renameCommands) {
+      const err = this.table.rename(from, to);
+      if (err !== null) throw new ConfigFileError(`>>> 'rename-command "${from}" "${to}"'\n${err}`);
+    }
     this.acl = new Acl(this);
     this.notifier = new Notifier(this);
     this.blocking = new Blocking(this);
@@ -146,6 +152,8 @@ export class Server implements KeyspaceEffects {
     installOutputLimits(this);
     // Replicas attached with PSYNC/SYNC get the propagated write stream.
     installReplication(this);
+    // oom-score-adj writes /proc/self/oom_score_adj.
+    installOomScoreAdj(this);
     this.cluster = installCluster(this);
   }
 
@@ -455,6 +463,7 @@ export class Server implements KeyspaceEffects {
     const start = this.chainStart >= 0 && this.callDepth === 0 ? this.chainStart : performance.now();
     this.chainStart = -1;
     c.current = cmd;
+    const blockedBefore = c.blocked;
     this.callDepth++;
     try {
       handler(c, argv);
@@ -466,6 +475,8 @@ export class Server implements KeyspaceEffects {
     }
     const end = performance.now();
     const usec = Math.round((end - start) * 1000);
+    // The command blocked: its stats are completed when it is unblocked (Blocking.completeStats).
+    if (c.blocked !== null && c.blocked !== blockedBefore) c.blocked.usec = usec;
     c.current = null;
     c.lastCommand = cmd.fullName;
     const st = cmd.stats;
@@ -475,20 +486,23 @@ export class Server implements KeyspaceEffects {
     this.stats.totalCommands++;
     if (c.replyMode !== ReplyMode.On) this.applyReplyMode(c, mark);
     // propagateAs: another command to log instead of argv; an empty array logs nothing.
-    if (this.dirty !== dirty && (cmd.flags & CMD_WRITE) !== 0) {
+    if ((this.dirty !== dirty || c.forcePropagation) && (cmd.flags & CMD_WRITE) !== 0) {
       const prop = c.propagateAs ?? argv;
       if (prop.length > 0) this.propagate(c.db.id, prop);
     }
     c.propagateAs = null;
+    c.forcePropagation = false;
     // The outermost command sends what it and its nested commands propagated, before
     // clients it woke run (their pops are propagated after it, as in Redis).
     if (--this.callDepth === 0 && this.pendingPropagation.length !== 0) this.flushPropagation();
     let chain = this.callDepth === 0 && this.chaining;
+    for (const hook of this.afterCallHooks) hook(c, cmd, argv, usec);
+    // Clients blocked on keys this command made ready are served after it is done
+    // (its slowlog entry comes first), as Redis's handleClientsBlockedOnKeys.
     if (this.blocking.hasReadyKeys()) {
       this.blocking.serveReadyKeys();
       chain = false;
     }
-    for (const hook of this.afterCallHooks) hook(c, cmd, argv, usec);
     if (chain) this.chainStart = end;
   }
 
@@ -506,6 +520,12 @@ export class Server implements KeyspaceEffects {
     this.chaining = on;
     this.chainStart = -1;
   }
+
+  /**
+   * Observers of a blocked command's completion (Redis's updateStatsOnUnblock): the
+   * command with its original argv, its total duration and the part spent replying, µs.
+   */
+  readonly unblockHooks: Array<(c: Client, cmd: Command, argv: string[], totalUsec: number, replyUsec: number) => void> = [];
 
   /** Observers of every executed command (slowlog, latency, MONITOR). */
   readonly afterCallHooks: Array<(c: Client, cmd: Command, argv: string[], usec: number) => void> = [];
@@ -629,6 +649,7 @@ export class Server implements KeyspaceEffects {
     this.activeExpireCycle();
     this.blocking.checkTimeouts();
     this.closeIdleClients();
+    this.replyBufferCron.run(this.replyBuffer);
     for (const hook of this.cronHooks) hook();
   }
 
@@ -658,6 +679,18 @@ export class Server implements KeyspaceEffects {
   }
 
   activeExpireEnabled = true;
+
+  /** Reply buffer resizing (DEBUG REPLYBUFFER) and its INFO counters. */
+  readonly replyBuffer: ReplyBufferSettings = {
+    peakResetTime: REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME,
+    resizing: true,
+    shrinks: 0,
+    expands: 0,
+  };
+  private readonly replyBufferCron = new ReplyBufferCron(this);
+
+  /** Elements of at least this many bytes get a quicklist node of their own (DEBUG QUICKLIST-PACKED-THRESHOLD). */
+  quicklistPackedThreshold = 1 << 30;
 
   private closeIdleClients(): void {
     const timeout = this.config.getNumber('timeout');

@@ -175,6 +175,43 @@ describe('SLOWLOG', () => {
     assert.equal(await io.slowlog('LEN'), 0);
   });
 
+  test('ACL SETUSER arguments and sensitive CONFIG SET values are redacted as Redis redacts them', async () => {
+    const got: string[][][] = [];
+    for (const r of [io, ref]) {
+      await r.config('SET', 'slowlog-log-slower-than', '0');
+      await r.call('ACL', 'SETUSER', 'bad user', '+get').catch(() => {});
+      await r.call('CONFIG', 'SET', 'masterauth', '');
+      await r.call('CONFIG', 'SET', 'masteruser', 'mu', 'slowlog-max-len', '128');
+      await r.call('CONFIG', 'SET', 'nosuch', 'v', 'masterauth', 'y').catch(() => {});
+      await r.call('CONFIG', 'SET', 'masterauth').catch(() => {});
+      await r.call('ACL', 'SETUSER', 'slowlog-user', '+get', '>pw');
+      got.push((await slowlog(r, '6')).map((e) => e[3]));
+      await r.config('SET', 'masteruser', '');
+      await r.call('ACL', 'DELUSER', 'slowlog-user');
+    }
+    assert.deepEqual(got[0], got[1]);
+    assert.deepEqual(got[0][0], ['ACL', 'SETUSER', '(redacted)', '(redacted)', '(redacted)']);
+    assert.deepEqual(got[0][1], ['CONFIG', 'SET', 'nosuch', 'v', 'masterauth', '(redacted)']);
+    assert.deepEqual(got[0][2], ['CONFIG', 'SET', 'masteruser', '(redacted)', 'slowlog-max-len', '128']);
+    assert.deepEqual(got[0][4], ['ACL', 'SETUSER', '(redacted)', '(redacted)']);
+  });
+
+  test('a blocked command is logged when it is served, after the command that served it', async () => {
+    const got: string[][][] = [];
+    for (const r of [io, ref]) {
+      await r.config('SET', 'slowlog-log-slower-than', '0');
+      const b = r.duplicate();
+      const popped = b.blpop('bl', 0);
+      await waitBlocked(r, 1);
+      await r.multi().lpush('bl', 'x').slowlog('RESET').exec();
+      assert.deepEqual(await popped, ['bl', 'x']);
+      got.push((await slowlog(r, '-1')).map((e) => e[3]));
+      b.disconnect();
+    }
+    assert.deepEqual(got[0], got[1]);
+    assert.deepEqual(got[0][0], ['blpop', 'bl', '0']);
+  });
+
   test('node-redis reads the same entries', async () => {
     await io.config('SET', 'slowlog-log-slower-than', '0');
     await nr.set('nr', 'v');
@@ -182,6 +219,41 @@ describe('SLOWLOG', () => {
     assert.equal(reply.length, 1);
     assert.deepEqual(reply[0][3], ['SET', 'nr', 'v']);
     assert.equal(reply[0].length, 6);
+  });
+});
+
+/** Waits until `n` clients are blocked. */
+async function waitBlocked(r: Redis, n: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (new RegExp(`blocked_clients:${n}\\r`).test(await r.info('clients'))) return;
+    await new Promise((res) => setTimeout(res, 5));
+  }
+  throw new Error('the client did not block');
+}
+
+describe('blocked commands in INFO', () => {
+  test('one unblocked with an error is a failed call; one served gets its latency percentiles', async () => {
+    for (const r of [io, ref]) {
+      await r.config('RESETSTAT');
+      await r.config('SET', 'latency-tracking-info-percentiles', '50 99 99.9');
+      const b = r.duplicate();
+      const id = (await b.client('ID')) as number;
+      const failed = b.blpop('bl', 0).then(
+        () => 'no error',
+        (e: Error) => e.message,
+      );
+      await waitBlocked(r, 1);
+      await r.client('UNBLOCK', id, 'ERROR');
+      assert.match(await failed, /^UNBLOCKED client unblocked via CLIENT UNBLOCK/);
+      const served = b.blpop('bl', 0);
+      await waitBlocked(r, 1);
+      await r.lpush('bl', 'x');
+      await served;
+      assert.match(await r.info('commandstats'), /cmdstat_blpop:calls=2,usec=\d+,usec_per_call=[\d.]+,rejected_calls=0,failed_calls=1\r/);
+      assert.match(await r.info('errorstats'), /errorstat_UNBLOCKED:count=1\r/);
+      assert.match(await r.info('latencystats'), /latency_percentiles_usec_blpop:p50=[\d.]+,p99=[\d.]+,p99\.9=[\d.]+\r/);
+      b.disconnect();
+    }
   });
 });
 

@@ -392,3 +392,52 @@ describe('SHUTDOWN', () => {
     await assert.rejects(io.call('SHUTDOWN', 'ABORT'), /ERR No shutdown in progress\./);
   });
 });
+
+describe('oom-score-adj', () => {
+  const read = (): number => Number(readFileSync('/proc/self/oom_score_adj', 'latin1').trim());
+
+  test('writes /proc/self/oom_score_adj: relative to the score before, absolute, the replica value, restored by no', { skip: process.platform !== 'linux' }, async () => {
+    const base = read();
+    try {
+      await io.config('SET', 'oom-score-adj-values', '10 20 30', 'oom-score-adj', 'yes');
+      assert.equal(read(), base + 10);
+      await io.config('SET', 'oom-score-adj-values', '15 20 30');
+      assert.equal(read(), base + 15);
+      await io.config('SET', 'oom-score-adj', 'absolute');
+      assert.equal(read(), 15);
+      await io.call('REPLICAOF', '127.0.0.1', '1');
+      assert.equal(read(), 20);
+      await io.call('REPLICAOF', 'NO', 'ONE');
+      assert.equal(read(), 15);
+      await io.config('SET', 'oom-score-adj', 'no');
+      assert.equal(read(), base);
+      // While off, the values are not written.
+      await io.config('SET', 'oom-score-adj-values', '1 1 1');
+      assert.equal(read(), base);
+    } finally {
+      await io.config('SET', 'oom-score-adj', 'no', 'oom-score-adj-values', '0 200 800');
+    }
+  });
+});
+
+describe('replication keepalive', () => {
+  test('repl-ping-replica-period counts from start-up: a replica attaching later gets no PING before its period', async () => {
+    const h = await startTestServer({ 'repl-ping-replica-period': '3600' });
+    const sock = net.connect(h.port, h.host);
+    try {
+      let got = '';
+      sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      sock.write('SYNC\r\n');
+      for (let i = 0; i < 100 && !/^\$(\d+)\r\n/.test(got); i++) await new Promise((r) => setTimeout(r, 10));
+      const header = /^\$(\d+)\r\n/.exec(got)!;
+      const rdbEnd = header[0].length + Number(header[1]);
+      // A few cron ticks (hz 10): Redis pings when its cron loop count is a multiple of the period.
+      await new Promise((r) => setTimeout(r, 350));
+      assert.equal(got.slice(rdbEnd), '');
+    } finally {
+      sock.destroy();
+      await h.close();
+    }
+  });
+});

@@ -332,3 +332,19 @@ test('CONFIG REWRITE through a server', async () => {
     await bare.close();
   }
 });
+
+test('forceAll (DEBUG CONFIG-REWRITE-FORCE-ALL) writes every directive, defaults included, and the file loads back the same', () => {
+  const { path, config } = load('port 7\n');
+  set(config, 'maxmemory', '10mb');
+  writeFileSync(path, rewriteConfigText(config, readFileSync(path, 'latin1'), { forceAll: true }), 'latin1');
+  const text = readFileSync(path, 'latin1');
+  // Defaults are written too (a plain rewrite leaves them out).
+  assert.match(text, /\nhz 10\n/);
+  assert.match(text, /\nappendonly no\n/);
+  assert.match(text, /\nmaxmemory 10mb\n/);
+  assert.doesNotMatch(rewriteConfigText(config, ''), /\nhz 10\n/);
+  // NULL strings stay absent, so they load back as NULL.
+  assert.doesNotMatch(text, /\nmasterauth /);
+  const again = Config.fromArgs([path]);
+  for (const [name, value] of config.configGet(['*'])) assert.equal(again.get(name), value, name);
+});

@@ -558,3 +558,26 @@ test('line splitting follows sdssplitargs', () => {
   for (const [line, want] of cases) assert.deepEqual(splitArgs(line), want, line);
   for (const s of ['plain', 'a b', 'q"\\', '\x00\x7f\xff\r\n\t\x07\b']) assert.deepEqual(splitArgs(quoteArg(s)), [s]);
 });
+
+test('rename-command: the command answers to its new name only (or to none); an unknown or taken name is a config error', async () => {
+  const { Server } = await import('../../src/server/server.js');
+  const { Client } = await import('../../src/server/client.js');
+  const server = new Server({ config: Config.fromArgs(['--rename-command', 'flushdb', 'badger', '--rename-command', 'keys', '""']) });
+  const c = new Client(server, null);
+  const run = (...argv: string[]): string => {
+    server.execute(c, argv);
+    return c.takeOutput().latin1Slice();
+  };
+  try {
+    assert.match(run('FLUSHDB'), /^-ERR unknown command 'FLUSHDB'/);
+    assert.equal(run('badger'), '+OK\r\n');
+    assert.equal(run('BADGER'), '+OK\r\n');
+    assert.match(run('keys', '*'), /^-ERR unknown command 'keys'/);
+    // ACL rules and COMMAND INFO keep the original names, as Redis's orig_commands.
+    assert.match(run('COMMAND', 'INFO', 'flushdb'), /flushdb/);
+  } finally {
+    await server.close();
+  }
+  assert.throws(() => new Server({ config: Config.fromArgs(['--rename-command', 'nosuch', 'x']) }), /No such command in rename-command/);
+  assert.throws(() => new Server({ config: Config.fromArgs(['--rename-command', 'get', 'set']) }), /Target command name already exists/);
+});

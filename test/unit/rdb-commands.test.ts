@@ -190,3 +190,40 @@ test("SHUTDOWN's save hook writes the file and stops a BGSAVE in progress", () =
   assert.ok(existsSync(join(s.config.dir, 'dump.rdb')));
   assert.equal(infoOf(s).rdb_changes_since_last_save, '0');
 });
+
+test('FLUSHALL adds the keys it removed to the change count, saves with save points (count back to 0), and is always propagated', () => {
+  const s = withDir();
+  const c = client(s);
+  const sent: string[][] = [];
+  s.propagateSinks.push((_db, argv) => sent.push(argv));
+  run(s, c, 'SET', 'a', '1');
+  run(s, c, 'SET', 'b', '1');
+  run(s, c, 'FLUSHALL');
+  assert.equal(infoOf(s).rdb_changes_since_last_save, '4', 'two SETs and two keys removed, as Redis counts');
+  run(s, c, 'FLUSHDB');
+  assert.equal(infoOf(s).rdb_changes_since_last_save, '4', 'nothing removed');
+  s.config.configSet([['save', '3600 1']]);
+  run(s, c, 'SET', 'a', '1');
+  run(s, c, 'FLUSHALL');
+  assert.equal(infoOf(s).rdb_changes_since_last_save, '0');
+  assert.ok(existsSync(join(s.config.dir, 'dump.rdb')));
+  run(s, c, 'FLUSHALL');
+  assert.deepEqual(
+    sent.map((a) => a[0]),
+    ['SET', 'SET', 'FLUSHALL', 'FLUSHDB', 'SET', 'FLUSHALL', 'FLUSHALL'],
+  );
+});
+
+test('LOADING: CONFIG SET of dir, appendonly or repl-diskless-load is refused while loading; other directives change', () => {
+  const s = withDir({ 'enable-protected-configs': 'yes' });
+  const c = client(s);
+  persistenceOf(s).loading = true;
+  try {
+    assert.equal(run(s, c, 'CONFIG', 'SET', 'loglevel', 'debug'), '+OK\r\n');
+    assert.equal(run(s, c, 'CONFIG', 'SET', 'dir', 'asdf'), `-${LOADING_ERROR}\r\n`);
+    assert.equal(run(s, c, 'CONFIG', 'SET', 'maxmemory', '1mb', 'appendonly', 'yes'), `-${LOADING_ERROR}\r\n`);
+    assert.equal(s.config.get('maxmemory'), '0', 'nothing set');
+  } finally {
+    persistenceOf(s).loading = false;
+  }
+});
