@@ -178,25 +178,16 @@ export class Server implements KeyspaceEffects {
       this.startCron();
       return startMetricsEndpoint(this);
     }
-    return new Promise((resolve, reject) => {
-      const srv = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket));
-      srv.once('error', reject);
-      srv.listen(port, host, () => {
-        srv.off('error', reject);
-        const addr = srv.address();
-        this.port = typeof addr === 'object' && addr ? addr.port : port;
-        this.host = host;
-        this.listener = srv;
-        this.startCron();
-        // The Prometheus endpoint (metrics-port) listens on the same address.
-        startMetricsEndpoint(this).then(
-          () => resolve(),
-          (e) => {
-            void this.close();
-            reject(e);
-          },
-        );
-      });
+    return this.openListener(port, host).then(async (err) => {
+      if (err !== null) throw new Error(err);
+      this.startCron();
+      // The Prometheus endpoint (metrics-port) listens on the same address.
+      try {
+        await startMetricsEndpoint(this);
+      } catch (e) {
+        await this.close();
+        throw e;
+      }
     });
   }
 
@@ -241,7 +232,11 @@ export class Server implements KeyspaceEffects {
   private openListener(port: number, host: string): Promise<string | null> {
     return new Promise((resolve) => {
       const srv = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket));
-      const fail = (e: Error): void => resolve(e.message);
+      const fail = (e: NodeJS.ErrnoException): void => {
+        // A host without IPv6: every IPv4 interface instead (Redis's "-::*" is optional).
+        if (host === '::' && (e.code === 'EAFNOSUPPORT' || e.code === 'EADDRNOTAVAIL')) resolve(this.openListener(port, '0.0.0.0'));
+        else resolve(e.message);
+      };
       srv.once('error', fail);
       srv.listen(port, host, () => {
         srv.off('error', fail);
@@ -705,16 +700,18 @@ export class Server implements KeyspaceEffects {
 }
 
 /**
- * The address to listen on for the `bind` directive. Redis's compiled-in default
- * binds every interface ("* -::*"); Mnemo's default is loopback only, so a bare
- * `npm start` is never exposed. An explicit `bind` is honoured; its first address
- * is used ("-" marks an optional address; "*" is every IPv4 interface).
+ * The address to listen on for the `bind` directive. The default ("* -::*", as
+ * Redis's) is every interface, IPv6 and IPv4 on one dual-stack socket ('::',
+ * IPv4 only where the host has no IPv6); protected-mode keeps non-loopback peers
+ * out while the default user has no password, as in Redis. An explicit `bind`
+ * is honoured; its first address is used ("-" marks an optional address; "*" is
+ * every IPv4 interface).
  */
 export function listenHost(config: Config): string | null {
   if (config.bindAddresses().length === 0) return null; // bind "": no TCP listener, as Redis
   const bind = config.bindAddresses().map((a: string) => a.replace(/^-/, ''));
   const explicit = config.get('bind') !== '* -::*';
-  return !explicit ? '127.0.0.1' : bind[0] === '*' ? '0.0.0.0' : bind[0] ?? '127.0.0.1';
+  return !explicit ? '::' : bind[0] === '*' ? '0.0.0.0' : bind[0] === '::*' ? '::' : bind[0] ?? '::';
 }
 
 const PROTECTED_MODE_DENIED =

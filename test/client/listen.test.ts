@@ -6,10 +6,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { networkInterfaces } from 'node:os';
 import type { ServerHandle } from '../../src/index.js';
 import { startServer } from '../../src/index.js';
 import { connectIo } from '../helpers/server.js';
+import { fileCleanups, spawnServer } from '../helpers/process.js';
+
+const { cleanups } = fileCleanups('mnemo-listen-');
 
 let handle: ServerHandle;
 
@@ -84,21 +86,25 @@ test('CONFIG SET bind: a bad address is refused, "" stops TCP, a good one listen
   }
 });
 
-test('protected-mode denies non-loopback peers while the default user has no password', async (t) => {
-  const ext = Object.values(networkInterfaces())
-    .flat()
-    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal);
-  if (ext === undefined) {
-    t.skip('no non-loopback IPv4 address on this host');
-    return;
-  }
+test('protected-mode denies non-loopback peers while the default user has no password', async () => {
+  // Redis admits exactly 127.0.0.1 and ::1: a peer at 127.0.0.2 is another host for it,
+  // and every Linux host can connect from there.
   const srv = await startServer({ port: 0, host: '0.0.0.0' });
   try {
-    assert.match(await pingAt(srv.port, ext!.address), /^-DENIED Redis is running in protected mode because protected mode is enabled/);
+    assert.match(await pingAt(srv.port, '127.0.0.1', '127.0.0.2'), /^-DENIED Redis is running in protected mode because protected mode is enabled/);
     assert.equal(await pingAt(srv.port, '127.0.0.1'), '+PONG\r\n');
     srv.server.config.configSet([['protected-mode', 'no']]);
-    assert.equal(await pingAt(srv.port, ext!.address), '+PONG\r\n');
+    assert.equal(await pingAt(srv.port, '127.0.0.1', '127.0.0.2'), '+PONG\r\n');
   } finally {
     await srv.close();
   }
+});
+
+test('mnemo-server without bind listens on every interface, IPv6 and IPv4, as Redis\'s "* -::*"', async () => {
+  const port = await freePort();
+  // spawnServer's cleanup stops it after the file's tests.
+  await spawnServer('mnemo', ['--port', String(port), '--save', ''], cleanups);
+  assert.equal(await pingAt(port, '127.0.0.1'), '+PONG\r\n');
+  assert.equal(await pingAt(port, '::1'), '+PONG\r\n');
+  assert.match(await pingAt(port, '127.0.0.1', '127.0.0.2'), /^-DENIED /);
 });
