@@ -16,6 +16,7 @@ import {
   scriptingIfUsed,
   SCRIPT_FLAGS,
   SCRIPT_FLAG_ALLOW_OOM,
+  SCRIPT_FLAG_ALLOW_CROSS_SLOT,
   SCRIPT_FLAG_NO_WRITES,
 } from '../scripting/context.js';
 import { isOutOfMemory, SCRIPT_OOM_ERROR } from '../scripting/oom.js';
@@ -72,6 +73,7 @@ function fcallGeneric(c: Client, argv: string[], ro: boolean): void {
     args: argv.slice(3 + numkeys),
     readOnly: ro || noWrites,
     allowOom,
+    allowCrossSlot: (fn.flags & SCRIPT_FLAG_ALLOW_CROSS_SLOT) !== 0,
     caller: c,
     callerArgv: argv,
   });
@@ -314,9 +316,9 @@ export function installFunctionPersistence(server: Server): void {
       const ctx = scriptingIfUsed(server);
       return ctx === undefined ? [] : [...ctx.libraries.values()].map((l) => l.code);
     },
-    load: (code) => {
+    load: (code, replace) => {
       const ctx = scripting(server);
-      const res = createLibrary(ctx, code, true, ctx, 0);
+      const res = createLibrary(ctx, code, replace, ctx, 0);
       if ('error' in res) throw new RdbLoadError(`Failed loading library: ${res.error}`, 0);
     },
   };

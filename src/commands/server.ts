@@ -6,7 +6,7 @@
  * Argument checks and their order follow Redis 7.0, so the same error wins.
  */
 import { replicationOf } from '../server/replication.js';
-import { scriptBusyError } from '../scripting/busy.js';
+import { scriptBusyError, setDenyScriptDisabled } from '../scripting/busy.js';
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
@@ -288,19 +288,10 @@ function quicklistDetails(server: Server, v: Value): string {
   );
 }
 
-/** OBJECT-style lookup: lazy expiry and hit/miss stats, but the access time stays as it was. */
-function lookupNoTouch(db: Database, key: string): Value | undefined {
-  const i = db.keys.find(key);
-  if (i < 0) return db.lookupRead(key);
-  const access = db.keys.access[i];
-  const v = db.lookupRead(key);
-  if (v !== undefined) db.keys.access[i] = access;
-  return v;
-}
-
 function debugObject(c: Client, argv: string[]): void {
   const key = argv[2];
-  const v = lookupNoTouch(c.db, key);
+  // The key as stored: DEBUG OBJECT neither expires nor touches it (dictFind in Redis).
+  const v = c.db.peek(key);
   if (v === undefined) {
     c.addError('ERR no such key');
     return;
@@ -429,7 +420,14 @@ const DEBUG_SUBCOMMANDS: ReadonlyMap<string, { argc: (n: number) => boolean; run
   ['error', { argc: (n: number) => n === 3, run: debugError }],
   ['protocol', { argc: (n: number) => n === 3, run: debugProtocol }],
   ['help', { argc: (n: number) => n === 2, run: debugHelp }],
+  ['set-disable-deny-scripts', { argc: (n: number) => n === 3, run: debugSetDisableDenyScripts }],
 ]);
+
+/** DEBUG SET-DISABLE-DENY-SCRIPTS <0|1>: let scripts run commands flagged noscript (atoi, as Redis). */
+function debugSetDisableDenyScripts(c: Client, argv: string[]): void {
+  setDenyScriptDisabled(c.server, (parseInt(argv[2], 10) || 0) !== 0);
+  c.addOK();
+}
 
 function debugHelp(c: Client): void {
   // Only what Mnemo implements, in Redis's wording.
@@ -472,6 +470,9 @@ function debugHelp(c: Client): void {
     '    default.',
     'SLEEP <seconds>',
     '    Stop the server for <seconds>. Decimals allowed.',
+    'SET-DISABLE-DENY-SCRIPTS <0|1>',
+    '    Enable or disable commands that are flagged as no-script (when enabled,',
+    '    scripts may run them).',
   ]);
 }
 
