@@ -90,10 +90,17 @@ function migrate(c: Client, argv: string[]): void {
       let error: string | null = null;
       if (authReply?.startsWith('-')) error = authReply;
       else if (selectReply?.startsWith('-')) error = selectReply;
+      // A failed AUTH or SELECT fails every key; otherwise each key the target acknowledged
+      // is deleted, even when another key of the batch was refused (the first error is replied).
+      const fatal = error !== null;
       for (let j = 0; j < transfers.length; j++) {
         const r = restores[j] as string;
-        if (error === null && r.startsWith('-')) error = r;
-        if (error !== null || copy) continue;
+        if (fatal) continue;
+        if (r.startsWith('-')) {
+          if (error === null) error = r;
+          continue;
+        }
+        if (copy) continue;
         const t = transfers[j];
         // Acknowledged: the local key goes, unless it was replaced meanwhile.
         if (db.peek(t.key) === t.value && db.delete(t.key)) {
