@@ -20,7 +20,8 @@
  *    client's last write; blocked WAITs are answered as ACKs arrive, and a
  *    REPLCONF GETACK * asks replicas to acknowledge at once.
  */
-import { PROPAGATE_REPL, type PropagateSink, type Server } from './server.js';
+import type { Server } from './server.js';
+import { PROPAGATE_REPL, type PropagateSink } from './propagate.js';
 import { ReplyMode, type Client } from './client.js';
 import { putDecimal, putLatin1 } from '../util/latin1.js';
 import { runRdbSnapshot } from '../persistence/index.js';

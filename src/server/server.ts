@@ -4,6 +4,7 @@
  * arity, auth, stats, effects after the call); `KeyspaceEffects` is the one
  * place every write's side effects go through (see docs/ARCHITECTURE.md).
  */
+import { PROPAGATE_ALL, type PendingWrite, type PropagateSink } from './propagate.js';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { Clock } from './clock.js';
@@ -39,21 +40,6 @@ import { installCluster, type Cluster } from '../cluster/index.js';
 export interface ServerOptions {
   config?: Config;
   clock?: Clock;
-}
-
-/** Propagation targets (Redis's PROPAGATE_AOF / PROPAGATE_REPL): what redis.set_repl selects. */
-export const PROPAGATE_AOF = 1;
-export const PROPAGATE_REPL = 2;
-export const PROPAGATE_ALL = 3;
-
-/** A propagation sink; `target` says which stream it is (untagged sinks get every write). */
-export type PropagateSink = ((db: number, argv: string[]) => void) & { target?: number };
-
-/** A write waiting for the end of the outermost command, and the streams it goes to. */
-export interface PendingWrite {
-  db: number;
-  argv: string[];
-  target: number;
 }
 
 export class Server implements KeyspaceEffects {

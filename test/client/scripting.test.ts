@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startServer, type ServerHandle } from '../../src/index.js';
-import { PROPAGATE_AOF, PROPAGATE_REPL } from '../../src/server/server.js';
+import { PROPAGATE_AOF, PROPAGATE_REPL } from '../../src/server/propagate.js';
 import { isScriptBusy } from '../../src/scripting/busy.js';
 import { scriptingIfUsed } from '../../src/scripting/context.js';
 import { lua } from '../../src/scripting/engine.js';

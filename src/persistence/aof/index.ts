@@ -13,7 +13,8 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, unlink, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROPAGATE_AOF, type PropagateSink, type Server } from '../../server/server.js';
+import type { Server } from '../../server/server.js';
+import { PROPAGATE_AOF, type PropagateSink } from '../../server/propagate.js';
 import type { Client } from '../../server/client.js';
 import { Database } from '../../db/database.js';
 import { scriptingIfUsed } from '../../scripting/context.js';
