@@ -449,3 +449,20 @@ test('closing a server frees its Lua states in the shared WASM heap', async () =
   const grown = lua().heapBytes - before;
   assert.ok(grown < 4 * 1024 * 1024, `WASM heap grew by ${grown} bytes over 30 servers`);
 });
+
+test('INFO memory reports the cached scripts, functions and the Lua heaps', async () => {
+  const field = async (name: string): Promise<string> => new RegExp(`${name}:(\\S+)`).exec(await other.info('memory'))![1];
+  await other.script('FLUSH');
+  for (let j = 0; j < 5; j++) await other.script('LOAD', `return ${j}`);
+  assert.equal(await field('number_of_cached_scripts'), '5');
+  assert.ok(Number(await field('used_memory_lua')) > 0);
+  assert.ok(Number(await field('used_memory_scripts_eval')) > 0);
+  await other.script('FLUSH', 'ASYNC');
+  assert.equal(await field('number_of_cached_scripts'), '0');
+  const libs = Number(await field('number_of_libraries'));
+  const fns = Number(await field('number_of_functions'));
+  await other.function('LOAD', "#!lua name=infolib\nredis.register_function('infofn', function() return 1 end)");
+  assert.equal(Number(await field('number_of_libraries')), libs + 1);
+  assert.equal(Number(await field('number_of_functions')), fns + 1);
+  await other.function('DELETE', 'infolib');
+});
