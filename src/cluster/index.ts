@@ -12,9 +12,16 @@ import type { Command } from '../server/command-table.js';
 import { ClusterState } from './state.js';
 import { loadNodesConf, saveNodesConf } from './nodes-conf.js';
 import { ClusterBus } from './bus.js';
-import { blockedRedirect, routingRefusal, ERR_DOWN, ERR_DOWN_RO, type ClientFlags } from './routing.js';
+import { blockedRedirect, routingRefusal, commandSlot, ERR_DOWN, ERR_DOWN_RO, type ClientFlags } from './routing.js';
 import { replicationOf } from '../server/replication.js';
 import { setInfoProvider } from '../observability/info.js';
+
+/** What a running script's cluster check keeps (Redis's run_ctx flags and the caller's c->slot). */
+export interface ScriptSlot {
+  readonly allowCrossSlot: boolean;
+  /** Slot of the declared keys (or of the first key touched), -1 while none. */
+  clusterSlot: number;
+}
 
 export class Cluster {
   state: ClusterState;
@@ -150,13 +157,19 @@ export class Cluster {
    * served here, judged with the calling client's READONLY/ASKING state.
    * Returns the script error text, or null.
    */
-  scriptRefusal(caller: Client, cmd: Command, argv: string[]): string | null {
+  scriptRefusal(caller: Client, cmd: Command, argv: string[], run: ScriptSlot): string | null {
     if (caller.isMaster || caller.socket === null) return null;
     const err = routingRefusal(this, caller, cmd, argv);
     if (err === ERR_DOWN) return 'Script attempted to execute a command while the cluster is down';
     if (err === ERR_DOWN_RO) return 'Script attempted to execute a write command while the cluster is down and readonly';
     if (err !== null) return 'Script attempted to access a non local key in a cluster node';
-    // Redis 7.0.15 lets one script touch local keys of several slots (no per-script slot check).
+    // Keys the script did not declare must hash to the slot of the declared ones (or of the
+    // first key it touched), unless it runs without a shebang or with allow-cross-slot-keys.
+    if (run.allowCrossSlot) return null;
+    const slot = commandSlot(cmd, argv);
+    if (slot === -1) return null;
+    if (run.clusterSlot === -1) run.clusterSlot = slot;
+    else if (run.clusterSlot !== slot) return 'Script attempted to access keys that do not hash to the same slot';
     return null;
   }
 }

@@ -43,6 +43,16 @@ function addr(n: ClusterNode): string {
   return `${n.ip}:${n.port}`;
 }
 
+/** Hash slot of a command's first key, or -1 when it has no keys. */
+export function commandSlot(cmd: Command, argv: string[]): number {
+  if (!commandHasKeys(cmd)) return -1;
+  for (const k of getKeys(cmd, argv)) {
+    const key = argv[k.pos];
+    if (key !== undefined) return keyHashSlot(key);
+  }
+  return -1;
+}
+
 export function routingRefusal(host: RoutingHost, c: Client, cmd: Command, argv: string[]): string | null {
   const name = cmd.fullName;
   if (name === 'select') {

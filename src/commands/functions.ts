@@ -14,8 +14,10 @@ import {
   killRunningScript,
   scripting,
   scriptingIfUsed,
+  scriptingMemoryInfo,
   SCRIPT_FLAGS,
   SCRIPT_FLAG_ALLOW_OOM,
+  SCRIPT_FLAG_ALLOW_CROSS_SLOT,
   SCRIPT_FLAG_NO_WRITES,
 } from '../scripting/context.js';
 import { isOutOfMemory, SCRIPT_OOM_ERROR } from '../scripting/oom.js';
@@ -29,6 +31,7 @@ import {
 } from '../scripting/library.js';
 import { decodeFunctionsPayload, encodeFunctionsPayload, verifyPayload } from '../scripting/rdb-payload.js';
 import { BUSY_EVAL } from '../scripting/busy.js';
+import { bytesToHuman, setInfoProvider, type InfoValue } from '../observability/info.js';
 import { parseNumKeys, refuseIfRunning } from './scripting.js';
 
 /** The C-string view Redis's %s formats show of an argument. */
@@ -72,6 +75,7 @@ function fcallGeneric(c: Client, argv: string[], ro: boolean): void {
     args: argv.slice(3 + numkeys),
     readOnly: ro || noWrites,
     allowOom,
+    allowCrossSlot: (fn.flags & SCRIPT_FLAG_ALLOW_CROSS_SLOT) !== 0,
     caller: c,
     callerArgv: argv,
   });
@@ -309,14 +313,36 @@ const FUNCTION_HELP = [
  * RELOAD, a replica's full sync). A library of the same name is replaced.
  */
 export function installFunctionPersistence(server: Server): void {
+  // INFO memory: the scripting figures (Lua heaps, cached scripts, functions and libraries).
+  setInfoProvider(server, 'memory', (srv, fields) => {
+    const m = scriptingMemoryInfo(srv);
+    const vmTotal = m.evalVmBytes + m.functionsVmBytes;
+    const scripts = m.evalScriptsBytes + m.functionsBytes;
+    const values: Record<string, InfoValue> = {
+      used_memory_lua: m.evalVmBytes,
+      used_memory_vm_eval: m.evalVmBytes,
+      used_memory_lua_human: bytesToHuman(m.evalVmBytes),
+      used_memory_scripts_eval: m.evalScriptsBytes,
+      number_of_cached_scripts: m.cachedScripts,
+      number_of_functions: m.functions,
+      number_of_libraries: m.libraries,
+      used_memory_vm_functions: m.functionsVmBytes,
+      used_memory_vm_total: vmTotal,
+      used_memory_vm_total_human: bytesToHuman(vmTotal),
+      used_memory_functions: m.functionsBytes,
+      used_memory_scripts: scripts,
+      used_memory_scripts_human: bytesToHuman(scripts),
+    };
+    return fields.map((f) => (f[0] in values ? [f[0], values[f[0]]] : f));
+  });
   persistenceOf(server).functions = {
     dump: () => {
       const ctx = scriptingIfUsed(server);
       return ctx === undefined ? [] : [...ctx.libraries.values()].map((l) => l.code);
     },
-    load: (code) => {
+    load: (code, replace) => {
       const ctx = scripting(server);
-      const res = createLibrary(ctx, code, true, ctx, 0);
+      const res = createLibrary(ctx, code, replace, ctx, 0);
       if ('error' in res) throw new RdbLoadError(`Failed loading library: ${res.error}`, 0);
     },
   };

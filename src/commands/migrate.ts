@@ -10,13 +10,17 @@
  * key was replaced meanwhile (a key written in place during the transfer is
  * still deleted, as it would be had the write come just before MIGRATE). The
  * deletions propagate as one DEL, as Redis rewrites MIGRATE for its replicas.
- * Each MIGRATE opens its own connection (Redis caches one per target for
- * 10 s) and does not retry. Inside MULTI or a script, which cannot wait,
+ * As Redis, the connection to a target is cached (at most 64, each closed
+ * after 10 s unused; INFO migrate_cached_sockets), SELECT is sent only when
+ * the db differs from the connection's last one, and a cached connection
+ * found broken is replaced once. Inside MULTI or a script, which cannot wait,
  * MIGRATE is refused.
  */
 import { connect, type Socket } from 'node:net';
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
+import type { Server } from '../server/server.js';
+import { setInfoProvider } from '../observability/info.js';
 import type { Value } from '../data/values.js';
 import { createDumpPayload } from '../persistence/rdb/dump.js';
 import { encodeOptions } from '../persistence/index.js';
@@ -81,7 +85,7 @@ function migrate(c: Client, argv: string[]): void {
 
   const server = c.server;
   server.blocking.block(c, c.current!, argv, { keys: [], timeoutMs: 0, serve: () => false });
-  transfer(argv[1], atoi(argv[2]), Number(timeout), auth, String(dbid), transfers, replace, c.server.cluster !== null ? 'RESTORE-ASKING' : 'RESTORE').then((outcome) => {
+  transfer(server, argv[1], atoi(argv[2]), Number(timeout), auth, String(dbid), transfers, replace, c.server.cluster !== null ? 'RESTORE-ASKING' : 'RESTORE').then((outcome) => {
     const moved: string[] = [];
     let reply: string;
     if ('ioError' in outcome) reply = `-IOERR error or timeout ${outcome.ioError}\r\n`;
@@ -90,10 +94,17 @@ function migrate(c: Client, argv: string[]): void {
       let error: string | null = null;
       if (authReply?.startsWith('-')) error = authReply;
       else if (selectReply?.startsWith('-')) error = selectReply;
+      // A failed AUTH or SELECT fails every key; otherwise each key the target acknowledged
+      // is deleted, even when another key of the batch was refused (the first error is replied).
+      const fatal = error !== null;
       for (let j = 0; j < transfers.length; j++) {
         const r = restores[j] as string;
-        if (error === null && r.startsWith('-')) error = r;
-        if (error !== null || copy) continue;
+        if (fatal) continue;
+        if (r.startsWith('-')) {
+          if (error === null) error = r;
+          continue;
+        }
+        if (copy) continue;
         const t = transfers[j];
         // Acknowledged: the local key goes, unless it was replaced meanwhile.
         if (db.peek(t.key) === t.value && db.delete(t.key)) {
@@ -136,48 +147,169 @@ function encode(args: Array<string | Buffer>): Buffer[] {
   return out;
 }
 
-/** Sends AUTH, SELECT and the RESTOREs in one write and reads one status line per command. */
-function transfer(host: string, port: number, timeoutMs: number, auth: string[] | null, dbid: string, items: Transfer[], replace: boolean, restoreCmd: string): Promise<Outcome> {
+/** A cached connection to a MIGRATE target (Redis's migrateCachedSocket). */
+interface CachedConn {
+  socket: Socket;
+  /** The db the connection last selected; null: unknown (send SELECT). */
+  lastDbid: string | null;
+  lastUse: number;
+  busy: boolean;
+}
+
+const MIGRATE_SOCKET_CACHE_ITEMS = 64;
+const MIGRATE_SOCKET_CACHE_TTL_MS = 10_000;
+const caches = new WeakMap<Server, Map<string, CachedConn>>();
+
+/** The server's connection cache; the first use hooks the idle sweep and the INFO field. */
+function cacheOf(server: Server): Map<string, CachedConn> {
+  let cache = caches.get(server);
+  if (cache !== undefined) return cache;
+  const m = new Map<string, CachedConn>();
+  caches.set(server, m);
+  // migrateCloseTimedoutSockets: from the cron.
+  server.cronHooks.push(() => {
+    const now = Date.now();
+    for (const [name, conn] of m) {
+      if (!conn.busy && now - conn.lastUse > MIGRATE_SOCKET_CACHE_TTL_MS) {
+        conn.socket.destroy();
+        m.delete(name);
+      }
+    }
+  });
+  server.closeHooks.push(() => {
+    for (const conn of m.values()) conn.socket.destroy();
+    m.clear();
+  });
+  setInfoProvider(server, 'stats', (_srv, fields) => fields.map((f) => (f[0] === 'migrate_cached_sockets' ? ['migrate_cached_sockets', m.size] : f)));
+  cache = m;
+  return cache;
+}
+
+/**
+ * Sends AUTH, SELECT (unless the cached connection has that db selected) and the
+ * RESTOREs in one write and reads one status line per command. The outcome always
+ * lists a reply for SELECT (a skipped one counts as +OK).
+ */
+async function transfer(server: Server, host: string, port: number, timeoutMs: number, auth: string[] | null, dbid: string, items: Transfer[], replace: boolean, restoreCmd: string): Promise<Outcome> {
+  const cache = cacheOf(server);
+  const name = `${host}:${port}`;
+  let conn = cache.get(name);
+  if (conn !== undefined && !conn.busy) {
+    const first = await exchange(conn, timeoutMs, auth, dbid, items, replace, restoreCmd, true);
+    // A cached connection the target closed meanwhile: forget it and try once on a new one.
+    if (!('retry' in first)) return first;
+  }
+  const fresh = openConn(cache, name, host, port);
+  if (fresh === null) return { ioError: 'writing to target instance' };
+  const o = await exchange(fresh, timeoutMs, auth, dbid, items, replace, restoreCmd, false);
+  // One opened beside a busy cached connection is not kept.
+  if (cache.get(name) !== fresh) fresh.socket.destroy();
+  return 'retry' in o ? o.outcome : o;
+}
+
+/** A new connection, cached unless the cache holds a busy one for that target (then used once). */
+function openConn(cache: Map<string, CachedConn>, name: string, host: string, port: number): CachedConn | null {
+  let socket: Socket;
+  try {
+    socket = connect({ host, port });
+  } catch {
+    // A port Node refuses (Redis's atoi makes it some port nothing listens on).
+    return null;
+  }
+  socket.setNoDelay(true);
+  socket.on('error', () => {});
+  const conn: CachedConn = { socket, lastDbid: null, lastUse: Date.now(), busy: false };
+  const old = cache.get(name);
+  if (old === undefined || !old.busy) {
+    old?.socket.destroy();
+    if (old === undefined && cache.size >= MIGRATE_SOCKET_CACHE_ITEMS) {
+      // Too many items: drop one (Redis drops a random one).
+      const [victim, v] = cache.entries().next().value as [string, CachedConn];
+      if (!v.busy) {
+        v.socket.destroy();
+        cache.delete(victim);
+      }
+    }
+    if (cache.size < MIGRATE_SOCKET_CACHE_ITEMS) cache.set(name, conn);
+  }
+  // Closed by the target while idle: out of the cache.
+  socket.on('close', () => {
+    if (cache.get(name) === conn) cache.delete(name);
+  });
+  return conn;
+}
+
+function exchange(
+  conn: CachedConn,
+  timeoutMs: number,
+  auth: string[] | null,
+  dbid: string,
+  items: Transfer[],
+  replace: boolean,
+  restoreCmd: string,
+  cached: boolean,
+): Promise<Outcome | { retry: true; outcome: Outcome }> {
+  const socket = conn.socket;
+  const select = conn.lastDbid !== dbid;
   const request: Buffer[] = [];
   if (auth !== null) request.push(...encode(auth));
-  request.push(...encode(['SELECT', dbid]));
+  if (select) request.push(...encode(['SELECT', dbid]));
   for (const t of items) request.push(...encode([restoreCmd /* RESTORE-ASKING in cluster mode, as Redis */, t.key, String(t.ttl), t.payload, ...(replace ? ['REPLACE'] : [])]));
-  const expected = (auth !== null ? 1 : 0) + 1 + items.length;
+  const expected = (auth !== null ? 1 : 0) + (select ? 1 : 0) + items.length;
+  conn.busy = true;
   return new Promise((resolve) => {
-    let socket: Socket;
-    try {
-      socket = connect({ host, port });
-    } catch {
-      // A port Node refuses (Redis's atoi makes it some port nothing listens on).
-      resolve({ ioError: 'writing to target instance' });
-      return;
-    }
-    let connected = false;
+    let connected = !socket.connecting;
     let input = '';
+    let timedOut = false;
     const replies: string[] = [];
-    const finish = (o: Outcome): void => {
-      socket.destroy();
+    const done = (o: Outcome, ok: boolean): void => {
+      socket.setTimeout(0);
+      socket.removeListener('timeout', onTimeout);
+      socket.removeListener('error', onFail);
+      socket.removeListener('close', onFail);
+      socket.removeListener('connect', onConnect);
+      socket.removeListener('data', onData);
+      conn.busy = false;
+      conn.lastUse = Date.now();
+      if (!ok) {
+        socket.destroy();
+        // Nothing was answered on a connection from the cache: it went stale, try a new one.
+        if (cached && !timedOut && replies.length === 0) return resolve({ retry: true, outcome: o });
+      }
       resolve(o);
     };
-    socket.setNoDelay(true);
-    // As Redis's non-blocking connect: a target that never answers times out "connecting";
-    // one that refuses is found out by the first write.
-    socket.setTimeout(timeoutMs, () => finish({ ioError: connected ? 'reading to target instance' : 'connecting to the client' }));
-    socket.on('error', () => finish({ ioError: connected ? 'reading to target instance' : 'writing to target instance' }));
-    socket.on('close', () => finish({ ioError: connected ? 'reading to target instance' : 'writing to target instance' }));
-    socket.on('connect', () => {
+    const onTimeout = (): void => {
+      timedOut = true;
+      done({ ioError: connected ? 'reading to target instance' : 'connecting to the client' }, false);
+    };
+    const onFail = (): void => done({ ioError: connected ? 'reading to target instance' : 'writing to target instance' }, false);
+    const onConnect = (): void => {
       connected = true;
       socket.write(Buffer.concat(request));
-    });
-    socket.on('data', (d: Buffer) => {
+    };
+    const onData = (d: Buffer): void => {
       input += d.toString('latin1');
       let end: number;
       while ((end = input.indexOf('\r\n')) >= 0) {
         replies.push(input.slice(0, end));
         input = input.slice(end + 2);
-        if (replies.length === expected) return finish({ replies });
+        if (replies.length === expected) {
+          // Any error: the selected db is no longer known (Redis resets last_dbid).
+          conn.lastDbid = replies.some((r) => r.startsWith('-')) ? null : dbid;
+          if (!select) replies.splice(auth !== null ? 1 : 0, 0, '+OK');
+          return done({ replies }, true);
+        }
       }
-    });
+    };
+    // As Redis's non-blocking connect: a target that never answers times out "connecting";
+    // one that refuses is found out by the first write.
+    socket.setTimeout(timeoutMs);
+    socket.on('timeout', onTimeout);
+    socket.on('error', onFail);
+    socket.on('close', onFail);
+    socket.on('data', onData);
+    if (connected) socket.write(Buffer.concat(request));
+    else socket.on('connect', onConnect);
   });
 }
 

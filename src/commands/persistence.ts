@@ -216,7 +216,7 @@ function debugReloadCmd(c: Client, argv: string[]): void {
   }
   const err = debugReload(c.server, flags);
   if (err === 'save') c.addError('ERR');
-  else if (err !== null) c.addError('ERR Error trying to load the RDB dump, check server logs.');
+  else if (err !== null) c.addError('ERR Error trying to load the RDB dump');
   else c.addOK();
 }
 

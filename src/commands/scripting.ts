@@ -12,6 +12,7 @@ import {
   killRunningScript,
   scripting,
   SCRIPT_FLAG_ALLOW_OOM,
+  SCRIPT_FLAG_ALLOW_CROSS_SLOT,
   SCRIPT_FLAG_EVAL_COMPAT_MODE,
   SCRIPT_FLAG_NO_WRITES,
   type ScriptEntry,
@@ -115,6 +116,7 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): vo
     args: argv.slice(3 + numkeys),
     readOnly: ro || noWrites,
     allowOom,
+    allowCrossSlot: compat || (entry.flags & SCRIPT_FLAG_ALLOW_CROSS_SLOT) !== 0,
     caller: c,
     callerArgv: argv,
   });

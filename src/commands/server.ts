@@ -7,7 +7,7 @@
  * Argument checks and their order follow Redis 7.0, so the same error wins.
  */
 import { replicationOf } from '../server/replication.js';
-import { scriptBusyError } from '../scripting/busy.js';
+import { scriptBusyError, setDenyScriptDisabled } from '../scripting/busy.js';
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
@@ -352,19 +352,10 @@ function quicklistDetails(server: Server, v: Value): string {
   );
 }
 
-/** OBJECT-style lookup: lazy expiry and hit/miss stats, but the access time stays as it was. */
-function lookupNoTouch(db: Database, key: string): Value | undefined {
-  const i = db.keys.find(key);
-  if (i < 0) return db.lookupRead(key);
-  const access = db.keys.access[i];
-  const v = db.lookupRead(key);
-  if (v !== undefined) db.keys.access[i] = access;
-  return v;
-}
-
 function debugObject(c: Client, argv: string[]): void {
   const key = argv[2];
-  const v = lookupNoTouch(c.db, key);
+  // The key as stored: DEBUG OBJECT neither expires nor touches it (dictFind in Redis).
+  const v = c.db.peek(key);
   if (v === undefined) {
     c.addError('ERR no such key');
     return;
@@ -522,7 +513,7 @@ function debugHtstats(c: Client, argv: string[]): void {
 }
 
 function debugHtstatsKey(c: Client, argv: string[]): void {
-  const v = lookupNoTouch(c.db, argv[2]);
+  const v = c.db.peek(argv[2]);
   if (v === undefined) {
     c.addError('ERR no such key');
     return;
@@ -579,7 +570,14 @@ const DEBUG_SUBCOMMANDS: ReadonlyMap<string, { argc: (n: number) => boolean; run
   ['config-rewrite-force-all', { argc: (n: number) => n === 2, run: debugConfigRewriteForceAll }],
   ['replybuffer', { argc: (n: number) => n === 4, run: debugReplybuffer }],
   ['help', { argc: (n: number) => n === 2, run: debugHelp }],
+  ['set-disable-deny-scripts', { argc: (n: number) => n === 3, run: debugSetDisableDenyScripts }],
 ]);
+
+/** DEBUG SET-DISABLE-DENY-SCRIPTS <0|1>: let scripts run commands flagged noscript (atoi, as Redis). */
+function debugSetDisableDenyScripts(c: Client, argv: string[]): void {
+  setDenyScriptDisabled(c.server, (parseInt(argv[2], 10) || 0) !== 0);
+  c.addOK();
+}
 
 function debugHelp(c: Client): void {
   // Only what Mnemo implements, in Redis's wording.
@@ -638,6 +636,9 @@ function debugHelp(c: Client): void {
     '    In case RESET is provided the peak reset time will be restored to the default value',
     'REPLYBUFFER RESIZING <0|1>',
     '    Enable or disable the reply buffer resize cron job',
+    'SET-DISABLE-DENY-SCRIPTS <0|1>',
+    '    Enable or disable commands that are flagged as no-script (when enabled,',
+    '    scripts may run them).',
   ]);
 }
 

@@ -453,7 +453,11 @@ function parseAddTrimArgs(c: Client, argv: string[], xadd: boolean): AddTrimArgs
     c.addError(ERR_XTRIM_NO_STRATEGY);
     return null;
   }
-  if (limitGiven) {
+  if (c.isMaster || c.aofLoader) {
+    // Our master's stream and the AOF are obeyed as is (mustObeyClient): their trim argument
+    // was rewritten to the exact result, so no LIMIT applies (and LIMIT with = is accepted).
+    limit = 0;
+  } else if (limitGiven) {
     if (!approx) {
       c.addError(ERR_LIMIT_NO_APPROX);
       return null;

@@ -28,6 +28,8 @@ export interface KeyspaceEffects {
    */
   readonly isReplica: boolean;
   readonly masterRunning: boolean;
+  /** A replica's own client (not its master) set a TTL on `key` (a writable replica). */
+  replicaSetExpire(db: Database, key: string): void;
   /** Server clock in whole seconds, refreshed by the cron and when the clock moves (Redis's LRU clock). */
   readonly lruClock: number;
 }
@@ -273,6 +275,22 @@ export class Database {
   setExpire(key: string, when: number): void {
     if (this.beforeWrite !== null) this.beforeWrite(this, key); // snapshot barrier
     this.expires.set(key, when);
+    // A writable replica's own TTLs: it expires those keys itself (no DEL will come from its master).
+    if (this.effects.isReplica && !this.effects.masterRunning) this.effects.replicaSetExpire(this, key);
+  }
+
+  /**
+   * Active expiry of one key a writable replica gave a TTL itself (Redis's
+   * expireSlaveKeys): deleted if its TTL passed. Returns whether the key still
+   * has a TTL to wait for.
+   */
+  expireReplicaKey(key: string, now: number): boolean {
+    const when = this.expires.get(key);
+    if (when === undefined) return false;
+    if (when > now) return true;
+    this.removeKey(key);
+    this.effects.expired(this, key);
+    return false;
   }
 
   /** Removes the TTL; returns whether there was one. */

@@ -95,7 +95,7 @@ export class PersistenceState {
   /** Set by the AOF module: loads the AOF at start-up when appendonly is yes. */
   aofStartupLoader: ((server: Server) => Promise<void>) | null = null;
   /** Function libraries (FUNCTION2 records), when a functions module exists. */
-  functions: { dump(): string[]; load(code: string): void } | null = null;
+  functions: { dump(): string[]; load(code: string, replace: boolean): void } | null = null;
   /** Extra INFO persistence providers (AOF), applied after ours, in order. */
   readonly infoProviders: SectionProvider[] = [];
 
@@ -512,7 +512,9 @@ function loadOptions(server: Server, extra: Partial<RdbLoadOptions> = {}): RdbLo
     verifyChecksum: server.config.getBool('rdbchecksum'),
     lfu: server.config.maxmemoryPolicy.includes('lfu'),
     onWarning: (msg) => log(server, 'warning', msg),
-    onFunction: st.functions ? (code) => st.functions!.load(code) : null,
+    // A library already loaded is replaced, except on DEBUG RELOAD NOFLUSH without MERGE,
+    // where (as in Redis, whose other loads start with no functions) it fails the load.
+    onFunction: st.functions ? (code) => st.functions!.load(code, extra.allowDuplicates !== false) : null,
     onAux: (k, v) => {
       if (k === 'redis-ver') log(server, 'notice', `Loading RDB produced by version ${v}`);
       else if (k === 'used-mem') st.loadingRdbUsedMem = Number(v) || 0;

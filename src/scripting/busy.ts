@@ -42,3 +42,15 @@ export function busyCheck(server: Server, cmd: Command): string | null {
   if (busyServers.size === 0 || (cmd.flags & CMD_ALLOW_BUSY) !== 0) return null;
   return scriptBusyError(server);
 }
+
+const denyDisabled = new WeakSet<Server>();
+
+/** DEBUG SET-DISABLE-DENY-SCRIPTS: whether scripts may run commands flagged noscript. */
+export function setDenyScriptDisabled(server: Server, disabled: boolean): void {
+  if (disabled) denyDisabled.add(server);
+  else denyDisabled.delete(server);
+}
+
+export function denyScriptDisabled(server: Server): boolean {
+  return denyDisabled.has(server);
+}

@@ -11,8 +11,10 @@ import { pushRespAsLua } from './convert.js';
 import { formatDouble17g } from '../util/numbers.js';
 import { CMD_DENYOOM, CMD_NOSCRIPT, CMD_WRITE, type Command } from '../server/command-table.js';
 import type { Server } from '../server/server.js';
+import { PROPAGATE_ALL, type PendingWrite } from '../server/propagate.js';
 import type { Client } from '../server/client.js';
 import { Denied } from '../server/acl.js';
+import { denyScriptDisabled } from './busy.js';
 
 /** What redis.call needs to know about the script running. */
 export interface CallContext {
@@ -28,6 +30,10 @@ export interface CallContext {
   /** Whether the server was out of memory when the script started (computed on first need). */
   scriptOom(): boolean;
   resp: 2 | 3;
+  /** Cluster mode: the script may touch keys of several slots (no shebang, or allow-cross-slot-keys). */
+  readonly allowCrossSlot: boolean;
+  /** Cluster mode: the slot the script's keys must hash to, -1 until known. */
+  clusterSlot: number;
 }
 
 /** Reads the command arguments off the Lua stack (numbers as %.17g), or null. */
@@ -80,7 +86,7 @@ export function scriptCommand(ctx: CallContext, L: LuaState, raise: boolean): nu
   if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
     return fail(L, raise, 'Wrong number of args calling Redis command from script');
   }
-  if ((cmd.flags & CMD_NOSCRIPT) !== 0) return fail(L, raise, 'This Redis command is not allowed from script');
+  if ((cmd.flags & CMD_NOSCRIPT) !== 0 && !denyScriptDisabled(server)) return fail(L, raise, 'This Redis command is not allowed from script');
   if (cmd.handler === null) return fail(L, raise, 'Unknown Redis command called from script');
   // ACL: the script runs as its caller's user (server/acl.ts); refusals are logged with context lua.
   if (server.aclActive) {
@@ -95,7 +101,7 @@ export function scriptCommand(ctx: CallContext, L: LuaState, raise: boolean): nu
   // Cluster mode: only keys this node serves (scriptVerifyClusterState).
   if (server.cluster !== null) {
     const caller = (ctx as { caller?: Client }).caller;
-    const denied = caller === undefined ? null : server.cluster.scriptRefusal(caller, cmd, argv);
+    const denied = caller === undefined ? null : server.cluster.scriptRefusal(caller, cmd, argv, ctx);
     if (denied !== null) return fail(L, raise, denied);
   }
   // Until it wrote, a script may not grow memory past maxmemory (scriptVerifyOOM).
@@ -110,7 +116,11 @@ export function scriptCommand(ctx: CallContext, L: LuaState, raise: boolean): nu
   const pending = pendingPropagation(server);
   const before = pending.length;
   server.call(fake, cmd, argv);
-  if (ctx.replFlags === 0 && pending.length > before) pending.splice(before);
+  // redis.set_repl: the command's writes go only to the streams selected (none: dropped).
+  if (ctx.replFlags !== PROPAGATE_ALL && pending.length > before) {
+    if (ctx.replFlags === 0) pending.splice(before);
+    else for (let i = before; i < pending.length; i++) pending[i].target = ctx.replFlags;
+  }
   const isError = pushRespAsLua(L, fake.out, fake.len);
   fake.len = 0;
   if (raise && isError) return E.error(L);
@@ -137,6 +147,6 @@ function scriptAclRefusal(ctx: CallContext, cmd: Command, argv: string[]): strin
  * (Server.pendingPropagation). Read here to drop the writes of a script that
  * called redis.set_repl(redis.REPL_NONE).
  */
-function pendingPropagation(server: Server): Array<{ db: number; argv: string[] }> {
-  return (server as unknown as { pendingPropagation: Array<{ db: number; argv: string[] }> }).pendingPropagation;
+function pendingPropagation(server: Server): PendingWrite[] {
+  return (server as unknown as { pendingPropagation: PendingWrite[] }).pendingPropagation;
 }

@@ -5,6 +5,7 @@
  * first use and kept per Server (no change to the Server class needed).
  */
 import { Client } from '../server/client.js';
+import { Denied } from '../server/acl.js';
 import type { Server } from '../server/server.js';
 import { lua, LUA_GCCOUNT, LUA_GCCOUNTB, type LuaState } from './engine.js';
 import { LuaEnv, pushErrorTable, type EnvHooks } from './sandbox.js';
@@ -173,8 +174,10 @@ export class Scripting implements EnvHooks {
       pushErrorTable(L, 'Invalid command passed to redis.acl_check_cmd()');
       return E.error(L);
     }
-    // No ACL users yet: the default user may run everything.
-    E.pushBoolean(L, true);
+    // The caller's user (the script's fake client runs as it), as redis.call checks it.
+    const cmd = lookupScriptCommand(this.server, argv)!;
+    const user = this.server.aclActive ? this.server.acl.users.get(this.fake.user) : undefined;
+    E.pushBoolean(L, user === undefined || this.server.acl.check(user, cmd, argv, { pos: 0 }) === Denied.None);
     return 1;
   }
 

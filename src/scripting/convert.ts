@@ -241,17 +241,88 @@ export interface ReplyTarget extends ReplyWriter {
   addError(msg: string): void;
 }
 
+/** Kinds of container frames luaToReply walks. */
+const ARRAY = 0;
+const MAP = 1;
+const SET = 2;
+/** Element count of the array writeValue last opened. */
+let openedCount = 0;
+
 /**
  * Writes the value on top of L's stack as a reply to `c` and pops it.
  * `scriptResp` is the protocol the script selected with redis.setresp.
  * `uncount` is called for error replies flagged ignore_error_stats_update.
+ *
+ * Nested tables are walked with an explicit stack of frames, not by recursion:
+ * a script may return a table nested thousands deep (or containing itself),
+ * which ends, as in Redis, when the Lua stack is exhausted ("reached lua stack
+ * limit" in place of the too-deep element), not with a JS stack overflow.
  */
 export function luaToReply(L: LuaState, c: ReplyTarget, scriptResp: 2 | 3, uncount: (msg: string) => void): void {
+  const E = lua();
+  const first = writeValue(L, c, scriptResp, uncount);
+  if (first < 0) return;
+  // Open containers: their table(s) stay on the Lua stack until they are done.
+  const kinds: number[] = [first];
+  const counts: number[] = [openedCount];
+  const pos: number[] = [0];
+  let depth = 1;
+  while (depth > 0) {
+    const d = depth - 1;
+    let opened: number;
+    const kind = kinds[d]!;
+    if (kind === ARRAY) {
+      // Stack: ..., array.
+      if (pos[d]! >= counts[d]!) {
+        E.pop(L, 1);
+        depth--;
+        continue;
+      }
+      E.rawGetI(L, -1, ++pos[d]!);
+    } else if (kind === MAP) {
+      // Stack: ..., table, map[, key[, value]]; pos 0: next pair, 1: its value.
+      if (pos[d] === 0) {
+        if (!E.next(L, -2)) {
+          E.pop(L, 2);
+          depth--;
+          continue;
+        }
+        E.pushValue(L, -2);
+        pos[d] = 1;
+      } else {
+        pos[d] = 0;
+      }
+    } else {
+      // SET. Stack: ..., table, set[, key].
+      if (!E.next(L, -2)) {
+        E.pop(L, 2);
+        depth--;
+        continue;
+      }
+      E.pop(L, 1);
+      E.pushValue(L, -1);
+    }
+    opened = writeValue(L, c, scriptResp, uncount);
+    if (opened >= 0) {
+      kinds[depth] = opened;
+      counts[depth] = openedCount;
+      pos[depth] = 0;
+      depth++;
+    }
+  }
+}
+
+/**
+ * Writes the value on top of the stack. A scalar (or error/status table) is written
+ * and popped (returns -1); an array, map or set gets its header written and is left
+ * open on the stack (returns its kind; an array's length is in openedCount).
+ */
+function writeValue(L: LuaState, c: ReplyTarget, scriptResp: 2 | 3, uncount: (msg: string) => void): number {
   const E = lua();
   if (!E.checkStack(L, 4)) {
     c.addError('ERR reached lua stack limit');
     E.pop(L, 1);
-    return;
+    return -1;
   }
   switch (E.type(L, -1)) {
     case LUA_TSTRING:
@@ -269,12 +340,12 @@ export function luaToReply(L: LuaState, c: ReplyTarget, scriptResp: 2 | 3, uncou
       c.addInt(doubleToInt64(E.toNumber(L, -1)));
       break;
     case LUA_TTABLE:
-      tableToReply(L, c, scriptResp, uncount);
-      return;
+      return openTable(L, c, uncount);
     default:
       c.addNull();
   }
   E.pop(L, 1);
+  return -1;
 }
 
 function rawField(L: LuaState, name: string): number {
@@ -284,7 +355,7 @@ function rawField(L: LuaState, name: string): number {
   return E.type(L, -1);
 }
 
-function tableToReply(L: LuaState, c: ReplyTarget, scriptResp: 2 | 3, uncount: (msg: string) => void): void {
+function openTable(L: LuaState, c: ReplyTarget, uncount: (msg: string) => void): number {
   const E = lua();
   if (rawField(L, 'err') === LUA_TSTRING) {
     E.pop(L, 1);
@@ -293,25 +364,25 @@ function tableToReply(L: LuaState, c: ReplyTarget, scriptResp: 2 | 3, uncount: (
     c.addError(msg);
     if (info.ignoreStats) uncount(msg);
     E.pop(L, 1);
-    return;
+    return -1;
   }
   E.pop(L, 1);
   if (rawField(L, 'ok') === LUA_TSTRING) {
     c.addSimple(mapCRLF(cString(E.toStr(L, -1)!)));
     E.pop(L, 2);
-    return;
+    return -1;
   }
   E.pop(L, 1);
   if (rawField(L, 'double') === LUA_TNUMBER) {
     c.addDouble(E.toNumber(L, -1));
     E.pop(L, 2);
-    return;
+    return -1;
   }
   E.pop(L, 1);
   if (rawField(L, 'big_number') === LUA_TSTRING) {
     c.addBigNumber(mapCRLF(E.toStr(L, -1)!));
     E.pop(L, 2);
-    return;
+    return -1;
   }
   E.pop(L, 1);
   if (rawField(L, 'verbatim_string') === LUA_TTABLE) {
@@ -322,7 +393,7 @@ function tableToReply(L: LuaState, c: ReplyTarget, scriptResp: 2 | 3, uncount: (
       // addReplyVerbatim: the 3-byte format, padded with spaces.
       c.addVerbatim(E.toStr(L, -1)!, (format + '   ').slice(0, 3));
       E.pop(L, 3);
-      return;
+      return -1;
     }
     if (format !== null) E.pop(L, 1);
   }
@@ -330,25 +401,13 @@ function tableToReply(L: LuaState, c: ReplyTarget, scriptResp: 2 | 3, uncount: (
   if (rawField(L, 'map') === LUA_TTABLE) {
     c.addMapLen(tableEntries(L));
     E.pushNil(L);
-    while (E.next(L, -2)) {
-      E.pushValue(L, -2);
-      luaToReply(L, c, scriptResp, uncount);
-      luaToReply(L, c, scriptResp, uncount);
-    }
-    E.pop(L, 2);
-    return;
+    return MAP;
   }
   E.pop(L, 1);
   if (rawField(L, 'set') === LUA_TTABLE) {
     c.addSetLen(tableEntries(L));
     E.pushNil(L);
-    while (E.next(L, -2)) {
-      E.pop(L, 1);
-      E.pushValue(L, -1);
-      luaToReply(L, c, scriptResp, uncount);
-    }
-    E.pop(L, 2);
-    return;
+    return SET;
   }
   E.pop(L, 1);
   // An array: elements 1, 2, ... up to the first nil.
@@ -361,11 +420,8 @@ function tableToReply(L: LuaState, c: ReplyTarget, scriptResp: 2 | 3, uncount: (
     n++;
   }
   c.addArrayLen(n);
-  for (let j = 1; j <= n; j++) {
-    E.rawGetI(L, -1, j);
-    luaToReply(L, c, scriptResp, uncount);
-  }
-  E.pop(L, 1);
+  openedCount = n;
+  return ARRAY;
 }
 
 /** Number of entries of the table at the top of L's stack (lua_next over it; the stack is left as found). */

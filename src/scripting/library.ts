@@ -246,7 +246,8 @@ export function registerFunction(ctx: Scripting, L: LuaState): number {
     E.pushValue(L, 2);
     ref = E.ref(L);
   }
-  const fname = cString(name!);
+  // The whole Lua string (luaGetStringSds): a NUL in it fails the name check, it does not end the name.
+  const fname = name!;
   if (!verifyName(fname)) fail(NAME_ERROR);
   if (lib.functions.has(fname)) fail('Function already exists in the library');
   lib.functions.set(fname, { name: fname, library: lib, ref: ref!, description, flags });

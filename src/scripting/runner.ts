@@ -39,6 +39,7 @@ import { enterChain, moveBodyOutcome, pushErrorTable, RunChain, type LuaEnv } fr
 import { extractErrorInfo, luaToReply } from './convert.js';
 import type { CallContext } from './call.js';
 import { setScriptBusy } from './busy.js';
+import { keyHashSlot } from '../cluster/slot.js';
 import { isOutOfMemory } from './oom.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
@@ -62,6 +63,8 @@ export interface RunRequest {
   readOnly: boolean;
   /** The script declared allow-oom. */
   allowOom: boolean;
+  /** Keys of several cluster slots are allowed (EVAL without shebang, or allow-cross-slot-keys). */
+  allowCrossSlot: boolean;
   caller: Client;
   /** The caller's command (FUNCTION STATS shows it). */
   callerArgv: string[];
@@ -84,6 +87,8 @@ export class ScriptRun implements CallContext {
   readonly caller: Client;
   readonly callerArgv: string[];
   readonly allowOom: boolean;
+  readonly allowCrossSlot: boolean;
+  clusterSlot: number;
   writeDirty = false;
   replFlags = 3;
   private oomState: boolean | null = null;
@@ -111,6 +116,9 @@ export class ScriptRun implements CallContext {
     this.fake = owner.fake;
     this.readOnly = req.readOnly;
     this.allowOom = req.allowOom;
+    this.allowCrossSlot = req.allowCrossSlot;
+    // Cluster mode: the declared keys' slot (they share one, or the call got CROSSSLOT).
+    this.clusterSlot = this.server.cluster !== null && req.keys.length > 0 ? keyHashSlot(req.keys[0]) : -1;
     this.kind = req.kind;
     this.funcName = req.funcName;
     this.caller = req.caller;
@@ -133,6 +141,8 @@ export class ScriptRun implements CallContext {
     const server = this.server;
     const req = this.req;
     server.blocking.deferDepth++;
+    // Keys' TTLs are checked against the script's start time while it runs.
+    server.scriptTime = server.clock.now();
     this.fake.db = this.caller.db;
     this.fake.resp = 2;
     this.fake.user = this.caller.user;
@@ -297,7 +307,12 @@ export class ScriptRun implements CallContext {
     const n = E.getTop(T);
     if (n === 0) E.pushNil(T);
     else if (n > 1) E.setTop(T, 1);
+    // Redis converts the result with its error handler still below it on the stack; the
+    // same slot here makes a too-deep result stop at the same depth ("reached lua stack limit").
+    E.pushNil(T);
+    E.insert(T, 1);
     luaToReply(T, this.caller, this.resp, (msg) => uncountError(this.server, msg));
+    E.setTop(T, 0);
     this.cleanup(true);
   }
 
@@ -349,6 +364,7 @@ export class ScriptRun implements CallContext {
       if (this.caller.blocked !== null) server.blocking.unblock(this.caller);
     }
     this.owner.runDone(this);
+    server.scriptTime = -1;
     if (wasAsync) releasePropagation(server);
     server.blocking.deferDepth--;
     if (wasAsync) {

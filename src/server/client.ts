@@ -79,6 +79,8 @@ export class Client extends ReplyWriter {
   forcePropagation = false;
   /** The client that runs our master's replication stream (replica side): it may write on a read-only replica. */
   isMaster = false;
+  /** The client that replays the AOF at load (Redis's CLIENT_ID_AOF): like the master's, obeyed as is. */
+  aofLoader = false;
   /** Replication offset after this client's last command (Redis's woff): what WAIT waits for. */
   replOffset = 0;
   /** In MONITOR mode (set by the monitor module): keyspace commands are refused. */

@@ -25,6 +25,8 @@ export class Clock {
   /** Stops time at the current instant (or at `at` ms since the epoch). */
   freeze(at?: number): void {
     this.frozenAt = at ?? this.now();
+    // The server's cached clocks (LRU seconds) must read the frozen instant at once.
+    this.onAdvance?.();
   }
 
   /** Moves time forward by `ms` (frozen or not). */

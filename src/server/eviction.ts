@@ -225,8 +225,9 @@ export function installEviction(server: Server): void {
   }
   cfg.onChange('maxmemory', (_name, value) => {
     refresh();
-    // As Redis's CONFIG SET maxmemory: evict right away (what does not fit the budget goes on in the background).
-    if (value !== '0') performEvictions(server);
+    // As Redis's CONFIG SET maxmemory (startEvictionTimeProc): eviction starts on the next
+    // event-loop turn, not inside the command (nor inside a MULTI that set it).
+    if (value !== '0') startBackgroundEviction(server, st);
   });
   server.modifiedHooks.push((db, key) => {
     if (!st.accounting) return;
@@ -563,7 +564,7 @@ function evictKey(server: Server, st: EvictionState, db: Database, key: string):
   latencyAddSampleIfNeeded(server, 'eviction-del', Math.floor(performance.now() - start));
   server.stats.evictedKeys++;
   server.notifier.notify('e', 'evicted', key, db.id);
-  server.propagate(db.id, [st.lazy ? 'UNLINK' : 'DEL', key]);
+  server.propagateNow(db.id, [st.lazy ? 'UNLINK' : 'DEL', key]);
 }
 
 /**

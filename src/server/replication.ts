@@ -21,6 +21,7 @@
  *    REPLCONF GETACK * asks replicas to acknowledge at once.
  */
 import type { Server } from './server.js';
+import { PROPAGATE_REPL, type PropagateSink } from './propagate.js';
 import { ReplyMode, type Client } from './client.js';
 import { putDecimal, putLatin1 } from '../util/latin1.js';
 import { runRdbSnapshot } from '../persistence/index.js';
@@ -114,7 +115,7 @@ export class ReplicationMaster {
   syncFull = 0;
   syncPartialOk = 0;
   syncPartialErr = 0;
-  private readonly sink = (db: number, argv: string[]): void => this.feed(db, argv);
+  private readonly sink: PropagateSink = Object.assign((db: number, argv: string[]): void => this.feed(db, argv), { target: PROPAGATE_REPL });
 
   private outputLimit: OutputLimit = { hard: 0, soft: 0, softSeconds: 0 };
 
@@ -599,11 +600,14 @@ export class ReplicationMaster {
   /** From the cron: the replica link's work, and a PING every repl-ping-replica-period seconds to our replicas. */
   cron(): void {
     this.link?.cron();
-    if (this.replicas.length === 0) return;
+    // The PING's cadence runs whether or not replicas are attached (Redis counts cron
+    // loops since start): a replica that just attached waits for the next beat, so a
+    // fresh stream starts with the SELECT of its first write, not with a PING.
     const now = this.server.clock.now();
     const period = this.server.config.getNumber('repl-ping-replica-period') * 1000;
     if (now - this.lastPing < period) return;
     this.lastPing = now;
+    if (this.replicas.length === 0) return;
     // PING goes to the db the stream has selected: no SELECT of its own.
     this.feed(this.selectedDb, ['PING']);
   }

@@ -4,6 +4,7 @@
  * arity, auth, stats, effects after the call); `KeyspaceEffects` is the one
  * place every write's side effects go through (see docs/ARCHITECTURE.md).
  */
+import { PROPAGATE_ALL, type PendingWrite, type PropagateSink } from './propagate.js';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { Clock } from './clock.js';
@@ -76,7 +77,7 @@ export class Server implements KeyspaceEffects {
   /** appendfsync always: true while a client's replies must wait for an fsync (set by the AOF). */
   replyBarrier: ((c: Client) => boolean) | null = null;
   /** Propagation sinks (AOF, replicas); each receives (dbIndex, argv). */
-  readonly propagateSinks: Array<(db: number, argv: string[]) => void> = [];
+  readonly propagateSinks: PropagateSink[] = [];
   /** Hooks run after every write to a key (WATCH, client tracking). */
   readonly modifiedHooks: Array<(db: Database, key: string) => void> = [];
   /**
@@ -321,6 +322,13 @@ export class Server implements KeyspaceEffects {
 
   async close(): Promise<void> {
     this.shuttingDown = true;
+    // Stop accepting at once: a client connecting after SHUTDOWN's reply is refused, as by Redis.
+    const l = this.listener;
+    this.listener = null;
+    const lClosed = l ? new Promise<void>((r) => l.close(() => r())) : null;
+    const u = this.unixListener;
+    this.unixListener = null;
+    const uClosed = u ? new Promise<void>((r) => u.close(() => r())) : null;
     if (this.cronTimer) clearInterval(this.cronTimer);
     this.cronTimer = null;
     this.blocking.stop();
@@ -328,12 +336,8 @@ export class Server implements KeyspaceEffects {
     this.clients.clear();
     for (const hook of this.closeHooks) hook();
     await stopMetricsEndpoint(this);
-    const l = this.listener;
-    this.listener = null;
-    if (l) await new Promise<void>((r) => l.close(() => r()));
-    const u = this.unixListener;
-    this.unixListener = null;
-    if (u) await new Promise<void>((r) => u.close(() => r()));
+    if (lClosed) await lClosed;
+    if (uClosed) await uClosed;
   }
 
   // ---- command execution -------------------------------------------------
@@ -534,7 +538,7 @@ export class Server implements KeyspaceEffects {
   /** Nesting of call(): EXEC (and scripts) run commands from inside a command. */
   private callDepth = 0;
   /** Writes propagated while a command runs; sent when the outermost call returns. */
-  private pendingPropagation: Array<{ db: number; argv: string[] }> = [];
+  private pendingPropagation: PendingWrite[] = [];
 
   /**
    * Feeds AOF and replicas with a write's effect. During a command the write
@@ -545,7 +549,7 @@ export class Server implements KeyspaceEffects {
   propagate(db: number, argv: string[]): void {
     if (this.propagateSinks.length === 0) return;
     if (this.callDepth > 0) {
-      this.pendingPropagation.push({ db, argv });
+      this.pendingPropagation.push({ db, argv, target: PROPAGATE_ALL });
       return;
     }
     for (const sink of this.propagateSinks) sink(db, argv);
@@ -562,7 +566,9 @@ export class Server implements KeyspaceEffects {
     const sinks = this.propagateSinks;
     const wrap = ops.length > 1;
     if (wrap) for (const sink of sinks) sink(ops[0].db, ['MULTI']);
-    for (const op of ops) for (const sink of sinks) sink(op.db, op.argv);
+    for (const op of ops) {
+      for (const sink of sinks) if ((op.target & (sink.target ?? PROPAGATE_ALL)) !== 0) sink(op.db, op.argv);
+    }
     if (wrap) for (const sink of sinks) sink(ops[ops.length - 1].db, ['EXEC']);
   }
 
@@ -573,9 +579,17 @@ export class Server implements KeyspaceEffects {
 
   // ---- keyspace effects (the one path every write goes through) ---------
 
+  /**
+   * The time keys' TTLs are checked against. While a script runs it is the
+   * script's start time (scriptTime), as Redis blocks time for a script: a key
+   * expires at its first access, never in the middle of the script.
+   */
   now(): number {
-    return this.clock.now();
+    return this.scriptTime >= 0 ? this.scriptTime : this.clock.now();
   }
+
+  /** Start time of the running script (ms on the server clock), -1 when none runs. */
+  scriptTime = -1;
 
   /**
    * Seconds on the server clock for per-key access times (OBJECT IDLETIME, LRU).
@@ -611,7 +625,18 @@ export class Server implements KeyspaceEffects {
     } finally {
       this.signallingExpiry = false;
     }
-    this.propagate(db.id, ['DEL', key]);
+    this.propagateNow(db.id, ['DEL', key]);
+  }
+
+  /**
+   * Sends a write to AOF and replicas at once, even in the middle of a command:
+   * a lazily expired or evicted key's DEL (Redis's propagateDeletion). It goes
+   * ahead of the writes the command itself propagates, never inside their
+   * MULTI ... EXEC, as in Redis 7.0.
+   */
+  propagateNow(db: number, argv: string[]): void {
+    const sinks = this.propagateSinks;
+    for (let i = 0; i < sinks.length; i++) sinks[i](db, argv);
   }
 
   keyCreated(db: Database, key: string): void {
@@ -659,7 +684,11 @@ export class Server implements KeyspaceEffects {
   activeExpireCycle(): void {
     // During CLIENT PAUSE keys do not expire actively, as in Redis.
     // A replica waits for its master's DELs, as Redis's replicas do.
-    if (!this.activeExpireEnabled || isEvictionPaused(this) || this.isReplica) return;
+    if (!this.activeExpireEnabled || isEvictionPaused(this)) return;
+    if (this.isReplica) {
+      this.expireReplicaKeys();
+      return;
+    }
     const budgetMs = (1000 / this.hz) * 0.25;
     const start = performance.now();
     const now = this.clock.now();
@@ -686,6 +715,42 @@ export class Server implements KeyspaceEffects {
 
   /** Elements of at least this many bytes get a quicklist node of their own (DEBUG QUICKLIST-PACKED-THRESHOLD). */
   quicklistPackedThreshold = 1 << 30;
+
+  /**
+   * Keys a writable replica's own clients gave a TTL (Redis's slaveKeysWithExpire):
+   * key -> bitmask of the dbs (0..31) it may have one in. The master's DELs cover
+   * its keys; these the replica expires itself.
+   */
+  private replicaKeysWithExpire: Map<string, number> | null = null;
+
+  replicaSetExpire(db: Database, key: string): void {
+    if (db.id > 31 || this.config.getBool('replica-read-only')) return;
+    const m = (this.replicaKeysWithExpire ??= new Map());
+    m.set(key, (m.get(key) ?? 0) | (1 << db.id));
+  }
+
+  /** Number of keys a writable replica tracks for its own expiry. */
+  get replicaKeysWithExpireCount(): number {
+    return this.replicaKeysWithExpire?.size ?? 0;
+  }
+
+  /** The replica's active expiry: only the keys it gave a TTL itself (expireSlaveKeys). */
+  private expireReplicaKeys(): void {
+    const m = this.replicaKeysWithExpire;
+    if (m === null || m.size === 0) return;
+    const now = this.clock.now();
+    const start = performance.now();
+    let cycles = 0;
+    for (const [key, mask] of m) {
+      let left = 0;
+      for (let id = 0; id < 32 && id < this.dbs.length; id++) {
+        if ((mask & (1 << id)) !== 0 && this.dbs[id].expireReplicaKey(key, now)) left |= 1 << id;
+      }
+      if (left === 0) m.delete(key);
+      else m.set(key, left);
+      if (++cycles % 64 === 0 && performance.now() - start > 1) break;
+    }
+  }
 
   private closeIdleClients(): void {
     const timeout = this.config.getNumber('timeout');

@@ -391,3 +391,22 @@ describe('OBJECT FREQ and IDLETIME', () => {
     assert.equal(await io.object('FREQ', 'k'), 255);
   });
 });
+
+describe('CONFIG SET maxmemory', () => {
+  test('evicts from the next event-loop turn: not inside a MULTI that set it, and the DELs follow its EXEC', async () => {
+    const [handle, io] = await start({ maxmemory: '0', 'maxmemory-policy': 'allkeys-lru' });
+    const rec = recordPropagation(handle);
+    try {
+      const res = await io.multi().incr('x').config('SET', 'maxmemory', '1').incr('x').exec();
+      assert.deepEqual(res, [[null, 1], [null, 'OK'], [null, 2]]);
+      await waitFor(async () => (await io.dbsize()) === 0, 'the eviction');
+      assert.deepEqual(
+        rec.log.map(([, argv]) => argv),
+        [['MULTI'], ['incr', 'x'], ['incr', 'x'], ['EXEC'], ['DEL', 'x']],
+      );
+    } finally {
+      rec.stop();
+      await io.config('SET', 'maxmemory', '0');
+    }
+  });
+});

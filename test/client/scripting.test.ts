@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startServer, type ServerHandle } from '../../src/index.js';
+import { PROPAGATE_AOF, PROPAGATE_REPL } from '../../src/server/propagate.js';
 import { isScriptBusy } from '../../src/scripting/busy.js';
 import { scriptingIfUsed } from '../../src/scripting/context.js';
 import { lua } from '../../src/scripting/engine.js';
@@ -188,6 +189,56 @@ test('a script propagates its writes as one MULTI/EXEC, a single write alone', a
     assert.equal(await redis.get('p:d'), '1');
   } finally {
     srv.server.propagateSinks.splice(srv.server.propagateSinks.indexOf(sink), 1);
+  }
+});
+
+test('redis.set_repl sends a write only to the streams it selects (AOF, replicas)', async () => {
+  const aof: string[][] = [];
+  const repl: string[][] = [];
+  const aofSink = Object.assign((_db: number, argv: string[]) => aof.push(argv), { target: PROPAGATE_AOF });
+  const replSink = Object.assign((_db: number, argv: string[]) => repl.push(argv), { target: PROPAGATE_REPL });
+  srv.server.propagateSinks.push(aofSink, replSink);
+  try {
+    await redis.eval(
+      "redis.call('set', 'sr:a', '1') redis.set_repl(redis.REPL_NONE) redis.call('set', 'sr:b', '2') " +
+        "redis.set_repl(redis.REPL_AOF) redis.call('set', 'sr:c', '3') redis.set_repl(redis.REPL_REPLICA) redis.call('set', 'sr:e', '5') " +
+        "redis.set_repl(redis.REPL_ALL) redis.call('set', 'sr:d', '4') return 1",
+      0,
+    );
+    assert.deepEqual(aof, [['MULTI'], ['set', 'sr:a', '1'], ['set', 'sr:c', '3'], ['set', 'sr:d', '4'], ['EXEC']]);
+    assert.deepEqual(repl, [['MULTI'], ['set', 'sr:a', '1'], ['set', 'sr:e', '5'], ['set', 'sr:d', '4'], ['EXEC']]);
+  } finally {
+    srv.server.propagateSinks.splice(srv.server.propagateSinks.indexOf(aofSink), 2);
+  }
+});
+
+test('time stands still for a running script: a key does not expire in the middle of it', async () => {
+  const script =
+    "redis.call('set', 'frozen', 'v', 'px', '1') local t = redis.call('time') local s = t[1] * 1000000 + t[2] " +
+    "repeat local n = redis.call('time') until n[1] * 1000000 + n[2] - s > 5000 return redis.call('exists', 'frozen')";
+  assert.equal(await redis.eval(script, 0), 1);
+  assert.equal(await redis.exists('frozen'), 0);
+});
+
+test("a lazily expired key's DEL is propagated at once, outside the command's MULTI/EXEC", async () => {
+  const log: string[][] = [];
+  const sink = (_db: number, argv: string[]) => log.push(argv);
+  srv.server.activeExpireEnabled = false;
+  try {
+    await redis.set('lazy:gone', 'v', 'PX', 1);
+    await sleep(5);
+    srv.server.propagateSinks.push(sink);
+    await redis.multi().get('lazy:gone').set('lazy:x', '1').set('lazy:y', '2').exec();
+    assert.deepEqual(log, [['DEL', 'lazy:gone'], ['MULTI'], ['set', 'lazy:x', '1'], ['set', 'lazy:y', '2'], ['EXEC']]);
+    await redis.set('lazy:gone2', 'v', 'PX', 1);
+    await sleep(5);
+    log.length = 0;
+    await redis.eval("redis.call('get', 'lazy:gone2') redis.call('set', 'lazy:x', '2') redis.call('set', 'lazy:y', '3') return 1", 0);
+    assert.deepEqual(log, [['DEL', 'lazy:gone2'], ['MULTI'], ['set', 'lazy:x', '2'], ['set', 'lazy:y', '3'], ['EXEC']]);
+  } finally {
+    srv.server.activeExpireEnabled = true;
+    const i = srv.server.propagateSinks.indexOf(sink);
+    if (i >= 0) srv.server.propagateSinks.splice(i, 1);
   }
 });
 
@@ -397,4 +448,21 @@ test('closing a server frees its Lua states in the shared WASM heap', async () =
   for (let i = 0; i < 30; i++) await cycle();
   const grown = lua().heapBytes - before;
   assert.ok(grown < 4 * 1024 * 1024, `WASM heap grew by ${grown} bytes over 30 servers`);
+});
+
+test('INFO memory reports the cached scripts, functions and the Lua heaps', async () => {
+  const field = async (name: string): Promise<string> => new RegExp(`${name}:(\\S+)`).exec(await other.info('memory'))![1];
+  await other.script('FLUSH');
+  for (let j = 0; j < 5; j++) await other.script('LOAD', `return ${j}`);
+  assert.equal(await field('number_of_cached_scripts'), '5');
+  assert.ok(Number(await field('used_memory_lua')) > 0);
+  assert.ok(Number(await field('used_memory_scripts_eval')) > 0);
+  await other.script('FLUSH', 'ASYNC');
+  assert.equal(await field('number_of_cached_scripts'), '0');
+  const libs = Number(await field('number_of_libraries'));
+  const fns = Number(await field('number_of_functions'));
+  await other.function('LOAD', "#!lua name=infolib\nredis.register_function('infofn', function() return 1 end)");
+  assert.equal(Number(await field('number_of_libraries')), libs + 1);
+  assert.equal(Number(await field('number_of_functions')), fns + 1);
+  await other.function('DELETE', 'infolib');
 });

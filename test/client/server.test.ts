@@ -264,6 +264,12 @@ describe('TIME and LASTSAVE', () => {
     handle.clock.resume();
   });
 
+  test('freezing the clock moves the cached LRU clock at once (OBJECT IDLETIME counts from there)', () => {
+    handle.clock.freeze(1_600_000_000_900);
+    assert.equal(handle.server.lruClock, 1_600_000_000);
+    handle.clock.resume();
+  });
+
   test('LASTSAVE is the start-up time until something saves', async () => {
     assert.equal(await io.lastsave(), Math.floor(handle.server.startTime / 1000));
   });
@@ -351,6 +357,33 @@ describe('DEBUG', () => {
   });
 });
 
+test('a replica attached by SYNC gets its first PING on the repl-ping-replica-period beat, not at once', async () => {
+  const h = await startTestServer({ 'repl-ping-replica-period': '3' });
+  const sock = net.connect(h.port, '127.0.0.1');
+  try {
+    let got = Buffer.alloc(0);
+    sock.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    await new Promise((res) => setTimeout(res, 500));
+    sock.write('SYNC\r\n');
+    const deadline = Date.now() + 5000;
+    let header: RegExpExecArray | null = null;
+    while ((header = /^\$(\d+)\r\n/.exec(got.toString('latin1'))) === null || got.length < header[0].length + Number(header[1])) {
+      assert.ok(Date.now() < deadline, 'the RDB image');
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    const rdbEnd = header[0].length + Number(header[1]);
+    // Three cron ticks later, still nothing: the beat is 3 seconds after the server started.
+    await new Promise((res) => setTimeout(res, 300));
+    await rawExchange(h.port, resp(['SET', 'k', 'v']), (g) => g.endsWith('\r\n'));
+    await new Promise((res) => setTimeout(res, 50));
+    assert.equal(got.subarray(rdbEnd).toString('latin1'), '*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n');
+  } finally {
+    sock.destroy();
+    await h.close();
+  }
+});
+
 describe('SHUTDOWN', () => {
   test('SAVE that cannot write errors and keeps the server up; NOSAVE closes it and calls the hook', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mnemo-shutdown-'));
@@ -392,6 +425,25 @@ describe('SHUTDOWN', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('NOSAVE during a timed-out script: the port refuses connections as soon as the reply connection closes', async () => {
+    const h = await startTestServer({ 'busy-reply-threshold': '20' });
+    h.server.onShutdown = () => {};
+    const busy = net.connect(h.port, '127.0.0.1');
+    busy.on('error', () => {});
+    busy.write(resp(['EVAL', 'while true do end', '0']));
+    await new Promise((res) => setTimeout(res, 100));
+    const r = await rawExchange(h.port, resp(['SHUTDOWN', 'NOSAVE']), () => false);
+    assert.equal(r.closed, true);
+    await assert.rejects(
+      new Promise((res, rej) => {
+        const s = net.connect(h.port, '127.0.0.1', () => res(s));
+        s.on('error', rej);
+      }),
+      /ECONNREFUSED/,
+    );
+    busy.destroy();
   });
 
   test('ABORT with no shutdown pending', async () => {

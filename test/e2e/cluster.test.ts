@@ -180,8 +180,14 @@ test("scripts may touch only this node's keys, with Redis's script error", async
   const node = nodes.find((n) => n.port === ownerPort)!;
   assert.equal(await node.client.eval("return redis.call('set', 'foo', 'from-script')", 0), 'OK');
   assert.match(await errorOf(node.client.eval("return redis.call('get', 'b')", 0)), /^ERR Script attempted to access a non local key in a cluster node script: [0-9a-f]{40}, on @user_script:1\.$/);
-  // Redis 7.0.15 lets one script touch local keys of two slots (checked on a real cluster node).
+  // Redis 7.0.15 lets a script without shebang touch local keys of two slots (checked on a real cluster node).
   assert.equal(await node.client.eval("redis.call('get', 'foo'); return redis.call('get', 'd')", 0), null);
+  // With a shebang (and in functions) undeclared keys must share the declared keys' slot, or the first one's.
+  const crossSlot = /^ERR Script attempted to access keys that do not hash to the same slot script: [0-9a-f]{40}, on @user_script:2\.$/;
+  assert.match(await errorOf(node.client.eval("#!lua\nredis.call('get', 'foo'); return redis.call('get', 'd')", 0)), crossSlot);
+  assert.match(await errorOf(node.client.eval("#!lua\nreturn redis.call('get', 'foo')", 1, 'd')), crossSlot);
+  assert.equal(await node.client.eval("#!lua\nreturn redis.call('get', 'foo')", 1, 'foo'), 'from-script');
+  assert.equal(await node.client.eval("#!lua flags=allow-cross-slot-keys\nredis.call('get', 'foo'); return redis.call('get', 'd')", 0), null);
   // Keys declared in KEYS are routed by the dispatcher: CROSSSLOT before the script runs.
   assert.equal(await errorOf(node.client.eval('return 1', 2, 'foo', 'd')), "CROSSSLOT Keys in request don't hash to the same slot");
 });

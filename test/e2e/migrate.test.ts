@@ -79,6 +79,39 @@ test('migrate: COPY keeps the source, BUSYKEY without REPLACE, REPLACE overwrite
   assert.equal(await mig('nokey', 0, 5000, 'AUTH', 'pw'), 'NOKEY');
 });
 
+test('migrate: with KEYS, the keys the target acknowledged leave even when others were refused', async () => {
+  await target.select(3);
+  await target.mset('busy1', '_', 'busy2', '_');
+  await src.mset('ok1', '1', 'busy1', '2', 'ok2', '3', 'busy2', '4', 'ok3', '5');
+  await assert.rejects(
+    src.call('MIGRATE', '127.0.0.1', targetPort, '', 3, 5000, 'AUTH', 'pw', 'KEYS', 'ok1', 'busy1', 'ok2', 'busy2', 'ok3'),
+    /^ReplyError: ERR Target instance replied with error: BUSYKEY Target key name already exists\.$/,
+  );
+  assert.deepEqual((await src.keys('*')).filter((k) => /^(ok|busy)/.test(k)).sort(), ['busy1', 'busy2']);
+  assert.deepEqual(await target.mget('ok1', 'ok2', 'ok3', 'busy1'), ['1', '3', '5', '_']);
+  await target.flushdb();
+  await target.select(0);
+  await src.del('busy1', 'busy2');
+});
+
+test('migrate: the connection to a target is cached, and replaced when the target closed it', async () => {
+  const cached = async (): Promise<string> => /migrate_cached_sockets:(\d+)/.exec(await src.info('stats'))![1];
+  await src.set('c1', 'v1');
+  assert.equal(await mig('c1', 4, 5000, 'AUTH', 'pw'), 'OK');
+  assert.equal(await cached(), '1');
+  await src.set('c2', 'v2');
+  assert.equal(await mig('c2', 4, 5000, 'AUTH', 'pw'), 'OK');
+  assert.equal(await cached(), '1');
+  // The target drops every other client, our cached connection included.
+  await target.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+  await src.set('c3', 'v3');
+  assert.equal(await mig('c3', 4, 5000, 'AUTH', 'pw'), 'OK');
+  await target.select(4);
+  assert.deepEqual(await target.mget('c1', 'c2', 'c3'), ['v1', 'v2', 'v3']);
+  await target.flushdb();
+  await target.select(0);
+});
+
 test('migrate: Mnemo to Mnemo, and other clients are served while a migration waits', async () => {
   const dest = await startServer({ port: 0 });
   cleanups.push(() => dest.close());

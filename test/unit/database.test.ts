@@ -66,6 +66,10 @@ class FakeEffects implements KeyspaceEffects {
   keyMiss(_db: Database, key: string): void {
     this.missedKeys.push(key);
   }
+  replicaExpireKeys: string[] = [];
+  replicaSetExpire(_db: Database, key: string): void {
+    this.replicaExpireKeys.push(key);
+  }
   now(): number {
     return this.time;
   }
@@ -525,4 +529,22 @@ describe('Database', () => {
     assert.equal(b.getExpire('x'), a.fx.time + 1000);
     assert.equal(a.db.getExpire('y'), -1);
   });
+});
+
+test('a replica remembers the TTLs its own clients set, not its master\'s, and expires them itself', () => {
+  const { db, fx } = newDb();
+  fx.isReplica = true;
+  fx.masterRunning = true;
+  db.set('frommaster', 'v');
+  db.setExpire('frommaster', fx.time + 10);
+  fx.masterRunning = false;
+  db.set('own', 'v');
+  db.setExpire('own', fx.time + 10);
+  assert.deepEqual(fx.replicaExpireKeys, ['own']);
+  assert.equal(db.expireReplicaKey('own', fx.time), true); // TTL not reached: still waiting
+  fx.time += 11;
+  assert.equal(db.expireReplicaKey('own', fx.time), false);
+  assert.equal(db.peek('own'), undefined);
+  assert.deepEqual(fx.expiredKeys, ['own']);
+  assert.equal(db.expireReplicaKey('missing', fx.time), false);
 });

@@ -14,6 +14,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, unlink, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from '../../server/server.js';
+import { PROPAGATE_AOF, type PropagateSink } from '../../server/propagate.js';
 import type { Client } from '../../server/client.js';
 import { Database } from '../../db/database.js';
 import { scriptingIfUsed } from '../../scripting/context.js';
@@ -272,10 +273,13 @@ export class Aof {
   // ---- the live stream ---------------------------------------------------------------------
 
   /** The propagation sink. */
-  readonly feed = (db: number, argv: string[]): void => {
-    if (this.state === 'on') this.writer.feed(db, argv);
-    if (this.rewrite !== null && argv[0].length === 8 && argv[0].toLowerCase() === 'function') this.rewrite.recordFunctionCommand(argv);
-  };
+  readonly feed: PropagateSink = Object.assign(
+    (db: number, argv: string[]): void => {
+      if (this.state === 'on') this.writer.feed(db, argv);
+      if (this.rewrite !== null && argv[0].length === 8 && argv[0].toLowerCase() === 'function') this.rewrite.recordFunctionCommand(argv);
+    },
+    { target: PROPAGATE_AOF },
+  );
 
   /** MISCONF text while the AOF cannot be written (writes are refused meanwhile, as Redis). */
   writeDeniedError(): string | null {

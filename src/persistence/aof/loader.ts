@@ -219,6 +219,7 @@ async function replayCommands(server: Server, src: ByteSource, start: number, na
   const reader = new AofCommandReader(src, start);
   const c = new Client(server, null);
   c.setAuthenticated(true);
+  c.aofLoader = true;
   let tx: Array<{ cmd: Command; argv: string[] }> | null = null;
   let validUpTo = start;
   let validBeforeMulti = start;
