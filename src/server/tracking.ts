@@ -194,6 +194,14 @@ export class Tracking {
     this.flushSignalled = false;
     if (this.states.size !== 0) {
       const st = this.states.get(c.id);
+      // A script's read-only command makes its caller track the keys the script
+      // declared (EVAL/FCALL's keys), as Redis's call() does with script_caller.
+      if (c.inScript && (cmd.flags & CMD_READONLY) !== 0 && c.scriptCaller !== null && c.scriptCallerArgv !== null) {
+        const cst = this.states.get(c.scriptCaller.id);
+        const argv0 = c.scriptCallerArgv;
+        const evalCmd = cst === undefined || cst.bcast ? undefined : this.server.table.lookup(argv0[0]);
+        if (evalCmd !== undefined && cst !== undefined) this.rememberKeys(cst, evalCmd, argv0);
+      }
       if (st !== undefined) {
         if ((cmd.flags & CMD_READONLY) !== 0 && !st.bcast) this.remember(st, cmd, argv);
         // CACHING covers the next command, or the whole MULTI ... EXEC; CLIENT subcommands keep it.
@@ -204,8 +212,12 @@ export class Tracking {
   };
 
   private remember(st: ClientTracking, cmd: Command, argv: string[]): void {
-    if (st.optin ? !st.caching : st.optout && st.caching) return;
     if ((cmd.flags & CMD_PUBSUB) !== 0 || SCRIPT_READS.has(cmd.fullName)) return;
+    this.rememberKeys(st, cmd, argv);
+  }
+
+  private rememberKeys(st: ClientTracking, cmd: Command, argv: string[]): void {
+    if (st.optin ? !st.caching : st.optout && st.caching) return;
     const refs = getKeys(cmd, argv);
     const id = st.client.id;
     for (let i = 0; i < refs.length; i++) {
