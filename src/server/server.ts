@@ -599,6 +599,10 @@ export class Server implements KeyspaceEffects {
     this.propagate(db.id, ['DEL', key]);
   }
 
+  expiryPaused(): boolean {
+    return isEvictionPaused(this);
+  }
+
   keyCreated(db: Database, key: string): void {
     if (this.notifier.flags !== 0) this.notifier.notify('n', 'new', key, db.id);
   }
