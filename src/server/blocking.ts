@@ -134,7 +134,12 @@ export class Blocking {
           const state = c.blocked;
           const prevDb = c.db;
           c.db = state.db;
+          // The served client's command runs now (client tracking: its own changes are
+          // announced after its reply, as for any command).
+          const prevCmd = c.current;
+          c.current = state.cmd;
           const served = state.serve(c, key);
+          c.current = prevCmd;
           c.db = prevDb;
           // Not served: keep offering the key to later waiters. Some of them are served
           // even when the key is gone (XREADGROUP answers -UNBLOCKED on a deleted stream).
