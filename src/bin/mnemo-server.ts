@@ -53,7 +53,8 @@ async function main(): Promise<void> {
   // Loopback only unless `bind` is set (see listenHost); CONFIG SET bind/port re-listen.
   const host = listenHost(config);
   try {
-    await server.listen(config.getNumber('port'), config.getNumber('port') === 0 ? null : host);
+    // --port 0 listens on an ephemeral port (a Mnemo extension; Redis would not listen on TCP).
+    await server.listen(config.getNumber('port'), host);
   } catch (e) {
     process.stderr.write(`Could not create server TCP listening socket ${host}:${config.getNumber('port')}: ${(e as Error).message}\n`);
     process.exit(1);
