@@ -240,6 +240,30 @@ export class Tracking {
   private readonly onModified = (_db: Database, key: string): void => {
     if (this.prefixes.size !== 0) this.collectForBroadcast(key);
     if (this.table.size === 0) return;
+    this.invalidateReaders(key);
+  };
+
+  /** tracking-table-max-keys (0 = no limit), kept current by CONFIG SET. */
+  private maxKeys = 0;
+
+  /**
+   * Redis's trackingLimitUsedSlots: while the table holds more keys than
+   * tracking-table-max-keys, keys are dropped (the oldest first; Redis walks at
+   * random) and their readers told, as if the keys had changed (by no client:
+   * NOLOOP readers hear of it too). Run by the cron; Redis also runs it before
+   * each command.
+   */
+  private limitTable(): void {
+    const max = this.maxKeys;
+    if (max === 0 || this.table.size <= max) return;
+    for (const key of this.table.keys()) {
+      this.invalidateReaders(key);
+      if (this.table.size <= max) return;
+    }
+  }
+
+  /** One-shot invalidation of the clients that read `key` (not BCAST). */
+  private invalidateReaders(key: string): void {
     const ids = this.table.get(key);
     if (ids === undefined) return;
     this.table.delete(key);
@@ -255,7 +279,7 @@ export class Tracking {
         this.send(target, keysPayload([key]));
       }
     }
-  };
+  }
 
   private collectForBroadcast(key: string): void {
     let any = false;
@@ -354,6 +378,12 @@ export class Tracking {
     server.modifiedHooks.push(this.onModified);
     server.flushHooks.push(this.onFlush);
     server.afterCallHooks.push(this.afterCall);
+    const refreshMax = (): void => {
+      this.maxKeys = server.config.getNumber('tracking-table-max-keys');
+    };
+    refreshMax();
+    server.config.onChange('tracking-table-max-keys', refreshMax);
+    server.cronHooks.push(() => this.limitTable());
     server.rejectHooks.push(this.afterReject);
     server.resetHooks.push((c) => this.disable(c));
     server.disconnectHooks.push((c) => this.disable(c));
