@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     removePidfile();
     process.exit(0);
   };
-  // Loopback only unless `bind` is set (see listenHost); CONFIG SET bind/port re-listen.
+  // Every interface unless `bind` says otherwise (see listenHost); CONFIG SET bind/port re-listen.
   const host = listenHost(config);
   try {
     // `--port 0` at start-up picks a free port (Mnemo's convenience, see the README);

@@ -135,7 +135,9 @@ export function clientInfoLine(c: Client, argv: readonly string[] | null = null)
   const idle = Math.max(0, Math.floor((now - c.lastInteraction) / 1000));
   const [sub, psub, ssub] = clientIntrospection.subscriptions(c);
   const qbuf = c.parser.pendingBytes + (argv ? requestBytes(argv) : 0);
-  const qbufFree = qbuf > 0 ? Math.max(0, QUERY_BUFFER_ROOM - qbuf) : 0;
+  // An announced big argument has its whole buffer already: the rest of it is free room.
+  const reserved = c.parser.reservedBytes - c.parser.pendingBytes;
+  const qbufFree = reserved > 0 ? reserved : qbuf > 0 ? Math.max(0, QUERY_BUFFER_ROOM - qbuf) : 0;
   let argvMem = 0;
   const running = argv ?? c.blocked?.argv ?? null;
   if (running) for (const a of running) argvMem += a.length;

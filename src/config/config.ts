@@ -542,6 +542,10 @@ export class Config {
     } else if (name === 'rename-command' && argc === 3) {
       this.renameCommands.push([argv[1], argv[2]]);
     } else if (name === 'user' && argc >= 2) {
+      // As Redis's ACLAppendUserForLoading: a user is declared once (default included).
+      if (this.users.some((u) => u[0] === argv[1])) {
+        fail(`Error in user declaration '${argv[1]}': Duplicate user found. A user can only be defined once in config files`);
+      }
       this.users.push(argv.slice(1));
     } else if (name === 'loadmodule' && argc >= 2) {
       this.modules.push({ path: argv[1], args: argv.slice(2) });

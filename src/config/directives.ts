@@ -395,6 +395,7 @@ export const EFFECTIVE_DIRECTIVES: ReadonlySet<string> = new Set([
   'proto-max-bulk-len',
   'client-query-buffer-limit',
   'client-output-buffer-limit',
+  'tracking-table-max-keys',
   'notify-keyspace-events',
   'hash-max-listpack-entries',
   'hash-max-listpack-value',

@@ -30,6 +30,8 @@ export interface KeyspaceEffects {
   readonly masterRunning: boolean;
   /** A replica's own client (not its master) set a TTL on `key` (a writable replica). */
   replicaSetExpire(db: Database, key: string): void;
+  /** During CLIENT PAUSE WRITE/ALL expired keys read as missing but are not deleted (Redis 7.0). */
+  expiryPaused(): boolean;
   /** Server clock in whole seconds, refreshed by the cron and when the clock moves (Redis's LRU clock). */
   readonly lruClock: number;
 }
@@ -146,6 +148,7 @@ export class Database {
     const when = this.expires.get(key);
     if (when === undefined || when > this.effects.now()) return false;
     if (this.effects.isReplica) return !this.effects.masterRunning;
+    if (this.effects.expiryPaused()) return true;
     this.removeKey(key);
     this.effects.expired(this, key);
     return true;
@@ -320,7 +323,7 @@ export class Database {
       const i = this.keys.randomIndex();
       if (i < 0) return null;
       const key = this.keys.keys[i];
-      if (allVolatile && this.effects.isReplica && --tries === 0) return key;
+      if (allVolatile && (this.effects.isReplica || this.effects.expiryPaused()) && --tries === 0) return key;
       if (this.expires.size !== 0 && this.expireIfNeeded(key)) continue;
       return key;
     }

@@ -47,6 +47,15 @@ export class RespParser {
     return this.buf.length - this.pos + (this.big ? this.bigFilled : 0);
   }
 
+  /**
+   * Bytes the query buffer holds room for: what was received plus the rest of an
+   * announced big bulk argument (its buffer is allocated whole, as Redis sizes its
+   * query buffer for it). Client eviction and CLIENT LIST's qbuf-free/tot-mem count it.
+   */
+  get reservedBytes(): number {
+    return this.buf.length - this.pos + (this.big ? this.big.length : 0);
+  }
+
   feed(chunk: Buffer): void {
     if (this.big) {
       // Fill the big argument buffer first, without re-copying what came before.

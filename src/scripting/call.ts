@@ -9,12 +9,13 @@ import { lua, LUA_TNUMBER, LUA_TSTRING, type LuaState } from './engine.js';
 import { pushErrorTable } from './sandbox.js';
 import { pushRespAsLua } from './convert.js';
 import { formatDouble17g } from '../util/numbers.js';
-import { CMD_DENYOOM, CMD_NOSCRIPT, CMD_WRITE, type Command } from '../server/command-table.js';
+import { CMD_DENYOOM, CMD_MAY_REPLICATE, CMD_NOSCRIPT, CMD_WRITE, type Command } from '../server/command-table.js';
 import type { Server } from '../server/server.js';
 import { PROPAGATE_ALL, type PendingWrite } from '../server/propagate.js';
 import type { Client } from '../server/client.js';
 import { Denied } from '../server/acl.js';
 import { denyScriptDisabled } from './busy.js';
+import { staticCommandFlags } from '../server/pause.js';
 
 /** What redis.call needs to know about the script running. */
 export interface CallContext {
@@ -94,7 +95,9 @@ export function scriptCommand(ctx: CallContext, L: LuaState, raise: boolean): nu
     if (refusal !== null) return fail(L, raise, refusal);
   }
   const isWrite = (cmd.flags & CMD_WRITE) !== 0;
-  if (isWrite && ctx.readOnly) return fail(L, raise, 'Write commands are not allowed from read-only scripts.');
+  // As Redis, a may-replicate command (PUBLISH, ...) counts as a write for a read-only script
+  // (so that such scripts can run during CLIENT PAUSE WRITE).
+  if (ctx.readOnly && (staticCommandFlags(cmd) & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0) return fail(L, raise, 'Write commands are not allowed from read-only scripts.');
   // Replication refuses a script's commands as it refuses a client's (NOREPLICAS, READONLY, MASTERDOWN).
   const refused = server.replicationGate !== null ? server.replicationGate(ctx.fake, cmd, argv) : null;
   if (refused !== null) return fail(L, raise, refused === MASTERDOWN_ERROR ? 'Can not execute the command on a stale replica' : '-' + refused);

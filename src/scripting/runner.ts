@@ -146,6 +146,8 @@ export class ScriptRun implements CallContext {
     this.fake.db = this.caller.db;
     this.fake.resp = 2;
     this.fake.user = this.caller.user;
+    this.fake.scriptCaller = this.caller;
+    this.fake.scriptCallerArgv = this.callerArgv;
     this.thread = this.env.acquireThread();
     const T = this.thread.T;
     E.rawGetI(T, LUA_REGISTRYINDEX, req.fnRef);

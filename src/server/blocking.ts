@@ -137,7 +137,12 @@ export class Blocking {
           c.db = state.db;
           const errors = c.errorCount;
           const start = performance.now();
+          // The served client's command runs now (client tracking: its own changes are
+          // announced after its reply, as for any command).
+          const prevCmd = c.current;
+          c.current = state.cmd;
           const served = state.serve(c, key);
+          c.current = prevCmd;
           c.db = prevDb;
           // Not served: keep offering the key to later waiters. Some of them are served
           // even when the key is gone (XREADGROUP answers -UNBLOCKED on a deleted stream).

@@ -14,7 +14,7 @@
  *    other client goes, and Redis warns in its log).
  *  - A client's memory is Redis's tot-mem: query buffer, reply buffers, queued
  *    MULTI commands. Ours is the same buffers: the unparsed input
- *    (parser.pendingBytes), the reply buffer's allocation (`out`, 16 KB even
+ *    (parser.reservedBytes), the reply buffer's allocation (`out`, 16 KB even
  *    when idle, as Redis's ~20 KB per idle client: at a small limit, idle
  *    clients are evicted too, as there), the replies the socket has not sent
  *    yet (writableLength), and the MULTI queue.
@@ -38,8 +38,8 @@
  *
  * Differences: a pipelined batch runs whole before the check (Redis checks
  * before each command), so a batch of big replies may overshoot before its
- * client is evicted; the query buffer counts what was received, where Redis
- * counts the room it reserved for an announced big bulk argument.
+ * client is evicted. The query buffer counts, as Redis's, the room reserved
+ * for an announced big bulk argument (parser.reservedBytes).
  *
  * Hot path: flush() reads one module field (`clientEvictionGate.enabled`) and
  * does nothing more while no server has a limit.
@@ -93,7 +93,7 @@ export function clientEvictionLimit(maxmemoryClients: number, maxmemory: number)
 
 /** The buffers of a client that may grow quickly: input not parsed yet, replies not sent yet. */
 function bufferBytes(c: Client): number {
-  return c.parser.pendingBytes + c.out.length + (c.socket?.writableLength ?? 0);
+  return c.parser.reservedBytes + c.out.length + (c.socket?.writableLength ?? 0);
 }
 
 /** A client's memory as client eviction counts it (see the file comment). */

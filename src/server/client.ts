@@ -98,6 +98,9 @@ export class Client extends ReplyWriter {
   closeAsap = false;
   /** Server time (seconds) since when the output has stayed over the soft limit; 0 = not over. */
   softLimitSince = 0;
+  /** A script's client: the client running the script and its command (EVAL/FCALL ... keys), for client tracking. */
+  scriptCaller: Client | null = null;
+  scriptCallerArgv: string[] | null = null;
   /** Called when the server wants this client gone (CLIENT KILL, shutdown). */
   onKill: (() => void) | null = null;
 

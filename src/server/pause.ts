@@ -52,6 +52,11 @@ export const dynamicCommandFlags: { provider: ((c: Client, cmd: Command, argv: s
  */
 const MAY_REPLICATE = new Set(['eval', 'evalsha', 'fcall', 'publish', 'spublish', 'pfcount']);
 
+/** A command's static flags with may_replicate where Redis 7.0 sets it. */
+export function staticCommandFlags(cmd: Command): number {
+  return MAY_REPLICATE.has(cmd.fullName) ? cmd.flags | CMD_MAY_REPLICATE : cmd.flags;
+}
+
 /** A command's flags as the dispatcher's checks see them (pause, maxmemory). */
 export function effectiveCommandFlags(c: Client, cmd: Command, argv: string[]): number {
   const base = MAY_REPLICATE.has(cmd.fullName) ? cmd.flags | CMD_MAY_REPLICATE : cmd.flags;

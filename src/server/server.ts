@@ -639,6 +639,10 @@ export class Server implements KeyspaceEffects {
     for (let i = 0; i < sinks.length; i++) sinks[i](db, argv);
   }
 
+  expiryPaused(): boolean {
+    return isEvictionPaused(this);
+  }
+
   keyCreated(db: Database, key: string): void {
     if (this.notifier.flags !== 0) this.notifier.notify('n', 'new', key, db.id);
   }

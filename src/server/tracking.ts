@@ -194,6 +194,14 @@ export class Tracking {
     this.flushSignalled = false;
     if (this.states.size !== 0) {
       const st = this.states.get(c.id);
+      // A script's read-only command makes its caller track the keys the script
+      // declared (EVAL/FCALL's keys), as Redis's call() does with script_caller.
+      if (c.inScript && (cmd.flags & CMD_READONLY) !== 0 && c.scriptCaller !== null && c.scriptCallerArgv !== null) {
+        const cst = this.states.get(c.scriptCaller.id);
+        const argv0 = c.scriptCallerArgv;
+        const evalCmd = cst === undefined || cst.bcast ? undefined : this.server.table.lookup(argv0[0]);
+        if (evalCmd !== undefined && cst !== undefined) this.rememberKeys(cst, evalCmd, argv0);
+      }
       if (st !== undefined) {
         if ((cmd.flags & CMD_READONLY) !== 0 && !st.bcast) this.remember(st, cmd, argv);
         // CACHING covers the next command, or the whole MULTI ... EXEC; CLIENT subcommands keep it.
@@ -204,8 +212,12 @@ export class Tracking {
   };
 
   private remember(st: ClientTracking, cmd: Command, argv: string[]): void {
-    if (st.optin ? !st.caching : st.optout && st.caching) return;
     if ((cmd.flags & CMD_PUBSUB) !== 0 || SCRIPT_READS.has(cmd.fullName)) return;
+    this.rememberKeys(st, cmd, argv);
+  }
+
+  private rememberKeys(st: ClientTracking, cmd: Command, argv: string[]): void {
+    if (st.optin ? !st.caching : st.optout && st.caching) return;
     const refs = getKeys(cmd, argv);
     const id = st.client.id;
     for (let i = 0; i < refs.length; i++) {
@@ -228,6 +240,30 @@ export class Tracking {
   private readonly onModified = (_db: Database, key: string): void => {
     if (this.prefixes.size !== 0) this.collectForBroadcast(key);
     if (this.table.size === 0) return;
+    this.invalidateReaders(key);
+  };
+
+  /** tracking-table-max-keys (0 = no limit), kept current by CONFIG SET. */
+  private maxKeys = 0;
+
+  /**
+   * Redis's trackingLimitUsedSlots: while the table holds more keys than
+   * tracking-table-max-keys, keys are dropped (the oldest first; Redis walks at
+   * random) and their readers told, as if the keys had changed (by no client:
+   * NOLOOP readers hear of it too). Run by the cron; Redis also runs it before
+   * each command.
+   */
+  private limitTable(): void {
+    const max = this.maxKeys;
+    if (max === 0 || this.table.size <= max) return;
+    for (const key of this.table.keys()) {
+      this.invalidateReaders(key);
+      if (this.table.size <= max) return;
+    }
+  }
+
+  /** One-shot invalidation of the clients that read `key` (not BCAST). */
+  private invalidateReaders(key: string): void {
     const ids = this.table.get(key);
     if (ids === undefined) return;
     this.table.delete(key);
@@ -243,7 +279,7 @@ export class Tracking {
         this.send(target, keysPayload([key]));
       }
     }
-  };
+  }
 
   private collectForBroadcast(key: string): void {
     let any = false;
@@ -342,6 +378,16 @@ export class Tracking {
     server.modifiedHooks.push(this.onModified);
     server.flushHooks.push(this.onFlush);
     server.afterCallHooks.push(this.afterCall);
+    // A client served after blocking (BLMOVE) hears of its own changes right after its reply.
+    server.unblockHooks.push(() => {
+      if (this.pendingSelf.length !== 0) this.sendPendingSelf();
+    });
+    const refreshMax = (): void => {
+      this.maxKeys = server.config.getNumber('tracking-table-max-keys');
+    };
+    refreshMax();
+    server.config.onChange('tracking-table-max-keys', refreshMax);
+    server.cronHooks.push(() => this.limitTable());
     server.rejectHooks.push(this.afterReject);
     server.resetHooks.push((c) => this.disable(c));
     server.disconnectHooks.push((c) => this.disable(c));

@@ -182,6 +182,23 @@ test('a client whose query buffer passes maxmemory-clients is disconnected witho
   assert.equal(await ctl.ping(), 'PONG');
 });
 
+test('an announced big argument counts whole, as Redis sizes its query buffer for it', async () => {
+  await ctl.config('SET', 'maxmemory-clients', '1mb');
+  const a = await connectRaw('announced');
+  // 2 MB announced, 100 KB sent: the buffer for the whole argument is already held.
+  a.sock.write(`*2\r\n$4\r\nECHO\r\n$${2048 * KB}\r\n` + 'v'.repeat(100 * KB), 'latin1');
+  await evictedSoon(a);
+  assert.equal(a.data, '');
+  await ctl.config('SET', 'maxmemory-clients', '0');
+  const b = await connectRaw('announced2');
+  b.sock.write(`*2\r\n$4\r\nECHO\r\n$${2048 * KB}\r\n` + 'v'.repeat(100 * KB), 'latin1');
+  await waitQueryBuffer('announced2', 100 * KB);
+  const fields = (await clientList()).get('announced2')!;
+  assert.ok(Number(fields['qbuf-free']) >= 2048 * KB - 100 * KB, `qbuf-free ${fields['qbuf-free']}`);
+  assert.ok(Number(fields['tot-mem']) >= 2048 * KB, `tot-mem ${fields['tot-mem']}`);
+  b.sock.destroy();
+});
+
 test('a CLIENT NO-EVICT client with the same buffer stays, and its command then runs', async () => {
   const before = await evictedClients();
   await ctl.config('SET', 'maxmemory-clients', '1mb');

@@ -18,6 +18,7 @@ import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startServer, type ServerHandle } from '../../src/index.js';
 import { existingTracking } from '../../src/server/tracking.js';
+import { connectIo, startTestServer } from '../helpers/server.js';
 
 let handle: ServerHandle;
 
@@ -509,4 +510,28 @@ describe('ioredis (RESP2)', () => {
       sub.disconnect();
     }
   });
+});
+
+test('tracking-table-max-keys: keys over the limit are dropped from the table and their readers told', async () => {
+  const srv = await startTestServer();
+  const a = await connectIo(srv);
+  const inv: string[][] = [];
+  const r = await connectIo(srv);
+  try {
+    const id = (await r.client('ID')) as number;
+    await r.subscribe('__redis__:invalidate');
+    r.on('message', (_ch: string, msg: string | string[]) => inv.push(Array.isArray(msg) ? msg : [msg]));
+    await a.call('CLIENT', 'TRACKING', 'on', 'REDIRECT', String(id), 'NOLOOP');
+    await a.mset('mk1', '1', 'mk2', '2');
+    await a.mget('mk1', 'mk2');
+    await a.config('SET', 'tracking-table-max-keys', '1');
+    const deadline = Date.now() + 3000;
+    while (inv.length === 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    assert.equal(inv.length, 1);
+    assert.ok(['mk1', 'mk2'].includes(inv[0][0]), JSON.stringify(inv));
+  } finally {
+    a.disconnect();
+    r.disconnect();
+    await srv.close();
+  }
 });

@@ -434,6 +434,10 @@ test('a bad directive is reported with its line', () => {
     assert.throws(() => new Config().loadText(line), (e: ConfigFileError) => e.reason === reason && e.line === 1, line);
   }
   assert.throws(
+    () => new Config().loadText('user foo on\nuser foo off'),
+    (e: ConfigFileError) => e.reason === "Error in user declaration 'foo': Duplicate user found. A user can only be defined once in config files" && e.line === 2,
+  );
+  assert.throws(
     () => new Config().loadText('cluster-enabled yes\nreplicaof 127.0.0.1 7000'),
     (e: ConfigFileError) => e.message === '*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nreplicaof directive not allowed in cluster mode',
   );

@@ -46,6 +46,10 @@ class FakeEffects implements KeyspaceEffects {
   time = 1_700_000_000_000;
   isReplica = false;
   masterRunning = false;
+  paused = false;
+  expiryPaused(): boolean {
+    return this.paused;
+  }
   modifiedKeys: string[] = [];
   expiredKeys: string[] = [];
   readyKeys: string[] = [];
@@ -268,6 +272,21 @@ describe('DenseMap', () => {
 // ---------------------------------------------------------------------------
 
 describe('Database', () => {
+  test('during a client pause an expired key reads as missing but is not deleted', () => {
+    const { db, fx } = newDb();
+    db.set('k', 'v');
+    db.setExpire('k', fx.time + 10);
+    fx.time += 10;
+    fx.paused = true;
+    assert.equal(db.lookupRead('k'), undefined);
+    assert.deepEqual(fx.expiredKeys, []);
+    assert.equal(db.size, 1, 'still stored');
+    fx.paused = false;
+    assert.equal(db.lookupRead('k'), undefined);
+    assert.deepEqual(fx.expiredKeys, ['k']);
+    assert.equal(db.size, 0);
+  });
+
   test('lazy expiry on read: a key is gone exactly when its time comes', () => {
     const { db, fx } = newDb();
     db.set('k', 'v');
