@@ -288,26 +288,17 @@ function quicklistDetails(server: Server, v: Value): string {
   );
 }
 
-/** OBJECT-style lookup: lazy expiry and hit/miss stats, but the access time stays as it was. */
-function lookupNoTouch(db: Database, key: string): Value | undefined {
-  const i = db.keys.find(key);
-  if (i < 0) return db.lookupRead(key);
-  const access = db.keys.access[i];
-  const v = db.lookupRead(key);
-  if (v !== undefined) db.keys.access[i] = access;
-  return v;
-}
-
 function debugObject(c: Client, argv: string[]): void {
   const key = argv[2];
-  const v = lookupNoTouch(c.db, key);
-  if (v === undefined) {
+  // The raw keyspace, as Redis's DEBUG OBJECT: no lazy expiry (an expired key a replica keeps is shown), no stats.
+  const i = c.db.keys.find(key);
+  if (i < 0) {
     c.addError('ERR no such key');
     return;
   }
+  const v = c.db.keys.vals[i];
   const encoding = encodingOf(v);
-  const i = c.db.keys.find(key);
-  const lru = (i >= 0 ? c.db.keys.access[i] : lruClock(c.server)) & 0xffffff;
+  const lru = c.db.keys.access[i] & 0xffffff;
   const idle = c.db.idleSeconds(key);
   const extra = encoding === 'quicklist' ? quicklistDetails(c.server, v) : '';
   c.addSimple(

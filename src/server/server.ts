@@ -92,6 +92,23 @@ export class Server implements KeyspaceEffects {
   isReplica = false;
   /** True while the master's replication stream runs a command (replica side). */
   masterRunning = false;
+  /**
+   * Keys that clients of this replica (not its master) gave a TTL while it
+   * was writable, per database: the replica expires them itself (Redis's
+   * slaveKeysWithExpire), since no DEL for them comes from the master.
+   */
+  readonly replicaExpiring = new Map<Database, Set<string>>();
+
+  get replicaWritable(): boolean {
+    return this.isReplica && !this.config.getBool('replica-read-only');
+  }
+
+  replicaExpireSet(db: Database, key: string): void {
+    if (!this.replicaWritable) return;
+    let keys = this.replicaExpiring.get(db);
+    if (keys === undefined) this.replicaExpiring.set(db, (keys = new Set()));
+    keys.add(key);
+  }
   /** Set by the replication module while min-replicas-to-write or a master link can refuse commands. */
   replicationGate: ((c: Client, cmd: Command, argv: string[]) => string | null) | null = null;
   /** SHUTDOWN: persistence saves here (false = failed); the bin exits the process in onShutdown. */
@@ -555,7 +572,11 @@ export class Server implements KeyspaceEffects {
   activeExpireCycle(): void {
     // During CLIENT PAUSE keys do not expire actively, as in Redis.
     // A replica waits for its master's DELs, as Redis's replicas do.
-    if (!this.activeExpireEnabled || isEvictionPaused(this) || this.isReplica) return;
+    if (!this.activeExpireEnabled || isEvictionPaused(this)) return;
+    if (this.isReplica) {
+      if (this.replicaExpiring.size !== 0) this.expireReplicaKeys();
+      return;
+    }
     const budgetMs = (1000 / this.hz) * 0.25;
     const start = performance.now();
     const now = this.clock.now();
@@ -570,6 +591,35 @@ export class Server implements KeyspaceEffects {
   }
 
   activeExpireEnabled = true;
+
+  /**
+   * A replica's active expiry (Redis's expireSlaveKeys): only the keys its own
+   * clients gave a TTL. Stops after finding more than 3 keys not yet expired
+   * (they move to the back, so the next round looks at others) or after 1 ms.
+   */
+  private expireReplicaKeys(): void {
+    const start = performance.now();
+    const now = this.clock.now();
+    let live = 0;
+    let checked = 0;
+    for (const [db, keys] of this.replicaExpiring) {
+      if (this.dbs[db.id] !== db) {
+        this.replicaExpiring.delete(db); // replaced by a full sync or a load
+        continue;
+      }
+      for (const key of keys) {
+        const r = db.expireTracked(key, now);
+        keys.delete(key);
+        if (r === 'live') {
+          keys.add(key);
+          if (++live > 3) return;
+        }
+        if (++checked % 64 === 0 && performance.now() - start > 1) return;
+        if (checked > keys.size + 64) break;
+      }
+      if (keys.size === 0) this.replicaExpiring.delete(db);
+    }
+  }
 
   private closeIdleClients(): void {
     const timeout = this.config.getNumber('timeout');

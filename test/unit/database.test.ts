@@ -46,6 +46,11 @@ class FakeEffects implements KeyspaceEffects {
   time = 1_700_000_000_000;
   isReplica = false;
   masterRunning = false;
+  replicaWritable = false;
+  replicaExpireSets: string[] = [];
+  replicaExpireSet(_db: Database, key: string): void {
+    this.replicaExpireSets.push(key);
+  }
   modifiedKeys: string[] = [];
   expiredKeys: string[] = [];
   readyKeys: string[] = [];
@@ -465,6 +470,27 @@ describe('Database', () => {
     fx.isReplica = false;
     assert.equal(db.randomKey(), null);
     assert.equal(db.size, 0);
+  });
+
+  test('on a writable replica, a write lookup deletes an expired key (Redis LOOKUP_WRITE), a read lookup does not; its own TTLs are reported for tracking', () => {
+    const { db, fx } = newDb();
+    fx.isReplica = true;
+    db.set('k', 'v');
+    db.setExpire('k', fx.time + 10);
+    assert.deepEqual(fx.replicaExpireSets, ['k']);
+    fx.time += 10;
+    assert.equal(db.lookupWrite('k'), undefined);
+    assert.equal(db.size, 1, 'read-only replica: a write lookup keeps the key too');
+    fx.replicaWritable = true;
+    assert.equal(db.lookupRead('k'), undefined);
+    assert.equal(db.size, 1);
+    assert.equal(db.lookupWrite('k'), undefined);
+    assert.equal(db.size, 0);
+    assert.deepEqual(fx.expiredKeys, ['k']);
+    fx.masterRunning = true;
+    db.set('m', 'v');
+    db.setExpire('m', fx.time + 10);
+    assert.deepEqual(fx.replicaExpireSets, ['k'], 'the master stream\'s TTLs are not tracked');
   });
 
   test('activeExpireSample removes only expired keys and reports counts', () => {
