@@ -76,6 +76,8 @@ export class ReplicaLink {
   /** Unexecuted stream bytes (kept to hand the executed ones on), and the offset handed on so far. */
   private raw: Buffer = Buffer.alloc(0);
   private proxiedOffset = 0;
+  /** The db the master's stream had selected when the link dropped (a CONTINUE goes on there). */
+  private streamDb = 0;
 
   constructor(
     private readonly server: Server,
@@ -113,6 +115,8 @@ export class ReplicaLink {
   }
 
   private dropMasterClient(): void {
+    // The db the stream has selected survives the link, as Redis's cached master: a partial resync continues in it.
+    if (this.master !== null) this.streamDb = this.master.db.id;
     if (this.master !== null) this.server.removeClient(this.master);
     this.master = null;
     this.parser = null;
@@ -209,7 +213,7 @@ export class ReplicaLink {
         this.loadSnapshot(Buffer.concat(this.bulkParts));
         this.bulkParts = [];
         this.stream.adopt(this.masterReplId, this.offset, true);
-        this.startStream();
+        this.startStream(0);
         return;
       }
       const reply = this.line();
@@ -252,7 +256,7 @@ export class ReplicaLink {
             if (cont[1] !== undefined) this.masterReplId = cont[1];
             log(this.server, 'notice', 'Successful partial resynchronization with master.');
             this.stream.adopt(this.masterReplId, this.offset, false);
-            this.startStream();
+            this.startStream(this.streamDb);
             return;
           }
           throw new Error(`Unexpected reply to PSYNC from master: ${reply}`);
@@ -283,10 +287,11 @@ export class ReplicaLink {
   }
 
   /** Online: what follows is the write stream; the input left over is its beginning. */
-  private startStream(): void {
+  private startStream(db: number): void {
     const server = this.server;
     const master = new Client(server, null);
     master.isMaster = true;
+    master.select(db);
     master.setAuthenticated(true);
     // Listed by CLIENT LIST (flags=M) like Redis's master client; killing it drops the link, which reconnects.
     const sock = this.socket;

@@ -119,6 +119,7 @@ export class ReplicationMaster {
 
   constructor(readonly server: Server) {
     this.replId = replicationId(server);
+    this.noReplicasSince = server.clock.now();
     watchOutputLimit(server, OUTPUT_CLASS_REPLICA, (l) => (this.outputLimit = l));
   }
 
@@ -173,6 +174,8 @@ export class ReplicationMaster {
     this.replId = randomHex(40);
     // As Redis: they reconnect, and PSYNC with the old id tells them the new one (+CONTINUE).
     this.dropReplicas();
+    // The backlog's time to live counts from the promotion.
+    this.noReplicasSince = this.server.clock.now();
     this.selectedDb = -1;
   }
 
@@ -394,6 +397,7 @@ export class ReplicationMaster {
     if (r === undefined) return;
     this.byClient.delete(c);
     this.replicas.splice(this.replicas.indexOf(r), 1);
+    if (this.replicas.length === 0) this.noReplicasSince = this.server.clock.now();
     this.pending.delete(c);
     r.abortSync?.();
   }
@@ -403,11 +407,41 @@ export class ReplicationMaster {
     this.backlog = Buffer.alloc(Math.max(16 * 1024, this.server.config.getNumber('repl-backlog-size')));
     this.backlogIdx = 0;
     this.backlogHistlen = 0;
+    this.selectedDb = -1;
     this.server.propagateSinks.push(this.sink);
+    if (this.offsetHooked) return;
+    this.offsetHooked = true;
     // From now on each command records the offset its writes reached (Redis's c->woff), for WAIT.
     this.server.afterCallHooks.push((c) => {
       c.replOffset = this.offset;
     });
+  }
+
+  private offsetHooked = false;
+  /** Server-clock ms since when no replica is attached (Redis's repl_no_slaves_since). */
+  private noReplicasSince = 0;
+
+  /**
+   * A master without replicas for more than repl-backlog-ttl seconds frees its
+   * backlog, and takes a new replication id (and forgets replid2), so no
+   * replica continues a stream whose writes were not recorded (Redis's
+   * replicationCron). A replica keeps its backlog: it may be promoted.
+   */
+  private expireBacklog(): void {
+    const ttl = this.server.config.getNumber('repl-backlog-ttl');
+    if (ttl === 0 || this.backlog === null || this.link !== null) return;
+    const idleSeconds = Math.floor((this.server.clock.now() - this.noReplicasSince) / 1000);
+    if (idleSeconds <= ttl) return;
+    this.drain();
+    this.replId = randomHex(40);
+    this.replId2 = '0'.repeat(40);
+    this.secondOffset = -1;
+    this.backlog = null;
+    this.backlogIdx = 0;
+    this.backlogHistlen = 0;
+    const i = this.server.propagateSinks.indexOf(this.sink);
+    if (i >= 0) this.server.propagateSinks.splice(i, 1);
+    log(this.server, 'notice', `Replication backlog freed after ${ttl} seconds without connected replicas.`);
   }
 
   // ---- the stream ----------------------------------------------------------------
@@ -581,7 +615,10 @@ export class ReplicationMaster {
   /** From the cron: the replica link's work, and a PING every repl-ping-replica-period seconds to our replicas. */
   cron(): void {
     this.link?.cron();
-    if (this.replicas.length === 0) return;
+    if (this.replicas.length === 0) {
+      this.expireBacklog();
+      return;
+    }
     const now = this.server.clock.now();
     const period = this.server.config.getNumber('repl-ping-replica-period') * 1000;
     if (now - this.lastPing < period) return;

@@ -115,6 +115,34 @@ test('replica: an expired key reads as missing but stays until the master sends 
   }
 });
 
+test('replica: a writable replica expires the TTLs its own clients set, and its writes replace logically expired keys', async () => {
+  await master.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+  await replica.config('SET', 'replica-read-only', 'no');
+  try {
+    await replica.select(7);
+    await replica.set('own', '1', 'PX', 50);
+    await waitFor(async () => (await replica.dbsize()) === 0, 'the replica to expire its own key actively', 3000);
+    await master.select(7);
+    await master.set('k1', '5', 'PX', 20);
+    await master.set('k2', '5', 'PX', 20);
+    assert.equal(await master.wait(1, 5000), 1);
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(await replica.dbsize(), 2);
+    // INCR deletes the expired k1 and creates it anew, without TTL; GET only hides k2.
+    assert.equal(await replica.incr('k1'), 1);
+    assert.equal(await replica.ttl('k1'), -1);
+    assert.equal(await replica.get('k2'), null);
+    assert.equal(await replica.dbsize(), 2);
+  } finally {
+    await master.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
+    await master.del('k1', 'k2');
+    await master.select(0);
+    assert.equal(await master.wait(1, 5000), 1);
+    await replica.config('SET', 'replica-read-only', 'yes');
+    await replica.select(0);
+  }
+});
+
 test('replica: the master link is a client (flags=M); killed, it resumes with a partial resync; MASTERDOWN meanwhile if stale data is refused', async () => {
   const list = String(await replica.call('CLIENT', 'LIST', 'TYPE', 'master'));
   assert.match(list, new RegExp(`^id=\\d+ addr=127\\.0\\.0\\.1:${masterPort} .* flags=M `));
@@ -130,6 +158,29 @@ test('replica: the master link is a client (flags=M); killed, it resumes with a 
     assert.equal(infoFields(await master.info('stats')).get('sync_partial_ok'), '1');
   } finally {
     await replica.config('SET', 'replica-serve-stale-data', 'yes');
+  }
+});
+
+test('replica: a partial resync continues in the db the master\'s stream had selected', async () => {
+  await master.select(3);
+  try {
+    await master.set('in:db3', 'first');
+    assert.equal(await master.wait(1, 5000), 1);
+    const partial = Number(infoFields(await master.info('stats')).get('sync_partial_ok'));
+    assert.equal(await replica.call('CLIENT', 'KILL', 'TYPE', 'master'), 1);
+    // The master's stream is still in db 3: what it missed comes without a SELECT.
+    await master.set('in:db3', 'second');
+    await waitFor(async () => infoFields(await replica.info('replication')).get('master_link_status') === 'up', 'the link back', 10000);
+    assert.equal(Number(infoFields(await master.info('stats')).get('sync_partial_ok')), partial + 1);
+    await master.set('in:db3', 'third');
+    assert.equal(await master.wait(1, 5000), 1);
+    await replica.select(3);
+    assert.equal(await replica.get('in:db3'), 'third');
+    await replica.select(0);
+    assert.equal(await replica.exists('in:db3'), 0);
+  } finally {
+    await master.del('in:db3');
+    await master.select(0);
   }
 });
 
