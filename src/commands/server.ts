@@ -419,8 +419,15 @@ const DEBUG_SUBCOMMANDS: ReadonlyMap<string, { argc: (n: number) => boolean; run
   ['populate', { argc: (n: number) => n >= 3 && n <= 5, run: debugPopulate }],
   ['error', { argc: (n: number) => n === 3, run: debugError }],
   ['protocol', { argc: (n: number) => n === 3, run: debugProtocol }],
+  ['replicate', { argc: (n: number) => n >= 3, run: debugReplicate }],
   ['help', { argc: (n: number) => n === 2, run: debugHelp }],
 ]);
+
+/** DEBUG REPLICATE <command...>: sent to the replicas only, so their data may diverge (tests of that). */
+function debugReplicate(c: Client, argv: string[]): void {
+  replicationOf(c.server).replicateRaw(argv.slice(2));
+  c.addSimple('OK');
+}
 
 function debugHelp(c: Client): void {
   // Only what Mnemo implements, in Redis's wording.
@@ -457,6 +464,8 @@ function debugHelp(c: Client): void {
     '      existing RDB file.',
     '    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB',
     '      file to the database.',
+    'REPLICATE <string>',
+    '    Replicates the provided string to replicas, allowing data divergence.',
     'SET-ACTIVE-EXPIRE <0|1>',
     '    Setting it to 0 disables expiring keys in background when they are not',
     '    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the',

@@ -39,6 +39,8 @@ export interface StreamHooks {
   adopt(replId: string, offset: number, full: boolean): void;
   /** Stream bytes that were executed here. */
   proxy(bytes: Buffer): void;
+  /** The last bytes of our backlog in Redis's quoted form ('' if none), logged when the master's stream fails here. */
+  latestBacklog(): string;
 }
 
 type Phase = 'pong' | 'auth' | 'port' | 'capa' | 'psync' | 'bulk-header' | 'bulk' | 'stream';
@@ -298,6 +300,7 @@ export class ReplicaLink {
     master.addr = `${this.host}:${this.port}`;
     master.laddr = sock !== null ? `${sock.localAddress}:${sock.localPort}` : '';
     master.onKill = () => sock?.destroy();
+    master.onErrorReply = (msg) => this.errorFromStream(master, msg);
     server.clients.set(master.id, master);
     this.master = master;
     this.parser = new RespParser({ maxBulkLen: server.protoMaxBulkLen, authRequired: false });
@@ -316,6 +319,20 @@ export class ReplicaLink {
       this.readOffset += rest.length;
       this.runStream(rest);
     }
+  }
+
+  /**
+   * A command of the master's stream failed here: the datasets may have
+   * diverged. Logged as Redis does (the error, the command, our latest
+   * backlog) and counted in unexpected_error_replies.
+   */
+  private errorFromStream(master: Client, msg: string): void {
+    const server = this.server;
+    const cmd = master.current?.fullName ?? '<unknown>';
+    log(server, 'warning', `== CRITICAL == This replica is sending an error to its master: '${msg.slice(0, 4096)}' after processing the command '${cmd}'`);
+    const backlog = this.stream.latestBacklog();
+    if (backlog !== '') log(server, 'warning', `Latest backlog is: '${backlog}'`);
+    server.stats.unexpectedErrorReplies++;
   }
 
   /** Executes every complete command of the stream as the master client. */

@@ -147,6 +147,7 @@ export class ReplicationMaster {
     this.link = new ReplicaLink(this.server, host, port, {
       adopt: (replId, offset, full) => this.adoptMaster(replId, offset, full),
       proxy: (bytes) => this.proxy(bytes),
+      latestBacklog: () => this.latestBacklog(),
     });
     this.server.isReplica = true;
     this.updateGate();
@@ -212,6 +213,28 @@ export class ReplicationMaster {
     this.offset += n;
     if (this.outLen >= DRAIN_BYTES) this.drain();
     this.scheduleFlush();
+  }
+
+  /**
+   * DEBUG REPLICATE: a command straight into the stream to our replicas (not
+   * the AOF), in the db the stream has selected. Datasets may diverge.
+   */
+  replicateRaw(argv: string[]): void {
+    this.feed(-1, argv);
+  }
+
+  /** The last 256 bytes of the backlog, quoted as Redis's sdscatrepr ('' when there is none). */
+  latestBacklog(): string {
+    this.drain();
+    const ring = this.backlog;
+    if (ring === null || this.backlogHistlen === 0) return '';
+    const n = Math.min(256, this.backlogHistlen);
+    let out = '';
+    for (let i = 0; i < n; i++) {
+      const b = ring[(this.backlogIdx - n + i + ring.length) % ring.length];
+      out += reprByte(b);
+    }
+    return out;
   }
 
   get backlogSize(): number {
@@ -679,6 +702,28 @@ export class ReplicationMaster {
 const masters = new WeakMap<Server, ReplicationMaster>();
 
 /** The server's replication master state (created with the server by installReplication). */
+/** One byte as Redis's sdscatrepr writes it (inside its quotes). */
+function reprByte(b: number): string {
+  switch (b) {
+    case 0x5c:
+      return '\\\\';
+    case 0x22:
+      return '\\"';
+    case 0x0a:
+      return '\\n';
+    case 0x0d:
+      return '\\r';
+    case 0x09:
+      return '\\t';
+    case 0x07:
+      return '\\a';
+    case 0x08:
+      return '\\b';
+    default:
+      return b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '\\x' + b.toString(16).padStart(2, '0');
+  }
+}
+
 export function replicationOf(server: Server): ReplicationMaster {
   let m = masters.get(server);
   if (m === undefined) {

@@ -21,6 +21,7 @@ let master: Redis;
 let replica: Redis;
 let masterPort = 0;
 let replicaPort = 0;
+let replicaLog = '';
 
 before(async () => {
   masterPort = await freePort();
@@ -31,11 +32,12 @@ before(async () => {
   await master.set('before:snapshot', 'from the rdb');
   await master.hset('before:hash', 'f', 'v');
   replicaPort = await freePort();
-  await spawnServer(
+  const replicaProc = await spawnServer(
     'mnemo',
     ['--port', String(replicaPort), '--dir', tempDir('mnemo-replica-r-', cleanups), '--save', '', '--replicaof', '127.0.0.1', String(masterPort), '--enable-debug-command', 'yes'],
     cleanups,
   );
+  replicaProc.child.stdout!.on('data', (d) => (replicaLog += d));
   replica = new Redis(replicaPort, '127.0.0.1', { lazyConnect: true });
   await replica.connect();
   cleanups.push(() => void replica.disconnect());
@@ -141,6 +143,20 @@ test('replica: a writable replica expires the TTLs its own clients set, and its 
     await replica.config('SET', 'replica-read-only', 'yes');
     await replica.select(0);
   }
+});
+
+test('replica: a command of the master\'s stream that fails here is logged as CRITICAL with the latest backlog, and counted', async () => {
+  const before = Number(infoFields(await replica.info('stats')).get('unexpected_error_replies'));
+  await master.call('DEBUG', 'REPLICATE', 'fake-command-1');
+  await master.set('after:fake', '1');
+  assert.equal(await master.wait(1, 5000), 1);
+  await waitFor(() => replicaLog.includes('fake-command-1'), 'the CRITICAL log line');
+  const lines = replicaLog.split('\n').filter((l) => l.includes('fake-command-1'));
+  assert.equal(lines.length, 1);
+  assert.match(lines[0], / # == CRITICAL == This replica is sending an error to its master: 'ERR unknown command 'fake-command-1', with args beginning with: ' after processing the command '<unknown>'$/);
+  assert.match(replicaLog, / # Latest backlog is: '.*\\r\\n'\n/);
+  assert.equal(Number(infoFields(await replica.info('stats')).get('unexpected_error_replies')), before + 1);
+  assert.equal(await replica.get('after:fake'), '1');
 });
 
 test('replica: the master link is a client (flags=M); killed, it resumes with a partial resync; MASTERDOWN meanwhile if stale data is refused', async () => {

@@ -144,6 +144,17 @@ test('replication: WAIT for more replicas than exist times out with the count it
   assert.ok(Date.now() - start >= 190, 'WAIT returned before its timeout');
 });
 
+test('replication: DEBUG REPLICATE sends a command to the replicas only', async () => {
+  assert.equal(await master.call('DEBUG', 'REPLICATE', 'SET', 'diverged', 'yes'), 'OK');
+  await master.set('after:diverged', '1');
+  assert.equal(await master.wait(1, 5000), 1);
+  assert.equal(await replica.get('diverged'), 'yes');
+  assert.equal(await master.exists('diverged'), 0);
+  await master.call('DEBUG', 'REPLICATE', 'DEL', 'diverged');
+  assert.equal(await master.wait(1, 5000), 1);
+  assert.equal(await replica.exists('diverged'), 0);
+});
+
 test('replication: the old SYNC protocol gets the snapshot, then the write stream', async () => {
   const sock = connect(masterPort, '127.0.0.1');
   cleanups.push(() => void sock.destroy());
