@@ -108,6 +108,23 @@ export class ReplicaLink {
     socket.on('close', () => this.onClose(socket));
   }
 
+  /**
+   * PSYNC2 across a change of master: the stream we hold (our replication id
+   * and offset, and the db it had selected) is where the new link starts, so
+   * a sibling replica or our own former replica can continue it (Redis's
+   * cached master, or replicationCacheMasterUsingMyself for a former master).
+   */
+  resumeFrom(replId: string, offset: number, db: number): void {
+    this.masterReplId = replId;
+    this.offset = this.readOffset = offset;
+    this.streamDb = db;
+  }
+
+  /** The db the master's stream has selected now. */
+  get selectedDb(): number {
+    return this.master !== null ? this.master.db.id : this.streamDb;
+  }
+
   /** REPLICAOF NO ONE or another master: the link goes for good. */
   close(): void {
     this.closed = true;

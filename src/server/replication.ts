@@ -134,7 +134,9 @@ export class ReplicationMaster {
    * master's snapshot arrives.
    */
   replicaOf(host: string, port: number): void {
-    this.link?.close();
+    const previous = this.link;
+    previous?.close();
+    this.drain();
     this.dropReplicas();
     // Clients blocked on keys or in WAIT cannot wait for a master's data (Redis's disconnectAllBlockedClients).
     for (const c of this.server.clients.values()) {
@@ -149,6 +151,18 @@ export class ReplicationMaster {
       proxy: (bytes) => this.proxy(bytes),
       latestBacklog: () => this.latestBacklog(),
     });
+    // The stream we hold may continue with the new master (PSYNC2): as a replica the one we
+    // followed (our id and offset are our master's), as a master our own, if a backlog recorded it.
+    if (previous !== null) {
+      if (previous.offset >= 0) this.link.resumeFrom(this.replId, this.offset, previous.selectedDb);
+    } else if (this.backlog !== null) {
+      log(
+        this.server,
+        'notice',
+        'Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.',
+      );
+      this.link.resumeFrom(this.replId, this.offset, 0);
+    }
     this.server.isReplica = true;
     this.updateGate();
     this.link.connect();

@@ -12,6 +12,7 @@ import type { ServerHandle } from '../../src/index.js';
 import { closeAll, connectIo, startTestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 import { infoFields } from '../helpers/info.js';
+import { setLogSink } from '../../src/persistence/log.js';
 
 let handle: ServerHandle;
 let io: Redis;
@@ -71,5 +72,45 @@ test('the backlog is freed after repl-backlog-ttl seconds without replicas, with
     assert.equal((await replication()).get('repl_backlog_active'), '1');
   } finally {
     again.socket.destroy();
+  }
+});
+
+test('PSYNC2 across a change of master: a master that becomes the replica of its promoted replica, and a replica moved to a sibling, continue with partial resyncs', async () => {
+  const a = await startTestServer();
+  const b = await startTestServer();
+  const c = await startTestServer();
+  const [ia, ib, ic] = [await connectIo(a), await connectIo(b), await connectIo(c)];
+  for (const h of [a, b, c]) setLogSink(h.server, () => {});
+  const info = async (io: Redis, section: string) => infoFields(await io.info(section));
+  try {
+    await ia.select(2);
+    await ia.set('k', '1');
+    for (const io of [ib, ic]) await io.call('REPLICAOF', a.host, String(a.port));
+    await waitFor(async () => (await info(ia, 'replication')).get('connected_slaves') === '2', 'both replicas');
+    await ia.set('k', '2');
+    assert.equal(await ia.wait(2, 5000), 2);
+    // c moves to its sibling b: same stream, same offset: a partial resync in db 2.
+    await ic.call('REPLICAOF', b.host, String(b.port));
+    await waitFor(async () => (await info(ib, 'replication')).get('connected_slaves') === '1', 'c attached to b');
+    assert.equal((await info(ib, 'stats')).get('sync_partial_ok'), '1');
+    assert.equal((await info(ib, 'stats')).get('sync_full'), '0');
+    await ia.set('k', '3');
+    await waitFor(async () => {
+      await ic.select(2);
+      return (await ic.get('k')) === '3';
+    }, 'the write to reach c through b');
+    // b is promoted; a follows it and continues its own stream, now under b's new id.
+    await ib.call('REPLICAOF', 'NO', 'ONE');
+    await ia.call('REPLICAOF', b.host, String(b.port));
+    await waitFor(async () => (await info(ia, 'replication')).get('master_link_status') === 'up', 'a to follow b');
+    assert.equal((await info(ib, 'stats')).get('sync_full'), '0');
+    await ib.select(2);
+    await ib.set('k', '4');
+    await waitFor(async () => (await ia.get('k')) === '4', 'the write to reach a');
+    assert.equal((await info(ia, 'replication')).get('master_replid'), (await info(ib, 'replication')).get('master_replid'));
+  } finally {
+    await closeAll(a, ia);
+    await closeAll(b, ib);
+    await closeAll(c, ic);
   }
 });
