@@ -28,7 +28,7 @@ import { Database } from '../db/database.js';
 import { setInfoProvider, type InfoFields, type SectionProvider } from '../observability/info.js';
 import type { ShutdownRequest } from '../commands/server.js';
 import { debugObjectHooks } from '../commands/server.js';
-import { RdbSnapshot, type SnapshotInfo } from './rdb/snapshot.js';
+import { RdbSnapshot, type ReplSaveInfo, type SnapshotInfo } from './rdb/snapshot.js';
 import { serializedLength, type EncodeOptions } from './rdb/encode.js';
 import { limitsFrom, type DecodeLimits } from './rdb/decode.js';
 import { RdbParser, RdbLoadError, type RdbLoadOptions } from './rdb/loader.js';
@@ -84,6 +84,8 @@ export class PersistenceState {
   loadingRdbUsedMem = 0;
   lastLoadKeysLoaded = 0;
   lastLoadKeysExpired = 0;
+  /** The aux fields of the last RDB image loaded (repl-id, repl-offset, ...). */
+  lastLoadAux = new Map<string, string>();
 
   /** Active point-in-time images: the barrier forwards to each. */
   readonly snapshots = new Set<RdbSnapshot>();
@@ -94,6 +96,12 @@ export class PersistenceState {
   aofWriteRefusal: () => string | null = () => null;
   /** Set by the AOF module: loads the AOF at start-up when appendonly is yes. */
   aofStartupLoader: ((server: Server) => Promise<void>) | null = null;
+  /**
+   * Set by the replication module: the stream a snapshot is at (written as
+   * aux fields), and what to do with the one an RDB loaded at start-up was at.
+   */
+  replSaveInfo: (() => ReplSaveInfo | null) | null = null;
+  replLoaded: ((info: ReplSaveInfo) => void) | null = null;
   /** Function libraries (FUNCTION2 records), when a functions module exists. */
   functions: { dump(): string[]; load(code: string): void } | null = null;
   /** Extra INFO persistence providers (AOF), applied after ours, in order. */
@@ -149,6 +157,7 @@ function snapshotInfo(server: Server, aofBase: boolean): SnapshotInfo {
     nowMs: now,
     lruSec: server.lruClock,
     functions: persistenceOf(server).functions?.dump() ?? [],
+    repl: persistenceOf(server).replSaveInfo?.() ?? null,
   };
 }
 
@@ -514,6 +523,7 @@ function loadOptions(server: Server, extra: Partial<RdbLoadOptions> = {}): RdbLo
     onWarning: (msg) => log(server, 'warning', msg),
     onFunction: st.functions ? (code) => st.functions!.load(code) : null,
     onAux: (k, v) => {
+      st.lastLoadAux.set(k, v);
       if (k === 'redis-ver') log(server, 'notice', `Loading RDB produced by version ${v}`);
       else if (k === 'used-mem') st.loadingRdbUsedMem = Number(v) || 0;
     },
@@ -613,6 +623,7 @@ export async function loadDataAtStartup(server: Server): Promise<void> {
     throw new Error(`Fatal error loading the DB from ${path}: ${errorText(e)}. Exiting.`);
   }
   const started = performance.now();
+  st.lastLoadAux.clear();
   try {
     await loadRdbAsync(server, buf);
   } catch (e) {
@@ -625,6 +636,14 @@ export async function loadDataAtStartup(server: Server): Promise<void> {
     throw e;
   }
   log(server, 'notice', `DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
+  // The replication stream the file was at: a master or a replica restarted from it may continue it.
+  const aux = st.lastLoadAux;
+  const replId = aux.get('repl-id');
+  const offset = Number(aux.get('repl-offset') ?? -1);
+  const streamDb = Number(aux.get('repl-stream-db') ?? -1);
+  if (replId !== undefined && replId.length === 40 && Number.isSafeInteger(offset) && offset >= 0 && Number.isInteger(streamDb) && streamDb >= 0) {
+    st.replLoaded?.({ replId, offset, streamDb });
+  }
 }
 
 // ---- DEBUG RELOAD, FLUSHALL, SHUTDOWN -------------------------------------------------------

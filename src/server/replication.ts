@@ -23,7 +23,8 @@
 import type { Server } from './server.js';
 import { ReplyMode, type Client } from './client.js';
 import { putDecimal, putLatin1 } from '../util/latin1.js';
-import { runRdbSnapshot } from '../persistence/index.js';
+import { persistenceOf, runRdbSnapshot } from '../persistence/index.js';
+import type { ReplSaveInfo } from '../persistence/rdb/snapshot.js';
 import { flush } from '../net/connection.js';
 import { clientIntrospection } from '../commands/client.js';
 import { ReplicaLink } from './replica-link.js';
@@ -120,6 +121,8 @@ export class ReplicationMaster {
   constructor(readonly server: Server) {
     this.replId = replicationId(server);
     this.noReplicasSince = server.clock.now();
+    // PINGs go every repl-ping-replica-period seconds counted from the start, not at once (Redis's cron loops).
+    this.lastPing = server.clock.now();
     watchOutputLimit(server, OUTPUT_CLASS_REPLICA, (l) => (this.outputLimit = l));
   }
 
@@ -155,6 +158,10 @@ export class ReplicationMaster {
     // followed (our id and offset are our master's), as a master our own, if a backlog recorded it.
     if (previous !== null) {
       if (previous.offset >= 0) this.link.resumeFrom(this.replId, this.offset, previous.selectedDb);
+    } else if (this.restored !== null) {
+      // Restarted from an RDB that recorded our master's stream (Redis's cached master from the RDB).
+      this.link.resumeFrom(this.replId, this.offset, this.restored.streamDb);
+      this.restored = null;
     } else if (this.backlog !== null) {
       log(
         this.server,
@@ -455,6 +462,45 @@ export class ReplicationMaster {
   }
 
   private offsetHooked = false;
+  /** A replica restarted from an RDB with replication info: the stream its first link continues. */
+  private restored: ReplSaveInfo | null = null;
+
+  /**
+   * What a snapshot records of the replication stream (Redis's
+   * rdbPopulateSaveInfo): a master with a backlog, or a replica that synced,
+   * saves its replication id, offset and the db the stream has selected.
+   */
+  saveInfo(): ReplSaveInfo | null {
+    const link = this.link;
+    if (link === null) {
+      if (this.backlog === null) return null;
+      return { streamDb: this.selectedDb === -1 ? 0 : this.selectedDb, replId: this.replId, offset: this.offset };
+    }
+    if (link.offset < 0) return null;
+    return { streamDb: link.selectedDb, replId: this.replId, offset: this.offset };
+  }
+
+  /**
+   * Start-up loaded an RDB with replication info (Redis's loadDataFromDisk).
+   * A replica takes the id and offset as its master's and asks to continue
+   * from there; a master keeps them as replid2 (a new id starts at the same
+   * offset) with an empty backlog, so its replicas continue with +CONTINUE.
+   */
+  restoreFromRdb(info: ReplSaveInfo): void {
+    if (this.server.config.replicaOf() !== null) {
+      this.replId = info.replId;
+      this.offset = info.offset;
+      this.restored = info;
+      return;
+    }
+    this.ensureBacklog();
+    this.replId2 = info.replId;
+    this.secondOffset = info.offset + 1;
+    this.offset = info.offset;
+    this.backlogHistlen = 0;
+    this.noReplicasSince = this.server.clock.now();
+  }
+
   /** Server-clock ms since when no replica is attached (Redis's repl_no_slaves_since). */
   private noReplicasSince = 0;
 
@@ -764,6 +810,9 @@ export function installReplication(server: Server): void {
   }
   // A closing server drops its link to a master (embedded servers must leave nothing open).
   server.closeHooks.push(() => m.link?.close());
+  const persistence = persistenceOf(server);
+  persistence.replSaveInfo = () => m.saveInfo();
+  persistence.replLoaded = (info) => m.restoreFromRdb(info);
   for (const name of ['min-replicas-to-write', 'min-replicas-max-lag']) server.config.onChange(name, () => m.updateGate());
   m.updateGate();
   let configChecked = false;
