@@ -87,6 +87,8 @@ export class PersistenceState {
   /** The aux fields of the last RDB image loaded (repl-id, repl-offset, ...). */
   lastLoadAux = new Map<string, string>();
 
+  /** Full syncs producing a snapshot for a replica (INFO rdb_bgsave_in_progress counts them, as Redis's rdb child). */
+  replicationSnapshots = 0;
   /** Active point-in-time images: the barrier forwards to each. */
   readonly snapshots = new Set<RdbSnapshot>();
 
@@ -756,7 +758,7 @@ function persistenceInfo(server: Server, fields: InfoFields): InfoFields {
     current_save_keys_processed: job ? job.run.snapshot.keysWritten : 0,
     current_save_keys_total: job ? job.run.snapshot.keysTotal : 0,
     rdb_changes_since_last_save: server.dirty,
-    rdb_bgsave_in_progress: job ? 1 : 0,
+    rdb_bgsave_in_progress: job || st.replicationSnapshots > 0 ? 1 : 0,
     rdb_last_save_time: st.lastsave,
     rdb_last_bgsave_status: st.lastbgsaveStatus,
     rdb_last_bgsave_time_sec: st.lastBgsaveTimeSec,

@@ -366,6 +366,9 @@ export class ReplicationMaster {
       { keyDelayMicros: delay > 0 ? delay : 0, ...this.snapshotFilter(c) },
     );
     r.abortSync = () => run.abort();
+    const persistence = persistenceOf(server);
+    persistence.replicationSnapshots++;
+    void run.done.finally(() => persistence.replicationSnapshots--).catch(() => {});
     run.done.then(
       () => {
         r.abortSync = null;

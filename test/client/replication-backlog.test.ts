@@ -114,3 +114,23 @@ test('PSYNC2 across a change of master: a master that becomes the replica of its
     await closeAll(c, ic);
   }
 });
+
+test('a full sync in progress shows as rdb_bgsave_in_progress, as Redis\'s rdb child does', async () => {
+  for (let i = 0; i < 20; i++) await io.set(`slow:${i}`, 'v');
+  await io.config('SET', 'rdb-key-save-delay', '200000');
+  const persistence = async () => infoFields(await io.info('persistence'));
+  try {
+    assert.equal((await persistence()).get('rdb_bgsave_in_progress'), '0');
+    const r = await psync('?', '-1');
+    try {
+      assert.match(r.first(), /^\+FULLRESYNC /);
+      assert.equal((await persistence()).get('rdb_bgsave_in_progress'), '1');
+      assert.match(String((await replication()).get('slave0')), /state=wait_bgsave/);
+    } finally {
+      r.socket.destroy();
+    }
+    await waitFor(async () => (await persistence()).get('rdb_bgsave_in_progress') === '0', 'the snapshot of a gone replica to stop');
+  } finally {
+    await io.config('SET', 'rdb-key-save-delay', '0');
+  }
+});
