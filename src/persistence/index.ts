@@ -103,7 +103,9 @@ export class PersistenceState {
    * aux fields), and what to do with the one an RDB loaded at start-up was at.
    */
   replSaveInfo: (() => ReplSaveInfo | null) | null = null;
-  replLoaded: ((info: ReplSaveInfo) => void) | null = null;
+  replLoaded: ((info: ReplSaveInfo, expired: Array<[number, string]>) => void) | null = null;
+  /** During the start-up load: the keys skipped as expired (db, key), in file order. */
+  startupExpired: Array<[number, string]> | null = null;
   /** Function libraries (FUNCTION2 records), when a functions module exists. */
   functions: { dump(): string[]; load(code: string): void } | null = null;
   /** Extra INFO persistence providers (AOF), applied after ours, in order. */
@@ -524,6 +526,7 @@ function loadOptions(server: Server, extra: Partial<RdbLoadOptions> = {}): RdbLo
     lfu: server.config.maxmemoryPolicy.includes('lfu'),
     onWarning: (msg) => log(server, 'warning', msg),
     onFunction: st.functions ? (code) => st.functions!.load(code) : null,
+    onExpiredKey: st.startupExpired !== null ? (db, key) => st.startupExpired?.push([db, key]) : undefined,
     onAux: (k, v) => {
       st.lastLoadAux.set(k, v);
       if (k === 'redis-ver') log(server, 'notice', `Loading RDB produced by version ${v}`);
@@ -626,6 +629,8 @@ export async function loadDataAtStartup(server: Server): Promise<void> {
   }
   const started = performance.now();
   st.lastLoadAux.clear();
+  const expired: Array<[number, string]> = [];
+  st.startupExpired = expired;
   try {
     await loadRdbAsync(server, buf);
   } catch (e) {
@@ -636,6 +641,8 @@ export async function loadDataAtStartup(server: Server): Promise<void> {
       );
     }
     throw e;
+  } finally {
+    st.startupExpired = null;
   }
   log(server, 'notice', `DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
   // The replication stream the file was at: a master or a replica restarted from it may continue it.
@@ -644,7 +651,7 @@ export async function loadDataAtStartup(server: Server): Promise<void> {
   const offset = Number(aux.get('repl-offset') ?? -1);
   const streamDb = Number(aux.get('repl-stream-db') ?? -1);
   if (replId !== undefined && replId.length === 40 && Number.isSafeInteger(offset) && offset >= 0 && Number.isInteger(streamDb) && streamDb >= 0) {
-    st.replLoaded?.({ replId, offset, streamDb });
+    st.replLoaded?.({ replId, offset, streamDb }, expired);
   }
 }
 

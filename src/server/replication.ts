@@ -489,7 +489,7 @@ export class ReplicationMaster {
    * from there; a master keeps them as replid2 (a new id starts at the same
    * offset) with an empty backlog, so its replicas continue with +CONTINUE.
    */
-  restoreFromRdb(info: ReplSaveInfo): void {
+  restoreFromRdb(info: ReplSaveInfo, expired: Array<[number, string]> = []): void {
     if (this.server.config.replicaOf() !== null) {
       this.replId = info.replId;
       this.offset = info.offset;
@@ -502,6 +502,10 @@ export class ReplicationMaster {
     this.offset = info.offset;
     this.backlogHistlen = 0;
     this.noReplicasSince = this.server.clock.now();
+    // Keys that expired while we were down were not loaded: their DELs go down the stream, as Redis's RDBFLAGS_FEED_REPL.
+    const del = this.server.config.getBool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL';
+    for (const [db, key] of expired) this.feed(db, [del, key]);
+    this.drain();
   }
 
   /** Server-clock ms since when no replica is attached (Redis's repl_no_slaves_since). */
@@ -815,7 +819,7 @@ export function installReplication(server: Server): void {
   server.closeHooks.push(() => m.link?.close());
   const persistence = persistenceOf(server);
   persistence.replSaveInfo = () => m.saveInfo();
-  persistence.replLoaded = (info) => m.restoreFromRdb(info);
+  persistence.replLoaded = (info, expired) => m.restoreFromRdb(info, expired);
   for (const name of ['min-replicas-to-write', 'min-replicas-max-lag']) server.config.onChange(name, () => m.updateGate());
   m.updateGate();
   let configChecked = false;

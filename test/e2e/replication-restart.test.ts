@@ -42,7 +42,15 @@ test('replication across restarts: a restarted master and a restarted replica co
   await waitFor(async () => (await info(replica.io, 'replication')).get('master_link_status') === 'up', 'the replica link', 10000);
   await master.io.select(5);
   await master.io.set('a', '1');
+  // Keys that expire while the master is down: it does not load them and sends their DELs.
+  await master.io.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+  for (const db of [0, 7]) {
+    await master.io.select(db);
+    await master.io.set(`short:${db}`, 'v', 'PX', 10);
+  }
+  await master.io.select(5);
   assert.equal(await master.io.wait(1, 5000), 1);
+  await new Promise((r) => setTimeout(r, 30));
   const before = await info(master.io, 'replication');
 
   // The master restarts from its RDB.
@@ -55,6 +63,12 @@ test('replication across restarts: a restarted master and a restarted replica co
   assert.notEqual(now.get('master_replid'), before.get('master_replid'));
   assert.equal((await info(master.io, 'stats')).get('sync_partial_ok'), '1');
   assert.equal((await info(master.io, 'stats')).get('sync_full'), '0');
+  assert.equal((await info(master.io, 'persistence')).get('rdb_last_load_keys_expired'), '2');
+  // SELECT 0, DEL short:0, SELECT 7, DEL short:7 went to the backlog after the saved offset.
+  const dels = '*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*2\r\n$3\r\nDEL\r\n$7\r\nshort:0\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n7\r\n*2\r\n$3\r\nDEL\r\n$7\r\nshort:7\r\n';
+  assert.equal(now.get('repl_backlog_histlen'), String(dels.length));
+  assert.equal(now.get('master_repl_offset'), String(Number(before.get('master_repl_offset')) + dels.length));
+  await waitFor(async () => (await replica.io.dbsize()) === 0, 'the DEL of short:0 on the replica');
   await master.io.select(5);
   await master.io.set('b', '2');
   assert.equal(await master.io.wait(1, 5000), 1);
