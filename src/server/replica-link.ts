@@ -7,9 +7,10 @@
  * Handshake, one request at a time: PING, AUTH when masterauth is set,
  * REPLCONF listening-port, REPLCONF capa psync2, then PSYNC with the cached
  * replication id and offset (or `? -1`). `+FULLRESYNC <id> <offset>` is
- * followed by `$<length>` and the RDB (newlines before it are the master's
- * keepalives), which replaces the dataset; `+CONTINUE` goes straight to the
- * stream. "capa eof" is not announced, so the master sends the disk format.
+ * followed by `$<length>` and the RDB, or (we announce "capa eof", so a
+ * diskless master streams it) `$EOF:<40-byte mark>`, the RDB and the mark;
+ * newlines before it are the master's keepalives. The image replaces the
+ * dataset once complete; `+CONTINUE` goes straight to the stream.
  *
  * The stream is parsed with the client parser and run through
  * Server.execute on a client without a socket flagged `isMaster`: it may
@@ -64,6 +65,9 @@ export class ReplicaLink {
   private input: Buffer = Buffer.alloc(0);
   private bulkLeft = 0;
   private bulkParts: Buffer[] = [];
+  /** $EOF:<mark> transfers: the mark that ends the snapshot, and the bytes received so far. */
+  private eofMark: Buffer | null = null;
+  private eofTail: Buffer = Buffer.alloc(0);
   private master: Client | null = null;
   private parser: RespParser | null = null;
   private closed = false;
@@ -95,6 +99,9 @@ export class ReplicaLink {
     this.attemptStart = this.server.clock.now();
     this.phase = 'pong';
     this.input = Buffer.alloc(0);
+    this.bulkParts = [];
+    this.eofMark = null;
+    this.eofTail = Buffer.alloc(0);
     const socket = connect({ host: this.host, port: this.port });
     socket.setNoDelay(true);
     this.socket = socket;
@@ -221,6 +228,32 @@ export class ReplicaLink {
   /** The handshake, a reply at a time. */
   private advance(): void {
     for (;;) {
+      if (this.phase === 'bulk' && this.eofMark !== null) {
+        if (this.input.length === 0) return;
+        const chunk = this.input;
+        this.input = Buffer.alloc(0);
+        const mark = this.eofMark;
+        // The mark may arrive split across reads: search it in the end of the previous data plus this read.
+        const prev = this.eofTail;
+        const win = prev.length > 0 ? Buffer.concat([prev, chunk]) : chunk;
+        const at = win.indexOf(mark);
+        if (at < 0) {
+          this.bulkParts.push(chunk);
+          this.eofTail = Buffer.from(win.subarray(Math.max(0, win.length - (mark.length - 1))));
+          return;
+        }
+        const cut = at - prev.length; // bytes of this read before the mark (negative: it began earlier)
+        let image = Buffer.concat(cut >= 0 ? [...this.bulkParts, chunk.subarray(0, cut)] : this.bulkParts);
+        if (cut < 0) image = image.subarray(0, image.length + cut);
+        this.input = win.subarray(at + mark.length);
+        this.bulkParts = [];
+        this.eofTail = Buffer.alloc(0);
+        this.eofMark = null;
+        this.loadSnapshot(image);
+        this.stream.adopt(this.masterReplId, this.offset, true);
+        this.startStream(0);
+        return;
+      }
       if (this.phase === 'bulk') {
         const n = Math.min(this.bulkLeft, this.input.length);
         if (n > 0) {
@@ -253,7 +286,7 @@ export class ReplicaLink {
           break;
         case 'port':
           // Errors are only logged, as Redis does: older masters may not know the option.
-          this.send(['REPLCONF', 'capa', 'psync2']);
+          this.send(['REPLCONF', 'capa', 'eof', 'capa', 'psync2']);
           this.phase = 'capa';
           break;
         case 'capa':
@@ -281,6 +314,14 @@ export class ReplicaLink {
           throw new Error(`Unexpected reply to PSYNC from master: ${reply}`);
         }
         case 'bulk-header': {
+          const eof = /^\$EOF:(.{40})$/s.exec(reply);
+          if (eof !== null) {
+            // A snapshot streamed as it is produced: it ends with the 40-byte mark.
+            this.eofMark = Buffer.from(eof[1], 'latin1');
+            this.phase = 'bulk';
+            log(this.server, 'notice', 'MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk');
+            break;
+          }
           const m = /^\$(\d+)$/.exec(reply);
           if (m === null) throw new Error(`Bad protocol from MASTER, the first byte is not '$' (we received '${reply}')`);
           this.bulkLeft = Number(m[1]);
@@ -301,6 +342,7 @@ export class ReplicaLink {
   private loadSnapshot(image: Buffer): void {
     log(this.server, 'notice', `MASTER <-> REPLICA sync: receiving ${image.length} bytes from master to disk`);
     log(this.server, 'notice', 'MASTER <-> REPLICA sync: Flushing old data');
+    log(this.server, 'notice', 'MASTER <-> REPLICA sync: Loading DB in memory');
     loadRdb(this.server, image);
     log(this.server, 'notice', 'MASTER <-> REPLICA sync: Finished with success');
   }

@@ -25,7 +25,7 @@ let replicaLog = '';
 
 before(async () => {
   masterPort = await freePort();
-  await spawnServer('redis', ['--port', String(masterPort), '--dir', tempDir('mnemo-replica-m-', cleanups), '--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes'], cleanups);
+  await spawnServer('redis', ['--port', String(masterPort), '--dir', tempDir('mnemo-replica-m-', cleanups), '--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes', '--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0'], cleanups);
   master = new Redis(masterPort, '127.0.0.1', { lazyConnect: true });
   await master.connect();
   cleanups.push(() => void master.disconnect());
@@ -54,6 +54,9 @@ async function sameDigest(): Promise<void> {
 
 test('replica: Mnemo follows a redis-server master, and WAIT on the master counts its ACK', async () => {
   assert.equal(await replica.get('before:snapshot'), 'from the rdb');
+  // We announce capa eof: the diskless master streamed the snapshot with an end mark.
+  assert.match(replicaLog, /MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk\n/);
+  assert.match(replicaLog, /MASTER <-> REPLICA sync: Loading DB in memory\n/);
   const p = master.pipeline();
   p.set('s', 'v', 'EX', 1000);
   p.rpush('l', 'a', 'b', 'c');
