@@ -333,6 +333,38 @@ export class ReplicationMaster {
     }
     // A replica that asked to continue ("?" asks for a full sync) counts as a failed partial sync.
     if (psync && replId !== '?') this.syncPartialErr++;
+    const cfg = this.server.config;
+    if (cfg.getBool('repl-diskless-sync') && this.wantsEof(c) && cfg.getNumber('repl-diskless-sync-delay') > 0) {
+      // Diskless: wait repl-diskless-sync-delay seconds for more replicas (or until
+      // repl-diskless-sync-max-replicas wait) before the transfer and its +FULLRESYNC start.
+      this.waitingStart.push({ client: c, psync, since: this.server.clock.now() });
+      this.startWaitingFullSyncs();
+      return;
+    }
+    this.fullSync(c, psync);
+  }
+
+  /** Full syncs waiting for the diskless delay (Redis's WAIT_BGSAVE_START). */
+  private waitingStart: Array<{ client: Client; psync: boolean; since: number }> = [];
+
+  /** Starts the waiting full syncs once the oldest waited the delay, or enough replicas wait. */
+  private startWaitingFullSyncs(): void {
+    if (this.waitingStart.length === 0) return;
+    this.waitingStart = this.waitingStart.filter((w) => !w.client.closed);
+    if (this.waitingStart.length === 0) return;
+    const cfg = this.server.config;
+    const delayMs = cfg.getNumber('repl-diskless-sync-delay') * 1000;
+    const max = cfg.getNumber('repl-diskless-sync-max-replicas');
+    const waited = this.server.clock.now() - this.waitingStart[0].since;
+    if (waited < delayMs && (max === 0 || this.waitingStart.length < max)) return;
+    const start = this.waitingStart;
+    this.waitingStart = [];
+    for (const w of start) this.fullSync(w.client, w.psync);
+  }
+
+  /** The snapshot and then the stream, for one replica. */
+  private fullSync(c: Client, psync: boolean): void {
+    this.drain();
     this.syncFull++;
     this.ensureBacklog();
     // A new snapshot: the stream after it must start with a SELECT.
@@ -705,6 +737,7 @@ export class ReplicationMaster {
   /** From the cron: the replica link's work, and a PING every repl-ping-replica-period seconds to our replicas. */
   cron(): void {
     this.link?.cron();
+    this.startWaitingFullSyncs();
     if (this.replicas.length === 0) {
       this.expireBacklog();
       return;

@@ -29,11 +29,16 @@ async function replication(): Promise<Map<string, string>> {
 }
 
 /** A replica speaking the protocol by hand: PSYNC, and what the master answered first. */
-async function psync(id: string, offset: string): Promise<{ socket: Socket; first: () => string }> {
+async function psync(id: string, offset: string, capaEof = false): Promise<{ socket: Socket; first: () => string }> {
   const socket = connect(handle.port, handle.host);
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   let got = '';
   socket.on('data', (b: Buffer) => (got += b.toString('latin1')));
+  if (capaEof) {
+    socket.write('*3\r\n$8\r\nREPLCONF\r\n$4\r\ncapa\r\n$3\r\neof\r\n');
+    await waitFor(() => got === '+OK\r\n', 'REPLCONF capa eof');
+    got = '';
+  }
   socket.write(`*3\r\n$5\r\nPSYNC\r\n$${id.length}\r\n${id}\r\n$${offset.length}\r\n${offset}\r\n`);
   await waitFor(() => got.includes('\r\n'), 'the PSYNC reply');
   return { socket, first: () => got.slice(0, got.indexOf('\r\n')) };
@@ -76,9 +81,10 @@ test('the backlog is freed after repl-backlog-ttl seconds without replicas, with
 });
 
 test('PSYNC2 across a change of master: a master that becomes the replica of its promoted replica, and a replica moved to a sibling, continue with partial resyncs', async () => {
-  const a = await startTestServer();
-  const b = await startTestServer();
-  const c = await startTestServer();
+  const config = { 'repl-diskless-sync-delay': '0' };
+  const a = await startTestServer(config);
+  const b = await startTestServer(config);
+  const c = await startTestServer(config);
   const [ia, ib, ic] = [await connectIo(a), await connectIo(b), await connectIo(c)];
   for (const h of [a, b, c]) setLogSink(h.server, () => {});
   const info = async (io: Redis, section: string) => infoFields(await io.info(section));
@@ -132,5 +138,33 @@ test('a full sync in progress shows as rdb_bgsave_in_progress, as Redis\'s rdb c
     await waitFor(async () => (await persistence()).get('rdb_bgsave_in_progress') === '0', 'the snapshot of a gone replica to stop');
   } finally {
     await io.config('SET', 'rdb-key-save-delay', '0');
+  }
+});
+
+test('a diskless full sync waits repl-diskless-sync-delay seconds before its +FULLRESYNC, or until repl-diskless-sync-max-replicas wait', async () => {
+  await io.config('SET', 'repl-diskless-sync-delay', '1');
+  try {
+    const started = Date.now();
+    const r = await psync('?', '-1', true);
+    try {
+      assert.ok(Date.now() - started >= 900, 'the transfer started before the delay');
+      assert.match(r.first(), /^\+FULLRESYNC /);
+    } finally {
+      r.socket.destroy();
+    }
+    await io.config('SET', 'repl-diskless-sync-max-replicas', '1');
+    const t0 = Date.now();
+    const quick = await psync('?', '-1', true);
+    quick.socket.destroy();
+    assert.ok(Date.now() - t0 < 900, 'enough replicas were waiting: no delay');
+    // A replica that cannot take the streamed format gets the disk format at once.
+    await io.config('SET', 'repl-diskless-sync-max-replicas', '0');
+    const t1 = Date.now();
+    const disk = await psync('?', '-1');
+    disk.socket.destroy();
+    assert.ok(Date.now() - t1 < 900);
+  } finally {
+    await io.config('SET', 'repl-diskless-sync-delay', '0');
+    await io.config('SET', 'repl-diskless-sync-max-replicas', '0');
   }
 });

@@ -18,7 +18,7 @@ after(async () => {
 });
 
 async function start(port: number, dir: string, extra: string[] = []): Promise<{ proc: ServerProcess; io: Redis }> {
-  const proc = await spawnServer('mnemo', ['--port', String(port), '--dir', dir, '--save', '3600 1', '--repl-ping-replica-period', '3600', '--enable-debug-command', 'yes', ...extra], cleanups);
+  const proc = await spawnServer('mnemo', ['--port', String(port), '--dir', dir, '--save', '3600 1', '--repl-ping-replica-period', '3600', '--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0', ...extra], cleanups);
   const io = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
   await io.connect();
   cleanups.push(() => void io.disconnect());

@@ -29,7 +29,7 @@ before(async () => {
   // Each server works in a temp dir: a replica writes the snapshot it received as dump.rdb
   // there, which a redis-server started later from the same cwd would load.
   const masterDir = tempDir('mnemo-repl-master-', cleanups);
-  await spawnServer('mnemo', ['--port', String(masterPort), '--dir', masterDir, '--save', '', '--enable-debug-command', 'yes'], cleanups);
+  await spawnServer('mnemo', ['--port', String(masterPort), '--dir', masterDir, '--save', '', '--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0'], cleanups);
   master = new Redis(masterPort, '127.0.0.1', { lazyConnect: true });
   await master.connect();
   cleanups.push(() => void master.disconnect());
