@@ -220,6 +220,8 @@ export class ReplicationMaster {
       this.replId2 = this.replId;
       this.secondOffset = this.offset + 1;
       this.replId = replId;
+      // Our replicas must learn the new id: they reconnect and continue (+CONTINUE <new id>), as Redis's disconnectSlaves.
+      this.dropReplicas();
     }
     this.ensureBacklog();
   }

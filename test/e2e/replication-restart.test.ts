@@ -40,6 +40,10 @@ test('replication across restarts: a restarted master and a restarted replica co
   let replica = await start(rp, rdir);
   await replica.io.call('REPLICAOF', '127.0.0.1', String(mp));
   await waitFor(async () => (await info(replica.io, 'replication')).get('master_link_status') === 'up', 'the replica link', 10000);
+  // A replica of the replica: it is told the new id after the master's restart.
+  const sub = await start(await freePort(), tempDir('mnemo-rr-s-', cleanups));
+  await sub.io.call('REPLICAOF', '127.0.0.1', String(rp));
+  await waitFor(async () => (await info(sub.io, 'replication')).get('master_link_status') === 'up', 'the sub-replica link', 10000);
   await master.io.select(5);
   await master.io.set('a', '1');
   // Keys that expire while the master is down: it does not load them and sends their DELs.
@@ -64,6 +68,10 @@ test('replication across restarts: a restarted master and a restarted replica co
   assert.equal((await info(master.io, 'stats')).get('sync_partial_ok'), '1');
   assert.equal((await info(master.io, 'stats')).get('sync_full'), '0');
   assert.equal((await info(master.io, 'persistence')).get('rdb_last_load_keys_expired'), '2');
+  // The replica continued under the new id and made its own replica reconnect to learn it.
+  await waitFor(async () => (await info(sub.io, 'replication')).get('master_replid') === now.get('master_replid'), 'the new id at the sub-replica');
+  assert.equal((await info(replica.io, 'stats')).get('sync_partial_ok'), '1');
+  assert.equal((await info(replica.io, 'stats')).get('sync_full'), '1');
   // SELECT 0, DEL short:0, SELECT 7, DEL short:7 went to the backlog after the saved offset.
   const dels = '*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*2\r\n$3\r\nDEL\r\n$7\r\nshort:0\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n7\r\n*2\r\n$3\r\nDEL\r\n$7\r\nshort:7\r\n';
   assert.equal(now.get('repl_backlog_histlen'), String(dels.length));
