@@ -354,15 +354,15 @@ function quicklistDetails(server: Server, v: Value): string {
 
 function debugObject(c: Client, argv: string[]): void {
   const key = argv[2];
-  // The key as stored: DEBUG OBJECT neither expires nor touches it (dictFind in Redis).
-  const v = c.db.peek(key);
-  if (v === undefined) {
+  // The raw keyspace, as Redis's DEBUG OBJECT: no lazy expiry (an expired key a replica keeps is shown), no stats.
+  const i = c.db.keys.find(key);
+  if (i < 0) {
     c.addError('ERR no such key');
     return;
   }
+  const v = c.db.keys.vals[i];
   const encoding = encodingOf(v);
-  const i = c.db.keys.find(key);
-  const lru = (i >= 0 ? c.db.keys.access[i] : lruClock(c.server)) & 0xffffff;
+  const lru = c.db.keys.access[i] & 0xffffff;
   const idle = c.db.idleSeconds(key);
   const extra = encoding === 'quicklist' ? quicklistDetails(c.server, v) : '';
   c.addSimple(
@@ -569,6 +569,7 @@ const DEBUG_SUBCOMMANDS: ReadonlyMap<string, { argc: (n: number) => boolean; run
   ['htstats-key', { argc: (n: number) => n === 3, run: debugHtstatsKey }],
   ['config-rewrite-force-all', { argc: (n: number) => n === 2, run: debugConfigRewriteForceAll }],
   ['replybuffer', { argc: (n: number) => n === 4, run: debugReplybuffer }],
+  ['replicate', { argc: (n: number) => n >= 3, run: debugReplicate }],
   ['help', { argc: (n: number) => n === 2, run: debugHelp }],
   ['set-disable-deny-scripts', { argc: (n: number) => n === 3, run: debugSetDisableDenyScripts }],
 ]);
@@ -577,6 +578,12 @@ const DEBUG_SUBCOMMANDS: ReadonlyMap<string, { argc: (n: number) => boolean; run
 function debugSetDisableDenyScripts(c: Client, argv: string[]): void {
   setDenyScriptDisabled(c.server, (parseInt(argv[2], 10) || 0) !== 0);
   c.addOK();
+}
+
+/** DEBUG REPLICATE <command...>: sent to the replicas only, so their data may diverge (tests of that). */
+function debugReplicate(c: Client, argv: string[]): void {
+  replicationOf(c.server).replicateRaw(argv.slice(2));
+  c.addSimple('OK');
 }
 
 function debugHelp(c: Client): void {
@@ -621,6 +628,8 @@ function debugHelp(c: Client): void {
     '      existing RDB file.',
     '    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB',
     '      file to the database.',
+    'REPLICATE <string>',
+    '    Replicates the provided string to replicas, allowing data divergence.',
     'SET-ACTIVE-EXPIRE <0|1>',
     '    Setting it to 0 disables expiring keys in background when they are not',
     '    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the',

@@ -28,10 +28,16 @@ export interface KeyspaceEffects {
    */
   readonly isReplica: boolean;
   readonly masterRunning: boolean;
-  /** A replica's own client (not its master) set a TTL on `key` (a writable replica). */
-  replicaSetExpire(db: Database, key: string): void;
   /** During CLIENT PAUSE WRITE/ALL expired keys read as missing but are not deleted (Redis 7.0). */
   expiryPaused(): boolean;
+  /**
+   * A replica with replica-read-only off: its write commands delete the
+   * expired keys they touch (Redis's LOOKUP_WRITE), and the TTLs its own
+   * clients set are tracked for active expiry (replicaExpireSet).
+   */
+  readonly replicaWritable: boolean;
+  /** A client other than the master set a TTL on a replica (Redis's rememberSlaveKeyWithExpire). */
+  replicaExpireSet(db: Database, key: string): void;
   /** Server clock in whole seconds, refreshed by the cron and when the clock moves (Redis's LRU clock). */
   readonly lruClock: number;
 }
@@ -143,11 +149,18 @@ export class Database {
     return this.effects.lruClock;
   }
 
-  /** Deletes the key if its TTL passed. Returns true if it did. */
-  expireIfNeeded(key: string): boolean {
+  /**
+   * Deletes the key if its TTL passed. Returns true if it did (or, on a
+   * replica, if the key is logically expired). `write`: the lookup of a write
+   * command, which deletes the expired key even on a writable replica.
+   */
+  expireIfNeeded(key: string, write = false): boolean {
     const when = this.expires.get(key);
     if (when === undefined || when > this.effects.now()) return false;
-    if (this.effects.isReplica) return !this.effects.masterRunning;
+    if (this.effects.isReplica) {
+      if (this.effects.masterRunning) return false;
+      if (!write || !this.effects.replicaWritable) return true;
+    }
     if (this.effects.expiryPaused()) return true;
     this.removeKey(key);
     this.effects.expired(this, key);
@@ -180,7 +193,7 @@ export class Database {
   /** Lookup by a write command: lazy expiry, access time, no statistics. */
   lookupWrite(key: string): Value | undefined {
     if (this.beforeWrite !== null) this.beforeWrite(this, key); // snapshot barrier
-    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key, true)) return undefined;
     const i = this.keys.find(key);
     if (i < 0) return undefined;
     this.keys.access[i] = this.accessClock();
@@ -278,22 +291,7 @@ export class Database {
   setExpire(key: string, when: number): void {
     if (this.beforeWrite !== null) this.beforeWrite(this, key); // snapshot barrier
     this.expires.set(key, when);
-    // A writable replica's own TTLs: it expires those keys itself (no DEL will come from its master).
-    if (this.effects.isReplica && !this.effects.masterRunning) this.effects.replicaSetExpire(this, key);
-  }
-
-  /**
-   * Active expiry of one key a writable replica gave a TTL itself (Redis's
-   * expireSlaveKeys): deleted if its TTL passed. Returns whether the key still
-   * has a TTL to wait for.
-   */
-  expireReplicaKey(key: string, now: number): boolean {
-    const when = this.expires.get(key);
-    if (when === undefined) return false;
-    if (when > now) return true;
-    this.removeKey(key);
-    this.effects.expired(this, key);
-    return false;
+    if (this.effects.isReplica && !this.effects.masterRunning) this.effects.replicaExpireSet(this, key);
   }
 
   /** Removes the TTL; returns whether there was one. */
@@ -368,6 +366,20 @@ export class Database {
       this.avgTtl = this.avgTtl === 0 ? avg : Math.round(this.avgTtl / 50 * 49 + avg / 50);
     }
     return [sampled, expired];
+  }
+
+  /**
+   * For the active expiry of keys a writable replica's clients gave a TTL:
+   * deletes the key if it expired. Returns 'expired', 'live' (a TTL not yet
+   * reached) or 'none' (no key or no TTL: no longer tracked).
+   */
+  expireTracked(key: string, now: number): 'expired' | 'live' | 'none' {
+    const when = this.expires.get(key);
+    if (when === undefined) return 'none';
+    if (when > now) return 'live';
+    this.removeKey(key);
+    this.effects.expired(this, key);
+    return 'expired';
   }
 
   /** Swaps contents with another database (SWAPDB). */

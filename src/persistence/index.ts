@@ -28,7 +28,7 @@ import { Database } from '../db/database.js';
 import { setInfoProvider, type InfoFields, type SectionProvider } from '../observability/info.js';
 import type { ShutdownRequest } from '../commands/server.js';
 import { debugObjectHooks } from '../commands/server.js';
-import { RdbSnapshot, type SnapshotInfo } from './rdb/snapshot.js';
+import { RdbSnapshot, type ReplSaveInfo, type SnapshotInfo } from './rdb/snapshot.js';
 import { serializedLength, type EncodeOptions } from './rdb/encode.js';
 import { limitsFrom, type DecodeLimits } from './rdb/decode.js';
 import { RdbParser, RdbLoadError, type RdbLoadOptions } from './rdb/loader.js';
@@ -84,7 +84,11 @@ export class PersistenceState {
   loadingRdbUsedMem = 0;
   lastLoadKeysLoaded = 0;
   lastLoadKeysExpired = 0;
+  /** The aux fields of the last RDB image loaded (repl-id, repl-offset, ...). */
+  lastLoadAux = new Map<string, string>();
 
+  /** Full syncs producing a snapshot for a replica (INFO rdb_bgsave_in_progress counts them, as Redis's rdb child). */
+  replicationSnapshots = 0;
   /** Active point-in-time images: the barrier forwards to each. */
   readonly snapshots = new Set<RdbSnapshot>();
 
@@ -94,6 +98,14 @@ export class PersistenceState {
   aofWriteRefusal: () => string | null = () => null;
   /** Set by the AOF module: loads the AOF at start-up when appendonly is yes. */
   aofStartupLoader: ((server: Server) => Promise<void>) | null = null;
+  /**
+   * Set by the replication module: the stream a snapshot is at (written as
+   * aux fields), and what to do with the one an RDB loaded at start-up was at.
+   */
+  replSaveInfo: (() => ReplSaveInfo | null) | null = null;
+  replLoaded: ((info: ReplSaveInfo, expired: Array<[number, string]>) => void) | null = null;
+  /** During the start-up load: the keys skipped as expired (db, key), in file order. */
+  startupExpired: Array<[number, string]> | null = null;
   /** Function libraries (FUNCTION2 records), when a functions module exists. */
   functions: { dump(): string[]; load(code: string, replace: boolean): void } | null = null;
   /** Extra INFO persistence providers (AOF), applied after ours, in order. */
@@ -149,6 +161,7 @@ function snapshotInfo(server: Server, aofBase: boolean): SnapshotInfo {
     nowMs: now,
     lruSec: server.lruClock,
     functions: persistenceOf(server).functions?.dump() ?? [],
+    repl: persistenceOf(server).replSaveInfo?.() ?? null,
   };
 }
 
@@ -515,7 +528,9 @@ function loadOptions(server: Server, extra: Partial<RdbLoadOptions> = {}): RdbLo
     // A library already loaded is replaced, except on DEBUG RELOAD NOFLUSH without MERGE,
     // where (as in Redis, whose other loads start with no functions) it fails the load.
     onFunction: st.functions ? (code) => st.functions!.load(code, extra.allowDuplicates !== false) : null,
+    onExpiredKey: st.startupExpired !== null ? (db, key) => st.startupExpired?.push([db, key]) : undefined,
     onAux: (k, v) => {
+      st.lastLoadAux.set(k, v);
       if (k === 'redis-ver') log(server, 'notice', `Loading RDB produced by version ${v}`);
       else if (k === 'used-mem') st.loadingRdbUsedMem = Number(v) || 0;
     },
@@ -615,6 +630,9 @@ export async function loadDataAtStartup(server: Server): Promise<void> {
     throw new Error(`Fatal error loading the DB from ${path}: ${errorText(e)}. Exiting.`);
   }
   const started = performance.now();
+  st.lastLoadAux.clear();
+  const expired: Array<[number, string]> = [];
+  st.startupExpired = expired;
   try {
     await loadRdbAsync(server, buf);
   } catch (e) {
@@ -625,8 +643,18 @@ export async function loadDataAtStartup(server: Server): Promise<void> {
       );
     }
     throw e;
+  } finally {
+    st.startupExpired = null;
   }
   log(server, 'notice', `DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
+  // The replication stream the file was at: a master or a replica restarted from it may continue it.
+  const aux = st.lastLoadAux;
+  const replId = aux.get('repl-id');
+  const offset = Number(aux.get('repl-offset') ?? -1);
+  const streamDb = Number(aux.get('repl-stream-db') ?? -1);
+  if (replId !== undefined && replId.length === 40 && Number.isSafeInteger(offset) && offset >= 0 && Number.isInteger(streamDb) && streamDb >= 0) {
+    st.replLoaded?.({ replId, offset, streamDb }, expired);
+  }
 }
 
 // ---- DEBUG RELOAD, FLUSHALL, SHUTDOWN -------------------------------------------------------
@@ -735,7 +763,7 @@ function persistenceInfo(server: Server, fields: InfoFields): InfoFields {
     current_save_keys_processed: job ? job.run.snapshot.keysWritten : 0,
     current_save_keys_total: job ? job.run.snapshot.keysTotal : 0,
     rdb_changes_since_last_save: server.dirty,
-    rdb_bgsave_in_progress: job ? 1 : 0,
+    rdb_bgsave_in_progress: job || st.replicationSnapshots > 0 ? 1 : 0,
     rdb_last_save_time: st.lastsave,
     rdb_last_bgsave_status: st.lastbgsaveStatus,
     rdb_last_bgsave_time_sec: st.lastBgsaveTimeSec,

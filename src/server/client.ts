@@ -152,7 +152,11 @@ export class Client extends ReplyWriter {
   protected override onError(msg: string): void {
     this.errorCount++;
     this.server.stats.countError(msg);
+    if (this.onErrorReply !== null) this.onErrorReply(msg);
   }
+
+  /** Set on the master link's client (replica-link.ts): an error "replied" to the master is logged. */
+  onErrorReply: ((msg: string) => void) | null = null;
 
   /** Selects database `index`; returns false when out of range. */
   select(index: number): boolean {

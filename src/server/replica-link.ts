@@ -7,9 +7,10 @@
  * Handshake, one request at a time: PING, AUTH when masterauth is set,
  * REPLCONF listening-port, REPLCONF capa psync2, then PSYNC with the cached
  * replication id and offset (or `? -1`). `+FULLRESYNC <id> <offset>` is
- * followed by `$<length>` and the RDB (newlines before it are the master's
- * keepalives), which replaces the dataset; `+CONTINUE` goes straight to the
- * stream. "capa eof" is not announced, so the master sends the disk format.
+ * followed by `$<length>` and the RDB, or (we announce "capa eof", so a
+ * diskless master streams it) `$EOF:<40-byte mark>`, the RDB and the mark;
+ * newlines before it are the master's keepalives. The image replaces the
+ * dataset once complete; `+CONTINUE` goes straight to the stream.
  *
  * The stream is parsed with the client parser and run through
  * Server.execute on a client without a socket flagged `isMaster`: it may
@@ -39,6 +40,8 @@ export interface StreamHooks {
   adopt(replId: string, offset: number, full: boolean): void;
   /** Stream bytes that were executed here. */
   proxy(bytes: Buffer): void;
+  /** The last bytes of our backlog in Redis's quoted form ('' if none), logged when the master's stream fails here. */
+  latestBacklog(): string;
 }
 
 type Phase = 'pong' | 'auth' | 'port' | 'capa' | 'psync' | 'bulk-header' | 'bulk' | 'stream';
@@ -62,6 +65,9 @@ export class ReplicaLink {
   private input: Buffer = Buffer.alloc(0);
   private bulkLeft = 0;
   private bulkParts: Buffer[] = [];
+  /** $EOF:<mark> transfers: the mark that ends the snapshot, and the bytes received so far. */
+  private eofMark: Buffer | null = null;
+  private eofTail: Buffer = Buffer.alloc(0);
   private master: Client | null = null;
   private parser: RespParser | null = null;
   private closed = false;
@@ -76,6 +82,8 @@ export class ReplicaLink {
   /** Unexecuted stream bytes (kept to hand the executed ones on), and the offset handed on so far. */
   private raw: Buffer = Buffer.alloc(0);
   private proxiedOffset = 0;
+  /** The db the master's stream had selected when the link dropped (a CONTINUE goes on there). */
+  private streamDb = 0;
 
   constructor(
     private readonly server: Server,
@@ -91,6 +99,9 @@ export class ReplicaLink {
     this.attemptStart = this.server.clock.now();
     this.phase = 'pong';
     this.input = Buffer.alloc(0);
+    this.bulkParts = [];
+    this.eofMark = null;
+    this.eofTail = Buffer.alloc(0);
     // bind-source-addr: the local address the master sees this replica connect from.
     const localAddress = this.server.config.get('bind-source-addr') || undefined;
     const socket = connect({ host: this.host, port: this.port, localAddress });
@@ -106,6 +117,23 @@ export class ReplicaLink {
     socket.on('close', () => this.onClose(socket));
   }
 
+  /**
+   * PSYNC2 across a change of master: the stream we hold (our replication id
+   * and offset, and the db it had selected) is where the new link starts, so
+   * a sibling replica or our own former replica can continue it (Redis's
+   * cached master, or replicationCacheMasterUsingMyself for a former master).
+   */
+  resumeFrom(replId: string, offset: number, db: number): void {
+    this.masterReplId = replId;
+    this.offset = this.readOffset = offset;
+    this.streamDb = db;
+  }
+
+  /** The db the master's stream has selected now. */
+  get selectedDb(): number {
+    return this.master !== null ? this.master.db.id : this.streamDb;
+  }
+
   /** REPLICAOF NO ONE or another master: the link goes for good. */
   close(): void {
     this.closed = true;
@@ -115,6 +143,8 @@ export class ReplicaLink {
   }
 
   private dropMasterClient(): void {
+    // The db the stream has selected survives the link, as Redis's cached master: a partial resync continues in it.
+    if (this.master !== null) this.streamDb = this.master.db.id;
     if (this.master !== null) this.server.removeClient(this.master);
     this.master = null;
     this.parser = null;
@@ -200,6 +230,32 @@ export class ReplicaLink {
   /** The handshake, a reply at a time. */
   private advance(): void {
     for (;;) {
+      if (this.phase === 'bulk' && this.eofMark !== null) {
+        if (this.input.length === 0) return;
+        const chunk = this.input;
+        this.input = Buffer.alloc(0);
+        const mark = this.eofMark;
+        // The mark may arrive split across reads: search it in the end of the previous data plus this read.
+        const prev = this.eofTail;
+        const win = prev.length > 0 ? Buffer.concat([prev, chunk]) : chunk;
+        const at = win.indexOf(mark);
+        if (at < 0) {
+          this.bulkParts.push(chunk);
+          this.eofTail = Buffer.from(win.subarray(Math.max(0, win.length - (mark.length - 1))));
+          return;
+        }
+        const cut = at - prev.length; // bytes of this read before the mark (negative: it began earlier)
+        let image = Buffer.concat(cut >= 0 ? [...this.bulkParts, chunk.subarray(0, cut)] : this.bulkParts);
+        if (cut < 0) image = image.subarray(0, image.length + cut);
+        this.input = win.subarray(at + mark.length);
+        this.bulkParts = [];
+        this.eofTail = Buffer.alloc(0);
+        this.eofMark = null;
+        this.loadSnapshot(image);
+        this.stream.adopt(this.masterReplId, this.offset, true);
+        this.startStream(0);
+        return;
+      }
       if (this.phase === 'bulk') {
         const n = Math.min(this.bulkLeft, this.input.length);
         if (n > 0) {
@@ -211,7 +267,7 @@ export class ReplicaLink {
         this.loadSnapshot(Buffer.concat(this.bulkParts));
         this.bulkParts = [];
         this.stream.adopt(this.masterReplId, this.offset, true);
-        this.startStream();
+        this.startStream(0);
         return;
       }
       const reply = this.line();
@@ -232,7 +288,7 @@ export class ReplicaLink {
           break;
         case 'port':
           // Errors are only logged, as Redis does: older masters may not know the option.
-          this.send(['REPLCONF', 'capa', 'psync2']);
+          this.send(['REPLCONF', 'capa', 'eof', 'capa', 'psync2']);
           this.phase = 'capa';
           break;
         case 'capa':
@@ -254,12 +310,20 @@ export class ReplicaLink {
             if (cont[1] !== undefined) this.masterReplId = cont[1];
             log(this.server, 'notice', 'Successful partial resynchronization with master.');
             this.stream.adopt(this.masterReplId, this.offset, false);
-            this.startStream();
+            this.startStream(this.streamDb);
             return;
           }
           throw new Error(`Unexpected reply to PSYNC from master: ${reply}`);
         }
         case 'bulk-header': {
+          const eof = /^\$EOF:(.{40})$/s.exec(reply);
+          if (eof !== null) {
+            // A snapshot streamed as it is produced: it ends with the 40-byte mark.
+            this.eofMark = Buffer.from(eof[1], 'latin1');
+            this.phase = 'bulk';
+            log(this.server, 'notice', 'MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk');
+            break;
+          }
           const m = /^\$(\d+)$/.exec(reply);
           if (m === null) throw new Error(`Bad protocol from MASTER, the first byte is not '$' (we received '${reply}')`);
           this.bulkLeft = Number(m[1]);
@@ -280,21 +344,24 @@ export class ReplicaLink {
   private loadSnapshot(image: Buffer): void {
     log(this.server, 'notice', `MASTER <-> REPLICA sync: receiving ${image.length} bytes from master to disk`);
     log(this.server, 'notice', 'MASTER <-> REPLICA sync: Flushing old data');
+    log(this.server, 'notice', 'MASTER <-> REPLICA sync: Loading DB in memory');
     loadRdb(this.server, image);
     log(this.server, 'notice', 'MASTER <-> REPLICA sync: Finished with success');
   }
 
   /** Online: what follows is the write stream; the input left over is its beginning. */
-  private startStream(): void {
+  private startStream(db: number): void {
     const server = this.server;
     const master = new Client(server, null);
     master.isMaster = true;
+    master.select(db);
     master.setAuthenticated(true);
     // Listed by CLIENT LIST (flags=M) like Redis's master client; killing it drops the link, which reconnects.
     const sock = this.socket;
     master.addr = `${this.host}:${this.port}`;
     master.laddr = sock !== null ? `${sock.localAddress}:${sock.localPort}` : '';
     master.onKill = () => sock?.destroy();
+    master.onErrorReply = (msg) => this.errorFromStream(master, msg);
     server.clients.set(master.id, master);
     this.master = master;
     this.parser = new RespParser({ maxBulkLen: server.protoMaxBulkLen, authRequired: false });
@@ -313,6 +380,20 @@ export class ReplicaLink {
       this.readOffset += rest.length;
       this.runStream(rest);
     }
+  }
+
+  /**
+   * A command of the master's stream failed here: the datasets may have
+   * diverged. Logged as Redis does (the error, the command, our latest
+   * backlog) and counted in unexpected_error_replies.
+   */
+  private errorFromStream(master: Client, msg: string): void {
+    const server = this.server;
+    const cmd = master.current?.fullName ?? '<unknown>';
+    log(server, 'warning', `== CRITICAL == This replica is sending an error to its master: '${msg.slice(0, 4096)}' after processing the command '${cmd}'`);
+    const backlog = this.stream.latestBacklog();
+    if (backlog !== '') log(server, 'warning', `Latest backlog is: '${backlog}'`);
+    server.stats.unexpectedErrorReplies++;
   }
 
   /** Executes every complete command of the stream as the master client. */

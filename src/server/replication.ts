@@ -24,7 +24,8 @@ import type { Server } from './server.js';
 import { PROPAGATE_REPL, type PropagateSink } from './propagate.js';
 import { ReplyMode, type Client } from './client.js';
 import { putDecimal, putLatin1 } from '../util/latin1.js';
-import { runRdbSnapshot } from '../persistence/index.js';
+import { persistenceOf, runRdbSnapshot } from '../persistence/index.js';
+import type { ReplSaveInfo } from '../persistence/rdb/snapshot.js';
 import { flush } from '../net/connection.js';
 import { clientIntrospection } from '../commands/client.js';
 import { ReplicaLink } from './replica-link.js';
@@ -121,6 +122,8 @@ export class ReplicationMaster {
 
   constructor(readonly server: Server) {
     this.replId = replicationId(server);
+    this.noReplicasSince = server.clock.now();
+    // PINGs go every repl-ping-replica-period seconds counted from the start, not at once (Redis's cron loops).
     this.lastPing = server.clock.now();
     watchOutputLimit(server, OUTPUT_CLASS_REPLICA, (l) => (this.outputLimit = l));
   }
@@ -136,7 +139,9 @@ export class ReplicationMaster {
    * master's snapshot arrives.
    */
   replicaOf(host: string, port: number): void {
-    this.link?.close();
+    const previous = this.link;
+    previous?.close();
+    this.drain();
     this.dropReplicas();
     // Clients blocked on keys or in WAIT cannot wait for a master's data (Redis's disconnectAllBlockedClients).
     for (const c of this.server.clients.values()) {
@@ -149,7 +154,24 @@ export class ReplicationMaster {
     this.link = new ReplicaLink(this.server, host, port, {
       adopt: (replId, offset, full) => this.adoptMaster(replId, offset, full),
       proxy: (bytes) => this.proxy(bytes),
+      latestBacklog: () => this.latestBacklog(),
     });
+    // The stream we hold may continue with the new master (PSYNC2): as a replica the one we
+    // followed (our id and offset are our master's), as a master our own, if a backlog recorded it.
+    if (previous !== null) {
+      if (previous.offset >= 0) this.link.resumeFrom(this.replId, this.offset, previous.selectedDb);
+    } else if (this.restored !== null) {
+      // Restarted from an RDB that recorded our master's stream (Redis's cached master from the RDB).
+      this.link.resumeFrom(this.replId, this.offset, this.restored.streamDb);
+      this.restored = null;
+    } else if (this.backlog !== null) {
+      log(
+        this.server,
+        'notice',
+        'Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.',
+      );
+      this.link.resumeFrom(this.replId, this.offset, 0);
+    }
     this.server.isReplica = true;
     this.updateGate();
     this.link.connect();
@@ -176,6 +198,8 @@ export class ReplicationMaster {
     this.replId = randomHex(40);
     // As Redis: they reconnect, and PSYNC with the old id tells them the new one (+CONTINUE).
     this.dropReplicas();
+    // The backlog's time to live counts from the promotion.
+    this.noReplicasSince = this.server.clock.now();
     this.selectedDb = -1;
   }
 
@@ -198,6 +222,8 @@ export class ReplicationMaster {
       this.replId2 = this.replId;
       this.secondOffset = this.offset + 1;
       this.replId = replId;
+      // Our replicas must learn the new id: they reconnect and continue (+CONTINUE <new id>), as Redis's disconnectSlaves.
+      this.dropReplicas();
     }
     this.ensureBacklog();
   }
@@ -212,6 +238,28 @@ export class ReplicationMaster {
     this.offset += n;
     if (this.outLen >= DRAIN_BYTES) this.drain();
     this.scheduleFlush();
+  }
+
+  /**
+   * DEBUG REPLICATE: a command straight into the stream to our replicas (not
+   * the AOF), in the db the stream has selected. Datasets may diverge.
+   */
+  replicateRaw(argv: string[]): void {
+    this.feed(-1, argv);
+  }
+
+  /** The last 256 bytes of the backlog, quoted as Redis's sdscatrepr ('' when there is none). */
+  latestBacklog(): string {
+    this.drain();
+    const ring = this.backlog;
+    if (ring === null || this.backlogHistlen === 0) return '';
+    const n = Math.min(256, this.backlogHistlen);
+    let out = '';
+    for (let i = 0; i < n; i++) {
+      const b = ring[(this.backlogIdx - n + i + ring.length) % ring.length];
+      out += reprByte(b);
+    }
+    return out;
   }
 
   get backlogSize(): number {
@@ -289,6 +337,38 @@ export class ReplicationMaster {
     }
     // A replica that asked to continue ("?" asks for a full sync) counts as a failed partial sync.
     if (psync && replId !== '?') this.syncPartialErr++;
+    const cfg = this.server.config;
+    if (cfg.getBool('repl-diskless-sync') && this.wantsEof(c) && cfg.getNumber('repl-diskless-sync-delay') > 0) {
+      // Diskless: wait repl-diskless-sync-delay seconds for more replicas (or until
+      // repl-diskless-sync-max-replicas wait) before the transfer and its +FULLRESYNC start.
+      this.waitingStart.push({ client: c, psync, since: this.server.clock.now() });
+      this.startWaitingFullSyncs();
+      return;
+    }
+    this.fullSync(c, psync);
+  }
+
+  /** Full syncs waiting for the diskless delay (Redis's WAIT_BGSAVE_START). */
+  private waitingStart: Array<{ client: Client; psync: boolean; since: number }> = [];
+
+  /** Starts the waiting full syncs once the oldest waited the delay, or enough replicas wait. */
+  private startWaitingFullSyncs(): void {
+    if (this.waitingStart.length === 0) return;
+    this.waitingStart = this.waitingStart.filter((w) => !w.client.closed);
+    if (this.waitingStart.length === 0) return;
+    const cfg = this.server.config;
+    const delayMs = cfg.getNumber('repl-diskless-sync-delay') * 1000;
+    const max = cfg.getNumber('repl-diskless-sync-max-replicas');
+    const waited = this.server.clock.now() - this.waitingStart[0].since;
+    if (waited < delayMs && (max === 0 || this.waitingStart.length < max)) return;
+    const start = this.waitingStart;
+    this.waitingStart = [];
+    for (const w of start) this.fullSync(w.client, w.psync);
+  }
+
+  /** The snapshot and then the stream, for one replica. */
+  private fullSync(c: Client, psync: boolean): void {
+    this.drain();
     this.syncFull++;
     this.ensureBacklog();
     // A new snapshot: the stream after it must start with a SELECT.
@@ -322,6 +402,9 @@ export class ReplicationMaster {
       { keyDelayMicros: delay > 0 ? delay : 0, ...this.snapshotFilter(c) },
     );
     r.abortSync = () => run.abort();
+    const persistence = persistenceOf(server);
+    persistence.replicationSnapshots++;
+    void run.done.finally(() => persistence.replicationSnapshots--).catch(() => {});
     run.done.then(
       () => {
         r.abortSync = null;
@@ -397,6 +480,7 @@ export class ReplicationMaster {
     if (r === undefined) return;
     this.byClient.delete(c);
     this.replicas.splice(this.replicas.indexOf(r), 1);
+    if (this.replicas.length === 0) this.noReplicasSince = this.server.clock.now();
     this.pending.delete(c);
     r.abortSync?.();
   }
@@ -406,11 +490,84 @@ export class ReplicationMaster {
     this.backlog = Buffer.alloc(Math.max(16 * 1024, this.server.config.getNumber('repl-backlog-size')));
     this.backlogIdx = 0;
     this.backlogHistlen = 0;
+    this.selectedDb = -1;
     this.server.propagateSinks.push(this.sink);
+    if (this.offsetHooked) return;
+    this.offsetHooked = true;
     // From now on each command records the offset its writes reached (Redis's c->woff), for WAIT.
     this.server.afterCallHooks.push((c) => {
       c.replOffset = this.offset;
     });
+  }
+
+  private offsetHooked = false;
+  /** A replica restarted from an RDB with replication info: the stream its first link continues. */
+  private restored: ReplSaveInfo | null = null;
+
+  /**
+   * What a snapshot records of the replication stream (Redis's
+   * rdbPopulateSaveInfo): a master with a backlog, or a replica that synced,
+   * saves its replication id, offset and the db the stream has selected.
+   */
+  saveInfo(): ReplSaveInfo | null {
+    const link = this.link;
+    if (link === null) {
+      if (this.backlog === null) return null;
+      return { streamDb: this.selectedDb === -1 ? 0 : this.selectedDb, replId: this.replId, offset: this.offset };
+    }
+    if (link.offset < 0) return null;
+    return { streamDb: link.selectedDb, replId: this.replId, offset: this.offset };
+  }
+
+  /**
+   * Start-up loaded an RDB with replication info (Redis's loadDataFromDisk).
+   * A replica takes the id and offset as its master's and asks to continue
+   * from there; a master keeps them as replid2 (a new id starts at the same
+   * offset) with an empty backlog, so its replicas continue with +CONTINUE.
+   */
+  restoreFromRdb(info: ReplSaveInfo, expired: Array<[number, string]> = []): void {
+    if (this.server.config.replicaOf() !== null) {
+      this.replId = info.replId;
+      this.offset = info.offset;
+      this.restored = info;
+      return;
+    }
+    this.ensureBacklog();
+    this.replId2 = info.replId;
+    this.secondOffset = info.offset + 1;
+    this.offset = info.offset;
+    this.backlogHistlen = 0;
+    this.noReplicasSince = this.server.clock.now();
+    // Keys that expired while we were down were not loaded: their DELs go down the stream, as Redis's RDBFLAGS_FEED_REPL.
+    const del = this.server.config.getBool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL';
+    for (const [db, key] of expired) this.feed(db, [del, key]);
+    this.drain();
+  }
+
+  /** Server-clock ms since when no replica is attached (Redis's repl_no_slaves_since). */
+  private noReplicasSince = 0;
+
+  /**
+   * A master without replicas for more than repl-backlog-ttl seconds frees its
+   * backlog, and takes a new replication id (and forgets replid2), so no
+   * replica continues a stream whose writes were not recorded (Redis's
+   * replicationCron). A replica keeps its backlog: it may be promoted.
+   */
+  private expireBacklog(): void {
+    const ttl = this.server.config.getNumber('repl-backlog-ttl');
+    if (ttl === 0 || this.backlog === null || this.link !== null) return;
+    const idleSeconds = Math.floor((this.server.clock.now() - this.noReplicasSince) / 1000);
+    if (idleSeconds <= ttl) return;
+    this.drain();
+    this.replId = randomHex(40);
+    this.replId2 = '0'.repeat(40);
+    this.secondOffset = -1;
+    this.backlog = null;
+    this.backlogIdx = 0;
+    this.backlogHistlen = 0;
+    const i = this.server.propagateSinks.indexOf(this.sink);
+    if (i >= 0) this.server.propagateSinks.splice(i, 1);
+    log(this.server, 'notice', `Replication backlog freed after ${ttl} seconds without connected replicas.`);
   }
 
   // ---- the stream ----------------------------------------------------------------
@@ -603,6 +760,11 @@ export class ReplicationMaster {
     // The PING's cadence runs whether or not replicas are attached (Redis counts cron
     // loops since start): a replica that just attached waits for the next beat, so a
     // fresh stream starts with the SELECT of its first write, not with a PING.
+    this.startWaitingFullSyncs();
+    if (this.replicas.length === 0) {
+      this.expireBacklog();
+      return;
+    }
     const now = this.server.clock.now();
     const period = this.server.config.getNumber('repl-ping-replica-period') * 1000;
     if (now - this.lastPing < period) return;
@@ -664,6 +826,28 @@ export class ReplicationMaster {
 const masters = new WeakMap<Server, ReplicationMaster>();
 
 /** The server's replication master state (created with the server by installReplication). */
+/** One byte as Redis's sdscatrepr writes it (inside its quotes). */
+function reprByte(b: number): string {
+  switch (b) {
+    case 0x5c:
+      return '\\\\';
+    case 0x22:
+      return '\\"';
+    case 0x0a:
+      return '\\n';
+    case 0x0d:
+      return '\\r';
+    case 0x09:
+      return '\\t';
+    case 0x07:
+      return '\\a';
+    case 0x08:
+      return '\\b';
+    default:
+      return b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '\\x' + b.toString(16).padStart(2, '0');
+  }
+}
+
 export function replicationOf(server: Server): ReplicationMaster {
   let m = masters.get(server);
   if (m === undefined) {
@@ -690,6 +874,9 @@ export function installReplication(server: Server): void {
   }
   // A closing server drops its link to a master (embedded servers must leave nothing open).
   server.closeHooks.push(() => m.link?.close());
+  const persistence = persistenceOf(server);
+  persistence.replSaveInfo = () => m.saveInfo();
+  persistence.replLoaded = (info, expired) => m.restoreFromRdb(info, expired);
   for (const name of ['min-replicas-to-write', 'min-replicas-max-lag']) server.config.onChange(name, () => m.updateGate());
   m.updateGate();
   let configChecked = false;

@@ -97,6 +97,23 @@ export class Server implements KeyspaceEffects {
   isReplica = false;
   /** True while the master's replication stream runs a command (replica side). */
   masterRunning = false;
+  /**
+   * Keys that clients of this replica (not its master) gave a TTL while it
+   * was writable, per database: the replica expires them itself (Redis's
+   * slaveKeysWithExpire), since no DEL for them comes from the master.
+   */
+  readonly replicaExpiring = new Map<Database, Set<string>>();
+
+  get replicaWritable(): boolean {
+    return this.isReplica && !this.config.getBool('replica-read-only');
+  }
+
+  replicaExpireSet(db: Database, key: string): void {
+    if (!this.replicaWritable) return;
+    let keys = this.replicaExpiring.get(db);
+    if (keys === undefined) this.replicaExpiring.set(db, (keys = new Set()));
+    keys.add(key);
+  }
   /** Set by the replication module while min-replicas-to-write or a master link can refuse commands. */
   replicationGate: ((c: Client, cmd: Command, argv: string[]) => string | null) | null = null;
   /** SHUTDOWN: persistence saves here (false = failed); the bin exits the process in onShutdown. */
@@ -690,7 +707,7 @@ export class Server implements KeyspaceEffects {
     // A replica waits for its master's DELs, as Redis's replicas do.
     if (!this.activeExpireEnabled || isEvictionPaused(this)) return;
     if (this.isReplica) {
-      this.expireReplicaKeys();
+      if (this.replicaExpiring.size !== 0) this.expireReplicaKeys();
       return;
     }
     const budgetMs = (1000 / this.hz) * 0.25;
@@ -721,38 +738,31 @@ export class Server implements KeyspaceEffects {
   quicklistPackedThreshold = 1 << 30;
 
   /**
-   * Keys a writable replica's own clients gave a TTL (Redis's slaveKeysWithExpire):
-   * key -> bitmask of the dbs (0..31) it may have one in. The master's DELs cover
-   * its keys; these the replica expires itself.
+   * A replica's active expiry (Redis's expireSlaveKeys): only the keys its own
+   * clients gave a TTL. Stops after finding more than 3 keys not yet expired
+   * (they move to the back, so the next round looks at others) or after 1 ms.
    */
-  private replicaKeysWithExpire: Map<string, number> | null = null;
-
-  replicaSetExpire(db: Database, key: string): void {
-    if (db.id > 31 || this.config.getBool('replica-read-only')) return;
-    const m = (this.replicaKeysWithExpire ??= new Map());
-    m.set(key, (m.get(key) ?? 0) | (1 << db.id));
-  }
-
-  /** Number of keys a writable replica tracks for its own expiry. */
-  get replicaKeysWithExpireCount(): number {
-    return this.replicaKeysWithExpire?.size ?? 0;
-  }
-
-  /** The replica's active expiry: only the keys it gave a TTL itself (expireSlaveKeys). */
   private expireReplicaKeys(): void {
-    const m = this.replicaKeysWithExpire;
-    if (m === null || m.size === 0) return;
-    const now = this.clock.now();
     const start = performance.now();
-    let cycles = 0;
-    for (const [key, mask] of m) {
-      let left = 0;
-      for (let id = 0; id < 32 && id < this.dbs.length; id++) {
-        if ((mask & (1 << id)) !== 0 && this.dbs[id].expireReplicaKey(key, now)) left |= 1 << id;
+    const now = this.clock.now();
+    let live = 0;
+    let checked = 0;
+    for (const [db, keys] of this.replicaExpiring) {
+      if (this.dbs[db.id] !== db) {
+        this.replicaExpiring.delete(db); // replaced by a full sync or a load
+        continue;
       }
-      if (left === 0) m.delete(key);
-      else m.set(key, left);
-      if (++cycles % 64 === 0 && performance.now() - start > 1) break;
+      for (const key of keys) {
+        const r = db.expireTracked(key, now);
+        keys.delete(key);
+        if (r === 'live') {
+          keys.add(key);
+          if (++live > 3) return;
+        }
+        if (++checked % 64 === 0 && performance.now() - start > 1) return;
+        if (checked > keys.size + 64) break;
+      }
+      if (keys.size === 0) this.replicaExpiring.delete(db);
     }
   }
 

@@ -338,6 +338,18 @@ describe('DEBUG', () => {
     // DEBUG OBJECT does not touch the key.
     assert.match((await io.call('DEBUG', 'OBJECT', 's')) as string, /lru_seconds_idle:7$/);
     await assert.rejects(io.call('DEBUG', 'OBJECT', 'nokey'), /^ReplyError: ERR no such key$/);
+    // It reads the keyspace as stored: an expired key not yet deleted is shown, and is not expired by it.
+    await io.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+    try {
+      await io.set('gone', 'v', 'PX', 100);
+      handle.clock.advance(200);
+      assert.match((await io.call('DEBUG', 'OBJECT', 'gone')) as string, / encoding:embstr /);
+      assert.equal(handle.server.dbs[0].size, 5);
+      assert.equal(await io.exists('gone'), 0);
+      await assert.rejects(io.call('DEBUG', 'OBJECT', 'gone'), /^ReplyError: ERR no such key$/);
+    } finally {
+      await io.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
+    }
   });
 
   test('POPULATE creates missing keys only', async () => {

@@ -21,21 +21,23 @@ let master: Redis;
 let replica: Redis;
 let masterPort = 0;
 let replicaPort = 0;
+let replicaLog = '';
 
 before(async () => {
   masterPort = await freePort();
-  await spawnServer('redis', ['--port', String(masterPort), '--dir', tempDir('mnemo-replica-m-', cleanups), '--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes'], cleanups);
+  await spawnServer('redis', ['--port', String(masterPort), '--dir', tempDir('mnemo-replica-m-', cleanups), '--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes', '--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0'], cleanups);
   master = new Redis(masterPort, '127.0.0.1', { lazyConnect: true });
   await master.connect();
   cleanups.push(() => void master.disconnect());
   await master.set('before:snapshot', 'from the rdb');
   await master.hset('before:hash', 'f', 'v');
   replicaPort = await freePort();
-  await spawnServer(
+  const replicaProc = await spawnServer(
     'mnemo',
     ['--port', String(replicaPort), '--dir', tempDir('mnemo-replica-r-', cleanups), '--save', '', '--replicaof', '127.0.0.1', String(masterPort), '--enable-debug-command', 'yes'],
     cleanups,
   );
+  replicaProc.child.stdout!.on('data', (d) => (replicaLog += d));
   replica = new Redis(replicaPort, '127.0.0.1', { lazyConnect: true });
   await replica.connect();
   cleanups.push(() => void replica.disconnect());
@@ -52,6 +54,9 @@ async function sameDigest(): Promise<void> {
 
 test('replica: Mnemo follows a redis-server master, and WAIT on the master counts its ACK', async () => {
   assert.equal(await replica.get('before:snapshot'), 'from the rdb');
+  // We announce capa eof: the diskless master streamed the snapshot with an end mark.
+  assert.match(replicaLog, /MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk\n/);
+  assert.match(replicaLog, /MASTER <-> REPLICA sync: Loading DB in memory\n/);
   const p = master.pipeline();
   p.set('s', 'v', 'EX', 1000);
   p.rpush('l', 'a', 'b', 'c');
@@ -115,6 +120,48 @@ test('replica: an expired key reads as missing but stays until the master sends 
   }
 });
 
+test('replica: a writable replica expires the TTLs its own clients set, and its writes replace logically expired keys', async () => {
+  await master.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+  await replica.config('SET', 'replica-read-only', 'no');
+  try {
+    await replica.select(7);
+    await replica.set('own', '1', 'PX', 50);
+    await waitFor(async () => (await replica.dbsize()) === 0, 'the replica to expire its own key actively', 3000);
+    await master.select(7);
+    await master.set('k1', '5', 'PX', 20);
+    await master.set('k2', '5', 'PX', 20);
+    assert.equal(await master.wait(1, 5000), 1);
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(await replica.dbsize(), 2);
+    // INCR deletes the expired k1 and creates it anew, without TTL; GET only hides k2.
+    assert.equal(await replica.incr('k1'), 1);
+    assert.equal(await replica.ttl('k1'), -1);
+    assert.equal(await replica.get('k2'), null);
+    assert.equal(await replica.dbsize(), 2);
+  } finally {
+    await master.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
+    await master.del('k1', 'k2');
+    await master.select(0);
+    assert.equal(await master.wait(1, 5000), 1);
+    await replica.config('SET', 'replica-read-only', 'yes');
+    await replica.select(0);
+  }
+});
+
+test('replica: a command of the master\'s stream that fails here is logged as CRITICAL with the latest backlog, and counted', async () => {
+  const before = Number(infoFields(await replica.info('stats')).get('unexpected_error_replies'));
+  await master.call('DEBUG', 'REPLICATE', 'fake-command-1');
+  await master.set('after:fake', '1');
+  assert.equal(await master.wait(1, 5000), 1);
+  await waitFor(() => replicaLog.includes('fake-command-1'), 'the CRITICAL log line');
+  const lines = replicaLog.split('\n').filter((l) => l.includes('fake-command-1'));
+  assert.equal(lines.length, 1);
+  assert.match(lines[0], / # == CRITICAL == This replica is sending an error to its master: 'ERR unknown command 'fake-command-1', with args beginning with: ' after processing the command '<unknown>'$/);
+  assert.match(replicaLog, / # Latest backlog is: '.*\\r\\n'\n/);
+  assert.equal(Number(infoFields(await replica.info('stats')).get('unexpected_error_replies')), before + 1);
+  assert.equal(await replica.get('after:fake'), '1');
+});
+
 test('replica: the master link is a client (flags=M); killed, it resumes with a partial resync; MASTERDOWN meanwhile if stale data is refused', async () => {
   const list = String(await replica.call('CLIENT', 'LIST', 'TYPE', 'master'));
   assert.match(list, new RegExp(`^id=\\d+ addr=127\\.0\\.0\\.1:${masterPort} .* flags=M `));
@@ -130,6 +177,29 @@ test('replica: the master link is a client (flags=M); killed, it resumes with a 
     assert.equal(infoFields(await master.info('stats')).get('sync_partial_ok'), '1');
   } finally {
     await replica.config('SET', 'replica-serve-stale-data', 'yes');
+  }
+});
+
+test('replica: a partial resync continues in the db the master\'s stream had selected', async () => {
+  await master.select(3);
+  try {
+    await master.set('in:db3', 'first');
+    assert.equal(await master.wait(1, 5000), 1);
+    const partial = Number(infoFields(await master.info('stats')).get('sync_partial_ok'));
+    assert.equal(await replica.call('CLIENT', 'KILL', 'TYPE', 'master'), 1);
+    // The master's stream is still in db 3: what it missed comes without a SELECT.
+    await master.set('in:db3', 'second');
+    await waitFor(async () => infoFields(await replica.info('replication')).get('master_link_status') === 'up', 'the link back', 10000);
+    assert.equal(Number(infoFields(await master.info('stats')).get('sync_partial_ok')), partial + 1);
+    await master.set('in:db3', 'third');
+    assert.equal(await master.wait(1, 5000), 1);
+    await replica.select(3);
+    assert.equal(await replica.get('in:db3'), 'third');
+    await replica.select(0);
+    assert.equal(await replica.exists('in:db3'), 0);
+  } finally {
+    await master.del('in:db3');
+    await master.select(0);
   }
 });
 

@@ -29,7 +29,7 @@ before(async () => {
   // Each server works in a temp dir: a replica writes the snapshot it received as dump.rdb
   // there, which a redis-server started later from the same cwd would load.
   const masterDir = tempDir('mnemo-repl-master-', cleanups);
-  await spawnServer('mnemo', ['--port', String(masterPort), '--dir', masterDir, '--save', '', '--enable-debug-command', 'yes'], cleanups);
+  await spawnServer('mnemo', ['--port', String(masterPort), '--dir', masterDir, '--save', '', '--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0'], cleanups);
   master = new Redis(masterPort, '127.0.0.1', { lazyConnect: true });
   await master.connect();
   cleanups.push(() => void master.disconnect());
@@ -142,6 +142,17 @@ test('replication: WAIT for more replicas than exist times out with the count it
   const start = Date.now();
   assert.equal(await master.wait(2, 200), 1);
   assert.ok(Date.now() - start >= 190, 'WAIT returned before its timeout');
+});
+
+test('replication: DEBUG REPLICATE sends a command to the replicas only', async () => {
+  assert.equal(await master.call('DEBUG', 'REPLICATE', 'SET', 'diverged', 'yes'), 'OK');
+  await master.set('after:diverged', '1');
+  assert.equal(await master.wait(1, 5000), 1);
+  assert.equal(await replica.get('diverged'), 'yes');
+  assert.equal(await master.exists('diverged'), 0);
+  await master.call('DEBUG', 'REPLICATE', 'DEL', 'diverged');
+  assert.equal(await master.wait(1, 5000), 1);
+  assert.equal(await replica.exists('diverged'), 0);
 });
 
 test('replication: the old SYNC protocol gets the snapshot, then the write stream', async () => {

@@ -50,6 +50,11 @@ class FakeEffects implements KeyspaceEffects {
   expiryPaused(): boolean {
     return this.paused;
   }
+  replicaWritable = false;
+  replicaExpireSets: string[] = [];
+  replicaExpireSet(_db: Database, key: string): void {
+    this.replicaExpireSets.push(key);
+  }
   modifiedKeys: string[] = [];
   expiredKeys: string[] = [];
   readyKeys: string[] = [];
@@ -69,10 +74,6 @@ class FakeEffects implements KeyspaceEffects {
   }
   keyMiss(_db: Database, key: string): void {
     this.missedKeys.push(key);
-  }
-  replicaExpireKeys: string[] = [];
-  replicaSetExpire(_db: Database, key: string): void {
-    this.replicaExpireKeys.push(key);
   }
   now(): number {
     return this.time;
@@ -490,6 +491,27 @@ describe('Database', () => {
     assert.equal(db.size, 0);
   });
 
+  test('on a writable replica, a write lookup deletes an expired key (Redis LOOKUP_WRITE), a read lookup does not; its own TTLs are reported for tracking', () => {
+    const { db, fx } = newDb();
+    fx.isReplica = true;
+    db.set('k', 'v');
+    db.setExpire('k', fx.time + 10);
+    assert.deepEqual(fx.replicaExpireSets, ['k']);
+    fx.time += 10;
+    assert.equal(db.lookupWrite('k'), undefined);
+    assert.equal(db.size, 1, 'read-only replica: a write lookup keeps the key too');
+    fx.replicaWritable = true;
+    assert.equal(db.lookupRead('k'), undefined);
+    assert.equal(db.size, 1);
+    assert.equal(db.lookupWrite('k'), undefined);
+    assert.equal(db.size, 0);
+    assert.deepEqual(fx.expiredKeys, ['k']);
+    fx.masterRunning = true;
+    db.set('m', 'v');
+    db.setExpire('m', fx.time + 10);
+    assert.deepEqual(fx.replicaExpireSets, ['k'], 'the master stream\'s TTLs are not tracked');
+  });
+
   test('activeExpireSample removes only expired keys and reports counts', () => {
     const { db, fx } = newDb();
     for (let i = 0; i < 200; i++) {
@@ -559,11 +581,11 @@ test('a replica remembers the TTLs its own clients set, not its master\'s, and e
   fx.masterRunning = false;
   db.set('own', 'v');
   db.setExpire('own', fx.time + 10);
-  assert.deepEqual(fx.replicaExpireKeys, ['own']);
-  assert.equal(db.expireReplicaKey('own', fx.time), true); // TTL not reached: still waiting
+  assert.deepEqual(fx.replicaExpireSets, ['own']);
+  assert.equal(db.expireTracked('own', fx.time), 'live'); // TTL not reached: still waiting
   fx.time += 11;
-  assert.equal(db.expireReplicaKey('own', fx.time), false);
+  assert.equal(db.expireTracked('own', fx.time), 'expired');
   assert.equal(db.peek('own'), undefined);
   assert.deepEqual(fx.expiredKeys, ['own']);
-  assert.equal(db.expireReplicaKey('missing', fx.time), false);
+  assert.equal(db.expireTracked('missing', fx.time), 'none');
 });

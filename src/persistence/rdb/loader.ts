@@ -32,6 +32,8 @@ export interface RdbLoadOptions {
   onWarning?: (msg: string) => void;
   /** A function library (FUNCTION2 opcode); without a handler it is skipped with a warning. */
   onFunction?: ((code: string) => void) | null;
+  /** A key skipped because its TTL had passed (a restarted master sends its DEL to the backlog). */
+  onExpiredKey?: (dbIndex: number, key: string) => void;
   /** Aux fields, for logging (redis-ver, ctime, used-mem, ...). */
   onAux?: (key: string, value: string) => void;
   /**
@@ -194,6 +196,7 @@ export class RdbParser {
       }
       if (!opts.keepExpired && expire !== -1 && expire < opts.now) {
         this.keysExpired++;
+        opts.onExpiredKey?.(this.db.id, key);
         continue;
       }
       const db = this.db;

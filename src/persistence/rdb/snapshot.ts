@@ -119,6 +119,18 @@ export interface SnapshotInfo {
   lruSec?: number;
   /** Function libraries' code (FUNCTION2 records, written after the aux fields as Redis 7.0 does). */
   functions: readonly string[];
+  /**
+   * The replication stream this dataset is at (repl-stream-db, repl-id and
+   * repl-offset aux fields), so a restart can continue it with PSYNC; null
+   * when there is none (Redis's rdbPopulateSaveInfo).
+   */
+  repl?: ReplSaveInfo | null;
+}
+
+export interface ReplSaveInfo {
+  streamDb: number;
+  replId: string;
+  offset: number;
 }
 
 function isMutable(v: Value): boolean {
@@ -260,6 +272,11 @@ export class RdbSnapshot {
       writeAux(w, 'redis-bits', '64', opts);
       writeAux(w, 'ctime', String(i.ctime), opts);
       writeAux(w, 'used-mem', String(i.usedMem), opts);
+      if (i.repl) {
+        writeAux(w, 'repl-stream-db', String(i.repl.streamDb), opts);
+        writeAux(w, 'repl-id', i.repl.replId, opts);
+        writeAux(w, 'repl-offset', String(i.repl.offset), opts);
+      }
       writeAux(w, 'aof-base', i.aofBase ? '1' : '0', opts);
       for (const code of i.functions) {
         w.u8(C.RDB_OPCODE_FUNCTION2);

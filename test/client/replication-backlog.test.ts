@@ -1,0 +1,170 @@
+/**
+ * The master's replication backlog lives while replicas come and go, and is
+ * freed after repl-backlog-ttl seconds without any (Redis's replicationCron):
+ * the replication id changes then, so a replica that comes back later gets a
+ * full resync instead of continuing a stream that was not recorded.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import type { Redis } from 'ioredis';
+import type { ServerHandle } from '../../src/index.js';
+import { closeAll, connectIo, startTestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
+import { infoFields } from '../helpers/info.js';
+import { setLogSink } from '../../src/persistence/log.js';
+
+let handle: ServerHandle;
+let io: Redis;
+
+before(async () => {
+  handle = await startTestServer();
+  io = await connectIo(handle);
+});
+
+after(async () => closeAll(handle, io));
+
+async function replication(): Promise<Map<string, string>> {
+  return infoFields(await io.info('replication'));
+}
+
+/** A replica speaking the protocol by hand: PSYNC, and what the master answered first. */
+async function psync(id: string, offset: string, capaEof = false): Promise<{ socket: Socket; first: () => string }> {
+  const socket = connect(handle.port, handle.host);
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let got = '';
+  socket.on('data', (b: Buffer) => (got += b.toString('latin1')));
+  if (capaEof) {
+    socket.write('*3\r\n$8\r\nREPLCONF\r\n$4\r\ncapa\r\n$3\r\neof\r\n');
+    await waitFor(() => got === '+OK\r\n', 'REPLCONF capa eof');
+    got = '';
+  }
+  socket.write(`*3\r\n$5\r\nPSYNC\r\n$${id.length}\r\n${id}\r\n$${offset.length}\r\n${offset}\r\n`);
+  await waitFor(() => got.includes('\r\n'), 'the PSYNC reply');
+  return { socket, first: () => got.slice(0, got.indexOf('\r\n')) };
+}
+
+test('the backlog is freed after repl-backlog-ttl seconds without replicas, with a new replication id', async () => {
+  const first = await psync('?', '-1');
+  assert.match(first.first(), /^\+FULLRESYNC [0-9a-f]{40} \d+$/);
+  await io.set('k', 'v');
+  const before = await replication();
+  assert.equal(before.get('repl_backlog_active'), '1');
+  first.socket.destroy();
+  await waitFor(async () => (await replication()).get('connected_slaves') === '0', 'the replica to detach');
+  await io.config('SET', 'repl-backlog-ttl', '1');
+  handle.clock.freeze();
+  try {
+    // Within the time to live the backlog stays.
+    handle.clock.advance(900);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await replication()).get('repl_backlog_active'), '1');
+    handle.clock.advance(2000);
+    await waitFor(async () => (await replication()).get('repl_backlog_active') === '0', 'the backlog to be freed');
+  } finally {
+    handle.clock.resume();
+  }
+  const now = await replication();
+  assert.notEqual(now.get('master_replid'), before.get('master_replid'));
+  assert.equal(now.get('master_replid2'), '0'.repeat(40));
+  assert.equal(now.get('master_repl_offset'), before.get('master_repl_offset'));
+  // The old id cannot continue: a full resync, counted as a refused partial one.
+  const offset = String(Number(before.get('master_repl_offset')) + 1);
+  const again = await psync(before.get('master_replid')!, offset);
+  try {
+    assert.match(again.first(), new RegExp(`^\\+FULLRESYNC ${now.get('master_replid')} \\d+$`));
+    assert.equal(infoFields(await io.info('stats')).get('sync_partial_err'), '1');
+    assert.equal((await replication()).get('repl_backlog_active'), '1');
+  } finally {
+    again.socket.destroy();
+  }
+});
+
+test('PSYNC2 across a change of master: a master that becomes the replica of its promoted replica, and a replica moved to a sibling, continue with partial resyncs', async () => {
+  const config = { 'repl-diskless-sync-delay': '0' };
+  const a = await startTestServer(config);
+  const b = await startTestServer(config);
+  const c = await startTestServer(config);
+  const [ia, ib, ic] = [await connectIo(a), await connectIo(b), await connectIo(c)];
+  for (const h of [a, b, c]) setLogSink(h.server, () => {});
+  const info = async (io: Redis, section: string) => infoFields(await io.info(section));
+  try {
+    await ia.select(2);
+    await ia.set('k', '1');
+    for (const io of [ib, ic]) await io.call('REPLICAOF', a.host, String(a.port));
+    await waitFor(async () => (await info(ia, 'replication')).get('connected_slaves') === '2', 'both replicas');
+    await ia.set('k', '2');
+    assert.equal(await ia.wait(2, 5000), 2);
+    // c moves to its sibling b: same stream, same offset: a partial resync in db 2.
+    await ic.call('REPLICAOF', b.host, String(b.port));
+    await waitFor(async () => (await info(ib, 'replication')).get('connected_slaves') === '1', 'c attached to b');
+    assert.equal((await info(ib, 'stats')).get('sync_partial_ok'), '1');
+    assert.equal((await info(ib, 'stats')).get('sync_full'), '0');
+    await ia.set('k', '3');
+    await waitFor(async () => {
+      await ic.select(2);
+      return (await ic.get('k')) === '3';
+    }, 'the write to reach c through b');
+    // b is promoted; a follows it and continues its own stream, now under b's new id.
+    await ib.call('REPLICAOF', 'NO', 'ONE');
+    await ia.call('REPLICAOF', b.host, String(b.port));
+    await waitFor(async () => (await info(ia, 'replication')).get('master_link_status') === 'up', 'a to follow b');
+    assert.equal((await info(ib, 'stats')).get('sync_full'), '0');
+    await ib.select(2);
+    await ib.set('k', '4');
+    await waitFor(async () => (await ia.get('k')) === '4', 'the write to reach a');
+    assert.equal((await info(ia, 'replication')).get('master_replid'), (await info(ib, 'replication')).get('master_replid'));
+  } finally {
+    await closeAll(a, ia);
+    await closeAll(b, ib);
+    await closeAll(c, ic);
+  }
+});
+
+test('a full sync in progress shows as rdb_bgsave_in_progress, as Redis\'s rdb child does', async () => {
+  for (let i = 0; i < 20; i++) await io.set(`slow:${i}`, 'v');
+  await io.config('SET', 'rdb-key-save-delay', '200000');
+  const persistence = async () => infoFields(await io.info('persistence'));
+  try {
+    assert.equal((await persistence()).get('rdb_bgsave_in_progress'), '0');
+    const r = await psync('?', '-1');
+    try {
+      assert.match(r.first(), /^\+FULLRESYNC /);
+      assert.equal((await persistence()).get('rdb_bgsave_in_progress'), '1');
+      assert.match(String((await replication()).get('slave0')), /state=wait_bgsave/);
+    } finally {
+      r.socket.destroy();
+    }
+    await waitFor(async () => (await persistence()).get('rdb_bgsave_in_progress') === '0', 'the snapshot of a gone replica to stop');
+  } finally {
+    await io.config('SET', 'rdb-key-save-delay', '0');
+  }
+});
+
+test('a diskless full sync waits repl-diskless-sync-delay seconds before its +FULLRESYNC, or until repl-diskless-sync-max-replicas wait', async () => {
+  await io.config('SET', 'repl-diskless-sync-delay', '1');
+  try {
+    const started = Date.now();
+    const r = await psync('?', '-1', true);
+    try {
+      assert.ok(Date.now() - started >= 900, 'the transfer started before the delay');
+      assert.match(r.first(), /^\+FULLRESYNC /);
+    } finally {
+      r.socket.destroy();
+    }
+    await io.config('SET', 'repl-diskless-sync-max-replicas', '1');
+    const t0 = Date.now();
+    const quick = await psync('?', '-1', true);
+    quick.socket.destroy();
+    assert.ok(Date.now() - t0 < 900, 'enough replicas were waiting: no delay');
+    // A replica that cannot take the streamed format gets the disk format at once.
+    await io.config('SET', 'repl-diskless-sync-max-replicas', '0');
+    const t1 = Date.now();
+    const disk = await psync('?', '-1');
+    disk.socket.destroy();
+    assert.ok(Date.now() - t1 < 900);
+  } finally {
+    await io.config('SET', 'repl-diskless-sync-delay', '0');
+    await io.config('SET', 'repl-diskless-sync-max-replicas', '0');
+  }
+});
