@@ -69,6 +69,10 @@ export class Server implements KeyspaceEffects {
   /** Path of the unix socket listened on ('' when none). */
   unixSocketPath = '';
   private cronTimer: NodeJS.Timeout | null = null;
+  /** Set by client tracking while tracking-table-max-keys is set: trims the table before each command. */
+  trackingLimit: ((c: Client) => void) | null = null;
+  /** DEBUG PAUSE-CRON: while set, the cron does nothing but refresh the clock. */
+  cronPaused = false;
   /** Cached hot config values, refreshed on CONFIG SET. */
   requirepass = '';
   protoMaxBulkLen = 512 * 1024 * 1024;
@@ -405,6 +409,8 @@ export class Server implements KeyspaceEffects {
       this.reject(c, cmd, OOM_ERROR);
       return;
     }
+    // Client tracking's table limit (tracking-table-max-keys), checked before every command as Redis.
+    if (this.trackingLimit !== null) this.trackingLimit(c);
     const misconf = misconfRefused(this, cmd, c);
     if (misconf !== null) {
       this.reject(c, cmd, misconf);
@@ -683,6 +689,7 @@ export class Server implements KeyspaceEffects {
   /** Redis's serverCron: active expiry, blocked-client timeouts, idle clients. */
   cron(): void {
     this.refreshLruClock();
+    if (this.cronPaused) return; // DEBUG PAUSE-CRON 1: skip the periodic work, as Redis's pause_cron
     checkPauseTimeout(this);
     if (isScriptBusy(this)) return; // nothing touches the dataset while a script runs
     sampleInfoMetrics(this);
