@@ -285,7 +285,7 @@ interface QuicklistLayout {
   bytes: number;
 }
 
-function quicklistLayout(server: Server, v: Value): QuicklistLayout {
+export function quicklistLayout(server: Server, v: Value): QuicklistLayout {
   const items = (v as unknown as { toArray?: () => string[] }).toArray?.() ?? [];
   const fill = server.config.listMaxListpackSize;
   // Negative fill caps a node's bytes (-1: 4 KB ... -5: 64 KB); positive caps its entries.

@@ -11,6 +11,7 @@ import { Clock } from './clock.js';
 import { Client, ReplyMode } from './client.js';
 import { CommandTable, CMD_MAY_REPLICATE, CMD_NO_AUTH, CMD_NO_MULTI, CMD_READONLY, CMD_WRITE, type Command } from './command-table.js';
 import { Database, type KeyspaceEffects } from '../db/database.js';
+import type { Value } from '../data/values.js';
 import { ServerStats } from './stats.js';
 import { Config, ConfigFileError } from '../config/config.js';
 import { attachConnection, processInput } from '../net/connection.js';
@@ -27,6 +28,7 @@ import { VERSION, REDIS_VERSION } from '../version.js';
 import { sampleInfoMetrics } from '../observability/info.js';
 import { installPubSub } from './pubsub.js';
 import { installTracking } from './tracking.js';
+import { freeValueAsync } from './lazyfree.js';
 import type { ShutdownRequest } from '../commands/server.js';
 import { installPersistence, loadingRefused, misconfRefused } from '../persistence/index.js';
 import { installAof } from '../persistence/aof/index.js';
@@ -639,8 +641,9 @@ export class Server implements KeyspaceEffects {
   /** True while an expired key's deletion is signalled: no client made that change (BCAST NOLOOP). */
   signallingExpiry = false;
 
-  expired(db: Database, key: string): void {
+  expired(db: Database, key: string, value: Value | undefined): void {
     this.stats.expiredKeys++;
+    if (this.config.getBool('lazyfree-lazy-expire')) freeValueAsync(this, value);
     this.notifier.notify('x', 'expired', key, db.id);
     this.signallingExpiry = true;
     try {
