@@ -1,12 +1,11 @@
 /**
  * FAILOVER [TO <host> <port> [FORCE]] [ABORT] [TIMEOUT <ms>]: Redis 7.0's
- * argument parsing and checks, in Redis's order, so the same error wins.
- *
- * Mnemo never has a failover in progress, so `FAILOVER ABORT` says so. With
- * no replica attached (the usual case) a valid request gets Redis's "requires
- * connected replicas"; with replicas, the FORCE and TO checks run as in Redis,
- * and a request that passes them is refused: Mnemo does not coordinate a
- * failover (pausing writes, handing the stream over to a replica).
+ * coordinated failover, with its argument parsing and checks in Redis's order,
+ * so the same error wins. An accepted request pauses writes; once the target
+ * (or any replica) acknowledged the whole stream, or at the TIMEOUT with FORCE,
+ * this master becomes the target's replica and its PSYNC carries FAILOVER,
+ * which turns the target into the master (server/replication.ts). TIMEOUT
+ * without FORCE, FAILOVER ABORT, or a target refusing the PSYNC undo it.
  */
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
@@ -15,8 +14,18 @@ import { parseInt64 } from '../util/numbers.js';
 import { ERR_NOT_INT, ERR_SYNTAX } from './errors.js';
 
 function failover(c: Client, argv: string[]): void {
+  if (c.server.cluster !== null) {
+    c.addError('ERR FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead.');
+    return;
+  }
+  const m = replicationOf(c.server);
   if (argv.length === 2 && argv[1].toLowerCase() === 'abort') {
-    c.addError('ERR No failover in progress.');
+    if (m.failover === null) {
+      c.addError('ERR No failover in progress.');
+      return;
+    }
+    m.abortFailover('Failover manually aborted');
+    c.addOK();
     return;
   }
   let host: string | null = null;
@@ -53,11 +62,15 @@ function failover(c: Client, argv: string[]): void {
       return;
     }
   }
+  if (m.failover !== null) {
+    c.addError('ERR FAILOVER already in progress.');
+    return;
+  }
   if (c.server.isReplica) {
     c.addError('ERR FAILOVER is not valid when server is a replica.');
     return;
   }
-  const replicas = replicationOf(c.server).replicas;
+  const replicas = m.replicas;
   if (replicas.length === 0) {
     c.addError('ERR FAILOVER requires connected replicas.');
     return;
@@ -67,19 +80,24 @@ function failover(c: Client, argv: string[]): void {
     return;
   }
   if (host !== null) {
-    const target = host.toLowerCase();
-    if (!replicas.some((r) => r.ip.toLowerCase() === target && r.port === port)) {
+    const target = m.findReplica(host, port);
+    if (target === undefined) {
       c.addError('ERR FAILOVER target HOST and PORT is not a replica.');
       return;
     }
+    if (target.state !== 'online') {
+      c.addError('ERR FAILOVER target replica is not online.');
+      return;
+    }
   }
-  c.addError('ERR FAILOVER is not supported by Mnemo');
+  m.startFailover(host, port, timeout, force);
+  c.addOK();
 }
 
 export const commands: CommandImpl[] = [
   {
     name: 'failover',
-    summary: "Checks a coordinated failover request as Redis does; with replicas attached, a valid one is refused (not supported).",
+    summary: 'Hands the master role to a replica once it caught up, with writes paused meanwhile (or ABORT it).',
     handler: failover,
   },
 ];

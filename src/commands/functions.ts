@@ -3,6 +3,8 @@
  * STATS / HELP and FCALL / FCALL_RO (Redis 7.0). Libraries are managed in
  * src/scripting/library.ts; calls run like EVAL (src/scripting/runner.ts).
  */
+import { flushIsAsync } from './keys.js';
+import { freeDictAsync } from '../server/lazyfree.js';
 import { replicationOf } from '../server/replication.js';
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
@@ -232,7 +234,9 @@ function functionFlush(c: Client, argv: string[]): void {
     c.addError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
     return;
   }
-  scripting(c.server).flushFunctions();
+  const ctx = scripting(c.server);
+  if (flushIsAsync(c, argv, 2)) freeDictAsync(c.server, ctx.functions.size);
+  ctx.flushFunctions();
   c.server.dirty++;
   c.addOK();
 }

@@ -17,6 +17,7 @@ import { afterFlushAll } from '../persistence/index.js';
 import { ERR_DB_RANGE, ERR_NOT_INT, ERR_NO_SUCH_KEY, ERR_SYNTAX } from './errors.js';
 import { addScanReply, parseScanOptions, scanCursorOrReply, scanStart } from './scan.js';
 import { lfuFrequency } from '../server/eviction.js';
+import { emptyDbAsync, freeValueAsync } from '../server/lazyfree.js';
 
 const ERR_SAME_OBJECT = 'ERR source and destination objects are the same';
 const ERR_INT32_RANGE = 'ERR value is out of range, value must between -2147483648 and 2147483647';
@@ -99,13 +100,24 @@ export function copyValue(v: Value): Value {
 // ---- DEL, UNLINK, EXISTS, TYPE, TOUCH ------------------------------------
 
 function del(c: Client, argv: string[]): void {
+  delGeneric(c, argv, c.server.config.getBool('lazyfree-lazy-user-del'));
+}
+
+function unlink(c: Client, argv: string[]): void {
+  delGeneric(c, argv, true);
+}
+
+/** `lazy`: values are freed as Redis's dbAsyncDelete (UNLINK, DEL with lazyfree-lazy-user-del). */
+function delGeneric(c: Client, argv: string[], lazy: boolean): void {
   const db = c.db;
   let deleted = 0;
   for (let j = 1; j < argv.length; j++) {
     const key = argv[j];
     // An expired key is reclaimed (and reported as expired), not counted as deleted.
     if (db.expires.size !== 0 && db.expireIfNeeded(key)) continue;
+    const value = lazy ? db.peek(key) : undefined;
     if (db.delete(key)) {
+      if (lazy) freeValueAsync(c.server, value);
       c.server.notifier.notify('g', 'del', key, db.id);
       c.server.dirty++;
       deleted++;
@@ -476,14 +488,20 @@ function checkFlushArgs(c: Client, argv: string[]): boolean {
   return true;
 }
 
-function flushDatabase(c: Client, db: Database): number {
+/** ASYNC, or no mode and lazyfree-lazy-user-flush (Redis's getFlushCommandFlags). */
+export function flushIsAsync(c: Client, argv: string[], modeIndex: number): boolean {
+  return argv.length > modeIndex ? argv[modeIndex].toLowerCase() === 'async' : c.server.config.getBool('lazyfree-lazy-user-flush');
+}
+
+function flushDatabase(c: Client, db: Database, async: boolean): number {
+  if (async) emptyDbAsync(c.server, db);
   c.server.databaseReplaced(db, null);
   return db.flush();
 }
 
 function flushdb(c: Client, argv: string[]): void {
   if (!checkFlushArgs(c, argv)) return;
-  c.server.dirty += flushDatabase(c, c.db);
+  c.server.dirty += flushDatabase(c, c.db, flushIsAsync(c, argv, 1));
   // Redis propagates FLUSHDB even when the database was already empty.
   c.forcePropagation = true;
   c.addOK();
@@ -492,7 +510,8 @@ function flushdb(c: Client, argv: string[]): void {
 function flushall(c: Client, argv: string[]): void {
   if (!checkFlushArgs(c, argv)) return;
   let removed = 0;
-  for (const db of c.server.dbs) removed += flushDatabase(c, db);
+  const async = flushIsAsync(c, argv, 1);
+  for (const db of c.server.dbs) removed += flushDatabase(c, db, async);
   c.server.dirty += removed;
   // With save points this saves, which zeroes the dirty counter, as Redis's flushAllDataAndResetRDB.
   afterFlushAll(c.server);
@@ -625,7 +644,7 @@ function objectHelp(c: Client): void {
 
 export const commands: CommandImpl[] = [
   { name: 'del', summary: 'Removes keys; replies how many existed.', handler: del },
-  { name: 'unlink', summary: 'Removes keys like DEL (values are freed right away here); replies how many existed.', handler: del },
+  { name: 'unlink', summary: 'Removes keys like DEL (values are freed right away here); replies how many existed.', handler: unlink },
   { name: 'exists', summary: 'Counts how many of the given keys exist (a key named twice counts twice).', handler: exists },
   { name: 'type', summary: "Names the type of a key's value, or none.", handler: type },
   { name: 'touch', summary: 'Refreshes the access time of keys; replies how many exist.', handler: touch },

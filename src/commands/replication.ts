@@ -99,6 +99,26 @@ function syncCommand(c: Client, argv: string[]): void {
     return;
   }
   const psync = argv[0].toLowerCase() === 'psync';
+  if (psync && argv.length > 3 && argv[3].toLowerCase() === 'failover') {
+    // Our master is failing over to us: with our replication id, we become the master.
+    log(c.server, 'warning', `Failover request received for replid ${argv[1]}.`);
+    if (m.link === null) {
+      c.addError("ERR PSYNC FAILOVER can't be sent to a master.");
+      return;
+    }
+    if (argv[1].toLowerCase() !== m.replId.toLowerCase()) {
+      c.addError('ERR PSYNC FAILOVER replid must match my replid.');
+      return;
+    }
+    m.promote();
+    c.server.config.setInternal('replicaof', 'no one');
+    log(c.server, 'notice', `MASTER MODE enabled (failover request from 'id=${c.id} addr=${c.addr}')`);
+  }
+  // Replicas do not sync with a master that is failing over.
+  if (m.failover !== null) {
+    c.addError("NOMASTERLINK Can't SYNC while failing over");
+    return;
+  }
   let offset = -1;
   if (psync) {
     const n = parseInt64(argv[2]);
@@ -170,6 +190,10 @@ function wait(c: Client, argv: string[]): void {
 /** REPLICAOF host port | NO ONE (and its old name SLAVEOF). */
 function replicaof(c: Client, argv: string[]): void {
   const m = replicationOf(c.server);
+  if (m.failover !== null) {
+    c.addError('ERR REPLICAOF not allowed while failing over.');
+    return;
+  }
   if (argv[1].toLowerCase() === 'no' && argv[2].toLowerCase() === 'one') {
     if (m.link !== null) {
       m.promote();

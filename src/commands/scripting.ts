@@ -2,6 +2,8 @@
  * Scripting: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (Redis 7.0).
  * The Lua side lives in src/scripting/ (see its README.md).
  */
+import { flushIsAsync } from './keys.js';
+import { freeDictAsync } from '../server/lazyfree.js';
 import { replicationOf } from '../server/replication.js';
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
@@ -158,7 +160,9 @@ function scriptFlush(c: Client, argv: string[]): void {
     c.addError('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
     return;
   }
-  scripting(c.server).flushScripts();
+  const ctx = scripting(c.server);
+  if (flushIsAsync(c, argv, 2)) freeDictAsync(c.server, ctx.scripts.size);
+  ctx.flushScripts();
   c.addOK();
 }
 

@@ -1,6 +1,6 @@
 /**
  * Server commands: INFO, CONFIG (GET, SET, RESETSTAT, REWRITE, HELP), DEBUG
- * (SLEEP, SET-ACTIVE-EXPIRE, OBJECT, POPULATE, ERROR, PROTOCOL, QUICKLIST-PACKED-THRESHOLD,
+ * (SLEEP, SET-ACTIVE-EXPIRE, PAUSE-CRON, OBJECT, POPULATE, ERROR, PROTOCOL, QUICKLIST-PACKED-THRESHOLD,
  * HTSTATS, HTSTATS-KEY, CONFIG-REWRITE-FORCE-ALL, REPLYBUFFER, HELP), TIME,
  * LASTSAVE and SHUTDOWN.
  *
@@ -199,6 +199,12 @@ function debugSleep(c: Client, argv: string[]): void {
   c.addOK();
 }
 
+/** DEBUG PAUSE-CRON <0|1>: stop (and restart) the periodic cron work (atoi, as Redis). */
+function debugPauseCron(c: Client, argv: string[]): void {
+  c.server.cronPaused = atoi(argv[2]) !== 0;
+  c.addOK();
+}
+
 function debugSetActiveExpire(c: Client, argv: string[]): void {
   c.server.activeExpireEnabled = atoi(argv[2]) !== 0;
   c.addOK();
@@ -279,7 +285,7 @@ interface QuicklistLayout {
   bytes: number;
 }
 
-function quicklistLayout(server: Server, v: Value): QuicklistLayout {
+export function quicklistLayout(server: Server, v: Value): QuicklistLayout {
   const items = (v as unknown as { toArray?: () => string[] }).toArray?.() ?? [];
   const fill = server.config.listMaxListpackSize;
   // Negative fill caps a node's bytes (-1: 4 KB ... -5: 64 KB); positive caps its entries.
@@ -560,6 +566,7 @@ function debugReplybuffer(c: Client, argv: string[]): void {
 const DEBUG_SUBCOMMANDS: ReadonlyMap<string, { argc: (n: number) => boolean; run: (c: Client, argv: string[]) => void }> = new Map([
   ['sleep', { argc: (n: number) => n === 3, run: debugSleep }],
   ['set-active-expire', { argc: (n: number) => n === 3, run: debugSetActiveExpire }],
+  ['pause-cron', { argc: (n: number) => n === 3, run: debugPauseCron }],
   ['object', { argc: (n: number) => n === 3, run: debugObject }],
   ['populate', { argc: (n: number) => n >= 3 && n <= 5, run: debugPopulate }],
   ['error', { argc: (n: number) => n === 3, run: debugError }],
@@ -639,6 +646,8 @@ function debugHelp(c: Client): void {
     '    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.',
     'SLEEP <seconds>',
     '    Stop the server for <seconds>. Decimals allowed.',
+    'PAUSE-CRON <0|1>',
+    '    Stop periodic cron job processing.',
     'REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>',
     '    Sets the time (in milliseconds) to wait between client reply buffer peak resets.',
     '    In case NEVER is provided the last observed peak will never be reset',

@@ -12,8 +12,8 @@ import type { Value } from '../data/values.js';
 export interface KeyspaceEffects {
   /** A key's value changed or the key was deleted/expired (WATCH, CLIENT TRACKING). */
   modified(db: Database, key: string): void;
-  /** A key expired (lazily or actively): notification + propagation of a DEL. */
-  expired(db: Database, key: string): void;
+  /** A key expired (lazily or actively): notification + propagation of a DEL. `value` was its value. */
+  expired(db: Database, key: string, value: Value | undefined): void;
   /** A key was created (keyspace notification class 'n', fired before the command's own event). */
   keyCreated(db: Database, key: string): void;
   /** A key got a new value of a type clients may be blocked on. */
@@ -162,8 +162,7 @@ export class Database {
       if (!write || !this.effects.replicaWritable) return true;
     }
     if (this.effects.expiryPaused()) return true;
-    this.removeKey(key);
-    this.effects.expired(this, key);
+    this.removeExpired(key);
     return true;
   }
 
@@ -274,6 +273,13 @@ export class Database {
     return true;
   }
 
+  /** Removes an expired key and signals it (with its value, for lazyfree accounting). */
+  private removeExpired(key: string): void {
+    const value = this.keys.get(key);
+    this.removeKey(key);
+    this.effects.expired(this, key, value);
+  }
+
   /** Every removal (DEL, lazy and active expiry) passes here. */
   private removeKey(key: string): boolean {
     if (this.beforeWrite !== null) this.beforeWrite(this, key); // snapshot barrier
@@ -353,8 +359,7 @@ export class Database {
       const when = ex.vals[i];
       sampled++;
       if (when <= now) {
-        this.removeKey(key);
-        this.effects.expired(this, key);
+        this.removeExpired(key);
         expired++;
       } else {
         ttlSum += when - now;
@@ -377,8 +382,7 @@ export class Database {
     const when = this.expires.get(key);
     if (when === undefined) return 'none';
     if (when > now) return 'live';
-    this.removeKey(key);
-    this.effects.expired(this, key);
+    this.removeExpired(key);
     return 'expired';
   }
 

@@ -352,8 +352,9 @@ function memorySection(server: Server): InfoFields {
     // Not jemalloc: Redis's name for "the system allocator" is libc (V8 and Node's malloc here).
     ['mem_allocator', 'libc'],
     ['active_defrag_running', 0],
+    // Nothing waits for a lazyfree thread here (server/lazyfree.ts).
     ['lazyfree_pending_objects', 0],
-    ['lazyfreed_objects', 0],
+    ['lazyfreed_objects', server.stats.lazyfreedObjects],
   ];
 }
 

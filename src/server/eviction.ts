@@ -61,6 +61,7 @@
  * 1 / ((counter - 5) * lfu-log-factor + 1), decremented by one per
  * lfu-decay-time minutes). Kept per key while the policy is an LFU one.
  */
+import { freeValueAsync } from './lazyfree.js';
 import { LFU_INIT_VAL, lfuDecayed, lfuMinutes } from './lfu.js';
 import type { Server } from './server.js';
 import type { Client } from './client.js';
@@ -560,6 +561,7 @@ export const enum EvictResult {
 /** Removes one key as Redis evicts it: delete (signals WATCH/tracking), count, notify, propagate. */
 function evictKey(server: Server, st: EvictionState, db: Database, key: string): void {
   const start = performance.now();
+  if (st.lazy) freeValueAsync(server, db.peek(key));
   db.delete(key);
   latencyAddSampleIfNeeded(server, 'eviction-del', Math.floor(performance.now() - start));
   server.stats.evictedKeys++;

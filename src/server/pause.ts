@@ -70,8 +70,13 @@ export function effectiveCommandFlags(c: Client, cmd: Command, argv: string[]): 
 }
 
 interface PauseState {
+  /** CLIENT PAUSE's mode while one is in effect. */
   mode: PauseMode | null;
   until: number;
+  /** A coordinated FAILOVER holds writes until it ends (Redis's PAUSE_DURING_FAILOVER). */
+  failover: boolean;
+  /** Whether this server counts in pauseGate.active. */
+  gated: boolean;
   timer: NodeJS.Timeout | null;
   /** Clients holding a command, in the order they were held. */
   held: Client[];
@@ -90,7 +95,7 @@ export const pauseGate = { active: 0 };
 function stateOf(server: Server): PauseState {
   let st = states.get(server);
   if (st === undefined) {
-    st = { mode: null, until: 0, timer: null, held: [] };
+    st = { mode: null, until: 0, failover: false, gated: false, timer: null, held: [] };
     states.set(server, st);
     const state = st;
     server.disconnectHooks.push((c) => {
@@ -112,7 +117,7 @@ export function pauseClients(server: Server, mode: PauseMode, ms: number): void 
   if (st.mode === null) {
     st.mode = mode;
     st.until = until;
-    pauseGate.active++;
+    updateGate(st);
   } else {
     if (mode === 'all') st.mode = 'all';
     if (until > st.until) st.until = until;
@@ -126,15 +131,31 @@ export function unpauseClients(server: Server): void {
   if (st !== undefined && st.mode !== null) endPause(server, st);
 }
 
+/** Starts or ends the write pause of a coordinated FAILOVER (no time limit: it lasts until the failover ends). */
+export function setFailoverPause(server: Server, on: boolean): void {
+  const st = stateOf(server);
+  if (st.failover === on) return;
+  st.failover = on;
+  updateGate(st);
+  if (!on) releaseHeld(server, st);
+}
+
 /** The pause in effect, or null (a pause whose time is up ends here). */
 export function currentPause(server: Server): PauseInfo | null {
   const st = states.get(server);
-  if (st === undefined || st.mode === null) return null;
-  if (st.until <= server.clock.now()) {
-    endPause(server, st);
-    return null;
-  }
+  if (st === undefined) return null;
+  if (st.mode !== null && st.until <= server.clock.now()) endPause(server, st);
+  if (st.mode === 'all') return { mode: 'all', until: st.until };
+  if (st.failover) return { mode: 'write', until: st.mode === null ? Infinity : st.until };
+  if (st.mode === null) return null;
   return { mode: st.mode, until: st.until };
+}
+
+function updateGate(st: PauseState): void {
+  const on = st.mode !== null || st.failover;
+  if (on === st.gated) return;
+  st.gated = on;
+  pauseGate.active += on ? 1 : -1;
 }
 
 /** Whether eviction and active expiry must wait (any pause in effect, as Redis 7.0). */
@@ -157,19 +178,25 @@ function armTimer(server: Server, st: PauseState): void {
   const wait = st.until - server.clock.now();
   st.timer = setTimeout(() => {
     st.timer = null;
-    if (currentPause(server) === null) return;
+    currentPause(server);
+    if (st.mode === null) return; // only CLIENT PAUSE's part has a time limit
     // A frozen test clock only moves by hand: the clock-advance hook ends the pause then.
     if (!server.clock.frozen) armTimer(server, st);
   }, Math.min(Math.max(1, wait + 1), 2 ** 31 - 1));
   st.timer.unref();
 }
 
+/** Ends CLIENT PAUSE's part; a failover's write pause may remain (held writes are then held again). */
 function endPause(server: Server, st: PauseState): void {
   st.mode = null;
   st.until = 0;
-  pauseGate.active--;
+  updateGate(st);
   if (st.timer !== null) clearTimeout(st.timer);
   st.timer = null;
+  releaseHeld(server, st);
+}
+
+function releaseHeld(server: Server, st: PauseState): void {
   const held = st.held;
   st.held = [];
   if (held.length === 0) return;

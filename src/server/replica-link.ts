@@ -36,6 +36,10 @@ export type LinkState = 'connect' | 'connecting' | 'handshake' | 'sync' | 'conne
  * byte for byte, under the master's replication id and offsets).
  */
 export interface StreamHooks {
+  /** Whether our PSYNC carries FAILOVER (we are failing over to this master). */
+  failoverPsync(): boolean;
+  /** The master answered our PSYNC: accepted (+FULLRESYNC, +CONTINUE) or not. */
+  psyncDone(accepted: boolean): void;
   /** The master's id and offset are now ours; `full`: after a snapshot (our dataset was replaced). */
   adopt(replId: string, offset: number, full: boolean): void;
   /** Stream bytes that were executed here. */
@@ -292,7 +296,12 @@ export class ReplicaLink {
           this.phase = 'capa';
           break;
         case 'capa':
-          this.send(this.masterReplId !== '' && this.offset >= 0 ? ['PSYNC', this.masterReplId, String(this.offset + 1)] : ['PSYNC', '?', '-1']);
+          {
+            const psync = this.masterReplId !== '' && this.offset >= 0 ? ['PSYNC', this.masterReplId, String(this.offset + 1)] : ['PSYNC', '?', '-1'];
+            // A master failing over tells its target to become the master (Redis 7.0's PSYNC ... FAILOVER).
+            if (this.stream.failoverPsync()) psync.push('FAILOVER');
+            this.send(psync);
+          }
           this.phase = 'psync';
           break;
         case 'psync': {
@@ -303,14 +312,22 @@ export class ReplicaLink {
             log(this.server, 'notice', `Full resync from master: ${full[1]}:${full[2]}`);
             this.state = 'sync';
             this.phase = 'bulk-header';
+            this.stream.psyncDone(true);
             break;
           }
           const cont = /^\+CONTINUE(?: (\S+))?$/.exec(reply);
           if (cont !== null) {
             if (cont[1] !== undefined) this.masterReplId = cont[1];
             log(this.server, 'notice', 'Successful partial resynchronization with master.');
+            this.stream.psyncDone(true);
             this.stream.adopt(this.masterReplId, this.offset, false);
             this.startStream(this.streamDb);
+            return;
+          }
+          if (this.stream.failoverPsync()) {
+            log(this.server, 'warning', `Unexpected reply to PSYNC from master: ${reply}`);
+            // Undoes the failover: we are a master again and this link is closed.
+            this.stream.psyncDone(false);
             return;
           }
           throw new Error(`Unexpected reply to PSYNC from master: ${reply}`);

@@ -32,7 +32,7 @@ import { ReplicaLink } from './replica-link.js';
 import { OUTPUT_CLASS_REPLICA, overOutputLimit, watchOutputLimit, type OutputLimit } from './output-limit.js';
 import { log } from '../persistence/log.js';
 import { CMD_STALE, CMD_WRITE, type Command } from './command-table.js';
-import { dynamicCommandFlags, isHeldByPause } from './pause.js';
+import { dynamicCommandFlags, isHeldByPause, setFailoverPause } from './pause.js';
 import { replicationId, setInfoProvider, type InfoFields, type SectionProvider } from '../observability/info.js';
 
 /** Commands whose flags come from the script or function they run. */
@@ -83,7 +83,21 @@ interface Waiter {
   offset: number;
 }
 
+/** A coordinated FAILOVER in progress (Redis's failover_state and its target). */
+export interface FailoverState {
+  state: 'waiting-for-sync' | 'failover-in-progress';
+  /** The target replica; null until one caught up when FAILOVER named none. */
+  host: string | null;
+  port: number;
+  /** When waiting ends (ms), 0 without TIMEOUT. */
+  endTime: number;
+  force: boolean;
+}
+
 export class ReplicationMaster {
+  /** The coordinated FAILOVER in progress, or null (INFO master_failover_state no-failover). */
+  failover: FailoverState | null = null;
+
   /** master_repl_offset: bytes of stream produced since the replication id was made. */
   offset = 0;
   /** master_replid, and the previous one with the offset where it ended (after a promotion). */
@@ -152,6 +166,8 @@ export class ReplicationMaster {
       this.server.resume(c);
     }
     this.link = new ReplicaLink(this.server, host, port, {
+      failoverPsync: () => this.failover !== null && this.failover.state === 'failover-in-progress',
+      psyncDone: (accepted) => this.failoverPsyncDone(accepted),
       adopt: (replId, offset, full) => this.adoptMaster(replId, offset, full),
       proxy: (bytes) => this.proxy(bytes),
       latestBacklog: () => this.latestBacklog(),
@@ -756,6 +772,7 @@ export class ReplicationMaster {
 
   /** From the cron: the replica link's work, and a PING every repl-ping-replica-period seconds to our replicas. */
   cron(): void {
+    this.updateFailoverStatus();
     this.link?.cron();
     // The PING's cadence runs whether or not replicas are attached (Redis counts cron
     // loops since start): a replica that just attached waits for the next beat, so a
@@ -768,10 +785,98 @@ export class ReplicationMaster {
     const now = this.server.clock.now();
     const period = this.server.config.getNumber('repl-ping-replica-period') * 1000;
     if (now - this.lastPing < period) return;
+    // Writes are paused for a FAILOVER with a timeout: no PING moves the offset then (as Redis).
+    if (this.failover !== null && this.failover.endTime !== 0) return;
     this.lastPing = now;
     if (this.replicas.length === 0) return;
     // PING goes to the db the stream has selected: no SELECT of its own.
     this.feed(this.selectedDb, ['PING']);
+  }
+
+  // ---- coordinated failover (FAILOVER) ----------------------------------------------------
+
+  /** The attached replica at host:port (Redis's findReplica), or undefined. */
+  findReplica(host: string, port: number): Replica | undefined {
+    const h = host.toLowerCase();
+    return this.replicas.find((r) => r.ip.toLowerCase() === h && r.port === port);
+  }
+
+  /** FAILOVER accepted: writes pause while a replica catches up (Redis's failoverCommand). */
+  startFailover(host: string | null, port: number, timeoutMs: number, force: boolean): void {
+    log(this.server, 'notice', host !== null ? `FAILOVER requested to ${host}:${port}.` : 'FAILOVER requested to any replica.');
+    this.failover = {
+      state: 'waiting-for-sync',
+      host,
+      port,
+      endTime: timeoutMs > 0 ? this.server.clock.now() + timeoutMs : 0,
+      force,
+    };
+    setFailoverPause(this.server, true);
+  }
+
+  /** The failover ended, done or not: writes resume (Redis's clearFailoverState). */
+  private clearFailover(): void {
+    this.failover = null;
+    setFailoverPause(this.server, false);
+  }
+
+  /** Redis's abortFailover: a master again if we had already turned into the target's replica. */
+  abortFailover(reason: string): void {
+    const f = this.failover;
+    if (f === null) return;
+    log(this.server, 'notice', f.host !== null ? `FAILOVER to ${f.host}:${f.port} aborted: ${reason}` : `FAILOVER to any replica aborted: ${reason}`);
+    if (f.state === 'failover-in-progress' && this.link !== null) {
+      this.promote();
+      this.server.config.setInternal('replicaof', 'no one');
+    }
+    this.clearFailover();
+  }
+
+  /**
+   * Redis's updateFailoverStatus (each event-loop turn and the cron): on timeout abort,
+   * or with FORCE fail over anyway; else once the target (or, with no target, any
+   * replica) acknowledged our whole stream, become its replica: the PSYNC we send
+   * it then carries FAILOVER, which makes it a master.
+   */
+  updateFailoverStatus(): void {
+    const f = this.failover;
+    if (f === null || f.state !== 'waiting-for-sync') return;
+    if (f.endTime !== 0 && f.endTime <= this.server.clock.now()) {
+      if (f.force && f.host !== null) {
+        log(this.server, 'notice', `FAILOVER to ${f.host}:${f.port} time out exceeded, failing over.`);
+        this.failOverTo(f, f.host, f.port);
+      } else {
+        this.abortFailover('Replica never caught up before timeout');
+      }
+      return;
+    }
+    this.drain();
+    let target: Replica | undefined;
+    if (f.host !== null) target = this.findReplica(f.host, f.port);
+    else {
+      target = this.replicas.find((r) => r.ackOffset === this.offset);
+      if (target !== undefined) {
+        f.host = target.ip;
+        f.port = target.port;
+      }
+    }
+    if (target !== undefined && target.ackOffset === this.offset) {
+      log(this.server, 'notice', `Failover target ${f.host}:${f.port} is synced, failing over.`);
+      this.failOverTo(f, f.host!, f.port);
+    }
+  }
+
+  private failOverTo(f: FailoverState, host: string, port: number): void {
+    f.state = 'failover-in-progress';
+    this.replicaOf(host, port);
+    this.server.config.setInternal('replicaof', `${host} ${port}`);
+  }
+
+  /** Our PSYNC FAILOVER was answered: accepted, the failover is done; refused, it is undone. */
+  private failoverPsyncDone(accepted: boolean): void {
+    if (this.failover === null || this.failover.state !== 'failover-in-progress') return;
+    if (accepted) this.clearFailover();
+    else this.abortFailover('Failover target rejected psync request');
   }
 
   // ---- acknowledgements and WAIT ---------------------------------------------------------
@@ -782,6 +887,8 @@ export class ReplicationMaster {
     if (offset > r.ackOffset) r.ackOffset = offset;
     r.ackTime = this.server.clock.now();
     this.serveWaiters();
+    // Not from here: failing over drops the replicas, this one included (Redis checks in beforeSleep).
+    if (this.failover !== null) setImmediate(() => this.updateFailoverStatus());
   }
 
   /** Replicas that acknowledged at least `offset` (replicationCountAcksByOffset). */
@@ -940,7 +1047,7 @@ function replicationFields(m: ReplicationMaster): InfoFields {
   // A replica reports its master's stream: the id and the offset it reached.
   const following = link !== null && link.masterReplId !== '';
   fields.push(
-    ['master_failover_state', 'no-failover'],
+    ['master_failover_state', m.failover === null ? 'no-failover' : m.failover.state],
     ['master_replid', following ? link.masterReplId : m.replId],
     ['master_replid2', m.replId2],
     ['master_repl_offset', following ? Math.max(link.offset, 0) : m.offset],

@@ -11,6 +11,7 @@ import { Clock } from './clock.js';
 import { Client, ReplyMode } from './client.js';
 import { CommandTable, CMD_MAY_REPLICATE, CMD_NO_AUTH, CMD_NO_MULTI, CMD_READONLY, CMD_WRITE, type Command } from './command-table.js';
 import { Database, type KeyspaceEffects } from '../db/database.js';
+import type { Value } from '../data/values.js';
 import { ServerStats } from './stats.js';
 import { Config, ConfigFileError } from '../config/config.js';
 import { attachConnection, processInput } from '../net/connection.js';
@@ -27,6 +28,7 @@ import { VERSION, REDIS_VERSION } from '../version.js';
 import { sampleInfoMetrics } from '../observability/info.js';
 import { installPubSub } from './pubsub.js';
 import { installTracking } from './tracking.js';
+import { freeValueAsync } from './lazyfree.js';
 import type { ShutdownRequest } from '../commands/server.js';
 import { installPersistence, loadingRefused, misconfRefused } from '../persistence/index.js';
 import { installAof } from '../persistence/aof/index.js';
@@ -69,6 +71,10 @@ export class Server implements KeyspaceEffects {
   /** Path of the unix socket listened on ('' when none). */
   unixSocketPath = '';
   private cronTimer: NodeJS.Timeout | null = null;
+  /** Set by client tracking while tracking-table-max-keys is set: trims the table before each command. */
+  trackingLimit: ((c: Client) => void) | null = null;
+  /** DEBUG PAUSE-CRON: while set, the cron does nothing but refresh the clock. */
+  cronPaused = false;
   /** Cached hot config values, refreshed on CONFIG SET. */
   requirepass = '';
   protoMaxBulkLen = 512 * 1024 * 1024;
@@ -405,6 +411,8 @@ export class Server implements KeyspaceEffects {
       this.reject(c, cmd, OOM_ERROR);
       return;
     }
+    // Client tracking's table limit (tracking-table-max-keys), checked before every command as Redis.
+    if (this.trackingLimit !== null) this.trackingLimit(c);
     const misconf = misconfRefused(this, cmd, c);
     if (misconf !== null) {
       this.reject(c, cmd, misconf);
@@ -633,8 +641,9 @@ export class Server implements KeyspaceEffects {
   /** True while an expired key's deletion is signalled: no client made that change (BCAST NOLOOP). */
   signallingExpiry = false;
 
-  expired(db: Database, key: string): void {
+  expired(db: Database, key: string, value: Value | undefined): void {
     this.stats.expiredKeys++;
+    if (this.config.getBool('lazyfree-lazy-expire')) freeValueAsync(this, value);
     this.notifier.notify('x', 'expired', key, db.id);
     this.signallingExpiry = true;
     try {
@@ -683,6 +692,7 @@ export class Server implements KeyspaceEffects {
   /** Redis's serverCron: active expiry, blocked-client timeouts, idle clients. */
   cron(): void {
     this.refreshLruClock();
+    if (this.cronPaused) return; // DEBUG PAUSE-CRON 1: skip the periodic work, as Redis's pause_cron
     checkPauseTimeout(this);
     if (isScriptBusy(this)) return; // nothing touches the dataset while a script runs
     sampleInfoMetrics(this);

@@ -5,6 +5,8 @@ export class ServerStats {
   rejectedConnections = 0;
   expiredKeys = 0;
   evictedKeys = 0;
+  /** Objects Redis would have freed on its lazyfree thread (INFO lazyfreed_objects; server/lazyfree.ts). */
+  lazyfreedObjects = 0;
   keyspaceHits = 0;
   keyspaceMisses = 0;
   netInputBytes = 0;

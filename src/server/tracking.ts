@@ -250,20 +250,25 @@ export class Tracking {
    * Redis's trackingLimitUsedSlots: while the table holds more keys than
    * tracking-table-max-keys, keys are dropped (the oldest first; Redis walks at
    * random) and their readers told, as if the keys had changed (by no client:
-   * NOLOOP readers hear of it too). Run by the cron; Redis also runs it before
-   * each command.
+   * NOLOOP readers hear of it too, except `current`, the client whose command is
+   * about to run, as Redis compares with its current client). Run by the cron and
+   * before each command, as Redis.
    */
-  private limitTable(): void {
+  private limitTable(current: Client | null): void {
     const max = this.maxKeys;
     if (max === 0 || this.table.size <= max) return;
     for (const key of this.table.keys()) {
-      this.invalidateReaders(key);
+      this.invalidateReaders(key, current);
       if (this.table.size <= max) return;
     }
   }
 
+  private readonly limitBeforeCommand = (c: Client): void => {
+    if (this.table.size > this.maxKeys) this.limitTable(c);
+  };
+
   /** One-shot invalidation of the clients that read `key` (not BCAST). */
-  private invalidateReaders(key: string): void {
+  private invalidateReaders(key: string, current: Client | null = null): void {
     const ids = this.table.get(key);
     if (ids === undefined) return;
     this.table.delete(key);
@@ -273,6 +278,7 @@ export class Tracking {
       // Gone, tracking turned off, or switched to BCAST since the read: nothing to say.
       if (st === undefined || st.bcast) continue;
       const target = st.client;
+      if (target === current && st.noloop) continue;
       if (isExecuting(target)) {
         if (!st.noloop) this.pendingSelf.push([target, key]);
       } else {
@@ -384,10 +390,11 @@ export class Tracking {
     });
     const refreshMax = (): void => {
       this.maxKeys = server.config.getNumber('tracking-table-max-keys');
+      server.trackingLimit = this.maxKeys === 0 ? null : this.limitBeforeCommand;
     };
     refreshMax();
     server.config.onChange('tracking-table-max-keys', refreshMax);
-    server.cronHooks.push(() => this.limitTable());
+    server.cronHooks.push(() => this.limitTable(null));
     server.rejectHooks.push(this.afterReject);
     server.resetHooks.push((c) => this.disable(c));
     server.disconnectHooks.push((c) => this.disable(c));

@@ -144,7 +144,7 @@ test('MODULE: refused while enable-module-command is no, loads nothing when allo
   }
 });
 
-test('FAILOVER with a replica attached: FORCE and TO are checked, a valid request is refused', async () => {
+test('FAILOVER with a replica attached: FORCE and TO are checked, then a valid request starts (and is aborted)', async () => {
   // A replica: the handshake of a real one, then PSYNC for a full resync.
   const replica: Socket = connect(handle.port, handle.host);
   try {
@@ -161,8 +161,9 @@ test('FAILOVER with a replica attached: FORCE and TO are checked, a valid reques
     await assert.rejects(io.call('FAILOVER', 'FORCE'), /^ReplyError: ERR FAILOVER with force option requires both a timeout and target HOST and IP\.$/);
     await assert.rejects(io.call('FAILOVER', 'TO', 'h', '1', 'FORCE'), /requires both a timeout and target HOST and IP/);
     await assert.rejects(io.call('FAILOVER', 'TO', '127.0.0.1', '1'), /^ReplyError: ERR FAILOVER target HOST and PORT is not a replica\.$/);
-    await assert.rejects(io.call('FAILOVER', 'TO', '127.0.0.1', '7777', 'TIMEOUT', '100', 'FORCE'), /^ReplyError: ERR FAILOVER is not supported by Mnemo$/);
-    await assert.rejects(io.call('FAILOVER'), /^ReplyError: ERR FAILOVER is not supported by Mnemo$/);
+    assert.equal(await io.call('FAILOVER', 'TO', '127.0.0.1', '7777', 'TIMEOUT', '60000', 'FORCE'), 'OK');
+    await assert.rejects(io.call('FAILOVER'), /^ReplyError: ERR FAILOVER already in progress\.$/);
+    assert.equal(await io.call('FAILOVER', 'ABORT'), 'OK');
   } finally {
     replica.destroy();
   }

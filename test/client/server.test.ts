@@ -323,6 +323,21 @@ describe('DEBUG', () => {
     assert.equal(handle.server.dbs[0].size, 0);
   });
 
+  test('PAUSE-CRON stops the periodic work until it is turned off', async () => {
+    handle.clock.freeze();
+    await io.set('gone', 'x', 'PX', 10);
+    handle.clock.advance(50);
+    assert.equal(await io.call('DEBUG', 'PAUSE-CRON', '1'), 'OK');
+    try {
+      handle.server.cron();
+      assert.equal(handle.server.dbs[0].size, 1, 'the paused cron expired a key');
+    } finally {
+      assert.equal(await io.call('DEBUG', 'PAUSE-CRON', '0'), 'OK');
+    }
+    handle.server.cron();
+    assert.equal(handle.server.dbs[0].size, 0);
+  });
+
   test('OBJECT describes the value in Redis format', async () => {
     handle.clock.freeze();
     await io.set('s', 'hello');

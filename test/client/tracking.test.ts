@@ -23,7 +23,7 @@ import { connectIo, startTestServer } from '../helpers/server.js';
 let handle: ServerHandle;
 
 before(async () => {
-  handle = await startServer({ port: 0 });
+  handle = await startServer({ port: 0, config: { 'enable-debug-command': 'yes' } });
 });
 
 after(async () => {
@@ -510,6 +510,34 @@ describe('ioredis (RESP2)', () => {
       sub.disconnect();
     }
   });
+});
+
+test('tracking-table-max-keys is enforced before each command, even one queued in MULTI (#11715)', async () => {
+  const rd = await Raw.open(3);
+  const r = await Raw.open(2);
+  try {
+    // With the cron paused, only the check before a command trims the table.
+    await r.call(['DEBUG', 'PAUSE-CRON', '1'], '+OK\r\n');
+    await rd.call(['CLIENT', 'TRACKING', 'on'], '+OK\r\n');
+    await rd.call(['MGET', '1{tag}', '2{tag}'], '*2\r\n_\r\n_\r\n');
+    await rd.call(['MULTI'], '+OK\r\n');
+    await r.call(['CONFIG', 'SET', 'tracking-table-max-keys', '1'], '+OK\r\n');
+    rd.send('PING');
+    rd.send('EXEC');
+    const first = await rd.line();
+    assert.equal(first, '>2');
+    await rd.expect('$10\r\ninvalidate\r\n*1\r\n$');
+    const len = await rd.line();
+    const key = await rd.line();
+    assert.equal(len, String(key.length));
+    assert.ok(['1{tag}', '2{tag}'].includes(key), key);
+    await rd.expect('+QUEUED\r\n*1\r\n+PONG\r\n');
+  } finally {
+    await r.call(['CONFIG', 'SET', 'tracking-table-max-keys', '0'], '+OK\r\n');
+    await r.call(['DEBUG', 'PAUSE-CRON', '0'], '+OK\r\n');
+    await rd.close();
+    await r.close();
+  }
 });
 
 test('tracking-table-max-keys: keys over the limit are dropped from the table and their readers told', async () => {
