@@ -26,8 +26,10 @@
  * same layouts (listpack, intset, hash table, skiplist, quicklist), their
  * elements measured whole up to 32 elements and beyond that averaged over 8
  * elements at fixed positions, so that a write costs O(1) whatever the
- * value's size. (Like MEMORY USAGE's SAMPLES, this under- or over-counts a
- * large aggregate whose elements differ much in size.)
+ * value's size; that average is reused (times the current length) until the
+ * length moves 1/16 away from where it was sampled. (Like MEMORY USAGE's
+ * SAMPLES, this under- or over-counts a large aggregate whose elements differ
+ * much in size.)
  *
  * Buckets follow Redis's dicts (accountedMemory's tableSlots): a table
  * doubles when it outgrows them, but not while the doubled table would take
@@ -322,20 +324,33 @@ function scoreEntry(score: number): number {
  * small, else the average of SAMPLES elements spread evenly (deterministic
  * positions) times n.
  */
-function elementsCost(n: number, cost: (i: number) => number): number {
+function elementsCost(owner: object, n: number, cost: (i: number) => number): number {
   let sum = 0;
   if (n <= EXACT_MAX) {
     for (let i = 0; i < n; i++) sum += cost(i);
     return sum;
   }
+  // A write to a large aggregate reuses its sampled element size while its length stays
+  // within 1/16 of the length sampled at: sampling costs 8 scattered reads (~350 ns on a
+  // 100k-field hash) on every write otherwise.
+  const cached = sampledAverage.get(owner);
+  if (cached !== undefined && Math.abs(n - cached.n) * 16 <= cached.n) return cached.avg * n;
   for (let j = 0; j < SAMPLES; j++) sum += cost(Math.floor(((2 * j + 1) * n) / (2 * SAMPLES)));
-  return (sum / SAMPLES) * n;
+  const avg = sum / SAMPLES;
+  if (cached !== undefined) {
+    cached.n = n;
+    cached.avg = avg;
+  } else sampledAverage.set(owner, { n, avg });
+  return avg * n;
 }
+
+/** Per large aggregate: the length its element size was last sampled at, and that size. */
+const sampledAverage = new WeakMap<object, { n: number; avg: number }>();
 
 function listBytes(server: Server, l: ListValue): number {
   const n = l.length;
   if (n === 0) return ROBJ + QUICKLIST;
-  const packed = elementsCost(n, (i) => lpEntry(l.at(i).length));
+  const packed = elementsCost(l, n, (i) => lpEntry(l.at(i).length));
   // list-max-listpack-size: negative caps a node's bytes (-1: 4 KB .. -5: 64 KB), positive its entries.
   const fill = server.config.listMaxListpackSize;
   const nodes = fill > 0 ? Math.ceil(n / fill) : Math.max(1, Math.ceil(packed / (4096 * 2 ** (Math.min(-fill, 5) - 1))));
@@ -359,7 +374,7 @@ function hashBytes(h: HashValue): number {
     return ROBJ + jemallocSize(bytes);
   }
   const idx = h.index();
-  const elements = elementsCost(n, (i) => DICT_ENTRY + sdsSize(idx.field(i).length) + sdsSize(idx.value(i).length));
+  const elements = elementsCost(h, n, (i) => DICT_ENTRY + sdsSize(idx.field(i).length) + sdsSize(idx.value(i).length));
   return ROBJ + DICT + PTR * buckets(n) + elements;
 }
 
@@ -377,14 +392,14 @@ function setBytes(s: SetValue): number {
     const width = Math.max(intWidth(s.memberAt(0)), intWidth(s.memberAt(n - 1)));
     return ROBJ + jemallocSize(8 + width * n);
   }
-  return ROBJ + DICT + PTR * buckets(n) + elementsCost(n, (i) => DICT_ENTRY + sdsSize(s.memberAt(i).length));
+  return ROBJ + DICT + PTR * buckets(n) + elementsCost(s, n, (i) => DICT_ENTRY + sdsSize(s.memberAt(i).length));
 }
 
 function zsetBytes(z: ZSetValue): number {
   const n = z.size;
   if (n === 0) return ROBJ;
   const listpack = z.encoding() === 'listpack';
-  const elements = elementsCost(n, (i) => {
+  const elements = elementsCost(z, n, (i) => {
     const [member, score] = z.entryAtSlot(i);
     return listpack ? lpEntry(member.length) + scoreEntry(score) : sdsSize(member.length) + DICT_ENTRY + ZSKIPLIST_NODE;
   });
