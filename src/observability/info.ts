@@ -16,6 +16,8 @@ import path from 'node:path';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import { formatFixed } from '../util/numbers.js';
+import { accountedMemory, modelledSlots, REDIS_STARTUP_BYTES } from '../server/eviction.js';
+import { clientIntrospection } from '../commands/client.js';
 
 export type InfoValue = string | number;
 export type InfoFields = Array<[string, InfoValue]>;
@@ -74,8 +76,9 @@ interface InfoState {
   lastSample: number;
   /** Highest used_memory seen (sampled each cron tick and at every INFO). */
   peakMemory: number;
-  /** used_memory when the server first sampled itself, standing in for Redis's used_memory_startup. */
-  startupMemory: number;
+  /** Client buffers of normal (and pub/sub) clients and of replicas, as last measured (cron tick, INFO). */
+  clientsNormal: number;
+  clientsReplicas: number;
   /** Replication id of this (master) server; fixed for its lifetime until replication exists. */
   replId: string;
   providers: Map<string, SectionProvider>;
@@ -86,14 +89,14 @@ const states = new WeakMap<Server, InfoState>();
 function stateOf(server: Server): InfoState {
   let st = states.get(server);
   if (st === undefined) {
-    const used = usedMemory(process.memoryUsage());
     st = {
       ops: new RateSampler(),
       netIn: new RateSampler(),
       netOut: new RateSampler(),
       lastSample: 0,
-      peakMemory: used,
-      startupMemory: used,
+      peakMemory: REDIS_STARTUP_BYTES,
+      clientsNormal: 0,
+      clientsReplicas: 0,
       replId: randomHex(40),
       providers: new Map(),
     };
@@ -127,7 +130,7 @@ export function sampleInfoMetrics(server: Server): void {
   st.ops.sample(now, server.stats.totalCommands);
   st.netIn.sample(now, server.stats.netInputBytes);
   st.netOut.sample(now, server.stats.netOutputBytes);
-  const used = usedMemory(process.memoryUsage());
+  const used = usedMemory(server);
   if (used > st.peakMemory) st.peakMemory = used;
 }
 
@@ -137,7 +140,7 @@ export function resetInfoMetrics(server: Server): void {
   st.ops.reset();
   st.netIn.reset();
   st.netOut.reset();
-  st.peakMemory = usedMemory(process.memoryUsage());
+  st.peakMemory = usedMemory(server);
 }
 
 // ---- formatting helpers ------------------------------------------------------
@@ -171,13 +174,51 @@ function secondsMicros(us: number): string {
 }
 
 /**
- * Our used_memory: the V8 heap in use plus memory held outside it (Buffers,
- * ArrayBuffers). That is what the dataset and client buffers cost the
- * process; code and V8's own reserves show up in used_memory_rss instead.
+ * Our used_memory: the deterministic model of what Redis 7.0 would use for
+ * the same dataset (start-up figure, keys, db hash tables), which maxmemory
+ * is compared with (src/server/eviction.ts), plus the client buffers. The
+ * process's own figure (V8 heap in use plus memory outside it) is reported
+ * apart, as used_memory_v8_heap: it holds garbage until the next collection,
+ * so it cannot say what the dataset costs (see eviction.ts).
  */
-function usedMemory(m: NodeJS.MemoryUsage): number {
+export function usedMemory(server: Server): number {
+  const st = stateOf(server);
+  measureClientBuffers(server, st);
+  return accountedMemory(server) + st.clientsNormal + st.clientsReplicas;
+}
+
+/**
+ * The client buffers maxmemory counts (Redis counts every client's but the
+ * replicas', mem_not_counted_for_evict), as last measured: summing them is
+ * O(clients), so it is done each cron tick and at INFO, not per command.
+ */
+export function evictionClientMemory(server: Server): number {
+  return stateOf(server).clientsNormal;
+}
+
+/** The V8 heap in use plus memory held outside it (Buffers, ArrayBuffers): what the process allocated. */
+function v8HeapMemory(m: NodeJS.MemoryUsage): number {
   return m.heapUsed + m.external;
 }
+
+/**
+ * The keyspace's overhead as Redis's getMemoryOverheadData counts it: per db,
+ * the main table's entries, buckets and key objects, and the expires table's
+ * entries and buckets.
+ */
+export function dbOverheads(server: Server): Array<{ id: number; main: number; expires: number }> {
+  const out: Array<{ id: number; main: number; expires: number }> = [];
+  for (const db of server.dbs) {
+    const n = db.size;
+    if (n === 0) continue;
+    const e = db.expires.size;
+    const main = n * 24 + modelledSlots(db.keys, n) * 8 + n * 16;
+    const expires = e === 0 ? 0 : e * 24 + modelledSlots(db.expires, e) * 8;
+    out.push({ id: db.id, main, expires });
+  }
+  return out;
+}
+
 
 function randomHex(n: number): string {
   let s = '';
@@ -276,28 +317,41 @@ function clientsSection(server: Server): InfoFields {
   ];
 }
 
-/** Memory held by client buffers (query and reply), Redis's mem_clients_normal. */
-function clientBuffersMemory(server: Server): number {
-  let sum = 0;
-  for (const c of server.clients.values()) sum += c.out.length + c.parser.pendingBytes + (c.socket?.writableLength ?? 0);
-  return sum;
+/**
+ * Measures the client buffers (query buffer, reply buffer, socket queue):
+ * replicas' as Redis's mem_clients_slaves, the others' as mem_clients_normal.
+ */
+function measureClientBuffers(server: Server, st: InfoState): void {
+  let normal = 0;
+  let replicas = 0;
+  for (const c of server.clients.values()) {
+    const n = c.out.length + c.parser.pendingBytes + (c.socket?.writableLength ?? 0);
+    if (clientIntrospection.role(c) === 'replica') replicas += n;
+    else normal += n;
+  }
+  st.clientsNormal = normal;
+  st.clientsReplicas = replicas;
 }
 
 function memorySection(server: Server): InfoFields {
   const st = stateOf(server);
   const m = process.memoryUsage();
-  const used = usedMemory(m);
+  const used = usedMemory(server);
+  const clientsMem = st.clientsNormal;
+  const replicasMem = st.clientsReplicas;
   if (used > st.peakMemory) st.peakMemory = used;
   const peak = st.peakMemory;
-  const startup = Math.min(st.startupMemory, used);
-  const clientsMem = clientBuffersMemory(server);
-  // Overhead: what the server needs with an empty dataset, plus client buffers.
-  const overhead = Math.min(used, startup + clientsMem);
+  const startup = REDIS_STARTUP_BYTES;
+  // Overhead as Redis's: start-up, client buffers, the keyspace's tables and key objects.
+  let dbOverhead = 0;
+  for (const d of dbOverheads(server)) dbOverhead += d.main + d.expires;
+  const overhead = Math.min(used, startup + clientsMem + replicasMem + dbOverhead);
   const dataset = used - overhead;
   const netUsed = used - startup;
   const maxmemory = server.config.maxmemory;
-  // The "allocator" figures map onto V8: allocated = in use, active = reserved heap + external, resident = RSS.
-  const allocated = used;
+  // The "allocator" figures are V8's: allocated = in use, active = reserved heap + external, resident = RSS.
+  const heap = v8HeapMemory(m);
+  const allocated = heap;
   const active = m.heapTotal + m.external;
   const resident = m.rss;
   const totalSystem = os.totalmem();
@@ -316,6 +370,9 @@ function memorySection(server: Server): InfoFields {
     ['allocator_allocated', allocated],
     ['allocator_active', active],
     ['allocator_resident', resident],
+    // Not Redis's: the process's own figure, which used_memory (a model) is not.
+    ['used_memory_v8_heap', heap],
+    ['used_memory_v8_heap_human', bytesToHuman(heap)],
     ['total_system_memory', totalSystem],
     ['total_system_memory_human', bytesToHuman(totalSystem)],
     ['used_memory_lua', 0],
@@ -342,10 +399,11 @@ function memorySection(server: Server): InfoFields {
     ['rss_overhead_bytes', 0],
     ['mem_fragmentation_ratio', fixed2f(used > 0 ? m.rss / used : 0)],
     ['mem_fragmentation_bytes', m.rss - used],
-    ['mem_not_counted_for_evict', 0],
+    // As Redis: replicas' output buffers are in used_memory, but maxmemory does not count them.
+    ['mem_not_counted_for_evict', replicasMem],
     ['mem_replication_backlog', 0],
     ['mem_total_replication_buffers', 0],
-    ['mem_clients_slaves', 0],
+    ['mem_clients_slaves', replicasMem],
     ['mem_clients_normal', clientsMem],
     ['mem_cluster_links', 0],
     ['mem_aof_buffer', 0],

@@ -77,9 +77,11 @@
  *
  * ## MEMORY STATS / DOCTOR
  *
- * The process figures (total, peak, startup, allocator, RSS, client buffers)
- * are INFO memory's, which come from process.memoryUsage(); the per-database
- * hash table overheads and the dataset split come from the model above.
+ * The figures are INFO memory's: total, peak, startup, overhead and dataset
+ * come from the model maxmemory uses (src/server/eviction.ts; INFO's
+ * used_memory), allocator and RSS figures from V8 / process.memoryUsage().
+ * MEMORY DOCTOR's RSS check compares the RSS with the V8 heap, the
+ * process's real allocations, rather than with the model.
  */
 import v8 from 'node:v8';
 import type { Server } from '../server/server.js';
@@ -91,7 +93,7 @@ import { ZSetValue } from '../data/zset.js';
 import { StreamValue } from '../data/stream.js';
 import { encodingOf } from '../commands/keys.js';
 import { formatDouble17g } from '../util/numbers.js';
-import { sectionFields } from './info.js';
+import { dbOverheads, sectionFields } from './info.js';
 
 // ---- building blocks -------------------------------------------------------------------
 
@@ -520,20 +522,11 @@ export function memoryOverview(server: Server): MemoryOverview {
   const num = (k: string): number => Number(info.get(k) ?? 0);
   const total = num('used_memory');
   const startup = num('used_memory_startup');
-  const dbs: DbOverhead[] = [];
+  // INFO's used_memory_overhead already holds the per-db figures broken down here.
+  const dbs: DbOverhead[] = dbOverheads(server);
   let keys = 0;
-  let dbOverhead = 0;
-  for (const db of server.dbs) {
-    const n = db.size;
-    if (n === 0) continue;
-    keys += n;
-    const e = db.expires.size;
-    const main = n * DICT_ENTRY + nextPow2(n) * PTR + n * ROBJ;
-    const expires = e === 0 ? 0 : e * DICT_ENTRY + nextPow2(e) * PTR;
-    dbs.push({ id: db.id, main, expires });
-    dbOverhead += main + expires;
-  }
-  const overheadTotal = Math.min(total, num('used_memory_overhead') + dbOverhead);
+  for (const db of server.dbs) keys += db.size;
+  const overheadTotal = num('used_memory_overhead');
   const net = total > startup ? total - startup : 0;
   const dataset = total - overheadTotal;
   const allocated = num('allocator_allocated');
@@ -584,7 +577,7 @@ export interface DoctorFigures {
   total: number;
   startup: number;
   peak: number;
-  /** Growth since start-up of the RSS (without V8's young generation) and of used memory. */
+  /** Growth since start-up of the RSS (without V8's young generation) and of the V8 heap in use (plus external). */
   rssGrowth: number;
   usedGrowth: number;
   /** V8 old generation: reserved and used bytes. */
@@ -598,12 +591,14 @@ export interface DoctorFigures {
 export function doctorFigures(server: Server, baseline: MemoryBaseline): DoctorFigures {
   const m = memoryOverview(server);
   const old = oldGeneration();
+  const p = process.memoryUsage();
   return {
     total: m.total,
     startup: m.startup,
     peak: m.peak,
     rssGrowth: m.rss - newSpaceBytes() - baseline.rss,
-    usedGrowth: m.total - baseline.used,
+    // The RSS check compares the process with what the process allocated (V8), not with the model.
+    usedGrowth: p.heapUsed + p.external - baseline.used,
     oldReserved: old.reserved,
     oldUsed: old.used,
     clientsNormal: m.clientsNormal,

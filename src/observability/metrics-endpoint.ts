@@ -212,10 +212,12 @@ export function renderMetrics(server: Server): string {
     if (v !== undefined) info[f] = v;
   }
   x.add('mnemo_server_info', 'gauge', 'Constant 1, labelled with the server version, mode, run id, role and eviction policy.', 1, info);
-  const accounted = accountedMemory(server);
-  if (accounted !== null) {
-    x.add('mnemo_maxmemory_accounted_bytes', 'gauge', 'The memory figure maxmemory is compared with (dataset estimate, see server/eviction.ts).', accounted);
-  }
+  x.add(
+    'mnemo_maxmemory_accounted_bytes',
+    'gauge',
+    'The memory figure maxmemory is compared with (dataset estimate, see server/eviction.ts).',
+    accountedMemory(server),
+  );
   return x.text();
 }
 

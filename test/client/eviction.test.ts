@@ -9,7 +9,8 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import type { ServerHandle } from '../../src/index.js';
-import { accountedMemory, REDIS_STARTUP_BYTES } from '../../src/server/eviction.js';
+import net from 'node:net';
+import { accountedMemory, keyBytes, plainStringKeyBytes, REDIS_STARTUP_BYTES } from '../../src/server/eviction.js';
 import { closeAll, connectIo, startTestServer } from '../helpers/server.js';
 import { recordEvents, recordPropagation } from '../helpers/observe.js';
 import { waitFor } from '../helpers/wait.js';
@@ -35,9 +36,7 @@ async function start(config: Record<string, string>): Promise<[ServerHandle, Red
 }
 
 function used(handle: ServerHandle): number {
-  const n = accountedMemory(handle.server);
-  assert.notEqual(n, null, 'accounting is on while maxmemory is set');
-  return n!;
+  return accountedMemory(handle.server);
 }
 
 /** Runs commands in one pipeline; fails on any error reply. */
@@ -124,19 +123,73 @@ describe('accounting', () => {
     assert.ok(used(handle) > all + 5000, 'a big field makes a small hash a hash table with a big entry');
     await io.del('k', 'l', 'h', 's', 'z', 'x');
     assert.equal(used(handle), empty);
-    // INFO: used_memory is the process's figure; minus mem_not_counted_for_evict it is ours, as Redis defines it.
+    // INFO: used_memory is our figure plus the client buffers, which eviction counts too (but
+    // replicas', mem_not_counted_for_evict), as in Redis.
     const info = await io.info('memory');
     const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)\r$`, 'm').exec(info)![1]);
-    assert.equal(field('used_memory') - field('mem_not_counted_for_evict'), used(handle));
+    assert.ok(field('mem_clients_normal') > 0, 'the client reply buffer');
+    assert.equal(field('used_memory'), used(handle) + field('mem_clients_normal') + field('mem_clients_slaves'));
+    assert.equal(field('mem_not_counted_for_evict'), field('mem_clients_slaves'));
+    assert.equal(field('used_memory_startup'), REDIS_STARTUP_BYTES);
+    assert.ok(field('used_memory_v8_heap') > 0, 'the V8 heap figure stays available');
   });
 
-  test('turning maxmemory on counts the keys already there', async () => {
+  test('the figure is kept without maxmemory, and INFO used_memory reports it', async () => {
     const [handle, io] = await start({ maxmemory: '0' });
-    assert.equal(accountedMemory(handle.server), null);
     await run(io, range('k', 1000).map((k) => ['SET', k, VALUE]));
-    await io.config('SET', 'maxmemory', '100mb');
     const n = used(handle);
     assert.ok(n > REDIS_STARTUP_BYTES + 1000 * 100, `1000 keys counted (${n})`);
+    const field = async (name: string) => Number(new RegExp(`^${name}:(\\d+)\r$`, 'm').exec(await io.info('memory'))![1]);
+    const before = await field('used_memory');
+    assert.equal(before - (await field('mem_clients_normal')), n);
+    // Deterministic: deleting the keys lowers used_memory at once (no garbage collection needed).
+    await run(io, range('k', 1000).map((k) => ['DEL', k]));
+    assert.equal(used(handle), REDIS_STARTUP_BYTES);
+    assert.ok((await field('used_memory_peak')) >= before);
+    await io.config('SET', 'maxmemory', '100mb');
+    assert.equal(used(handle), REDIS_STARTUP_BYTES);
+  });
+});
+
+describe('accounting as Redis counts', () => {
+  test('plain strings take a direct path to the same figure', () => {
+    const values = ['', 'x', '0', '12345', '-7', '007', '9223372036854775807', '9223372036854775808', 'v'.repeat(44), 'v'.repeat(45), 'v'.repeat(5000)];
+    for (const key of ['k', 'k'.repeat(40), 'k'.repeat(300)]) {
+      for (const v of values) assert.equal(plainStringKeyBytes(key.length, v), keyBytes(null as never, key, v), `${key.length} ${v.length}`);
+    }
+  });
+
+  test('a db table does not grow its buckets past maxmemory (dictExpandAllowed)', async () => {
+    const [, io] = await start({ maxmemory: '0', 'maxmemory-policy': 'allkeys-random' });
+    await run(io, range('k', 4096).map((k) => ['SET', k, 'v']));
+    const used = Number(/^used_memory:(\d+)\r$/m.exec(await io.info('memory'))![1]);
+    await io.config('SET', 'maxmemory', String(used + 10 * 1024));
+    // 4097 keys would double the buckets (+64 KB): not allowed, so nothing is evicted.
+    await io.set('x1', 'v');
+    await io.set('x2', 'v');
+    assert.equal(await io.dbsize(), 4098);
+    // Without maxmemory the table grows as usual.
+    await io.config('SET', 'maxmemory', '0');
+    const grown = Number(/^used_memory:(\d+)\r$/m.exec(await io.info('memory'))![1]);
+    assert.ok(grown >= used + 4096 * 8, `buckets doubled (${used} -> ${grown})`);
+  });
+
+  test('client buffers count towards maxmemory: a big query buffer evicts keys', async () => {
+    const [handle, io] = await start({ maxmemory: '0', 'maxmemory-policy': 'allkeys-lru' });
+    await run(io, range('k', 1000).map((k) => ['SET', k, VALUE]));
+    const used = Number(/^used_memory:(\d+)\r$/m.exec(await io.info('memory'))![1]);
+    await io.config('SET', 'maxmemory', String(used + 50 * 1024));
+    // Half of a 1 MB argument: it waits in the query buffer.
+    const sock = net.connect(handle.port, '127.0.0.1');
+    await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+    sock.write(`*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$${1 << 20}\r\n` + 'x'.repeat(500 * 1024));
+    try {
+      await waitFor(async () => Number(/^mem_clients_normal:(\d+)\r$/m.exec(await io.info('memory'))![1]) > 400 * 1024);
+      await io.ping();
+      assert.ok((await io.dbsize()) < 1000, 'keys were evicted to make room for the client buffer');
+    } finally {
+      sock.destroy();
+    }
   });
 });
 
