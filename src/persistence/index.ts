@@ -92,6 +92,11 @@ export class PersistenceState {
   /** Active point-in-time images: the barrier forwards to each. */
   readonly snapshots = new Set<RdbSnapshot>();
 
+  /** DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE payloads and RDB files skip the CRC-64 check. */
+  skipChecksumValidation = false;
+  /** DEBUG AOF-FLUSH-SLEEP: microseconds each AOF write with data blocks first (0: off). */
+  aofFlushSleepMicros = 0;
+
   /** Set by the AOF module: an AOF rewrite is running (BGSAVE must wait or be scheduled). */
   aofChildActive: () => boolean = () => false;
   /** Set by the AOF module: its MISCONF error while AOF writes fail ("MISCONF Errors writing to the AOF file: ..."), or null. */
@@ -522,7 +527,7 @@ function loadOptions(server: Server, extra: Partial<RdbLoadOptions> = {}): RdbLo
     limits: decodeLimits(server),
     now: server.clock.now(),
     lruSec: server.lruClock,
-    verifyChecksum: server.config.getBool('rdbchecksum'),
+    verifyChecksum: server.config.getBool('rdbchecksum') && !st.skipChecksumValidation,
     lfu: server.config.maxmemoryPolicy.includes('lfu'),
     onWarning: (msg) => log(server, 'warning', msg),
     // A library already loaded is replaced, except on DEBUG RELOAD NOFLUSH without MERGE,

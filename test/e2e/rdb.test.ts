@@ -294,7 +294,7 @@ test('a corrupt dump.rdb (truncated, flipped byte, wrong checksum, not an RDB) s
   const cases: Array<[string, Buffer, RegExp]> = [
     ['truncated', good.subarray(0, Math.floor(good.length / 2)), /truncated/],
     ['flipped byte', Buffer.from(good.map((b, i) => (i === Math.floor(good.length * 0.7) ? b ^ 0x10 : b))), /corrupt|checksum|integrity|Invalid/i],
-    ['wrong checksum', Buffer.concat([good.subarray(0, good.length - 8), Buffer.from('0123456789abcdef', 'hex')]), /Wrong RDB checksum/],
+    ['wrong checksum', Buffer.concat([good.subarray(0, good.length - 8), Buffer.from('0123456789abcdef', 'hex')]), /RDB CRC error: Wrong RDB checksum/],
     ['not an RDB', Buffer.from('*1\r\n$4\r\nPING\r\n'), /Wrong signature/],
   ];
   for (const [name, bytes, why] of cases) {

@@ -112,6 +112,7 @@ export class Aof {
     const config = server.config;
     this.writer.policy = (config.get('appendfsync') ?? 'everysec') as FsyncPolicy;
     this.writer.timestamps = config.getBool('aof-timestamp-enabled');
+    this.writer.flushSleepMicros = () => persistenceOf(server).aofFlushSleepMicros;
     this.writer.fsyncSuppressed = () => this.rewrite !== null && config.getBool('no-appendfsync-on-rewrite');
   }
 

@@ -228,7 +228,10 @@ export class RdbParser {
         const crc = new Crc64().update(r.buf, this.start, eofEnd);
         if (!crc.matchesLE(stored, 0)) {
           const got = stored.readBigUInt64LE(0).toString(16);
-          this.fail(`Wrong RDB checksum expected: (${got}) got: (${crc.value().toString(16)})`);
+          const wrong = `Wrong RDB checksum expected: (${got}) got: (${crc.value().toString(16)})`;
+          // Redis logs the mismatch, then fails the load with "RDB CRC error".
+          this.opts.onWarning?.(`${wrong}. Aborting now.`);
+          this.fail(`RDB CRC error: ${wrong}`);
         }
       }
     }
