@@ -632,7 +632,10 @@ export async function loadDataAtStartup(server: Server): Promise<void> {
   } catch (e) {
     st.loading = false;
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new Error(`Fatal error loading the DB from ${path}: ${errorText(e)}. Exiting.`);
+    // In the log too (where Redis writes it), not only on standard error.
+    const msg = `Fatal error loading the DB from ${path}: ${errorText(e)}. Exiting.`;
+    log(server, 'warning', msg);
+    throw new Error(msg);
   }
   const started = performance.now();
   st.lastLoadAux.clear();
@@ -642,10 +645,12 @@ export async function loadDataAtStartup(server: Server): Promise<void> {
     await loadRdbAsync(server, buf);
   } catch (e) {
     if (e instanceof RdbLoadError) {
-      throw new Error(
+      const msg =
         `Fatal error loading the DB from ${path}: ${e.message} (at byte ${e.offset} of ${buf.length}). ` +
-          'The file is corrupt or truncated; nothing was loaded. Exiting.',
-      );
+        'The file is corrupt or truncated; nothing was loaded. Exiting.';
+      log(server, 'warning', msg);
+      log(server, 'warning', 'Terminating server after rdb file reading failure.');
+      throw new Error(msg);
     }
     throw e;
   } finally {

@@ -305,6 +305,9 @@ test('a corrupt dump.rdb (truncated, flipped byte, wrong checksum, not an RDB) s
     assert.equal(code, 1, `${name}: exit code (stdout: ${p.out()})`);
     assert.match(p.err(), /Fatal error loading the DB/, name);
     assert.match(p.err(), why, `${name}: ${p.err()}`);
+    // The log (stdout here) says it too, as Redis's does.
+    assert.match(p.out(), /# Fatal error loading the DB/, name);
+    assert.match(p.out(), why, `${name} (log): ${p.out()}`);
     assert.doesNotMatch(p.out(), /Ready to accept connections/, name);
   }
 });

@@ -160,7 +160,7 @@ export class Aof {
   async startup(): Promise<void> {
     try {
       this.manifestRead = true;
-      this.manifest = readManifest(this.dir, this.prefix) ?? this.upgradeOldAof() ?? emptyManifest();
+      this.manifest = this.maybeUpgradeOldAof(readManifest(this.dir, this.prefix)) ?? emptyManifest();
       const result = await loadAofFiles(this.server, this.dir, this.manifest, {
         loadTruncated: this.server.config.getBool('aof-load-truncated'),
         log: (level, msg) => this.log(level, msg),
@@ -175,17 +175,38 @@ export class Aof {
     }
   }
 
-  /** A pre-7.0 single AOF file in `dir` becomes the base of a new AOF directory. */
-  private upgradeOldAof(): AofManifest | null {
+  /**
+   * A pre-7.0 single AOF file in `dir` becomes the base of the AOF directory, as Redis
+   * decides it: when there is no AOF directory, or no manifest (or one listing nothing),
+   * or the manifest lists only a base named like the old file that is not in the
+   * directory yet (an upgrade interrupted between the manifest and the rename).
+   * Otherwise the manifest read (or null) is returned as it is.
+   */
+  private maybeUpgradeOldAof(read: AofManifest | null): AofManifest | null {
     const old = join(this.server.config.get('dir') ?? process.cwd(), this.prefix);
-    if (!existsSync(old)) return null;
+    if (!existsSync(old)) return read;
+    const upgrade =
+      !existsSync(this.dir) ||
+      read === null ||
+      (read.base === null && read.incrs.length === 0) ||
+      (read.base !== null && read.incrs.length === 0 && read.base.name === this.prefix && !existsSync(join(this.dir, this.prefix)));
+    if (!upgrade) return read;
     this.ensureDir();
-    renameSync(old, join(this.dir, this.prefix));
-    const m = emptyManifest();
+    const m = read ?? emptyManifest();
     m.base = { name: this.prefix, seq: 1, type: 'b' };
     m.baseSeq = 1;
     this.persistManifest(m);
-    this.log('notice', 'Successfully migrated an old-style AOF into the AOF directory');
+    try {
+      renameSync(old, join(this.dir, this.prefix));
+    } catch (e) {
+      throw new AofLoadError(
+        `Error trying to move the old AOF file ${this.prefix} into dir ${this.server.config.get('appenddirname')}: ${strerror(e)}`,
+      );
+    }
+    this.log(
+      'notice',
+      `Successfully migrated an old-style AOF file (${this.prefix}) into the AOF directory (${this.server.config.get('appenddirname')}).`,
+    );
     return m;
   }
 
