@@ -577,7 +577,9 @@ function finishLoad(server: Server, parser: RdbParser): LoadResult {
   const st = persistenceOf(server);
   st.lastLoadKeysLoaded = parser.keysLoaded;
   st.lastLoadKeysExpired = parser.keysExpired;
-  log(server, 'notice', `Done loading RDB, keys loaded: ${parser.keysLoaded}, keys expired: ${parser.keysExpired}.`);
+  const done = `Done loading RDB, keys loaded: ${parser.keysLoaded}, keys expired: ${parser.keysExpired}`;
+  if (parser.emptyKeysSkipped > 0) log(server, 'warning', `${done}, empty keys skipped: ${parser.emptyKeysSkipped}.`);
+  else log(server, 'notice', `${done}.`);
   return { consumed: parser.consumed, keysLoaded: parser.keysLoaded, keysExpired: parser.keysExpired };
 }
 

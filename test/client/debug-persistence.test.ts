@@ -38,6 +38,17 @@ test('RESTORE of a payload that fails its integrity check answers Bad data forma
   assert.ok(lines.some((l) => /^verbose: .*Internal error in RDB reading .*integrity check failed/.test(l)), lines.join('\n'));
 });
 
+test('a stream whose node listpack is corrupt is reported as Redis names it', async () => {
+  lines.length = 0;
+  // corrupt-dump.tcl "listpack invalid size header" (valid CRC).
+  const payload = Buffer.from(
+    '0f01100000000000000002000000000000000240555f0000000f00010100010201883100000000000000098832000000000000000900010001000100010202883100000000000000098861000000000000000988320000000000000009886200000000000000090801ff0a010000090045910a872fa5f92e',
+    'hex',
+  );
+  await assert.rejects(io.restore('s', 0, payload), /ERR Bad data format/);
+  assert.ok(lines.some((l) => /Stream listpack integrity check failed/.test(l)), lines.join('\n'));
+});
+
 test('DEBUG SET-SKIP-CHECKSUM-VALIDATION 1 makes RESTORE accept a payload whose CRC does not match', async () => {
   await io.set('src', 'value');
   const good = (await io.dumpBuffer('src'))!;

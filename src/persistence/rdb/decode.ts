@@ -247,13 +247,13 @@ function intOf(e: ListpackElement | undefined, what: string): number {
   if (typeof e === 'number') return e;
   if (typeof e === 'bigint') return Number(e);
   if (typeof e === 'string' && /^-?[0-9]+$/.test(e)) return Number(e);
-  return corrupt(`Stream listpack: ${what} is not an integer`);
+  return corrupt(`Stream listpack integrity check failed: ${what} is not an integer`);
 }
 
 function deltaOf(e: ListpackElement | undefined): number | bigint {
   if (typeof e === 'number' || typeof e === 'bigint') return e;
   if (typeof e === 'string' && /^-?[0-9]+$/.test(e)) return BigInt(e);
-  return corrupt('Stream listpack: ID delta is not an integer');
+  return corrupt('Stream listpack integrity check failed: ID delta is not an integer');
 }
 
 /** base + int64 delta, modulo 2^64 as Redis adds them. */
@@ -275,16 +275,23 @@ function rawId(r: ByteReader): StreamID {
 function readStreamNode(key: Buffer, lpBuf: Buffer, prevLast: StreamID | null): { node: StreamNode; last: StreamID } {
   if (key.length !== 16) corrupt('Stream node key entry is not the size of a stream ID');
   const master: StreamID = { ms: normU64(key.readBigUInt64BE(0)), seq: normU64(key.readBigUInt64BE(8)) };
-  const els = readListpack(lpBuf);
+  let els: ListpackElement[];
+  try {
+    els = readListpack(lpBuf);
+  } catch (e) {
+    // Redis names a stream's listpack in its message ("Stream listpack integrity check failed").
+    if (e instanceof RdbFormatError && e.message.startsWith('Listpack ')) corrupt(`Stream listpack ${e.message.slice(9)}`);
+    throw e;
+  }
   if (els.length === 0) corrupt('Empty listpack inside stream');
   let p = 0;
   const live = intOf(els[p++], 'count');
   const deleted = intOf(els[p++], 'deleted count');
   const nMaster = intOf(els[p++], 'master field count');
-  if (nMaster < 0 || p + nMaster >= els.length) corrupt('Stream listpack: bad master entry');
+  if (nMaster < 0 || p + nMaster >= els.length) corrupt('Stream listpack integrity check failed: bad master entry');
   const fields: string[] = [];
   for (let k = 0; k < nMaster; k++) fields.push(elementString(els[p++]));
-  if (intOf(els[p++], 'master terminator') !== 0) corrupt('Stream listpack: bad master entry terminator');
+  if (intOf(els[p++], 'master terminator') !== 0) corrupt('Stream listpack integrity check failed: bad master entry terminator');
   const node = new StreamNode(fields);
   let seenLive = 0;
   let seenDeleted = 0;
@@ -303,15 +310,15 @@ function readStreamNode(key: Buffer, lpBuf: Buffer, prevLast: StreamID | null): 
     let nf: number;
     if (same) {
       nf = nMaster;
-      if (p + nf > els.length) corrupt('Stream listpack: entry past the end');
+      if (p + nf > els.length) corrupt('Stream listpack integrity check failed: entry past the end');
       for (let k = 0; k < nf; k++) argv.push(fields[k], elementString(els[p++]));
     } else {
       nf = intOf(els[p++], 'field count');
-      if (nf < 0 || p + 2 * nf > els.length) corrupt('Stream listpack: entry past the end');
+      if (nf < 0 || p + 2 * nf > els.length) corrupt('Stream listpack integrity check failed: entry past the end');
       for (let k = 0; k < 2 * nf; k++) argv.push(elementString(els[p++]));
     }
     const lpCount = intOf(els[p++], 'lp-count');
-    if (lpCount !== (same ? nf + 3 : 2 * nf + 4)) corrupt('Stream listpack: bad entry lp-count');
+    if (lpCount !== (same ? nf + 3 : 2 * nf + 4)) corrupt('Stream listpack integrity check failed: bad entry lp-count');
     node.push(id, argv, 0, nf, same);
     if ((flags & C.STREAM_ITEM_FLAG_DELETED) !== 0) {
       node.markDeleted(node.count - 1);
@@ -320,7 +327,7 @@ function readStreamNode(key: Buffer, lpBuf: Buffer, prevLast: StreamID | null): 
       seenLive++;
     }
   }
-  if (seenLive !== live || seenDeleted !== deleted) corrupt('Stream listpack: master counts do not match the entries');
+  if (seenLive !== live || seenDeleted !== deleted) corrupt('Stream listpack integrity check failed: master counts do not match the entries');
   if (node.count === 0) corrupt('Stream node without entries');
   node.live = live;
   node.lpBytes = lpBuf.length;

@@ -191,7 +191,8 @@ export class RdbParser {
       budget--;
       if ((budget & 63) === 0 && performance.now() > deadline) budget = 0;
       if (value === null) {
-        this.emptyKeysSkipped++;
+        // Older servers could write empty aggregates: skipped, the first ten named (as Redis).
+        if (this.emptyKeysSkipped++ < 10) this.opts.onWarning?.(`rdbLoadObject skipping empty key: ${key}`);
         continue;
       }
       if (!opts.keepExpired && expire !== -1 && expire < opts.now) {
@@ -235,7 +236,6 @@ export class RdbParser {
         }
       }
     }
-    if (this.emptyKeysSkipped > 0) this.opts.onWarning?.(`Done loading RDB, ${this.emptyKeysSkipped} empty keys skipped.`);
     this.done = true;
   }
 }
