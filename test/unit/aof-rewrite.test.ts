@@ -301,3 +301,16 @@ test('function libraries survive a rewrite: loaded before it (base) and during i
   assert.ok(list.includes('before') && list.includes('during'), list);
   assert.equal(run2('FCALL', 'during_f', '0', 'hi'), '$2\r\nhi\r\n');
 });
+
+test('when a rewrite is seen finished, the manifest already lists no history files (as Redis)', async () => {
+  const dir = tempDir();
+  const { aof, run } = await start(dir, { 'aof-use-rdb-preamble': 'no' });
+  populate(run, 200);
+  assert.equal(aof.startRewrite(), null);
+  // Checked in the very turn the rewrite is seen done: no wait for a later clean-up.
+  while (aof.rewrite !== null || aof.rewriteScheduled) await new Promise((r) => setTimeout(r, 1));
+  assert.equal(
+    readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1'),
+    'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+  );
+});

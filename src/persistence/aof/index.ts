@@ -481,11 +481,9 @@ export class Aof {
     this.lastBgrewriteStatus = 'ok';
     this.lastRewriteTimeSec = Math.round((Date.now() - startedAt) / 1000);
     this.log('notice', 'Background AOF rewrite finished successfully');
-    // Next turn: the commit above already made clients wait for two fsyncs.
-    const committed = this.manifest;
-    setImmediate(() => {
-      if (this.manifest === committed) this.deleteHistory();
-    });
+    // At once, as Redis's rewrite-done handler: a client that sees the rewrite finished
+    // (INFO aof_rewrite_in_progress:0) must find the manifest without history entries.
+    this.deleteHistory();
   }
 
   // ---- DEBUG LOADAOF -------------------------------------------------------------------------
