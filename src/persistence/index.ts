@@ -112,7 +112,7 @@ export class PersistenceState {
   /** During the start-up load: the keys skipped as expired (db, key), in file order. */
   startupExpired: Array<[number, string]> | null = null;
   /** Function libraries (FUNCTION2 records), when a functions module exists. */
-  functions: { dump(): string[]; load(code: string, replace: boolean): void } | null = null;
+  functions: { dump(): string[]; load(code: string, replace: boolean): void; flush(): void } | null = null;
   /** Extra INFO persistence providers (AOF), applied after ours, in order. */
   readonly infoProviders: SectionProvider[] = [];
 
@@ -692,7 +692,18 @@ export function debugReload(server: Server, flags: ReloadFlags): string | null {
   }
   try {
     if (flags.flush) {
-      loadRdb(server, buf);
+      // Redis empties the data before the load, function libraries included (emptyData
+      // without EMPTYDB_NOFUNCTIONS); the libraries come back if the load fails.
+      const fns = persistenceOf(server).functions;
+      const previous = fns?.dump() ?? [];
+      fns?.flush();
+      try {
+        loadRdb(server, buf);
+      } catch (e) {
+        fns?.flush();
+        for (const code of previous) fns!.load(code, true);
+        throw e;
+      }
     } else {
       // On top of the current data: straight into the live databases (as Redis does).
       const parser = new RdbParser(buf, server.dbs, loadOptions(server, { allowDuplicates: flags.merge }));

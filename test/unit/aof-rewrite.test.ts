@@ -287,7 +287,7 @@ test('function libraries survive a rewrite: loaded before it (base) and during i
   assert.equal(run('FUNCTION', 'LOAD', lib('before')), '$6\r\nbefore\r\n');
   const st = persistenceOf(server);
   // The functions module provides the libraries' code; stand in for it if it is not wired.
-  st.functions ??= { dump: () => [lib('before')], load: () => undefined };
+  st.functions ??= { dump: () => [lib('before')], load: () => undefined, flush: () => undefined };
   populate(run, 2000);
   assert.equal(aof.startRewrite(), null);
   assert.equal(run('FUNCTION', 'LOAD', lib('during')), '$6\r\nduring\r\n');

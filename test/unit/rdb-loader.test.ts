@@ -228,7 +228,7 @@ test('module aux data is skipped with a warning; module values are refused with 
 
 test('function libraries: written after the aux fields, read back through the hook, skipped with a warning without one', () => {
   const a = newServer();
-  persistenceOf(a).functions = { dump: () => ['#!lua name=lib1\nredis.register_function("f", function() return 1 end)'], load: () => {} };
+  persistenceOf(a).functions = { dump: () => ['#!lua name=lib1\nredis.register_function("f", function() return 1 end)'], load: () => {}, flush: () => {} };
   run(a, client(a), 'SET', 'k', 'v');
   const buf = image(a);
   const got: string[] = [];
