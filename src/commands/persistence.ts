@@ -23,6 +23,7 @@ import {
 } from '../persistence/index.js';
 import { getAof } from '../persistence/aof/index.js';
 import { log } from '../persistence/log.js';
+import { crashBySignal } from '../server/crash.js';
 import { setLfuFrequency } from '../server/eviction.js';
 import { createDumpPayload, verifyDumpPayload, decodeDumpPayload } from '../persistence/rdb/dump.js';
 import { keyValueDigest, datasetDigest } from '../persistence/rdb/digest.js';
@@ -285,6 +286,8 @@ const DEBUG_SUBCOMMANDS: ReadonlyMap<string, { argc: (n: number) => boolean; run
   ['aof-flush-sleep', { argc: (n: number) => n === 3, run: debugAofFlushSleep }],
   ['set-skip-checksum-validation', { argc: (n: number) => n === 3, run: debugSetSkipChecksum }],
   ['log', { argc: (n: number) => n === 3, run: debugLog }],
+  // Redis writes through address -1 (SIGSEGV, SEGV_MAPERR); we log the same crash report and die by that signal.
+  ['segfault', { argc: (n: number) => n === 2, run: (c) => crashBySignal(c.server, 'SIGSEGV', 1, ['Accessing address: 0xffffffffffffffff']) }],
   ['digest-value', { argc: (n: number) => n >= 2, run: debugDigestValue }],
 ]);
 
