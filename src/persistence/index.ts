@@ -650,6 +650,8 @@ export async function loadDataAtStartup(server: Server): Promise<void> {
       const msg =
         `Fatal error loading the DB from ${path}: ${e.message} (at byte ${e.offset} of ${buf.length}). ` +
         'The file is corrupt or truncated; nothing was loaded. Exiting.';
+      // Redis's rdbReportError line, then our summary.
+      log(server, 'warning', `Internal error in RDB reading offset ${e.offset}, function at rdb.c -> ${e.message}`);
       log(server, 'warning', msg);
       log(server, 'warning', 'Terminating server after rdb file reading failure.');
       throw new Error(msg);

@@ -307,6 +307,8 @@ test('a corrupt dump.rdb (truncated, flipped byte, wrong checksum, not an RDB) s
     assert.match(p.err(), why, `${name}: ${p.err()}`);
     // The log (stdout here) says it too, as Redis's does.
     assert.match(p.out(), /# Fatal error loading the DB/, name);
+    assert.match(p.out(), /# Internal error in RDB reading offset \d+, function at rdb\.c -> /, name);
+    assert.match(p.out(), /# Terminating server after rdb file reading failure\.\n/, name);
     assert.match(p.out(), why, `${name} (log): ${p.out()}`);
     assert.doesNotMatch(p.out(), /Ready to accept connections/, name);
   }

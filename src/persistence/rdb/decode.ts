@@ -545,6 +545,8 @@ export function readObject(r: ByteReader, type: number, limits: DecodeLimits): V
           }
         }
         const blob = readBlob(r);
+        // Redis refuses a node of zero bytes, plain or packed.
+        if (blob.length === 0) corrupt('Quicklist node of zero length');
         if (container === C.QUICKLIST_NODE_CONTAINER_PLAIN) {
           items.push(blob.latin1Slice(0, blob.length));
           continue;
