@@ -49,6 +49,17 @@ test('a stream whose node listpack is corrupt is reported as Redis names it', as
   assert.ok(lines.some((l) => /Stream listpack integrity check failed/.test(l)), lines.join('\n'));
 });
 
+test('ziplist errors name the value type, and a hash ziplist with duplicate fields fails its integrity check', async () => {
+  lines.length = 0;
+  // corrupt-dump.tcl "valid zipped hash header, dup records" (valid CRC).
+  const dup = Buffer.from('0d1b1b00000016000000040000026100040262000402610004026400ff0900a1983678cc8e932e', 'hex');
+  await assert.rejects(io.restore('h', 0, dup), /ERR Bad data format/);
+  assert.ok(lines.some((l) => /Hash ziplist integrity check failed/.test(l)), lines.join('\n'));
+  lines.length = 0;
+  await assert.rejects(io.restore('h', 0, corruptZiplistHash), /ERR Bad data format/);
+  assert.ok(lines.some((l) => /Hash ziplist integrity check failed/.test(l)), lines.join('\n'));
+});
+
 test('DEBUG SET-SKIP-CHECKSUM-VALIDATION 1 makes RESTORE accept a payload whose CRC does not match', async () => {
   await io.set('src', 'value');
   const good = (await io.dumpBuffer('src'))!;

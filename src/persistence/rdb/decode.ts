@@ -60,6 +60,24 @@ function corrupt(why: string): never {
   throw new RdbFormatError(why);
 }
 
+/**
+ * Runs a blob decoder, naming the value's type in its integrity errors as Redis does
+ * ("Hash ziplist integrity check failed", "Zset listpack ..."). With `container`, any
+ * other format error inside (a duplicate, a bad pair) is that container's integrity
+ * failure too, as Redis's deep ziplist check reports them.
+ */
+function typedBlob<T>(typeName: string, fn: () => T, container?: 'Ziplist'): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof RdbFormatError)) throw e;
+    const m = e.message;
+    if (m.startsWith('Ziplist ') || m.startsWith('Listpack ')) corrupt(`${typeName} ${m[0].toLowerCase()}${m.slice(1)}`);
+    if (container !== undefined) corrupt(`${typeName} ziplist integrity check failed: ${m}`);
+    throw e;
+  }
+}
+
 // ---- lengths and strings -----------------------------------------------------------------
 
 /** A length or a special-encoding marker: {len, encoded}. */
@@ -509,7 +527,7 @@ export function readObject(r: ByteReader, type: number, limits: DecodeLimits): V
     }
 
     case C.RDB_TYPE_LIST_ZIPLIST: {
-      const items = readZiplist(readBlob(r)).map(elementString);
+      const items = typedBlob('List', () => readZiplist(readBlob(r))).map(elementString);
       return items.length === 0 ? null : ListValue.from(items);
     }
 
@@ -521,15 +539,28 @@ export function readObject(r: ByteReader, type: number, limits: DecodeLimits): V
     case C.RDB_TYPE_ZSET_ZIPLIST:
     case C.RDB_TYPE_ZSET_LISTPACK: {
       const blob = readBlob(r);
-      const els = type === C.RDB_TYPE_ZSET_LISTPACK ? readListpack(blob) : readZiplist(blob);
-      return els.length === 0 ? null : zsetFromElements(els, limits);
+      if (type === C.RDB_TYPE_ZSET_LISTPACK) {
+        const els = typedBlob('Zset', () => readListpack(blob));
+        return els.length === 0 ? null : zsetFromElements(els, limits);
+      }
+      // A ziplist is always checked deep, pairs and duplicates included (Redis converts it).
+      return typedBlob('Zset', () => {
+        const els = readZiplist(blob);
+        return els.length === 0 ? null : zsetFromElements(els, limits);
+      }, 'Ziplist');
     }
 
     case C.RDB_TYPE_HASH_ZIPLIST:
     case C.RDB_TYPE_HASH_LISTPACK: {
       const blob = readBlob(r);
-      const els = type === C.RDB_TYPE_HASH_LISTPACK ? readListpack(blob) : readZiplist(blob);
-      return els.length === 0 ? null : buildHash(els.map(elementString), limits);
+      if (type === C.RDB_TYPE_HASH_LISTPACK) {
+        const els = typedBlob('Hash', () => readListpack(blob));
+        return els.length === 0 ? null : buildHash(els.map(elementString), limits);
+      }
+      return typedBlob('Hash', () => {
+        const els = readZiplist(blob);
+        return els.length === 0 ? null : buildHash(els.map(elementString), limits);
+      }, 'Ziplist');
     }
 
     case C.RDB_TYPE_LIST_QUICKLIST:
