@@ -314,3 +314,26 @@ test('when a rewrite is seen finished, the manifest already lists no history fil
     'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
   );
 });
+
+test('aof-disable-auto-gc keeps history files; setting it back to no deletes them at once', async () => {
+  const dir = tempDir();
+  const { aof, run } = await start(dir, { 'aof-use-rdb-preamble': 'no', 'aof-disable-auto-gc': 'yes' });
+  populate(run, 50);
+  assert.equal(aof.startRewrite(), null);
+  await waitRewrite(aof);
+  const manifest = join(dir, 'appendonlydir', 'appendonly.aof.manifest');
+  assert.equal(
+    readFileSync(manifest, 'latin1'),
+    'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.1.incr.aof seq 1 type h\nfile appendonly.aof.1.base.aof seq 1 type h\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+  );
+  // A second rewrite puts its files ahead of the older history (Redis's order).
+  assert.equal(aof.startRewrite(), null);
+  await waitRewrite(aof);
+  assert.equal(
+    readFileSync(manifest, 'latin1'),
+    'file appendonly.aof.3.base.aof seq 3 type b\nfile appendonly.aof.2.incr.aof seq 2 type h\nfile appendonly.aof.2.base.aof seq 2 type h\n' +
+      'file appendonly.aof.1.incr.aof seq 1 type h\nfile appendonly.aof.1.base.aof seq 1 type h\nfile appendonly.aof.3.incr.aof seq 3 type i\n',
+  );
+  assert.equal(run('CONFIG', 'SET', 'aof-disable-auto-gc', 'no'), '+OK\r\n');
+  assert.equal(readFileSync(manifest, 'latin1'), 'file appendonly.aof.3.base.aof seq 3 type b\nfile appendonly.aof.3.incr.aof seq 3 type i\n');
+});

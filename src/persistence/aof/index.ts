@@ -274,8 +274,8 @@ export class Aof {
    * Deletes files the manifest lists as history (in the background, as Redis's
    * bio thread does), then drops them from the manifest, unless aof-disable-auto-gc.
    */
-  private deleteHistory(): void {
-    if (this.manifest.history.length === 0 || this.server.config.getBool('aof-disable-auto-gc')) return;
+  private deleteHistory(gcDisabled = this.server.config.getBool('aof-disable-auto-gc')): void {
+    if (this.manifest.history.length === 0 || gcDisabled) return;
     for (const h of this.manifest.history) {
       this.log('notice', `Removing the history file ${h.name} in the background`);
       unlink(join(this.dir, h.name), () => {
@@ -290,6 +290,11 @@ export class Aof {
     } catch (e) {
       this.log('warning', `Error trying to persist the AOF manifest after deleting history files: ${strerror(e)}`);
     }
+  }
+
+  /** Deletes the history files now (CONFIG SET aof-disable-auto-gc no). */
+  collectHistory(): void {
+    this.deleteHistory(false);
   }
 
   // ---- the live stream ---------------------------------------------------------------------
@@ -440,9 +445,10 @@ export class Aof {
       renameSync(join(dir, files.baseTemp), join(dir, base.name));
       created.push(base.name);
       next.base = base;
+      // Newest first, as Redis prepends them: the old base, then each old incr in turn.
       next.history = [...old.history];
-      if (old.base) next.history.push({ ...old.base, type: 'h' });
-      for (const i of old.incrs) next.history.push({ ...i, type: 'h' });
+      if (old.base) next.history.unshift({ ...old.base, type: 'h' });
+      for (const i of old.incrs) next.history.unshift({ ...i, type: 'h' });
       next.incrs = [];
       if (keepIncr) {
         next.incrSeq = old.incrSeq + 1;
@@ -661,6 +667,10 @@ export function installAof(server: Server): Aof {
   });
   config.onChange('appendfsync', (_name, value) => {
     aof.writer.policy = value as FsyncPolicy;
+  });
+  // Turning the automatic clean-up back on deletes the history kept meanwhile (Redis's updateAofAutoGCEnabled).
+  config.onChange('aof-disable-auto-gc', (_name, value) => {
+    if (value === 'no') aof.collectHistory();
   });
   config.onChange('aof-timestamp-enabled', (_name, value) => {
     aof.writer.timestamps = value === 'yes';
