@@ -9,6 +9,7 @@ import { VERSION, REDIS_VERSION } from '../version.js';
 import { loadDataAtStartup, shutdownSaveForSignal } from '../persistence/index.js';
 import { startMemoryReclaim } from '../server/memory-reclaim.js';
 import { log, logRaw } from '../persistence/log.js';
+import { installCrashHandlers } from '../server/crash.js';
 import { writeFileSync, unlinkSync } from 'node:fs';
 import { isatty } from 'node:tty';
 
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
     }
   }
   showBanner(server, config);
+  installCrashHandlers(server);
   log(server, 'warning', 'Server initialized');
   // Give V8's young generation back once the server goes quiet (see server/memory-reclaim.ts).
   // Only the standalone server: embedded test servers must not run collections.

@@ -349,6 +349,7 @@ export function installFunctionPersistence(server: Server): void {
       const res = createLibrary(ctx, code, replace, ctx, 0);
       if ('error' in res) throw new RdbLoadError(`Failed loading library: ${res.error}`, 0);
     },
+    flush: () => scriptingIfUsed(server)?.flushFunctions(),
   };
 }
 

@@ -22,6 +22,8 @@ import {
   debugReload,
 } from '../persistence/index.js';
 import { getAof } from '../persistence/aof/index.js';
+import { log } from '../persistence/log.js';
+import { crashBySignal } from '../server/crash.js';
 import { setLfuFrequency } from '../server/eviction.js';
 import { createDumpPayload, verifyDumpPayload, decodeDumpPayload } from '../persistence/rdb/dump.js';
 import { keyValueDigest, datasetDigest } from '../persistence/rdb/digest.js';
@@ -140,11 +142,14 @@ function restore(c: Client, argv: string[]): void {
     return;
   }
   const payload = Buffer.from(argv[3], 'latin1');
-  if (!verifyDumpPayload(payload)) {
+  if (!verifyDumpPayload(payload, persistenceOf(server).skipChecksumValidation)) {
     c.addError('ERR DUMP payload version or checksum are wrong');
     return;
   }
-  const value = decodeDumpPayload(payload, decodeLimits(server));
+  // Redis logs why a payload did not decode at verbose level (rdbReportError in a RESTORE context).
+  const value = decodeDumpPayload(payload, decodeLimits(server), (why) =>
+    log(server, 'verbose', `Internal error in RDB reading offset 0, function at rdb.c -> ${why}`),
+  );
   if (value === null) {
     c.addError('ERR Bad data format');
     return;
@@ -249,11 +254,40 @@ function debugLoadAofCmd(c: Client, argv: string[]): void {
   aof.debugLoadAof().then(answer, (e: unknown) => answer(`ERR ${(e as Error)?.message ?? String(e)}`));
 }
 
+/** DEBUG AOF-FLUSH-SLEEP <microseconds>: every AOF write with data first blocks that long (0: off). */
+function debugAofFlushSleep(c: Client, argv: string[]): void {
+  persistenceOf(c.server).aofFlushSleepMicros = Math.max(0, cAtoi(argv[2]));
+  c.addOK();
+}
+
+/** DEBUG SET-SKIP-CHECKSUM-VALIDATION <0|1>: RESTORE payloads and RDB files skip their CRC-64 check. */
+function debugSetSkipChecksum(c: Client, argv: string[]): void {
+  persistenceOf(c.server).skipChecksumValidation = cAtoi(argv[2]) !== 0;
+  c.addOK();
+}
+
+/** DEBUG LOG <message>: writes the message to the log at warning level. */
+function debugLog(c: Client, argv: string[]): void {
+  log(c.server, 'warning', `DEBUG LOG: ${argv[2]}`);
+  c.addOK();
+}
+
+/** C's atoi: leading blanks, a sign, digits; anything else reads as 0. */
+function cAtoi(s: string): number {
+  const n = parseInt(s, 10);
+  return Number.isNaN(n) ? 0 : n;
+}
+
 /** Our DEBUG subcommands with the argument counts Redis accepts. */
 const DEBUG_SUBCOMMANDS: ReadonlyMap<string, { argc: (n: number) => boolean; run: Handler }> = new Map([
   ['reload', { argc: (n: number) => n >= 2, run: debugReloadCmd }],
   ['loadaof', { argc: (n: number) => n >= 2, run: debugLoadAofCmd }],
   ['digest', { argc: (n: number) => n === 2, run: debugDigest }],
+  ['aof-flush-sleep', { argc: (n: number) => n === 3, run: debugAofFlushSleep }],
+  ['set-skip-checksum-validation', { argc: (n: number) => n === 3, run: debugSetSkipChecksum }],
+  ['log', { argc: (n: number) => n === 3, run: debugLog }],
+  // Redis writes through address -1 (SIGSEGV, SEGV_MAPERR); we log the same crash report and die by that signal.
+  ['segfault', { argc: (n: number) => n === 2, run: (c) => crashBySignal(c.server, 'SIGSEGV', 1, ['Accessing address: 0xffffffffffffffff']) }],
   ['digest-value', { argc: (n: number) => n >= 2, run: debugDigestValue }],
 ]);
 

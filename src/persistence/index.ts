@@ -92,6 +92,11 @@ export class PersistenceState {
   /** Active point-in-time images: the barrier forwards to each. */
   readonly snapshots = new Set<RdbSnapshot>();
 
+  /** DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE payloads and RDB files skip the CRC-64 check. */
+  skipChecksumValidation = false;
+  /** DEBUG AOF-FLUSH-SLEEP: microseconds each AOF write with data blocks first (0: off). */
+  aofFlushSleepMicros = 0;
+
   /** Set by the AOF module: an AOF rewrite is running (BGSAVE must wait or be scheduled). */
   aofChildActive: () => boolean = () => false;
   /** Set by the AOF module: its MISCONF error while AOF writes fail ("MISCONF Errors writing to the AOF file: ..."), or null. */
@@ -107,7 +112,7 @@ export class PersistenceState {
   /** During the start-up load: the keys skipped as expired (db, key), in file order. */
   startupExpired: Array<[number, string]> | null = null;
   /** Function libraries (FUNCTION2 records), when a functions module exists. */
-  functions: { dump(): string[]; load(code: string, replace: boolean): void } | null = null;
+  functions: { dump(): string[]; load(code: string, replace: boolean): void; flush(): void } | null = null;
   /** Extra INFO persistence providers (AOF), applied after ours, in order. */
   readonly infoProviders: SectionProvider[] = [];
 
@@ -522,7 +527,7 @@ function loadOptions(server: Server, extra: Partial<RdbLoadOptions> = {}): RdbLo
     limits: decodeLimits(server),
     now: server.clock.now(),
     lruSec: server.lruClock,
-    verifyChecksum: server.config.getBool('rdbchecksum'),
+    verifyChecksum: server.config.getBool('rdbchecksum') && !st.skipChecksumValidation,
     lfu: server.config.maxmemoryPolicy.includes('lfu'),
     onWarning: (msg) => log(server, 'warning', msg),
     // A library already loaded is replaced, except on DEBUG RELOAD NOFLUSH without MERGE,
@@ -572,7 +577,9 @@ function finishLoad(server: Server, parser: RdbParser): LoadResult {
   const st = persistenceOf(server);
   st.lastLoadKeysLoaded = parser.keysLoaded;
   st.lastLoadKeysExpired = parser.keysExpired;
-  log(server, 'notice', `Done loading RDB, keys loaded: ${parser.keysLoaded}, keys expired: ${parser.keysExpired}.`);
+  const done = `Done loading RDB, keys loaded: ${parser.keysLoaded}, keys expired: ${parser.keysExpired}`;
+  if (parser.emptyKeysSkipped > 0) log(server, 'warning', `${done}, empty keys skipped: ${parser.emptyKeysSkipped}.`);
+  else log(server, 'notice', `${done}.`);
   return { consumed: parser.consumed, keysLoaded: parser.keysLoaded, keysExpired: parser.keysExpired };
 }
 
@@ -627,7 +634,10 @@ export async function loadDataAtStartup(server: Server): Promise<void> {
   } catch (e) {
     st.loading = false;
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new Error(`Fatal error loading the DB from ${path}: ${errorText(e)}. Exiting.`);
+    // In the log too (where Redis writes it), not only on standard error.
+    const msg = `Fatal error loading the DB from ${path}: ${errorText(e)}. Exiting.`;
+    log(server, 'warning', msg);
+    throw new Error(msg);
   }
   const started = performance.now();
   st.lastLoadAux.clear();
@@ -637,10 +647,14 @@ export async function loadDataAtStartup(server: Server): Promise<void> {
     await loadRdbAsync(server, buf);
   } catch (e) {
     if (e instanceof RdbLoadError) {
-      throw new Error(
+      const msg =
         `Fatal error loading the DB from ${path}: ${e.message} (at byte ${e.offset} of ${buf.length}). ` +
-          'The file is corrupt or truncated; nothing was loaded. Exiting.',
-      );
+        'The file is corrupt or truncated; nothing was loaded. Exiting.';
+      // Redis's rdbReportError line, then our summary.
+      log(server, 'warning', `Internal error in RDB reading offset ${e.offset}, function at rdb.c -> ${e.message}`);
+      log(server, 'warning', msg);
+      log(server, 'warning', 'Terminating server after rdb file reading failure.');
+      throw new Error(msg);
     }
     throw e;
   } finally {
@@ -680,7 +694,18 @@ export function debugReload(server: Server, flags: ReloadFlags): string | null {
   }
   try {
     if (flags.flush) {
-      loadRdb(server, buf);
+      // Redis empties the data before the load, function libraries included (emptyData
+      // without EMPTYDB_NOFUNCTIONS); the libraries come back if the load fails.
+      const fns = persistenceOf(server).functions;
+      const previous = fns?.dump() ?? [];
+      fns?.flush();
+      try {
+        loadRdb(server, buf);
+      } catch (e) {
+        fns?.flush();
+        for (const code of previous) fns!.load(code, true);
+        throw e;
+      }
     } else {
       // On top of the current data: straight into the live databases (as Redis does).
       const parser = new RdbParser(buf, server.dbs, loadOptions(server, { allowDuplicates: flags.merge }));

@@ -306,6 +306,7 @@ export class Server implements KeyspaceEffects {
     const maxClients = this.config.getNumber('maxclients');
     if (this.clients.size >= maxClients) {
       this.stats.rejectedConnections++;
+      socket.on('error', ignoreSocketError); // a peer that resets must not crash the server
       socket.end('-ERR max number of clients reached\r\n');
       socket.resume(); // accepted paused: read (and drop) until the peer closes
       return;
@@ -315,6 +316,7 @@ export class Server implements KeyspaceEffects {
     // whatever `bind` says).
     if (this.acl.defaultUser.nopass && this.config.getBool('protected-mode') && !isLocalClient(c)) {
       this.stats.rejectedConnections++;
+      socket.on('error', ignoreSocketError);
       socket.end(PROTECTED_MODE_DENIED);
       socket.resume();
       return;
@@ -839,3 +841,6 @@ function randomHex(n: number): string {
   for (let i = 0; i < n; i++) s += '0123456789abcdef'[Math.floor(Math.random() * 16)];
   return s;
 }
+
+/** Errors of a refused connection's socket (the peer reset it): nothing to do, it is being closed. */
+function ignoreSocketError(): void {}

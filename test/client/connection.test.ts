@@ -91,3 +91,28 @@ test('after a protocol error the connection is closed, so a peer still sending g
     assert.match(a.received(), /^-ERR Protocol error: too big (inline request|mbulk count string)\r\n$/);
   }
 });
+
+test('a connection refused for maxclients that the peer resets does not take the server down', async () => {
+  const a = await rawClient();
+  a.socket.write(resp('CONFIG', 'GET', 'maxclients'));
+  await waitFor(() => a.received().endsWith('\r\n') && a.received().startsWith('*2'), 'CONFIG GET');
+  const original = a.received().split('\r\n')[4];
+  a.socket.write(resp('CONFIG', 'SET', 'maxclients', String(handle.server.clients.size)));
+  await waitFor(() => a.received().endsWith('+OK\r\n'), 'CONFIG SET');
+  try {
+    for (let i = 0; i < 5; i++) {
+      const s = connect(handle.port, handle.host);
+      sockets.push(s);
+      s.on('error', () => {});
+      // Reset (RST) as soon as the refusal arrives, while the server still has the socket.
+      await new Promise<void>((resolve) => s.once('data', () => resolve()));
+      s.resetAndDestroy();
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    const before = a.received().length;
+    a.socket.write(resp('PING'));
+    await waitFor(() => a.received().slice(before) === '+PONG\r\n', 'the server to answer after the resets');
+  } finally {
+    a.socket.write(resp('CONFIG', 'SET', 'maxclients', original));
+  }
+});

@@ -294,7 +294,7 @@ test('a corrupt dump.rdb (truncated, flipped byte, wrong checksum, not an RDB) s
   const cases: Array<[string, Buffer, RegExp]> = [
     ['truncated', good.subarray(0, Math.floor(good.length / 2)), /truncated/],
     ['flipped byte', Buffer.from(good.map((b, i) => (i === Math.floor(good.length * 0.7) ? b ^ 0x10 : b))), /corrupt|checksum|integrity|Invalid/i],
-    ['wrong checksum', Buffer.concat([good.subarray(0, good.length - 8), Buffer.from('0123456789abcdef', 'hex')]), /Wrong RDB checksum/],
+    ['wrong checksum', Buffer.concat([good.subarray(0, good.length - 8), Buffer.from('0123456789abcdef', 'hex')]), /RDB CRC error: Wrong RDB checksum/],
     ['not an RDB', Buffer.from('*1\r\n$4\r\nPING\r\n'), /Wrong signature/],
   ];
   for (const [name, bytes, why] of cases) {
@@ -305,6 +305,11 @@ test('a corrupt dump.rdb (truncated, flipped byte, wrong checksum, not an RDB) s
     assert.equal(code, 1, `${name}: exit code (stdout: ${p.out()})`);
     assert.match(p.err(), /Fatal error loading the DB/, name);
     assert.match(p.err(), why, `${name}: ${p.err()}`);
+    // The log (stdout here) says it too, as Redis's does.
+    assert.match(p.out(), /# Fatal error loading the DB/, name);
+    assert.match(p.out(), /# Internal error in RDB reading offset \d+, function at rdb\.c -> /, name);
+    assert.match(p.out(), /# Terminating server after rdb file reading failure\.\n/, name);
+    assert.match(p.out(), why, `${name} (log): ${p.out()}`);
     assert.doesNotMatch(p.out(), /Ready to accept connections/, name);
   }
 });

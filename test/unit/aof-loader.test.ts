@@ -255,6 +255,32 @@ test('a pre-7.0 single AOF file in dir becomes the base of the new directory', a
   );
 });
 
+test('an upgrade interrupted after the manifest was written (old file not moved yet) is completed at startup', async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'appendonly.aof'), cmds(['SET', 'k1', 'v1']));
+  mkdirSync(join(dir, 'appendonlydir'));
+  writeFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'file appendonly.aof seq 1 type b\n');
+  const { server } = await startServer(dir);
+  assert.equal(str(server, 0, 'k1'), 'v1');
+  assert.ok(!existsSync(join(dir, 'appendonly.aof')));
+  assert.ok(existsSync(join(dir, 'appendonlydir', 'appendonly.aof')));
+  assert.equal(
+    readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1'),
+    'file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+  );
+  assert.ok(logs.includes('notice: Successfully migrated an old-style AOF file (appendonly.aof) into the AOF directory (appendonlydir).'), logs.join('\n'));
+});
+
+test('an old file in dir is left alone when the directory already has its own base of that name', async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'appendonly.aof'), cmds(['SET', 'k1', 'v1']));
+  writeAofDir(dir, [['appendonly.aof', 'b', cmds(['SET', 'k4', 'v4'])]]);
+  const { server } = await startServer(dir);
+  assert.equal(str(server, 0, 'k1'), undefined);
+  assert.equal(str(server, 0, 'k4'), 'v4');
+  assert.ok(existsSync(join(dir, 'appendonly.aof')));
+});
+
 test('history files listed in the manifest are deleted at startup', async () => {
   const dir = tempDir();
   const aofDir = writeAofDir(dir, [

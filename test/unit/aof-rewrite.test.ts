@@ -287,7 +287,7 @@ test('function libraries survive a rewrite: loaded before it (base) and during i
   assert.equal(run('FUNCTION', 'LOAD', lib('before')), '$6\r\nbefore\r\n');
   const st = persistenceOf(server);
   // The functions module provides the libraries' code; stand in for it if it is not wired.
-  st.functions ??= { dump: () => [lib('before')], load: () => undefined };
+  st.functions ??= { dump: () => [lib('before')], load: () => undefined, flush: () => undefined };
   populate(run, 2000);
   assert.equal(aof.startRewrite(), null);
   assert.equal(run('FUNCTION', 'LOAD', lib('during')), '$6\r\nduring\r\n');
@@ -300,4 +300,40 @@ test('function libraries survive a rewrite: loaded before it (base) and during i
   const list = run2('FUNCTION', 'LIST');
   assert.ok(list.includes('before') && list.includes('during'), list);
   assert.equal(run2('FCALL', 'during_f', '0', 'hi'), '$2\r\nhi\r\n');
+});
+
+test('when a rewrite is seen finished, the manifest already lists no history files (as Redis)', async () => {
+  const dir = tempDir();
+  const { aof, run } = await start(dir, { 'aof-use-rdb-preamble': 'no' });
+  populate(run, 200);
+  assert.equal(aof.startRewrite(), null);
+  // Checked in the very turn the rewrite is seen done: no wait for a later clean-up.
+  while (aof.rewrite !== null || aof.rewriteScheduled) await new Promise((r) => setTimeout(r, 1));
+  assert.equal(
+    readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1'),
+    'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+  );
+});
+
+test('aof-disable-auto-gc keeps history files; setting it back to no deletes them at once', async () => {
+  const dir = tempDir();
+  const { aof, run } = await start(dir, { 'aof-use-rdb-preamble': 'no', 'aof-disable-auto-gc': 'yes' });
+  populate(run, 50);
+  assert.equal(aof.startRewrite(), null);
+  await waitRewrite(aof);
+  const manifest = join(dir, 'appendonlydir', 'appendonly.aof.manifest');
+  assert.equal(
+    readFileSync(manifest, 'latin1'),
+    'file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.1.incr.aof seq 1 type h\nfile appendonly.aof.1.base.aof seq 1 type h\nfile appendonly.aof.2.incr.aof seq 2 type i\n',
+  );
+  // A second rewrite puts its files ahead of the older history (Redis's order).
+  assert.equal(aof.startRewrite(), null);
+  await waitRewrite(aof);
+  assert.equal(
+    readFileSync(manifest, 'latin1'),
+    'file appendonly.aof.3.base.aof seq 3 type b\nfile appendonly.aof.2.incr.aof seq 2 type h\nfile appendonly.aof.2.base.aof seq 2 type h\n' +
+      'file appendonly.aof.1.incr.aof seq 1 type h\nfile appendonly.aof.1.base.aof seq 1 type h\nfile appendonly.aof.3.incr.aof seq 3 type i\n',
+  );
+  assert.equal(run('CONFIG', 'SET', 'aof-disable-auto-gc', 'no'), '+OK\r\n');
+  assert.equal(readFileSync(manifest, 'latin1'), 'file appendonly.aof.3.base.aof seq 3 type b\nfile appendonly.aof.3.incr.aof seq 3 type i\n');
 });

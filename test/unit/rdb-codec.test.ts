@@ -168,6 +168,14 @@ describe('intset, ziplist, zipmap', () => {
     const zm = Buffer.from([2, 1, 0x61, 1, 0, 0x31, 2, 0x62, 0x62, 3, 2, 0x78, 0x79, 0x7a, 0, 0, 0xff]);
     assert.deepEqual(readZipmap(zm), ['a', '1', 'bb', 'xyz']);
     assert.throws(() => readZipmap(zm.subarray(0, 10)), RdbFormatError);
+    // Redis's deep check: an empty zipmap, or a header count that does not match, is corrupt.
+    assert.throws(() => readZipmap(Buffer.from([0, 0xff])), /Zipmap integrity check failed/);
+    const miscounted = Buffer.from(zm);
+    miscounted[0] = 3;
+    assert.throws(() => readZipmap(miscounted), /Zipmap integrity check failed/);
+    const unknownCount = Buffer.from(zm);
+    unknownCount[0] = 254;
+    assert.deepEqual(readZipmap(unknownCount), ['a', '1', 'bb', 'xyz']);
   });
 });
 

@@ -112,6 +112,7 @@ export class Aof {
     const config = server.config;
     this.writer.policy = (config.get('appendfsync') ?? 'everysec') as FsyncPolicy;
     this.writer.timestamps = config.getBool('aof-timestamp-enabled');
+    this.writer.flushSleepMicros = () => persistenceOf(server).aofFlushSleepMicros;
     this.writer.fsyncSuppressed = () => this.rewrite !== null && config.getBool('no-appendfsync-on-rewrite');
   }
 
@@ -159,7 +160,7 @@ export class Aof {
   async startup(): Promise<void> {
     try {
       this.manifestRead = true;
-      this.manifest = readManifest(this.dir, this.prefix) ?? this.upgradeOldAof() ?? emptyManifest();
+      this.manifest = this.maybeUpgradeOldAof(readManifest(this.dir, this.prefix)) ?? emptyManifest();
       const result = await loadAofFiles(this.server, this.dir, this.manifest, {
         loadTruncated: this.server.config.getBool('aof-load-truncated'),
         log: (level, msg) => this.log(level, msg),
@@ -174,17 +175,38 @@ export class Aof {
     }
   }
 
-  /** A pre-7.0 single AOF file in `dir` becomes the base of a new AOF directory. */
-  private upgradeOldAof(): AofManifest | null {
+  /**
+   * A pre-7.0 single AOF file in `dir` becomes the base of the AOF directory, as Redis
+   * decides it: when there is no AOF directory, or no manifest (or one listing nothing),
+   * or the manifest lists only a base named like the old file that is not in the
+   * directory yet (an upgrade interrupted between the manifest and the rename).
+   * Otherwise the manifest read (or null) is returned as it is.
+   */
+  private maybeUpgradeOldAof(read: AofManifest | null): AofManifest | null {
     const old = join(this.server.config.get('dir') ?? process.cwd(), this.prefix);
-    if (!existsSync(old)) return null;
+    if (!existsSync(old)) return read;
+    const upgrade =
+      !existsSync(this.dir) ||
+      read === null ||
+      (read.base === null && read.incrs.length === 0) ||
+      (read.base !== null && read.incrs.length === 0 && read.base.name === this.prefix && !existsSync(join(this.dir, this.prefix)));
+    if (!upgrade) return read;
     this.ensureDir();
-    renameSync(old, join(this.dir, this.prefix));
-    const m = emptyManifest();
+    const m = read ?? emptyManifest();
     m.base = { name: this.prefix, seq: 1, type: 'b' };
     m.baseSeq = 1;
     this.persistManifest(m);
-    this.log('notice', 'Successfully migrated an old-style AOF into the AOF directory');
+    try {
+      renameSync(old, join(this.dir, this.prefix));
+    } catch (e) {
+      throw new AofLoadError(
+        `Error trying to move the old AOF file ${this.prefix} into dir ${this.server.config.get('appenddirname')}: ${strerror(e)}`,
+      );
+    }
+    this.log(
+      'notice',
+      `Successfully migrated an old-style AOF file (${this.prefix}) into the AOF directory (${this.server.config.get('appenddirname')}).`,
+    );
     return m;
   }
 
@@ -252,8 +274,8 @@ export class Aof {
    * Deletes files the manifest lists as history (in the background, as Redis's
    * bio thread does), then drops them from the manifest, unless aof-disable-auto-gc.
    */
-  private deleteHistory(): void {
-    if (this.manifest.history.length === 0 || this.server.config.getBool('aof-disable-auto-gc')) return;
+  private deleteHistory(gcDisabled = this.server.config.getBool('aof-disable-auto-gc')): void {
+    if (this.manifest.history.length === 0 || gcDisabled) return;
     for (const h of this.manifest.history) {
       this.log('notice', `Removing the history file ${h.name} in the background`);
       unlink(join(this.dir, h.name), () => {
@@ -268,6 +290,11 @@ export class Aof {
     } catch (e) {
       this.log('warning', `Error trying to persist the AOF manifest after deleting history files: ${strerror(e)}`);
     }
+  }
+
+  /** Deletes the history files now (CONFIG SET aof-disable-auto-gc no). */
+  collectHistory(): void {
+    this.deleteHistory(false);
   }
 
   // ---- the live stream ---------------------------------------------------------------------
@@ -418,9 +445,10 @@ export class Aof {
       renameSync(join(dir, files.baseTemp), join(dir, base.name));
       created.push(base.name);
       next.base = base;
+      // Newest first, as Redis prepends them: the old base, then each old incr in turn.
       next.history = [...old.history];
-      if (old.base) next.history.push({ ...old.base, type: 'h' });
-      for (const i of old.incrs) next.history.push({ ...i, type: 'h' });
+      if (old.base) next.history.unshift({ ...old.base, type: 'h' });
+      for (const i of old.incrs) next.history.unshift({ ...i, type: 'h' });
       next.incrs = [];
       if (keepIncr) {
         next.incrSeq = old.incrSeq + 1;
@@ -459,11 +487,9 @@ export class Aof {
     this.lastBgrewriteStatus = 'ok';
     this.lastRewriteTimeSec = Math.round((Date.now() - startedAt) / 1000);
     this.log('notice', 'Background AOF rewrite finished successfully');
-    // Next turn: the commit above already made clients wait for two fsyncs.
-    const committed = this.manifest;
-    setImmediate(() => {
-      if (this.manifest === committed) this.deleteHistory();
-    });
+    // At once, as Redis's rewrite-done handler: a client that sees the rewrite finished
+    // (INFO aof_rewrite_in_progress:0) must find the manifest without history entries.
+    this.deleteHistory();
   }
 
   // ---- DEBUG LOADAOF -------------------------------------------------------------------------
@@ -641,6 +667,10 @@ export function installAof(server: Server): Aof {
   });
   config.onChange('appendfsync', (_name, value) => {
     aof.writer.policy = value as FsyncPolicy;
+  });
+  // Turning the automatic clean-up back on deletes the history kept meanwhile (Redis's updateAofAutoGCEnabled).
+  config.onChange('aof-disable-auto-gc', (_name, value) => {
+    if (value === 'no') aof.collectHistory();
   });
   config.onChange('aof-timestamp-enabled', (_name, value) => {
     aof.writer.timestamps = value === 'yes';

@@ -21,6 +21,9 @@ import { CommandBuffer } from './resp.js';
 import { strerror, writeAllSync } from './files.js';
 import { log } from '../log.js';
 
+/** A cell nobody notifies: Atomics.wait on it blocks the thread for a given time. */
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
 export class AofWriter {
@@ -36,6 +39,8 @@ export class AofWriter {
   fileSize = 0;
   /** Set while fsync must be skipped (no-appendfsync-on-rewrite during a rewrite). */
   fsyncSuppressed: () => boolean = () => false;
+  /** DEBUG AOF-FLUSH-SLEEP: microseconds to block before each write that has data. */
+  flushSleepMicros: () => number = () => 0;
   /** Last write/fsync error (strerror text), null when the last attempt worked. */
   lastError: string | null = null;
   /** everysec fsyncs that had to wait for the previous one (aof_delayed_fsync). */
@@ -146,6 +151,8 @@ export class AofWriter {
   writePending(): boolean {
     const buf = this.buf;
     if (buf.len === 0 || this.fd < 0) return true;
+    const sleep = this.flushSleepMicros();
+    if (sleep > 0) Atomics.wait(sleepCell, 0, 0, sleep / 1000);
     try {
       writeAllSync(this.fd, buf.buf, 0, buf.len);
     } catch (e) {

@@ -60,6 +60,24 @@ function corrupt(why: string): never {
   throw new RdbFormatError(why);
 }
 
+/**
+ * Runs a blob decoder, naming the value's type in its integrity errors as Redis does
+ * ("Hash ziplist integrity check failed", "Zset listpack ..."). With `container`, any
+ * other format error inside (a duplicate, a bad pair) is that container's integrity
+ * failure too, as Redis's deep ziplist check reports them.
+ */
+function typedBlob<T>(typeName: string, fn: () => T, container?: 'Ziplist'): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof RdbFormatError)) throw e;
+    const m = e.message;
+    if (m.startsWith('Ziplist ') || m.startsWith('Listpack ')) corrupt(`${typeName} ${m[0].toLowerCase()}${m.slice(1)}`);
+    if (container !== undefined) corrupt(`${typeName} ziplist integrity check failed: ${m}`);
+    throw e;
+  }
+}
+
 // ---- lengths and strings -----------------------------------------------------------------
 
 /** A length or a special-encoding marker: {len, encoded}. */
@@ -247,13 +265,13 @@ function intOf(e: ListpackElement | undefined, what: string): number {
   if (typeof e === 'number') return e;
   if (typeof e === 'bigint') return Number(e);
   if (typeof e === 'string' && /^-?[0-9]+$/.test(e)) return Number(e);
-  return corrupt(`Stream listpack: ${what} is not an integer`);
+  return corrupt(`Stream listpack integrity check failed: ${what} is not an integer`);
 }
 
 function deltaOf(e: ListpackElement | undefined): number | bigint {
   if (typeof e === 'number' || typeof e === 'bigint') return e;
   if (typeof e === 'string' && /^-?[0-9]+$/.test(e)) return BigInt(e);
-  return corrupt('Stream listpack: ID delta is not an integer');
+  return corrupt('Stream listpack integrity check failed: ID delta is not an integer');
 }
 
 /** base + int64 delta, modulo 2^64 as Redis adds them. */
@@ -275,16 +293,23 @@ function rawId(r: ByteReader): StreamID {
 function readStreamNode(key: Buffer, lpBuf: Buffer, prevLast: StreamID | null): { node: StreamNode; last: StreamID } {
   if (key.length !== 16) corrupt('Stream node key entry is not the size of a stream ID');
   const master: StreamID = { ms: normU64(key.readBigUInt64BE(0)), seq: normU64(key.readBigUInt64BE(8)) };
-  const els = readListpack(lpBuf);
+  let els: ListpackElement[];
+  try {
+    els = readListpack(lpBuf);
+  } catch (e) {
+    // Redis names a stream's listpack in its message ("Stream listpack integrity check failed").
+    if (e instanceof RdbFormatError && e.message.startsWith('Listpack ')) corrupt(`Stream listpack ${e.message.slice(9)}`);
+    throw e;
+  }
   if (els.length === 0) corrupt('Empty listpack inside stream');
   let p = 0;
   const live = intOf(els[p++], 'count');
   const deleted = intOf(els[p++], 'deleted count');
   const nMaster = intOf(els[p++], 'master field count');
-  if (nMaster < 0 || p + nMaster >= els.length) corrupt('Stream listpack: bad master entry');
+  if (nMaster < 0 || p + nMaster >= els.length) corrupt('Stream listpack integrity check failed: bad master entry');
   const fields: string[] = [];
   for (let k = 0; k < nMaster; k++) fields.push(elementString(els[p++]));
-  if (intOf(els[p++], 'master terminator') !== 0) corrupt('Stream listpack: bad master entry terminator');
+  if (intOf(els[p++], 'master terminator') !== 0) corrupt('Stream listpack integrity check failed: bad master entry terminator');
   const node = new StreamNode(fields);
   let seenLive = 0;
   let seenDeleted = 0;
@@ -303,15 +328,15 @@ function readStreamNode(key: Buffer, lpBuf: Buffer, prevLast: StreamID | null): 
     let nf: number;
     if (same) {
       nf = nMaster;
-      if (p + nf > els.length) corrupt('Stream listpack: entry past the end');
+      if (p + nf > els.length) corrupt('Stream listpack integrity check failed: entry past the end');
       for (let k = 0; k < nf; k++) argv.push(fields[k], elementString(els[p++]));
     } else {
       nf = intOf(els[p++], 'field count');
-      if (nf < 0 || p + 2 * nf > els.length) corrupt('Stream listpack: entry past the end');
+      if (nf < 0 || p + 2 * nf > els.length) corrupt('Stream listpack integrity check failed: entry past the end');
       for (let k = 0; k < 2 * nf; k++) argv.push(elementString(els[p++]));
     }
     const lpCount = intOf(els[p++], 'lp-count');
-    if (lpCount !== (same ? nf + 3 : 2 * nf + 4)) corrupt('Stream listpack: bad entry lp-count');
+    if (lpCount !== (same ? nf + 3 : 2 * nf + 4)) corrupt('Stream listpack integrity check failed: bad entry lp-count');
     node.push(id, argv, 0, nf, same);
     if ((flags & C.STREAM_ITEM_FLAG_DELETED) !== 0) {
       node.markDeleted(node.count - 1);
@@ -320,7 +345,7 @@ function readStreamNode(key: Buffer, lpBuf: Buffer, prevLast: StreamID | null): 
       seenLive++;
     }
   }
-  if (seenLive !== live || seenDeleted !== deleted) corrupt('Stream listpack: master counts do not match the entries');
+  if (seenLive !== live || seenDeleted !== deleted) corrupt('Stream listpack integrity check failed: master counts do not match the entries');
   if (node.count === 0) corrupt('Stream node without entries');
   node.live = live;
   node.lpBytes = lpBuf.length;
@@ -502,7 +527,7 @@ export function readObject(r: ByteReader, type: number, limits: DecodeLimits): V
     }
 
     case C.RDB_TYPE_LIST_ZIPLIST: {
-      const items = readZiplist(readBlob(r)).map(elementString);
+      const items = typedBlob('List', () => readZiplist(readBlob(r))).map(elementString);
       return items.length === 0 ? null : ListValue.from(items);
     }
 
@@ -514,15 +539,28 @@ export function readObject(r: ByteReader, type: number, limits: DecodeLimits): V
     case C.RDB_TYPE_ZSET_ZIPLIST:
     case C.RDB_TYPE_ZSET_LISTPACK: {
       const blob = readBlob(r);
-      const els = type === C.RDB_TYPE_ZSET_LISTPACK ? readListpack(blob) : readZiplist(blob);
-      return els.length === 0 ? null : zsetFromElements(els, limits);
+      if (type === C.RDB_TYPE_ZSET_LISTPACK) {
+        const els = typedBlob('Zset', () => readListpack(blob));
+        return els.length === 0 ? null : zsetFromElements(els, limits);
+      }
+      // A ziplist is always checked deep, pairs and duplicates included (Redis converts it).
+      return typedBlob('Zset', () => {
+        const els = readZiplist(blob);
+        return els.length === 0 ? null : zsetFromElements(els, limits);
+      }, 'Ziplist');
     }
 
     case C.RDB_TYPE_HASH_ZIPLIST:
     case C.RDB_TYPE_HASH_LISTPACK: {
       const blob = readBlob(r);
-      const els = type === C.RDB_TYPE_HASH_LISTPACK ? readListpack(blob) : readZiplist(blob);
-      return els.length === 0 ? null : buildHash(els.map(elementString), limits);
+      if (type === C.RDB_TYPE_HASH_LISTPACK) {
+        const els = typedBlob('Hash', () => readListpack(blob));
+        return els.length === 0 ? null : buildHash(els.map(elementString), limits);
+      }
+      return typedBlob('Hash', () => {
+        const els = readZiplist(blob);
+        return els.length === 0 ? null : buildHash(els.map(elementString), limits);
+      }, 'Ziplist');
     }
 
     case C.RDB_TYPE_LIST_QUICKLIST:
@@ -538,6 +576,8 @@ export function readObject(r: ByteReader, type: number, limits: DecodeLimits): V
           }
         }
         const blob = readBlob(r);
+        // Redis refuses a node of zero bytes, plain or packed.
+        if (blob.length === 0) corrupt('Quicklist node of zero length');
         if (container === C.QUICKLIST_NODE_CONTAINER_PLAIN) {
           items.push(blob.latin1Slice(0, blob.length));
           continue;

@@ -36,15 +36,19 @@ export function verifyDumpPayload(p: Buffer, skipChecksum = false): boolean {
 
 /**
  * Decodes a verified payload's value. Returns null when it does not decode
- * (Redis's "Bad data format"), including empty aggregates.
+ * (Redis's "Bad data format"), including empty aggregates; `onError` gets the
+ * reason (e.g. "Ziplist integrity check failed: ...").
  */
-export function decodeDumpPayload(p: Buffer, limits: DecodeLimits): Value | null {
+export function decodeDumpPayload(p: Buffer, limits: DecodeLimits, onError?: (why: string) => void): Value | null {
   const r = new ByteReader(p, 0, p.length - 10);
   try {
     const type = r.u8();
     return readObject(r, type, limits);
   } catch (e) {
-    if (e instanceof RdbFormatError) return null;
+    if (e instanceof RdbFormatError) {
+      onError?.(e.message);
+      return null;
+    }
     throw e;
   }
 }

@@ -124,5 +124,8 @@ export function readZipmap(buf: Buffer): string[] {
     p += vlen + free;
   }
   if (p !== end - 1) bad('data after the terminator');
+  // As Redis's zipmapValidateIntegrity: not empty, and a header count (254: unknown) that matches.
+  if (out.length === 0) bad('empty');
+  if (buf[0] !== 254 && buf[0] !== out.length / 2) bad('count does not match the header');
   return out;
 }

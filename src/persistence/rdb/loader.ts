@@ -191,7 +191,8 @@ export class RdbParser {
       budget--;
       if ((budget & 63) === 0 && performance.now() > deadline) budget = 0;
       if (value === null) {
-        this.emptyKeysSkipped++;
+        // Older servers could write empty aggregates: skipped, the first ten named (as Redis).
+        if (this.emptyKeysSkipped++ < 10) this.opts.onWarning?.(`rdbLoadObject skipping empty key: ${key}`);
         continue;
       }
       if (!opts.keepExpired && expire !== -1 && expire < opts.now) {
@@ -228,11 +229,13 @@ export class RdbParser {
         const crc = new Crc64().update(r.buf, this.start, eofEnd);
         if (!crc.matchesLE(stored, 0)) {
           const got = stored.readBigUInt64LE(0).toString(16);
-          this.fail(`Wrong RDB checksum expected: (${got}) got: (${crc.value().toString(16)})`);
+          const wrong = `Wrong RDB checksum expected: (${got}) got: (${crc.value().toString(16)})`;
+          // Redis logs the mismatch, then fails the load with "RDB CRC error".
+          this.opts.onWarning?.(`${wrong}. Aborting now.`);
+          this.fail(`RDB CRC error: ${wrong}`);
         }
       }
     }
-    if (this.emptyKeysSkipped > 0) this.opts.onWarning?.(`Done loading RDB, ${this.emptyKeysSkipped} empty keys skipped.`);
     this.done = true;
   }
 }
