@@ -79,6 +79,12 @@ export class Client extends ReplyWriter {
   forcePropagation = false;
   /** The client that runs our master's replication stream (replica side): it may write on a read-only replica. */
   isMaster = false;
+  /**
+   * Runs a command a CLIENT PAUSE held, when the pause ends, instead of the
+   * dispatcher (the master link continues its stream from there); null for
+   * ordinary clients.
+   */
+  heldResume: ((argv: string[]) => void) | null = null;
   /** The client that replays the AOF at load (Redis's CLIENT_ID_AOF): like the master's, obeyed as is. */
   aofLoader = false;
   /** Replication offset after this client's last command (Redis's woff): what WAIT waits for. */

@@ -212,6 +212,10 @@ function release(server: Server, c: Client): void {
   heldClients.delete(c);
   const argv = c.blocked.argv;
   server.blocking.unblock(c);
+  if (c.heldResume !== null) {
+    c.heldResume(argv); // the master link runs it and goes on with its stream
+    return;
+  }
   server.execute(c, argv);
   server.resume(c);
 }

@@ -371,6 +371,7 @@ export class ReplicaLink {
     const server = this.server;
     const master = new Client(server, null);
     master.isMaster = true;
+    master.heldResume = (argv) => this.resumeHeld(master, argv);
     master.select(db);
     master.setAuthenticated(true);
     // Listed by CLIENT LIST (flags=M) like Redis's master client; killing it drops the link, which reconnects.
@@ -421,7 +422,27 @@ export class ReplicaLink {
     parser.feed(d);
     this.fed += d.length;
     this.raw = this.raw.length === 0 ? d : Buffer.concat([this.raw, d]);
+    this.runParsed(parser, master, null);
+  }
+
+  /**
+   * A write CLIENT PAUSE held (a paused replica applies nothing, as Redis: its
+   * offset stays while slave_read_repl_offset grows) runs once the pause ends,
+   * and the stream goes on after it.
+   */
+  private resumeHeld(master: Client, argv: string[]): void {
+    const parser = this.parser;
+    if (parser === null || this.master !== master) return;
+    this.runParsed(parser, master, argv);
+  }
+
+  private runParsed(parser: RespParser, master: Client, held: string[] | null): void {
     try {
+      if (held !== null) {
+        this.runMasterCommand(master, held);
+        if (master.blocked !== null || this.master !== master) return; // held again (a new pause)
+        this.offset = this.heldEnd;
+      }
       this.execute(parser, master);
     } finally {
       // What ran goes on to our replicas, exactly as received.
@@ -434,8 +455,23 @@ export class ReplicaLink {
     }
   }
 
+  /** Stream offset just past the command a pause holds. */
+  private heldEnd = 0;
+
+  private runMasterCommand(master: Client, argv: string[]): void {
+    this.server.masterRunning = true;
+    try {
+      this.server.execute(master, argv);
+    } finally {
+      this.server.masterRunning = false;
+    }
+    master.len = 0;
+  }
+
   private execute(parser: RespParser, master: Client): void {
     for (;;) {
+      if (master.blocked !== null) return; // a command of the stream is held by CLIENT PAUSE
+      const before = this.streamBase + this.fed - parser.pendingBytes;
       let argv: string[] | null;
       try {
         argv = parser.next();
@@ -446,15 +482,14 @@ export class ReplicaLink {
         return;
       }
       if (argv === null) break;
-      if (argv.length > 0) {
-        this.server.masterRunning = true;
-        try {
-          this.server.execute(master, argv);
-        } finally {
-          this.server.masterRunning = false;
-        }
-      }
+      if (argv.length > 0) this.runMasterCommand(master, argv);
       master.len = 0;
+      if (master.blocked !== null) {
+        // Held by CLIENT PAUSE: not applied yet, so the offset stays before it.
+        this.heldEnd = this.streamBase + this.fed - parser.pendingBytes;
+        this.offset = before;
+        return;
+      }
       // The offset covers a command once it ran (a GETACK answers with the offset before itself).
       this.offset = this.streamBase + this.fed - parser.pendingBytes;
       if (this.master !== master) return; // the command closed the link (REPLICAOF from the master)

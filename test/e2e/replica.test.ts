@@ -100,6 +100,27 @@ test('replica: writes from clients and scripts get READONLY, reads work', async 
   assert.equal(await replica.exists('x'), 0);
 });
 
+test('replica: CLIENT PAUSE WRITE holds the master\'s writes (the offset stays, what was read grows) until UNPAUSE', async () => {
+  await master.set('pause:a', '1');
+  assert.equal(await master.wait(1, 5000), 1);
+  const masterOffset = async (): Promise<number> => Number(infoFields(await master.info('replication')).get('master_repl_offset'));
+  const replicaField = async (name: string): Promise<number> => Number(infoFields(await replica.info('replication')).get(name));
+  const before = await replicaField('slave_repl_offset');
+  assert.equal(await replica.call('CLIENT', 'PAUSE', '100000', 'WRITE'), 'OK');
+  try {
+    await master.set('pause:b', '2');
+    const target = await masterOffset();
+    await waitFor(async () => (await replicaField('slave_read_repl_offset')) === target, 'the write to arrive', 5000);
+    assert.equal(await replicaField('slave_repl_offset'), before);
+    assert.equal(await replica.get('pause:b'), null);
+  } finally {
+    assert.equal(await replica.call('CLIENT', 'UNPAUSE'), 'OK');
+  }
+  await waitFor(async () => (await replica.get('pause:b')) === '2', 'the held write to run', 5000);
+  assert.equal(await replicaField('slave_repl_offset'), await masterOffset());
+  await sameDigest();
+});
+
 test('replica: an expired key reads as missing but stays until the master sends its DEL', async () => {
   await master.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
   try {
