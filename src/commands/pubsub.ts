@@ -7,6 +7,7 @@
  * subscription count after the change. SUBSCRIBE/PSUBSCRIBE count channels +
  * patterns; SSUBSCRIBE counts shard channels only, as Redis 7.0.
  */
+import { PROPAGATE_REPL } from '../server/propagate.js';
 import type { CommandImpl } from '../server/command-table.js';
 import type { Client } from '../server/client.js';
 import { existingPubSub, pubsubOf, type Kind, type PubSub } from '../server/pubsub.js';
@@ -77,12 +78,19 @@ function unsubscribeGeneric(kind: Kind) {
   }
 }
 
+/**
+ * PUBLISH goes to the replicas (not the AOF), so their own subscribers get the
+ * message too, as Redis's forceCommandPropagation(PROPAGATE_REPL); SPUBLISH
+ * likewise outside cluster mode.
+ */
 function publish(c: Client, argv: string[]): void {
   c.addInt(pubsubOf(c.server).publish(argv[1], argv[2]));
+  c.server.propagate(c.db.id, argv, PROPAGATE_REPL);
 }
 
 function spublish(c: Client, argv: string[]): void {
   c.addInt(pubsubOf(c.server).spublish(argv[1], argv[2]));
+  if (c.server.cluster === null) c.server.propagate(c.db.id, argv, PROPAGATE_REPL);
 }
 
 /** PUBSUB CHANNELS / SHARDCHANNELS [pattern]: names with at least one subscriber. */

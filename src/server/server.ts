@@ -573,13 +573,13 @@ export class Server implements KeyspaceEffects {
    * writes of an EXEC, a lazily expired key's DEL plus the write) reaches the
    * sinks as one unit.
    */
-  propagate(db: number, argv: string[]): void {
+  propagate(db: number, argv: string[], target: number = PROPAGATE_ALL): void {
     if (this.propagateSinks.length === 0) return;
     if (this.callDepth > 0) {
-      this.pendingPropagation.push({ db, argv, target: PROPAGATE_ALL });
+      this.pendingPropagation.push({ db, argv, target });
       return;
     }
-    for (const sink of this.propagateSinks) sink(db, argv);
+    for (const sink of this.propagateSinks) if ((target & (sink.target ?? PROPAGATE_ALL)) !== 0) sink(db, argv);
   }
 
   /**

@@ -155,6 +155,22 @@ test('replication: DEBUG REPLICATE sends a command to the replicas only', async 
   assert.equal(await replica.exists('diverged'), 0);
 });
 
+test('replication: PUBLISH reaches the replica\'s subscribers (replicated, as Redis), inside MULTI too', async () => {
+  const sub = replica.duplicate();
+  try {
+    const got: string[] = [];
+    sub.on('message', (ch: string, msg: string) => got.push(`${ch}:${msg}`));
+    await sub.subscribe('news');
+    assert.equal(await master.publish('news', 'one'), 0); // nobody subscribed on the master itself
+    await master.multi().publish('news', 'two').set('after:publish', '1').exec();
+    assert.equal(await master.wait(1, 5000), 1);
+    await waitFor(async () => got.length === 2, 'both messages on the replica', 5000);
+    assert.deepEqual(got, ['news:one', 'news:two']);
+  } finally {
+    sub.disconnect();
+  }
+});
+
 test('replication: the old SYNC protocol gets the snapshot, then the write stream', async () => {
   const sock = connect(masterPort, '127.0.0.1');
   cleanups.push(() => void sock.destroy());
