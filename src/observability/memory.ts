@@ -134,7 +134,9 @@ function expectedSkiplistNode(): number {
 export function jemallocSize(n: number): number {
   if (n <= 8) return 8;
   if (n <= 128) return Math.ceil(n / 16) * 16;
-  const spacing = 2 ** Math.floor(Math.log2(n - 1)) / 4;
+  // Four classes per power of two: spacing 2^(floor(log2(n - 1)) - 2). clz32 instead of
+  // Math.log2: the accounting hook calls this on every write.
+  const spacing = n <= 0x7fffffff ? 2 ** (29 - Math.clz32(n - 1)) : 2 ** Math.floor(Math.log2(n - 1)) / 4;
   return Math.ceil(n / spacing) * spacing;
 }
 
@@ -406,6 +408,12 @@ function streamSize(server: Server, s: StreamValue, samples: number): number {
   for (let i = 0; i < k; i++) lpsize += nodeSize(i);
   if (nodes.length <= k) size += lpsize;
   else size += Math.floor(lpsize / k) * last + nodeSize(last);
+  return size + streamGroupsSize(s);
+}
+
+/** The consumer groups' part of a stream's modelled size (PELs and consumers). */
+export function streamGroupsSize(s: StreamValue): number {
+  let size = 0;
   for (const g of s.groups.values()) {
     size += STREAM_CG + raxSize(g.pel.size) + STREAM_NACK * g.pel.size;
     for (const c of g.consumers.values()) size += STREAM_CONSUMER + c.name.length + raxSize(c.pel.size);

@@ -90,7 +90,8 @@ import type { ListValue } from '../data/list.js';
 import type { HashValue } from '../data/hash.js';
 import type { SetValue } from '../data/set.js';
 import type { ZSetValue } from '../data/zset.js';
-import { jemallocSize, sdsSize, valueSize } from '../observability/memory.js';
+import { jemallocSize, sdsSize, streamGroupsSize, valueSize } from '../observability/memory.js';
+import type { StreamValue } from '../data/stream.js';
 import { parseInt64 } from '../util/numbers.js';
 import { latencyAddSampleIfNeeded } from '../commands/observability.js';
 import { evictionClientMemory, setInfoProvider, type InfoValue } from '../observability/info.js';
@@ -420,10 +421,30 @@ function valueBytes(server: Server, v: Value): number {
     case 'zset':
       return zsetBytes(v as ZSetValue);
     default:
-      // Streams: MEMORY USAGE's model already samples (5 nodes, plus the consumer groups).
-      return valueSize(server, v, 5);
+      return streamBytes(server, v as StreamValue);
   }
 }
+
+/**
+ * Streams: MEMORY USAGE's model (5 nodes sampled, plus the consumer groups). A
+ * stream of many nodes reuses its per-node figure until the node count moves
+ * 1/16 away, as large aggregates do: XADD runs this hook on every entry.
+ */
+function streamBytes(server: Server, s: StreamValue): number {
+  const n = s.nodes.length;
+  if (n <= 16) return valueSize(server, s, 5);
+  const cached = streamPerNode.get(s);
+  if (cached !== undefined && Math.abs(n - cached.n) * 16 <= cached.n) return cached.perNode * n + streamGroupsSize(s);
+  const groups = streamGroupsSize(s);
+  const perNode = (valueSize(server, s, 5) - groups) / n;
+  if (cached !== undefined) {
+    cached.n = n;
+    cached.perNode = perNode;
+  } else streamPerNode.set(s, { n, perNode });
+  return perNode * n + groups;
+}
+
+const streamPerNode = new WeakMap<StreamValue, { n: number; perNode: number }>();
 
 /** The accounted size of one key: its name, its dictEntry and its value. At least 1 (0 means "not counted"). */
 export function keyBytes(server: Server, key: string, v: Value): number {
