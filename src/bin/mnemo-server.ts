@@ -100,14 +100,18 @@ async function main(): Promise<void> {
     process.stderr.write(`${(e as Error).message}\n`);
     process.exit(1);
   }
-  log(server, 'notice', 'Ready to accept connections');
+  // Before the Ready line, which a supervisor may answer with a signal at once.
   // SIGTERM / SIGINT save first when shutdown-on-sig* (default: save points) says so, as Redis.
   const stop = (signal: 'SIGTERM' | 'SIGINT') => {
     if (!shutdownSaveForSignal(server, signal)) return;
-    void server.close().then(() => process.exit(0));
+    void server.close().then(() => {
+      removePidfile();
+      process.exit(0);
+    });
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  log(server, 'notice', 'Ready to accept connections');
 }
 
 /**

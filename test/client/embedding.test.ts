@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +104,22 @@ test('mnemo-server loads a redis.conf and rejects unknown directives naming the 
     assert.notEqual(res.code, 0);
     assert.match(res.err, /line 2/);
     assert.match(res.err, /no-such-directive/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('mnemo-server writes pidfile at start-up and removes it when SIGTERM stops it, as redis-server', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mnemo-pid-'));
+  try {
+    const pidfile = join(dir, 'mnemo.pid');
+    const r = await runBin(['--port', '0', '--save', '', '--pidfile', pidfile], true);
+    const pid = Number(/pid=(\d+)/.exec(r.out)?.[1]);
+    assert.equal(readFileSync(pidfile, 'latin1'), `${pid}\n`);
+    r.kill(); // SIGTERM
+    const deadline = Date.now() + 5000;
+    while (existsSync(pidfile) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    assert.equal(existsSync(pidfile), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
