@@ -18,6 +18,7 @@ import type { Client } from '../server/client.js';
 import { formatFixed } from '../util/numbers.js';
 import { accountedMemory, modelledSlots, REDIS_STARTUP_BYTES } from '../server/eviction.js';
 import { clientIntrospection } from '../commands/client.js';
+import { randomHex } from '../util/random-hex.js';
 
 export type InfoValue = string | number;
 export type InfoFields = Array<[string, InfoValue]>;
@@ -217,13 +218,6 @@ export function dbOverheads(server: Server): Array<{ id: number; main: number; e
     out.push({ id: db.id, main, expires });
   }
   return out;
-}
-
-
-function randomHex(n: number): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += '0123456789abcdef'[Math.floor(Math.random() * 16)];
-  return s;
 }
 
 /** Redis's LRU clock: seconds, 24 bits. */

@@ -34,6 +34,7 @@ import { log } from '../persistence/log.js';
 import { CMD_STALE, CMD_WRITE, type Command } from './command-table.js';
 import { dynamicCommandFlags, isHeldByPause, setFailoverPause } from './pause.js';
 import { replicationId, setInfoProvider, type InfoFields, type SectionProvider } from '../observability/info.js';
+import { randomHex } from '../util/random-hex.js';
 
 /** Commands whose flags come from the script or function they run. */
 const SCRIPT_RUNNERS = new Set(['eval', 'eval_ro', 'evalsha', 'evalsha_ro', 'fcall', 'fcall_ro']);
@@ -1060,8 +1061,3 @@ function replicationFields(m: ReplicationMaster): InfoFields {
   return fields;
 }
 
-function randomHex(n: number): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += '0123456789abcdef'[Math.floor(Math.random() * 16)];
-  return s;
-}

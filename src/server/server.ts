@@ -42,6 +42,7 @@ import { busyCheck, isScriptBusy } from '../scripting/busy.js';
 import { Acl } from './acl.js';
 import { installOutputLimits, type OutputLimit } from './output-limit.js';
 import { installCluster, type Cluster } from '../cluster/index.js';
+import { randomHex } from '../util/random-hex.js';
 
 export interface ServerOptions {
   config?: Config;
@@ -834,12 +835,6 @@ export function unknownCommandError(argv: string[]): string {
     args += `'${truncate(argv[i], 128 - args.length)}' `;
   }
   return `ERR unknown command '${truncate(argv[0], 128)}', with args beginning with: ${args}`;
-}
-
-function randomHex(n: number): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += '0123456789abcdef'[Math.floor(Math.random() * 16)];
-  return s;
 }
 
 /** Errors of a refused connection's socket (the peer reset it): nothing to do, it is being closed. */
