@@ -332,22 +332,33 @@ function elementsCost(owner: object, n: number, cost: (i: number) => number): nu
     for (let i = 0; i < n; i++) sum += cost(i);
     return sum;
   }
-  // A write to a large aggregate reuses its sampled element size while its length stays
-  // within 1/16 of the length sampled at: sampling costs 8 scattered reads (~350 ns on a
-  // 100k-field hash) on every write otherwise.
-  const cached = sampledAverage.get(owner);
-  if (cached !== undefined && Math.abs(n - cached.n) * 16 <= cached.n) return cached.avg * n;
-  for (let j = 0; j < SAMPLES; j++) sum += cost(Math.floor(((2 * j + 1) * n) / (2 * SAMPLES)));
-  const avg = sum / SAMPLES;
-  if (cached !== undefined) {
-    cached.n = n;
-    cached.avg = avg;
-  } else sampledAverage.set(owner, { n, avg });
-  return avg * n;
+  // A write to a large aggregate reuses its sampled element size (see perUnit): sampling
+  // costs 8 scattered reads (~350 ns on a 100k-field hash) on every write otherwise.
+  return (
+    perUnit(owner, n, () => {
+      for (let j = 0; j < SAMPLES; j++) sum += cost(Math.floor(((2 * j + 1) * n) / (2 * SAMPLES)));
+      return sum / SAMPLES;
+    }) * n
+  );
 }
 
-/** Per large aggregate: the length its element size was last sampled at, and that size. */
-const sampledAverage = new WeakMap<object, { n: number; avg: number }>();
+/** Per large aggregate or stream: the size (elements, nodes) its per-unit figure was sampled at, and that figure. */
+const sampledPerUnit = new WeakMap<object, { n: number; perUnit: number }>();
+
+/**
+ * The per-unit figure of `owner` at size n: the one sampled last while n stays
+ * within 1/16 of the size it was sampled at, else `sample()` again.
+ */
+function perUnit(owner: object, n: number, sample: () => number): number {
+  const cached = sampledPerUnit.get(owner);
+  if (cached !== undefined && Math.abs(n - cached.n) * 16 <= cached.n) return cached.perUnit;
+  const v = sample();
+  if (cached !== undefined) {
+    cached.n = n;
+    cached.perUnit = v;
+  } else sampledPerUnit.set(owner, { n, perUnit: v });
+  return v;
+}
 
 function listBytes(server: Server, l: ListValue): number {
   const n = l.length;
@@ -433,18 +444,9 @@ function valueBytes(server: Server, v: Value): number {
 function streamBytes(server: Server, s: StreamValue): number {
   const n = s.nodes.length;
   if (n <= 16) return valueSize(server, s, 5);
-  const cached = streamPerNode.get(s);
-  if (cached !== undefined && Math.abs(n - cached.n) * 16 <= cached.n) return cached.perNode * n + streamGroupsSize(s);
   const groups = streamGroupsSize(s);
-  const perNode = (valueSize(server, s, 5) - groups) / n;
-  if (cached !== undefined) {
-    cached.n = n;
-    cached.perNode = perNode;
-  } else streamPerNode.set(s, { n, perNode });
-  return perNode * n + groups;
+  return perUnit(s, n, () => (valueSize(server, s, 5) - groups) / n) * n + groups;
 }
-
-const streamPerNode = new WeakMap<StreamValue, { n: number; perNode: number }>();
 
 /** The accounted size of one key: its name, its dictEntry and its value. At least 1 (0 means "not counted"). */
 export function keyBytes(server: Server, key: string, v: Value): number {
