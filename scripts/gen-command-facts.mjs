@@ -7,6 +7,7 @@
  *
  *   node scripts/gen-command-facts.mjs          # starts its own redis-server on a free port, stops it after
  *   node scripts/gen-command-facts.mjs 6379     # reads from a server already listening on 127.0.0.1:6379
+ *   node scripts/gen-command-facts.mjs --sentinel   # Sentinel mode's table -> src/commands/facts/sentinel-7.0.json
  *
  * Environment: REDIS_SERVER=/path/to/redis-server picks the binary (default: redis-server on PATH).
  * The output is deterministic (commands and subcommands sorted by name), so re-running against the
@@ -21,10 +22,14 @@
 
 import net from 'node:net';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const OUTPUT = fileURLToPath(new URL('../src/commands/facts/redis-7.0.json', import.meta.url));
+// --sentinel: the commands a Sentinel answers (redis-server --sentinel), for Mnemo's sentinel mode.
+const SENTINEL = process.argv.includes('--sentinel');
+const OUTPUT = fileURLToPath(new URL(`../src/commands/facts/${SENTINEL ? 'sentinel' : 'redis'}-7.0.json`, import.meta.url));
 
 // ---------------------------------------------------------------------------------------------
 // A minimal RESP3 reader that keeps the wire type of every value.
@@ -311,9 +316,16 @@ function freePort() {
 async function startServer() {
   const port = await freePort();
   const bin = process.env.REDIS_SERVER || 'redis-server';
-  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  let args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  let dir = null;
+  if (SENTINEL) {
+    // A sentinel needs a writable config file; it monitors nothing here.
+    dir = mkdtempSync(join(tmpdir(), 'gen-facts-'));
+    writeFileSync(join(dir, 'sentinel.conf'), '');
+    args = [join(dir, 'sentinel.conf'), '--sentinel', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir];
+  }
+  const child = spawn(bin, args, { stdio: 'ignore' });
+  if (dir !== null) child.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   child.on('error', (e) => {
     console.error(`cannot start ${bin}: ${e.message}`);
     process.exit(1);
@@ -333,7 +345,7 @@ async function startServer() {
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
-  const given = process.argv[2];
+  const given = process.argv.slice(2).find((a) => a !== '--sentinel');
   const server = given ? { port: Number(given), child: null } : await startServer();
   try {
     const [hello, infoReply, docsReply] = await request(server.port, [['HELLO', '3'], ['COMMAND', 'INFO'], ['COMMAND', 'DOCS']]);

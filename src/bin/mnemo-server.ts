@@ -10,7 +10,8 @@ import { loadDataAtStartup, shutdownSaveForSignal } from '../persistence/index.j
 import { startMemoryReclaim } from '../server/memory-reclaim.js';
 import { log, logRaw } from '../persistence/log.js';
 import { installCrashHandlers } from '../server/crash.js';
-import { writeFileSync, unlinkSync } from 'node:fs';
+import { writeFileSync, unlinkSync, accessSync, constants as fsConstants } from 'node:fs';
+import { strerror } from '../config/special.js';
 import { isatty } from 'node:tty';
 
 async function main(): Promise<void> {
@@ -33,6 +34,20 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  const role = config.sentinelMode ? 'X' : 'C';
+  if (config.sentinelMode) {
+    // A Sentinel writes its state to its config file: it needs one it can write.
+    if (!config.configFile) {
+      process.stderr.write('Sentinel needs config file on disk to save state. Exiting...\n');
+      process.exit(1);
+    }
+    try {
+      accessSync(config.configFile, fsConstants.W_OK);
+    } catch (e) {
+      process.stderr.write(`Sentinel config file ${config.configFile} is not writable: ${strerror(e)}. Exiting...\n`);
+      process.exit(1);
+    }
+  }
   let server: Server;
   try {
     server = new Server({ config });
@@ -45,9 +60,9 @@ async function main(): Promise<void> {
     throw e;
   }
   // Redis's startup lines, in its log format: tools and test suites read the pid from them.
-  log(server, 'warning', 'oO0OoO0OoO0Oo Mnemo is starting oO0OoO0OoO0Oo', 'C');
-  log(server, 'warning', `Redis version=${REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid=${process.pid}, just started`, 'C');
-  log(server, 'warning', config.configFile || args.length > 0 ? 'Configuration loaded' : `Warning: no config file specified, using the default config. In order to specify a config file use ${process.argv[1]} /path/to/redis.conf`, 'C');
+  log(server, 'warning', 'oO0OoO0OoO0Oo Mnemo is starting oO0OoO0OoO0Oo', role);
+  log(server, 'warning', `Redis version=${REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid=${process.pid}, just started`, role);
+  log(server, 'warning', config.configFile || args.length > 0 ? 'Configuration loaded' : `Warning: no config file specified, using the default config. In order to specify a config file use ${process.argv[1]} /path/to/redis.conf`, role);
   const pidfile = config.get('pidfile') ?? '';
   const removePidfile = () => {
     if (pidfile === '') return;
@@ -89,16 +104,22 @@ async function main(): Promise<void> {
   }
   showBanner(server, config);
   installCrashHandlers(server);
-  log(server, 'warning', 'Server initialized');
+  // A Sentinel logs neither this nor "Ready to accept connections", as Redis's.
+  if (server.sentinel === null) log(server, 'warning', 'Server initialized');
   // Give V8's young generation back once the server goes quiet (see server/memory-reclaim.ts).
   // Only the standalone server: embedded test servers must not run collections.
   startMemoryReclaim(server);
-  // Persistence: load dbfilename (or the AOF) while clients get -LOADING; a corrupt file stops us.
-  try {
-    await loadDataAtStartup(server);
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n`);
-    process.exit(1);
+  if (server.sentinel !== null) {
+    // A Sentinel keeps no dataset: it starts watching its masters instead.
+    server.sentinel.start();
+  } else {
+    // Persistence: load dbfilename (or the AOF) while clients get -LOADING; a corrupt file stops us.
+    try {
+      await loadDataAtStartup(server);
+    } catch (e) {
+      process.stderr.write(`${(e as Error).message}\n`);
+      process.exit(1);
+    }
   }
   // Before the Ready line, which a supervisor may answer with a signal at once.
   // SIGTERM / SIGINT save first when shutdown-on-sig* (default: save points) says so, as Redis.
@@ -111,7 +132,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  log(server, 'notice', 'Ready to accept connections');
+  if (server.sentinel === null) log(server, 'notice', 'Ready to accept connections');
 }
 
 /**
@@ -120,7 +141,7 @@ async function main(): Promise<void> {
  * (version, mode, port, PID) on the same labels.
  */
 function showBanner(server: Server, config: Config): void {
-  const mode = config.get('cluster-enabled') === 'yes' ? 'cluster' : 'standalone';
+  const mode = server.mode;
   const tty = config.get('logfile') === '' && config.get('syslog-enabled') !== 'yes' && isatty(1);
   if (!tty && config.get('always-show-logo') !== 'yes') {
     log(server, 'notice', `Running mode=${mode}, port=${server.port}.`);

@@ -131,7 +131,9 @@ function hello(c: Client, argv: string[]): void {
     c.name = setName;
   }
   if (ver !== 0) c.resp = ver as 2 | 3;
-  c.addMapLen(7);
+  // A Sentinel has no role line (Redis's map of 6 fields in sentinel mode).
+  const sentinel = c.server.sentinel !== null;
+  c.addMapLen(sentinel ? 6 : 7);
   c.addBulk('server');
   c.addBulk('redis');
   c.addBulk('version');
@@ -141,9 +143,11 @@ function hello(c: Client, argv: string[]): void {
   c.addBulk('id');
   c.addInt(c.id);
   c.addBulk('mode');
-  c.addBulk('standalone');
-  c.addBulk('role');
-  c.addBulk('master');
+  c.addBulk(c.server.mode);
+  if (!sentinel) {
+    c.addBulk('role');
+    c.addBulk(c.server.isReplica ? 'replica' : 'master');
+  }
   c.addBulk('modules');
   c.addEmptyArray();
 }

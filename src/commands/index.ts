@@ -68,12 +68,25 @@ export const GROUPS: ReadonlyArray<readonly CommandImpl[]> = [
   acl,
 ];
 
-export function buildCommandTable(): CommandTable {
-  const facts = loadCommandFacts();
+/**
+ * The server's command table; with `sentinel`, Sentinel mode's: only the commands
+ * a Sentinel answers (its own facts file), SENTINEL's handlers from src/sentinel/,
+ * the shared ones (PING, INFO, CLIENT, ACL, ...) from the group files, with the
+ * sentinel group's handlers taking precedence where a Sentinel answers differently.
+ */
+export function buildCommandTable(sentinel: readonly CommandImpl[] | null = null): CommandTable {
+  const facts = loadCommandFacts(sentinel ? 'sentinel' : 'redis');
   const table = new CommandTable();
   const pending: CommandImpl[] = [];
-  for (const group of GROUPS) {
+  const groups = sentinel ? [sentinel, ...GROUPS] : GROUPS;
+  const seen = new Set<string>();
+  for (const group of groups) {
     for (const impl of group) {
+      if (sentinel) {
+        // Not in a Sentinel's table, or overridden by the sentinel group.
+        if (!facts.has(impl.name.split('|')[0]) || seen.has(impl.name)) continue;
+        seen.add(impl.name);
+      }
       if (impl.name.includes('|')) {
         pending.push(impl);
         continue;
@@ -88,6 +101,7 @@ export function buildCommandTable(): CommandTable {
     const parent = table.commands.get(parentName);
     if (!parent) throw new Error(`subcommand '${impl.name}' declared before its container`);
     const f = subcommandFacts(facts.get(parentName)!, impl.name);
+    if (!f && sentinel) continue;
     if (!f) throw new Error(`subcommand '${impl.name}' has no Redis facts`);
     parent.subcommands ??= new Map();
     parent.subcommands.set(impl.name.slice(parentName.length + 1), new Command(impl.name, f, impl.summary, impl.handler ?? null, parent));

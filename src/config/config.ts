@@ -42,6 +42,14 @@ export * from './keyspace-events.js';
 export interface ConfigOptions {
   /** Require `dir` to name an existing, enterable directory (Redis chdir()s into it). Default true. */
   checkDir?: boolean;
+  /** Sentinel mode (`--sentinel`): port 26379 and protected-mode off by default, `sentinel` lines kept. */
+  sentinel?: boolean;
+}
+
+/** A `sentinel ...` configuration line (Sentinel mode), with where it came from for errors. */
+export interface SentinelConfigLine {
+  argv: string[];
+  fail: (reason: string) => never;
 }
 
 export interface ConfigSetOptions {
@@ -133,6 +141,12 @@ function readConfigFile(path: string, shownAs: string): string {
 export class Config {
   /** Absolute path of the config file given on the command line, if any. */
   configFile?: string;
+  /** Started with --sentinel (src/sentinel). */
+  readonly sentinelMode: boolean;
+  /** The `sentinel ...` lines (arguments after "sentinel"), applied by the Sentinel once loaded. */
+  readonly sentinelLines: SentinelConfigLine[] = [];
+  /** CONFIG REWRITE's `sentinel` lines: set by the Sentinel (src/sentinel) to describe its state. */
+  sentinelState: (() => string[]) | null = null;
   /** `rename-command old new` lines, in order (new "" = remove the command). */
   readonly renameCommands: Array<[string, string]> = [];
   /** `user ...` lines: the arguments after "user" (name then ACL rules). */
@@ -184,9 +198,17 @@ export class Config {
   /** Embedded defaults, then `overrides` (directive name -> value, applied as at startup). */
   constructor(overrides?: Record<string, string>, options: ConfigOptions = {}) {
     this.checkDir = options.checkDir ?? true;
+    this.sentinelMode = options.sentinel ?? false;
     for (const def of DIRECTIVES) {
       const d = def.defaultValue;
       this.setValue(def, typeof d === 'function' ? (d as () => unknown)() : d);
+    }
+    if (this.sentinelMode) {
+      // As Redis's initSentinelConfig: Sentinel's port, and it must be reachable from other hosts.
+      this.setValue(ENTRIES.get('port')!.def, 26379);
+      this.setValue(ENTRIES.get('protected-mode')!.def, false);
+      // No dataset to save.
+      this.parseAndSet(ENTRIES.get('save')!.def, [''], true);
     }
     if (overrides) {
       let line = 0;
@@ -207,7 +229,8 @@ export class Config {
    * stdin when "-" is the first or last argument, then the options.
    */
   static fromArgs(argv: readonly string[], options: ConfigOptions = {}): Config {
-    const cfg = new Config(undefined, options);
+    // Redis's checkForSentinelMode: a --sentinel anywhere on the command line.
+    const cfg = new Config(undefined, { ...options, sentinel: options.sentinel ?? argv.includes('--sentinel') });
     if (argv.length === 0) return cfg;
     const parsed = parseServerArgs(argv);
     let fileText = '';
@@ -554,7 +577,8 @@ export class Config {
       this.moduleConfigs.set(name, argv.slice(1).join(' '));
     } else if (name === 'sentinel') {
       // A bare "sentinel" line is the sentinel-mode switch redis-server handles before parsing.
-      if (argc !== 1) fail('sentinel directive while not in sentinel mode');
+      if (argc !== 1 && !this.sentinelMode) fail('sentinel directive while not in sentinel mode');
+      if (argc !== 1) this.sentinelLines.push({ argv: argv.slice(1), fail });
     } else {
       fail('Bad directive or wrong number of arguments');
     }

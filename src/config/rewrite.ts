@@ -89,7 +89,9 @@ class RewriteState {
         continue;
       }
       const argv = splitArgs(line);
-      const name = argv !== null && argv.length > 0 ? canonicalName(argv[0]) : null;
+      let name = argv !== null && argv.length > 0 ? canonicalName(argv[0]) : null;
+      // Sentinel state lines are keyed by their first two words ("sentinel monitor"), as Redis's.
+      if (name === 'sentinel' && argv!.length > 1) name = `sentinel ${argv![1].toLowerCase()}`;
       if (name === null) {
         this.lines.push('# ??? ' + line);
         continue;
@@ -103,6 +105,11 @@ class RewriteState {
 
   markProcessed(option: string): void {
     this.processed.add(option);
+  }
+
+  /** Every old `sentinel ...` line not reused goes (the new state replaces the old one). */
+  markSentinelProcessed(): void {
+    for (const option of this.optionLines.keys()) if (option.startsWith('sentinel')) this.processed.add(option);
   }
 
   /**
@@ -277,12 +284,28 @@ export interface RewriteOptions {
   userLines?: (() => string[]) | null;
   /** Write every directive, even at its default (Redis's rewriteConfig force_write). */
   forceAll?: boolean;
+  /**
+   * Sentinel mode: the Sentinel's state as `sentinel ...` lines (src/sentinel). They
+   * replace the file's `sentinel` lines of the same kind in place, the rest go.
+   */
+  sentinelLines?: (() => string[]) | null;
 }
 
 /** The new config file text for `oldText` (the current file; '' when missing or empty). */
 export function rewriteConfigText(config: Config, oldText: string, opts: RewriteOptions = {}): string {
   const st = new RewriteState(oldText, opts.forceAll === true);
-  for (const def of DIRECTIVES) rewriteStandard(st, config, def);
+  for (const def of DIRECTIVES) {
+    // A Sentinel keeps no dataset: Redis writes no save line for it.
+    if (def.name === 'save' && config.sentinelMode) st.markProcessed('save');
+    else rewriteStandard(st, config, def);
+  }
+  if (opts.sentinelLines) {
+    for (const line of opts.sentinelLines()) {
+      const kind = line.split(' ', 2).join(' ');
+      st.rewriteLine(kind, line, true);
+    }
+    st.markSentinelProcessed();
+  }
   if (config.get('aclfile') !== '') {
     // Users live in the ACL file: their lines go.
     st.markProcessed('user');
@@ -350,7 +373,7 @@ export function rewriteConfigFile(config: Config, opts: RewriteOptions = {}): st
       // A missing file is written from scratch, as Redis does; other errors fail.
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
-    writeFileAtomic(path, rewriteConfigText(config, old, { userLines: config.userLines, ...opts }));
+    writeFileAtomic(path, rewriteConfigText(config, old, { userLines: config.userLines, sentinelLines: config.sentinelState, ...opts }));
     return null;
   } catch (e) {
     return strerror(e);

@@ -264,7 +264,7 @@ function serverSection(server: Server): InfoFields {
     ['redis_git_sha1', '00000000'],
     ['redis_git_dirty', 0],
     ['redis_build_id', buildId(server)],
-    ['redis_mode', 'standalone'],
+    ['redis_mode', server.mode],
     ['os', `${os.type()} ${os.release()} ${os.machine()}`],
     ['arch_bits', 64],
     ['monotonic_clock', 'POSIX clock_gettime'],
@@ -591,7 +591,12 @@ const SECTIONS: readonly SectionDef[] = [
   { name: 'latencystats', title: 'Latencystats', build: () => [], isDefault: false },
   { name: 'cluster', title: 'Cluster', build: () => [['cluster_enabled', 0]], isDefault: true },
   { name: 'keyspace', title: 'Keyspace', build: keyspaceSection, isDefault: true },
+  // Sentinel mode only (see SENTINEL_SECTIONS).
+  { name: 'sentinel', title: 'Sentinel', build: (server) => server.sentinel?.infoFields() ?? [], isDefault: true },
 ];
+
+/** The sections a Sentinel reports (Redis's sentinelInfoCommand): no dataset, no replication. */
+const SENTINEL_SECTIONS = new Set(['server', 'clients', 'cpu', 'stats', 'sentinel']);
 
 export const INFO_SECTION_NAMES: readonly string[] = SECTIONS.map((s) => s.name);
 
@@ -627,8 +632,10 @@ export function sectionFields(server: Server, name: string): InfoFields {
 export function buildInfo(server: Server, args: readonly string[]): string {
   const want = selectSections(args);
   const blocks: string[] = [];
+  const sentinel = server.sentinel !== null;
   for (const def of SECTIONS) {
     if (!want.has(def.name)) continue;
+    if (sentinel ? !SENTINEL_SECTIONS.has(def.name) : def.name === 'sentinel') continue;
     let block = `# ${def.title}\r\n`;
     for (const [k, v] of sectionFields(server, def.name)) block += `${k}:${v}\r\n`;
     blocks.push(block);

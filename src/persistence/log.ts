@@ -26,12 +26,12 @@ function timestamp(ms: number): string {
 }
 
 /**
- * Logs one line. `role` is Redis's role character: M master, S replica, C before
- * the server is initialised (and in children).
+ * Logs one line. `role` is Redis's role character: M master, S replica, X sentinel,
+ * C before the server is initialised (and in children).
  */
-export function log(server: Server, level: LogLevel, msg: string, role?: 'M' | 'S' | 'C'): void {
+export function log(server: Server, level: LogLevel, msg: string, role?: 'M' | 'S' | 'C' | 'X'): void {
   if (!logs(server, level)) return;
-  const r = role ?? (server.isReplica ? 'S' : 'M');
+  const r = role ?? (server.config.sentinelMode ? 'X' : server.isReplica ? 'S' : 'M');
   write(server, level, `${process.pid}:${r} ${timestamp(Date.now())} ${MARK[level]} ${msg}`);
 }
 

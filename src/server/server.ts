@@ -16,6 +16,8 @@ import { ServerStats } from './stats.js';
 import { Config, ConfigFileError } from '../config/config.js';
 import { attachConnection, processInput } from '../net/connection.js';
 import { buildCommandTable } from '../commands/index.js';
+import { Sentinel } from '../sentinel/sentinel.js';
+import { commands as sentinelCommands } from '../sentinel/commands.js';
 import { Notifier } from './notify.js';
 import { Blocking } from './blocking.js';
 import { Watches } from './watch.js';
@@ -135,13 +137,21 @@ export class Server implements KeyspaceEffects {
   outputLimitFloor = Infinity;
   /** Cluster mode (src/cluster); null when cluster-enabled is no. */
   cluster: Cluster | null = null;
+  /** Sentinel mode (src/sentinel); null unless started with --sentinel. */
+  readonly sentinel: Sentinel | null = null;
+
+  /** What INFO's redis_mode and HELLO's mode say. */
+  get mode(): 'standalone' | 'cluster' | 'sentinel' {
+    return this.sentinel !== null ? 'sentinel' : this.cluster !== null ? 'cluster' : 'standalone';
+  }
 
   constructor(opts: ServerOptions = {}) {
     this.clock = opts.clock ?? new Clock();
     this.config = opts.config ?? new Config();
     this.startTime = this.clock.now();
     this.runId = randomHex(40);
-    this.table = buildCommandTable();
+    // Sentinel mode answers its own, smaller command table (src/sentinel/commands.ts).
+    this.table = buildCommandTable(this.config.sentinelMode ? sentinelCommands : null);
     for (const [from, to] of this.config.renameCommands) {
       const err = this.table.rename(from, to);
       if (err !== null) throw new ConfigFileError(`>>> 'rename-command "${from}" "${to}"'\n${err}`);
@@ -180,6 +190,7 @@ export class Server implements KeyspaceEffects {
     // oom-score-adj writes /proc/self/oom_score_adj.
     installOomScoreAdj(this);
     this.cluster = installCluster(this);
+    if (this.config.sentinelMode) this.sentinel = new Sentinel(this);
   }
 
   private refreshConfig(): void {
@@ -357,6 +368,7 @@ export class Server implements KeyspaceEffects {
     const uClosed = u ? new Promise<void>((r) => u.close(() => r())) : null;
     if (this.cronTimer) clearInterval(this.cronTimer);
     this.cronTimer = null;
+    this.sentinel?.stop();
     this.blocking.stop();
     for (const c of this.clients.values()) c.socket?.destroy();
     this.clients.clear();

@@ -106,18 +106,22 @@ export type SubcommandFilter = (sub: CommandFacts) => boolean;
 /** Supplies the summary for a command or subcommand full name; undefined omits the field. */
 export type SummaryLookup = (name: string) => string | undefined;
 
-let cached: Map<string, CommandFacts> | null = null;
+const cached = new Map<string, Map<string, CommandFacts>>();
 
 /**
- * Top-level commands by lower-case name. The JSON sits next to this module (tsc copies it to
- * dist/ because tsconfig includes src/**\/*.json). The map and its objects are shared: read only.
+ * Top-level commands by lower-case name: the server's table, or with 'sentinel' the
+ * table a Sentinel answers with (generated from `redis-server --sentinel`). The JSON
+ * sits next to this module (tsc copies it to dist/ because tsconfig includes
+ * src/**\/*.json). The map and its objects are shared: read only.
  */
-export function loadCommandFacts(): Map<string, CommandFacts> {
-  if (cached) return cached;
-  const text = readFileSync(new URL('./redis-7.0.json', import.meta.url), 'utf8');
+export function loadCommandFacts(mode: 'redis' | 'sentinel' = 'redis'): Map<string, CommandFacts> {
+  let facts = cached.get(mode);
+  if (facts) return facts;
+  const text = readFileSync(new URL(`./${mode}-7.0.json`, import.meta.url), 'utf8');
   const file = JSON.parse(text) as CommandFactsFile;
-  cached = new Map(file.commands.map((c) => [c.name, c]));
-  return cached;
+  facts = new Map(file.commands.map((c) => [c.name, c]));
+  cached.set(mode, facts);
+  return facts;
 }
 
 /** Finds a command or a "container|sub" subcommand (case-insensitive), or undefined. */
