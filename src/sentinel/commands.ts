@@ -363,7 +363,7 @@ function set(c: Client, argv: string[]): void {
     } else if ((opt === 'notification-script' || opt === 'client-reconfig-script') && more > 0) {
       const value = argv[++j];
       if (s.denyScriptsReconfig) return fail(SCRIPT_DENIED);
-      if (value !== '' && !isExecutable(value)) {
+      if (value !== '' && !isExecutable(s.dir, value)) {
         return fail(opt === 'notification-script' ? 'ERR Notification script seems non existing or non executable' : 'ERR Client reconfiguration script seems non existing or non executable');
       }
       if (opt === 'notification-script') ri.notificationScript = value === '' ? null : value;

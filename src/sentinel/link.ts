@@ -45,8 +45,13 @@ export class Link {
     });
     socket.on('data', (chunk: Buffer) => {
       if (this.socket !== socket) return;
-      this.parser.feed(chunk);
-      for (let r = this.parser.next(); r !== undefined; r = this.parser.next()) this.dispatch(r);
+      try {
+        this.parser.feed(chunk);
+        for (let r = this.parser.next(); r !== undefined && this.socket === socket; r = this.parser.next()) this.dispatch(r);
+      } catch {
+        // Not a Redis server (a protocol error): drop the link, it is retried later.
+        down();
+      }
     });
     const down = (): void => {
       if (this.socket !== socket) return;

@@ -6,6 +6,7 @@
  * times), as Redis's Sentinel does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve as resolvePath } from 'node:path';
 import { log } from '../persistence/log.js';
 import type { Sentinel } from './sentinel.js';
 
@@ -66,7 +67,8 @@ export class Scripts {
     job.retry++;
     let child: ChildProcess;
     try {
-      child = spawn(job.argv[0], job.argv.slice(1), { stdio: 'ignore' });
+      const dir = this.sentinel.dir;
+      child = spawn(resolvePath(dir, job.argv[0]), job.argv.slice(1), { stdio: 'ignore', cwd: dir });
     } catch {
       this.finish(job, 2);
       return;

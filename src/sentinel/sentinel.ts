@@ -25,6 +25,7 @@
  */
 import { isIP } from 'node:net';
 import { accessSync, constants as fsConstants } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import type { Server } from '../server/server.js';
 import type { SentinelConfigLine } from '../config/config.js';
 import { rewriteConfigFile } from '../config/rewrite.js';
@@ -55,6 +56,8 @@ import {
 } from './instance.js';
 
 export const HELLO_CHANNEL = '__sentinel__:hello';
+/** Config options that do not refer to a master: applied before the monitor lines. */
+const PRE_MONITOR = new Set(['announce-ip', 'announce-port', 'deny-scripts-reconfig', 'sentinel-user', 'sentinel-pass', 'current-epoch', 'myid', 'resolve-hostnames', 'announce-hostnames']);
 const MAX_PENDING_COMMANDS = 100;
 const MAX_DESYNC = 1000;
 
@@ -102,12 +105,23 @@ export class Sentinel {
   constructor(readonly server: Server) {
     this.previousTime = this.now();
     this.scripts = new Scripts(this);
-    for (const line of server.config.sentinelLines) this.applyConfigLine(line);
+    // As Redis, global options first, then the monitor lines, then what refers to a master.
+    const lines = server.config.sentinelLines;
+    const stage = (l: SentinelConfigLine): number => {
+      const opt = l.argv[0].toLowerCase();
+      return PRE_MONITOR.has(opt) ? 0 : opt === 'monitor' ? 1 : 2;
+    };
+    for (const n of [0, 1, 2]) for (const line of lines) if (stage(line) === n) this.applyConfigLine(line);
     server.config.sentinelState = () => this.configLines();
   }
 
   now(): number {
     return this.server.clock.now();
+  }
+
+  /** The working directory relative paths are resolved against (Redis chdir()s into `dir`). */
+  get dir(): string {
+    return this.server.config.get('dir') ?? '.';
   }
 
   // ---- configuration ------------------------------------------------------------
@@ -145,11 +159,11 @@ export class Sentinel {
       master().parallelSyncs = Number(argv[2]) | 0;
     } else if (opt === 'notification-script' && n === 3) {
       const ri = master();
-      if (!isExecutable(argv[2])) fail('Notification script seems non existing or non executable.');
+      if (!isExecutable(this.dir, argv[2])) fail('Notification script seems non existing or non executable.');
       ri.notificationScript = argv[2];
     } else if (opt === 'client-reconfig-script' && n === 3) {
       const ri = master();
-      if (!isExecutable(argv[2])) fail('Client reconfiguration script seems non existing or non executable.');
+      if (!isExecutable(this.dir, argv[2])) fail('Client reconfiguration script seems non existing or non executable.');
       ri.clientReconfigScript = argv[2];
     } else if (opt === 'auth-pass' && n === 3) {
       master().authPass = argv[2];
@@ -1192,9 +1206,10 @@ function yesno(s: string): boolean | null {
   return v === 'yes' ? true : v === 'no' ? false : null;
 }
 
-export function isExecutable(path: string): boolean {
+/** Whether a script path (relative to `dir`, Redis's working directory) can be run. */
+export function isExecutable(dir: string, path: string): boolean {
   try {
-    accessSync(path, fsConstants.X_OK);
+    accessSync(resolvePath(dir, path), fsConstants.X_OK);
     return true;
   } catch {
     return false;

@@ -1,0 +1,152 @@
+/**
+ * Mnemo's own Sentinel mode, end to end: three Sentinels (two Mnemo, one
+ * real Redis Sentinel, so the protocol between them is Redis's) watch a
+ * Mnemo master and its Mnemo replica. They find the replica in the master's
+ * INFO and each other through hello messages; ioredis finds the master
+ * through a Mnemo Sentinel as in the seed's example. When the master dies
+ * they agree it is down (+odown), elect a leader, promote the replica
+ * (+switch-master on every Sentinel), ioredis follows, each config file
+ * records the new master, and the old master, restarted, is turned into a
+ * replica of the new one.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { freePort, spawnServer, tempDir, MNEMO_BIN, REDIS_SERVER, type ServerProcess } from '../helpers/process.js';
+import { waitFor } from '../helpers/wait.js';
+import { infoFields } from '../helpers/info.js';
+
+const cleanups: Array<() => void | Promise<void>> = [];
+after(async () => {
+  for (const fn of cleanups.reverse()) await fn();
+});
+
+async function client(port: number): Promise<Redis> {
+  const r = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 200, maxRetriesPerRequest: 1 });
+  await r.connect();
+  cleanups.push(() => void r.disconnect());
+  return r;
+}
+
+/** Starts a Sentinel and resolves once it logged +monitor (Sentinels log no "Ready" line). */
+async function spawnSentinel(kind: 'mnemo' | 'redis', conf: string): Promise<void> {
+  const child =
+    kind === 'mnemo'
+      ? spawn(process.execPath, [MNEMO_BIN, conf, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(REDIS_SERVER, [conf, '--sentinel', '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('+monitor master mymaster')) resolve();
+    });
+    child.stderr!.on('data', (d) => (out += d));
+    void exited.then(() => reject(new Error(`${kind} sentinel exited at start: ${out}`)));
+  });
+}
+
+test('mnemo sentinel: three Sentinels (Mnemo and Redis) fail a Mnemo master over; ioredis follows', { timeout: 120_000 }, async () => {
+  const dir = tempDir('mnemo-own-sentinel-', cleanups);
+  const [masterPort, replicaPort] = [await freePort(), await freePort()];
+  const sentinelPorts = [await freePort(), await freePort(), await freePort()];
+  const dataArgs = (port: number, name: string): string[] => {
+    mkdirSync(join(dir, name), { recursive: true });
+    return ['--port', String(port), '--dir', join(dir, name), '--save', ''];
+  };
+  let masterProc: ServerProcess = await spawnServer('mnemo', dataArgs(masterPort, 'a'), cleanups);
+  await spawnServer('mnemo', [...dataArgs(replicaPort, 'b'), '--replicaof', '127.0.0.1', String(masterPort)], cleanups);
+  const confs = sentinelPorts.map((port, i) => {
+    const conf = join(dir, `sentinel-${i}.conf`);
+    writeFileSync(
+      conf,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `sentinel monitor mymaster 127.0.0.1 ${masterPort} 2`,
+        'sentinel down-after-milliseconds mymaster 1000',
+        'sentinel failover-timeout mymaster 10000',
+        '',
+      ].join('\n'),
+    );
+    return conf;
+  });
+  await spawnSentinel('mnemo', confs[0]);
+  await spawnSentinel('mnemo', confs[1]);
+  await spawnSentinel('redis', confs[2]);
+  const sentinels = await Promise.all(sentinelPorts.map((p) => client(p)));
+  // With down-after as short as 1 s, replicas' INFO must be as fresh for one to be electable
+  // at once (Redis's rule: at most 5 ping periods old once the master is down).
+  for (const s of sentinels) assert.equal(await s.call('SENTINEL', 'DEBUG', 'info-period', '1000'), 'OK');
+  const s0 = sentinels[0];
+  // Replica from the master's INFO, the other two Sentinels from their hellos.
+  await waitFor(async () => ((await s0.call('SENTINEL', 'REPLICAS', 'mymaster')) as unknown[]).length === 1, 'the replica to be found', 20000);
+  await waitFor(async () => ((await s0.call('SENTINEL', 'SENTINELS', 'mymaster')) as unknown[]).length === 2, 'the other Sentinels to be found', 20000);
+  assert.equal(await s0.call('SENTINEL', 'CKQUORUM', 'mymaster'), 'OK 3 usable Sentinels. Quorum and failover authorization can be reached');
+  assert.deepEqual(await s0.call('ROLE'), ['sentinel', ['mymaster']]);
+
+  // The seed's ioredis Sentinel client, pointed at the Mnemo Sentinels.
+  const app = new Redis({
+    sentinels: sentinelPorts.slice(0, 2).map((port) => ({ host: '127.0.0.1', port })),
+    name: 'mymaster',
+    lazyConnect: true,
+  });
+  await app.connect();
+  cleanups.push(() => void app.disconnect());
+  await app.set('order:1', 'paid');
+  assert.equal(await app.wait(1, 5000), 1);
+
+  // Events, as Redis publishes them, on a Mnemo Sentinel's own pub/sub.
+  const events = new Redis(sentinelPorts[1], '127.0.0.1');
+  cleanups.push(() => void events.disconnect());
+  const seen: string[] = [];
+  await events.psubscribe('*');
+  events.on('pmessage', (_p: string, channel: string, message: string) => seen.push(`${channel} ${message}`));
+
+  await masterProc.stop();
+  for (const s of sentinels) {
+    await waitFor(
+      async () => ((await s.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster')) as string[])[1] === String(replicaPort),
+      'every Sentinel to switch to the replica',
+      40000,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; events seen: ${seen.join('; ')}`);
+    });
+  }
+  assert.ok(seen.includes(`+sdown master mymaster 127.0.0.1 ${masterPort}`), seen.join('\n'));
+  assert.ok(seen.some((e) => e.startsWith(`+odown master mymaster 127.0.0.1 ${masterPort} #quorum `)), seen.join('\n'));
+  assert.ok(seen.includes(`+switch-master mymaster 127.0.0.1 ${masterPort} 127.0.0.1 ${replicaPort}`), seen.join('\n'));
+  const promoted = await client(replicaPort);
+  assert.equal(infoFields(await promoted.info('replication')).get('role'), 'master');
+  // ioredis asks the Sentinels again and writes to the new master; the data survived.
+  await waitFor(async () => (await app.set('order:2', 'paid').catch(() => null)) === 'OK', 'ioredis to write to the new master', 20000);
+  assert.equal(await app.get('order:1'), 'paid');
+  // The new master is in every Mnemo Sentinel's config file, with the new epoch.
+  for (const conf of confs.slice(0, 2)) {
+    const text = readFileSync(conf, 'latin1');
+    assert.match(text, new RegExp(`^sentinel monitor mymaster 127\\.0\\.0\\.1 ${replicaPort} 2$`, 'm'));
+    assert.match(text, new RegExp(`^sentinel known-replica mymaster 127\\.0\\.0\\.1 ${masterPort}$`, 'm'));
+    assert.doesNotMatch(text, /^sentinel config-epoch mymaster 0$/m);
+  }
+
+  // The old master comes back as a master; the Sentinels turn it into a replica of the new one.
+  masterProc = await spawnServer('mnemo', dataArgs(masterPort, 'a'), cleanups);
+  const old = new Redis(masterPort, '127.0.0.1');
+  cleanups.push(() => void old.disconnect());
+  await waitFor(
+    async () => infoFields(await old.info('replication').catch(() => '')).get('master_link_status') === 'up',
+    'the old master to follow the new one',
+    60000,
+  );
+  await app.set('order:3', 'paid');
+  assert.equal(await app.wait(1, 5000), 1);
+  assert.equal(await old.get('order:3'), 'paid');
+});
