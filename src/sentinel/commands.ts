@@ -43,7 +43,7 @@ function replyInstance(c: Client, ri: Instance): void {
   const now = sentinelOf(c).now();
   const fields: Array<[string, string | number]> = [
     ['name', ri.name],
-    ['ip', ri.ip],
+    ['ip', sentinelOf(c).announce(ri)],
     ['port', ri.port],
     ['runid', ri.runid ?? ''],
     ['flags', ri.flagsText()],
@@ -153,7 +153,7 @@ function help(c: Client): void {
 
 /** sentinelFlushConfigAndReply. */
 function flushAndReply(c: Client): void {
-  if (sentinelOf(c).flushConfig() !== null) c.addError('ERR Failed to save config');
+  if (sentinelOf(c).flushConfig() !== null) c.addError('ERR Failed to save config file. Check server logs.');
   else c.addOK();
 }
 

@@ -44,6 +44,11 @@ export function addrName(ip: string, port: number): string {
 
 export class Instance {
   runid: string | null = null;
+  /**
+   * `ip` is the address as configured or learnt (a hostname with resolve-hostnames);
+   * this is its IP address once resolved (the same when `ip` is one).
+   */
+  resolvedIp: string;
   /** Command link, and (not for Sentinels) the pub/sub link that hears hello messages. */
   cc: Link | null = null;
   pc: Link | null = null;
@@ -114,6 +119,7 @@ export class Instance {
     now: number,
     defaults: { downAfter: number; failoverTimeout: number },
   ) {
+    this.resolvedIp = ip;
     this.downAfterPeriod = master ? master.downAfterPeriod : defaults.downAfter;
     this.failoverTimeout = defaults.failoverTimeout;
     // Counted from creation, so an instance never reached goes down after down-after-milliseconds.

@@ -84,11 +84,19 @@ export class Link {
     return true;
   }
 
-  /** Sends without waiting for a reply slot (SUBSCRIBE's confirmations are dropped by dispatch). */
-  sendSubscribe(channel: string): void {
-    this.socket?.write(encodeCommand(['SUBSCRIBE', channel]));
-    // The subscribe confirmation is an array of 3 whose first element is "subscribe": consume it.
-    this.callbacks.push(null);
+  /**
+   * SUBSCRIBE on a pub/sub link. A refusal (NOAUTH, NOPERM) drops the link, as
+   * hiredis drops a subscribed context on an unexpected error: a Sentinel whose
+   * password is out of date shows the instance as disconnected.
+   */
+  sendSubscribe(argv: readonly string[]): void {
+    const socket = this.socket;
+    this.send(argv, (r) => {
+      if (r !== null && r.type === 'error' && this.socket === socket) {
+        this.close();
+        this.onDown(this);
+      }
+    });
   }
 
   /** Drops the connection; waiting callbacks get null. */

@@ -24,6 +24,7 @@
  * time every 50-100 ms, as Redis's varying hz keeps Sentinels out of step.
  */
 import { isIP } from 'node:net';
+import { lookup as dnsLookup } from 'node:dns';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import type { Server } from '../server/server.js';
@@ -245,16 +246,17 @@ export class Sentinel {
       if (m.masterRebootDownAfterPeriod !== 0) out.push(`sentinel master-reboot-down-after-period ${m.name} ${m.masterRebootDownAfterPeriod}`);
       out.push(`sentinel config-epoch ${m.name} ${m.configEpoch}`);
       out.push(`sentinel leader-epoch ${m.name} ${m.leaderEpoch}`);
+      const current = this.currentMaster(m);
       for (const s of m.slaves.values()) {
         // The promoted replica is the master's address now: not a replica line.
-        if (s.ip === ip && s.port === port) continue;
-        out.push(`sentinel known-replica ${m.name} ${s.ip} ${s.port}`);
+        if (s === current) continue;
+        out.push(`sentinel known-replica ${m.name} ${this.announce(s)} ${s.port}`);
       }
       // During the last stage of a failover the old master is a replica already.
-      if (m.ip !== ip || m.port !== port) out.push(`sentinel known-replica ${m.name} ${m.ip} ${m.port}`);
+      if (current !== m) out.push(`sentinel known-replica ${m.name} ${this.announce(m)} ${m.port}`);
       for (const s of m.sentinels.values()) {
         if (s.runid === null) continue;
-        out.push(`sentinel known-sentinel ${m.name} ${s.ip} ${s.port} ${s.runid}`);
+        out.push(`sentinel known-sentinel ${m.name} ${this.announce(s)} ${s.port} ${s.runid}`);
       }
       for (const [from, to] of m.renamedCommands) out.push(`sentinel rename-command ${m.name} ${from} ${to}`);
     }
@@ -284,6 +286,7 @@ export class Sentinel {
     if (ip === null) return "Can't resolve instance hostname.";
     if (port < 0 || port > 65535) return 'Invalid port number';
     const ri = new Instance(SRI_MASTER, name, ip, port, null, this.now(), this.defaults());
+    this.lookup(ri);
     ri.quorum = quorum;
     this.masters.set(name, ri);
     return ri;
@@ -297,6 +300,7 @@ export class Sentinel {
     const table = kind === SRI_SLAVE ? master.slaves : master.sentinels;
     if (table.has(name)) return kind === SRI_SLAVE ? 'Duplicate hostname and port for replica.' : 'Duplicate runid for sentinel.';
     const ri = new Instance(kind, name, ip, port, master, this.now(), this.defaults());
+    this.lookup(ri);
     table.set(name, ri);
     return ri;
   }
@@ -317,19 +321,36 @@ export class Sentinel {
     this.propagateDownAfterPeriod(master);
   }
 
-  /** Where clients should find the master now (the promoted replica once it took over). */
+  /** An instance's address as reported: its hostname with announce-hostnames, else its IP. */
+  announce(ri: Instance): string {
+    return this.announceHostnames ? ri.ip : ri.resolvedIp;
+  }
+
+  /** Where clients should find the master now (the promoted replica once it took over), as reported. */
   currentMasterAddress(m: Instance): [string, number] {
-    if (m.flags & SRI_FAILOVER_IN_PROGRESS && m.promotedSlave && m.failoverState >= FailoverState.ReconfSlaves) {
-      return [m.promotedSlave.ip, m.promotedSlave.port];
-    }
-    return [m.ip, m.port];
+    const ri = this.currentMaster(m);
+    return [this.announce(ri), ri.port];
+  }
+
+  currentMaster(m: Instance): Instance {
+    if (m.flags & SRI_FAILOVER_IN_PROGRESS && m.promotedSlave && m.failoverState >= FailoverState.ReconfSlaves) return m.promotedSlave;
+    return m;
+  }
+
+  /** With resolve-hostnames, a hostname's IP is looked up in the background (connections use the name). */
+  private lookup(ri: Instance): void {
+    if (isIP(ri.ip) !== 0) return;
+    const host = ri.ip;
+    dnsLookup(host, (err, address) => {
+      if (!err && ri.ip === host) ri.resolvedIp = address;
+    });
   }
 
   /** getSentinelRedisInstanceByAddrAndRunID: null ip or runid match anything. */
   private findByAddrAndRunid(table: Map<string, Instance>, ip: string | null, port: number, runid: string | null): Instance | null {
     for (const ri of table.values()) {
       if (runid !== null && ri.runid !== runid) continue;
-      if (ip !== null && (ri.ip !== ip || ri.port !== port)) continue;
+      if (ip !== null && ((ri.ip !== ip && ri.resolvedIp !== ip) || ri.port !== port)) continue;
       return ri;
     }
     return null;
@@ -349,8 +370,8 @@ export class Sentinel {
   event(level: LogLevel, type: string, ri: Instance | null, rest = ''): void {
     let msg = '';
     if (ri !== null) {
-      msg = `${ri.typeName} ${ri.name} ${ri.ip} ${ri.port}`;
-      if (ri.master) msg += ` @ ${ri.master.name} ${ri.master.ip} ${ri.master.port}`;
+      msg = `${ri.typeName} ${ri.name} ${this.announce(ri)} ${ri.port}`;
+      if (ri.master) msg += ` @ ${ri.master.name} ${this.announce(ri.master)} ${ri.master.port}`;
       if (rest !== '') msg += ' ' + rest;
     } else {
       msg = rest;
@@ -477,7 +498,7 @@ export class Sentinel {
         ri.pcLastActivity = ri.pcConnTime;
         this.authenticate(ri, pc);
         pc.send(this.cmd(ri, ['CLIENT', 'SETNAME', `sentinel-${this.myid.slice(0, 8)}-pubsub`]));
-        pc.sendSubscribe(HELLO_CHANNEL);
+        pc.sendSubscribe(this.cmd(ri, ['SUBSCRIBE', HELLO_CHANNEL]));
       });
     }
   }
@@ -613,9 +634,9 @@ export class Sentinel {
     }
     if (si !== null && master.configEpoch < masterConfigEpoch) {
       master.configEpoch = masterConfigEpoch;
-      if (masterPort !== master.port || masterIp !== master.ip) {
+      if (masterPort !== master.port || (masterIp !== master.ip && masterIp !== master.resolvedIp)) {
         this.event('warning', '+config-update-from', si);
-        this.event('warning', '+switch-master', null, `${master.name} ${master.ip} ${master.port} ${masterIp} ${masterPort}`);
+        this.event('warning', '+switch-master', null, `${master.name} ${this.announce(master)} ${master.port} ${masterIp} ${masterPort}`);
         this.resetMasterAndChangeAddress(master, masterIp, masterPort);
         this.callClientReconfScript(master, 'observer', 'start', [master.ip, master.port], [masterIp, masterPort]);
       }
@@ -712,21 +733,21 @@ export class Sentinel {
         // A replica that says it is a master: make it a replica again once the master looks sane.
         const wait = this.timing['publish-period'] * 4;
         if (!(ri.flags & SRI_PROMOTED) && this.masterLooksSane(m) && this.noDownFor(ri, wait) && now - ri.roleReportedTime > wait) {
-          if (this.sendSlaveOf(ri, [m.ip, m.port])) this.event('notice', '+convert-to-slave', ri);
+          if (this.sendSlaveOf(ri, m)) this.event('notice', '+convert-to-slave', ri);
         }
       }
     }
     // A replica following the wrong master.
-    if (ri.flags & SRI_SLAVE && role === SRI_SLAVE && (ri.slaveMasterPort !== m.port || ri.slaveMasterHost !== m.ip)) {
+    if (ri.flags & SRI_SLAVE && role === SRI_SLAVE && (ri.slaveMasterPort !== m.port || (ri.slaveMasterHost !== m.ip && ri.slaveMasterHost !== m.resolvedIp))) {
       const wait = m.failoverTimeout;
       if (this.masterLooksSane(m) && this.noDownFor(ri, wait) && now - ri.slaveConfChangeTime > wait) {
-        if (this.sendSlaveOf(ri, [m.ip, m.port])) this.event('notice', '+fix-slave-config', ri);
+        if (this.sendSlaveOf(ri, m)) this.event('notice', '+fix-slave-config', ri);
       }
     }
     // A replica being reconfigured during a failover.
     if (ri.flags & SRI_SLAVE && role === SRI_SLAVE && ri.flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG)) {
       const p = m.promotedSlave;
-      if (ri.flags & SRI_RECONF_SENT && p !== null && ri.slaveMasterHost === p.ip && ri.slaveMasterPort === p.port) {
+      if (ri.flags & SRI_RECONF_SENT && p !== null && (ri.slaveMasterHost === p.ip || ri.slaveMasterHost === p.resolvedIp) && ri.slaveMasterPort === p.port) {
         ri.flags &= ~SRI_RECONF_SENT;
         ri.flags |= SRI_RECONF_INPROG;
         this.event('notice', '+slave-reconf-inprog', ri);
@@ -819,7 +840,7 @@ export class Sentinel {
       if (ri.disconnected || ri.cc === null) continue;
       if (!forced && elapsed < this.timing['ask-period']) continue;
       const runid = m.failoverState > FailoverState.None ? this.myid : '*';
-      const sent = ri.cc.send(['SENTINEL', 'is-master-down-by-addr', m.ip, String(m.port), String(this.currentEpoch), runid], (r) => {
+      const sent = ri.cc.send(['SENTINEL', 'is-master-down-by-addr', m.resolvedIp, String(m.port), String(this.currentEpoch), runid], (r) => {
         if (r === null || r.type !== 'array' || r.elements.length !== 3) return;
         const [down, leader, epoch] = r.elements;
         if (down.type !== 'integer' || leader.type !== 'string' || epoch.type !== 'integer') return;
@@ -1009,7 +1030,7 @@ export class Sentinel {
       }
       if (s.flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG)) continue;
       if (s.disconnected) continue;
-      if (this.sendSlaveOf(s, [p.ip, p.port])) {
+      if (this.sendSlaveOf(s, p)) {
         s.flags |= SRI_RECONF_SENT;
         s.slaveReconfSentTime = now;
         this.event('notice', '+slave-reconf-sent', s);
@@ -1044,7 +1065,7 @@ export class Sentinel {
       for (const s of m.slaves.values()) {
         if (s.flags & (SRI_PROMOTED | SRI_RECONF_DONE | SRI_RECONF_SENT)) continue;
         if (s.disconnected) continue;
-        if (this.sendSlaveOf(s, [p.ip, p.port])) {
+        if (this.sendSlaveOf(s, p)) {
           this.event('notice', '+slave-reconf-sent-be', s);
           s.flags |= SRI_RECONF_SENT;
         }
@@ -1085,7 +1106,8 @@ export class Sentinel {
    * REPLICAOF host port (null: NO ONE) in a transaction with CONFIG REWRITE and
    * the killing of the instance's clients, so they reconnect to the right master.
    */
-  private sendSlaveOf(ri: Instance, addr: [string, number] | null): boolean {
+  private sendSlaveOf(ri: Instance, target: Instance | null): boolean {
+    const addr: [string, number] | null = target ? [this.announce(target), target.port] : null;
     const cc = ri.cc;
     if (cc === null || ri.disconnected) return false;
     const host = addr ? addr[0] : 'NO';
@@ -1101,7 +1123,7 @@ export class Sentinel {
 
   private switchToPromotedSlave(m: Instance): void {
     const ref = m.promotedSlave ?? m;
-    this.event('warning', '+switch-master', null, `${m.name} ${m.ip} ${m.port} ${ref.ip} ${ref.port}`);
+    this.event('warning', '+switch-master', null, `${m.name} ${this.announce(m)} ${m.port} ${this.announce(ref)} ${ref.port}`);
     this.callClientReconfScript(m, 'leader', 'end', [m.ip, m.port], [ref.ip, ref.port]);
     this.resetMasterAndChangeAddress(m, ref.ip, ref.port);
   }
