@@ -95,7 +95,8 @@ function replyInstance(c: Client, ri: Instance): void {
 }
 
 function replyInstances(c: Client, list: Iterable<Instance>): void {
-  const all = [...list];
+  // Replicas with replica-announced no are not listed.
+  const all = [...list].filter((ri) => !(ri.flags & SRI_SLAVE) || ri.replicaAnnounced !== 0);
   c.addArrayLen(all.length);
   for (const ri of all) replyInstance(c, ri);
 }

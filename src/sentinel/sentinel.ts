@@ -527,8 +527,6 @@ export class Sentinel {
     let infoPeriod = this.timing['info-period'];
     // Replicas of a master in trouble, and replicas that lost their master, are watched closely.
     if (ri.flags & SRI_SLAVE && (ri.masterOf.flags & (SRI_O_DOWN | SRI_FAILOVER_IN_PROGRESS) || ri.masterLinkDownTime !== 0)) infoPeriod = 1000;
-    // A rebooting master: watch it closely too.
-    if (ri.flags & SRI_MASTER_REBOOT && ri.masterOf.masterRebootDownAfterPeriod !== 0) infoPeriod = Math.min(infoPeriod, 1000);
     const pingPeriod = Math.min(ri.downAfterPeriod, this.timing['ping-period']);
     if (!(ri.flags & SRI_SENTINEL) && (ri.infoRefresh === 0 || now - ri.infoRefresh > infoPeriod)) {
       cc.send(this.cmd(ri, ['INFO']), (r) => {
@@ -549,7 +547,8 @@ export class Sentinel {
       if ((r.type === 'status' || r.type === 'error') && (text.startsWith('PONG') || text.startsWith('LOADING') || text.startsWith('MASTERDOWN'))) {
         ri.lastAvailTime = now;
         ri.actPingTime = 0;
-        if (ri.flags & SRI_MASTER_REBOOT && now - ri.masterRebootSinceTime > ri.masterOf.masterRebootDownAfterPeriod) ri.flags &= ~SRI_MASTER_REBOOT;
+        // A rebooted master counts as back only once it answers PONG (not LOADING).
+        if (ri.flags & SRI_MASTER_REBOOT && text.startsWith('PONG')) ri.flags &= ~SRI_MASTER_REBOOT;
       } else if (r.type === 'error' && text.startsWith('BUSY') && ri.flags & SRI_S_DOWN && !(ri.flags & SRI_SCRIPT_KILL_SENT)) {
         // A script blocking the master: kill it, it may be the reason it looks down.
         if (cc.send(this.cmd(ri, ['SCRIPT', 'KILL']))) ri.flags |= SRI_SCRIPT_KILL_SENT;
@@ -611,12 +610,18 @@ export class Sentinel {
           removed++;
         }
       }
-      // Another Sentinel claimed this address: its record's address is no longer valid.
-      const other = this.findByAddrAndRunid(master.sentinels, ip, port, null);
+      // A Sentinel with another run id at this address: it is gone (restarted with a new
+      // id), and is forgotten for every master.
+      const other = removed ? null : this.findByAddrAndRunid(master.sentinels, ip, port, null);
       if (other) {
         this.event('notice', '+sentinel-invalid-addr', other);
-        other.dropLinks();
-        other.port = 0;
+        for (const m of this.masters.values()) {
+          for (const [name, s] of m.sentinels) {
+            if (s.runid !== other.runid) continue;
+            s.dropLinks();
+            m.sentinels.delete(name);
+          }
+        }
       }
       const created = this.createInstance(SRI_SENTINEL, ip, port, master, runid);
       if (typeof created !== 'string') {
