@@ -598,10 +598,14 @@ export async function loadRdbAsync(server: Server, buf: Buffer, opts: { aofPream
   try {
     const parser = new RdbParser(buf, staged, loadOptions(server, { keepExpired: opts.aofPreamble === true }), opts.start ?? 0);
     for (;;) {
-      const done = parser.step(SLICE_KEYS * 64, performance.now() + SLICE_MS);
+      // key-load-delay (microseconds per key, for tests): a few keys per timer tick, clients served between.
+      const delay = server.config.getNumber('key-load-delay');
+      const perTick = delay > 0 ? Math.max(1, Math.floor(1000 / delay)) : SLICE_KEYS * 64;
+      const done = parser.step(perTick, delay > 0 ? Infinity : performance.now() + SLICE_MS);
       st.loadingLoadedBytes = parser.consumed;
       if (done) break;
-      await new Promise((r) => setImmediate(r));
+      if (delay > 0) await new Promise((r) => setTimeout(r, Math.max(1, Math.round((delay * perTick) / 1000))));
+      else await new Promise((r) => setImmediate(r));
     }
     installLoaded(server, staged);
     return finishLoad(server, parser);
