@@ -9,11 +9,11 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Conn, encodeCommand, type Reply } from './harness.js';
-import { freePort, tempDir, MNEMO_BIN, REDIS_SERVER } from '../helpers/process.js';
+import { freePort, tempDir, spawnSentinel, MNEMO_BIN } from '../helpers/process.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
 after(async () => {
@@ -44,24 +44,7 @@ async function startSentinel(kind: 'redis' | 'mnemo', masterPorts: number[]): Pr
       '',
     ].join('\n'),
   );
-  const child: ChildProcess =
-    kind === 'redis'
-      ? spawn(REDIS_SERVER, [conf, '--sentinel', '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(process.execPath, [MNEMO_BIN, conf, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('+monitor master other')) resolve();
-    });
-    child.stderr!.on('data', (d) => (out += d));
-    void exited.then(() => reject(new Error(`${kind} sentinel exited at start: ${out}`)));
-  });
+  await spawnSentinel(kind, conf, cleanups, '+monitor master other');
   const conn = await Conn.open('127.0.0.1', port);
   cleanups.push(() => conn.close());
   return { port, conf, conn };

@@ -15,8 +15,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { spawn } from 'node:child_process';
-import { freePort, spawnServer, tempDir, REDIS_SERVER, type ServerProcess } from '../helpers/process.js';
+import { freePort, spawnServer, spawnSentinel, tempDir, type ServerProcess } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
 import { infoFields } from '../helpers/info.js';
 
@@ -52,8 +51,12 @@ test('sentinel: a Redis Sentinel fails a Mnemo master over to its Mnemo replica,
       '',
     ].join('\n'),
   );
-  await spawnSentinel(conf);
+  await spawnSentinel('redis', conf, cleanups, '+monitor master mymaster');
   const sentinel = await client(sentinelPort);
+  // With down-after as short as 1 s, the replica's INFO must be as fresh for it to be electable at
+  // once (at most 5 ping periods old once the master is down); the default 10 s period could make
+  // the first attempt abort with -failover-abort-no-good-slave and the next one come 20 s later.
+  assert.equal(await sentinel.call('SENTINEL', 'DEBUG', 'info-period', '1000'), 'OK');
   // The Sentinel learns the replica from the master's INFO replication.
   await waitFor(async () => ((await sentinel.call('SENTINEL', 'REPLICAS', 'mymaster')) as unknown[]).length === 1, 'the Sentinel to see the replica', 20000);
 
@@ -94,23 +97,4 @@ test('sentinel: a Redis Sentinel fails a Mnemo master over to its Mnemo replica,
 function tempDirAt(path: string): void {
   // mnemo-server needs its --dir to exist.
   mkdirSync(path, { recursive: true });
-}
-
-/** Starts the Sentinel; it logs no "Ready to accept connections", so wait for its +monitor line. */
-async function spawnSentinel(conf: string): Promise<void> {
-  const child = spawn(REDIS_SERVER, [conf, '--sentinel', '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('+monitor master mymaster')) resolve();
-    });
-    child.stderr!.on('data', (d) => (out += d));
-    void exited.then(() => reject(new Error(`redis-server --sentinel exited at start: ${out}`)));
-  });
 }

@@ -81,3 +81,30 @@ export async function spawnServer(kind: 'redis' | 'mnemo', args: string[], clean
   });
   return { child, exited, stop };
 }
+
+/**
+ * Starts a Sentinel (`redis-server --sentinel`, or Mnemo's `--sentinel` mode) on
+ * `conf`. Sentinels log no "Ready" line: resolves once the log says `readyText`
+ * (by default the +monitor line of the first master). Rejects with the output if
+ * it exits first; `cleanups` gets the stop.
+ */
+export async function spawnSentinel(kind: 'redis' | 'mnemo', conf: string, cleanups: Array<() => void | Promise<void>>, readyText = '+monitor master'): Promise<void> {
+  const child =
+    kind === 'redis'
+      ? spawn(REDIS_SERVER, [conf, '--sentinel', '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, [MNEMO_BIN, conf, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes(readyText)) resolve();
+    });
+    child.stderr!.on('data', (d) => (out += d));
+    void exited.then(() => reject(new Error(`${kind} sentinel exited at start: ${out}`)));
+  });
+}
