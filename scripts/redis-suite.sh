@@ -7,6 +7,8 @@
 #   npm run test:redis-suite                      # every unit/* file, slow tests skipped
 #   npm run test:redis-suite -- unit/type/list    # chosen units (unit/... or integration/...)
 #   REDIS_SUITE_TAGS= npm run test:redis-suite -- unit/querybuf   # slow tests too
+#   npm run test:redis-suite -- sentinel          # the Sentinel suite (tests/sentinel) against mnemo-sentinel
+#   npm run test:redis-suite -- sentinel --single 12-master-reboot
 #
 # Needs curl, tclsh (apt-get install -y tcl) and redis-tools. One summary line per unit
 # goes to stdout; each unit's full log is in $REDIS_SUITE_DIR/logs/.
@@ -27,13 +29,31 @@ if [ ! -d "$DIR/redis-$VERSION/tests" ]; then
   curl -fsSL "$TARBALL_URL" -o "$DIR/redis.tar.gz"
   tar -xzf "$DIR/redis.tar.gz" -C "$DIR" "redis-$VERSION/tests" "redis-$VERSION/runtest"
 fi
+if [ ! -f "$DIR/redis-$VERSION/runtest-sentinel" ]; then
+  tar -xzf "$DIR/redis.tar.gz" -C "$DIR" "redis-$VERSION/runtest-sentinel"
+fi
 TREE="$DIR/redis-$VERSION"
 mkdir -p "$TREE/src" "$DIR/logs"
 printf '#!/bin/sh\nexec node "%s/dist/src/bin/mnemo-server.js" "$@"\n' "$ROOT" > "$TREE/src/redis-server"
-chmod +x "$TREE/src/redis-server"
-for t in redis-cli redis-benchmark redis-check-aof redis-check-rdb redis-sentinel; do
+printf '#!/bin/sh\nexec node "%s/dist/src/bin/mnemo-sentinel.js" "$@"\n' "$ROOT" > "$TREE/src/redis-sentinel"
+chmod +x "$TREE/src/redis-server" "$TREE/src/redis-sentinel"
+for t in redis-cli redis-benchmark redis-check-aof redis-check-rdb; do
   if command -v "$t" >/dev/null; then ln -sf "$(command -v "$t")" "$TREE/src/$t"; fi
 done
+
+if [ "${1:-}" = "sentinel" ]; then
+  # Sentinels on ports from 20000, data nodes from 30000 (tests/instances.tcl); one summary line.
+  shift
+  cd "$TREE"
+  log="$DIR/logs/sentinel.log"
+  rc=0
+  timeout 2400 ./runtest-sentinel "$@" > "$log" 2>&1 || rc=$?
+  ok=$(grep -c ': .*OK' "$log" || true)
+  failed=$(grep -c ': .*FAILED' "$log" || true)
+  echo "sentinel ok=$ok failed=$failed rc=$rc (log: $log)"
+  [ "$failed" -eq 0 ]
+  exit $?
+fi
 
 units=("$@")
 if [ ${#units[@]} -eq 0 ]; then
