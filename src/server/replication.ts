@@ -28,6 +28,7 @@ import { persistenceOf, runRdbSnapshot } from '../persistence/index.js';
 import type { ReplSaveInfo } from '../persistence/rdb/snapshot.js';
 import { flush } from '../net/connection.js';
 import { clientIntrospection } from '../commands/client.js';
+import { resetStatHooks } from '../commands/server.js';
 import { ReplicaLink } from './replica-link.js';
 import { OUTPUT_CLASS_REPLICA, overOutputLimit, watchOutputLimit, type OutputLimit } from './output-limit.js';
 import { log } from '../persistence/log.js';
@@ -979,6 +980,14 @@ export function installReplication(server: Server): void {
     roleHookInstalled = true;
     const earlierRole = clientIntrospection.role;
     clientIntrospection.role = (c) => (c.isMaster ? 'master' : replicationOf(c.server).isReplica(c) ? 'replica' : earlierRole(c));
+    // CONFIG RESETSTAT zeroes the resync counters too, as Redis's resetServerStats.
+    resetStatHooks.push((srv) => {
+      const r = masters.get(srv);
+      if (r === undefined) return;
+      r.syncFull = 0;
+      r.syncPartialOk = 0;
+      r.syncPartialErr = 0;
+    });
   }
   // A closing server drops its link to a master (embedded servers must leave nothing open).
   server.closeHooks.push(() => m.link?.close());

@@ -80,6 +80,26 @@ test('the backlog is freed after repl-backlog-ttl seconds without replicas, with
   }
 });
 
+test('CONFIG RESETSTAT zeroes sync_full, sync_partial_ok and sync_partial_err', async () => {
+  const full = await psync('?', '-1');
+  try {
+    const r = await replication();
+    const cont = await psync(r.get('master_replid')!, String(Number(r.get('master_repl_offset')) + 1));
+    cont.socket.destroy();
+    const refused = await psync('f'.repeat(40), '1');
+    refused.socket.destroy();
+    const stats = infoFields(await io.info('stats'));
+    assert.ok(Number(stats.get('sync_full')) >= 1);
+    assert.ok(Number(stats.get('sync_partial_ok')) >= 1);
+    assert.ok(Number(stats.get('sync_partial_err')) >= 1);
+    await io.config('RESETSTAT');
+    const after = infoFields(await io.info('stats'));
+    assert.deepEqual(['sync_full', 'sync_partial_ok', 'sync_partial_err'].map((k) => after.get(k)), ['0', '0', '0']);
+  } finally {
+    full.socket.destroy();
+  }
+});
+
 test('PSYNC2 across a change of master: a master that becomes the replica of its promoted replica, and a replica moved to a sibling, continue with partial resyncs', async () => {
   const config = { 'repl-diskless-sync-delay': '0' };
   const a = await startTestServer(config);
