@@ -430,4 +430,10 @@ export const EFFECTIVE_DIRECTIVES: ReadonlySet<string> = new Set([
   'oom-score-adj-values',
   'loglevel',
   'logfile',
+  // src/server/shutdown.ts
+  'shutdown-timeout',
+  'shutdown-on-sigint',
+  'shutdown-on-sigterm',
+  // BGSAVE, full syncs and the AOF rewrite (a test hook, as in Redis)
+  'rdb-key-save-delay',
 ]);

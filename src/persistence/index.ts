@@ -99,6 +99,8 @@ export class PersistenceState {
 
   /** Set by the AOF module: an AOF rewrite is running (BGSAVE must wait or be scheduled). */
   aofChildActive: () => boolean = () => false;
+  /** AOF turned on and its first rewrite not written yet (a shutdown must not exit then). */
+  aofWaitingRewrite: () => boolean = () => false;
   /** Set by the AOF module: its MISCONF error while AOF writes fail ("MISCONF Errors writing to the AOF file: ..."), or null. */
   aofWriteRefusal: () => string | null = () => null;
   /** Set by the AOF module: loads the AOF at start-up when appendonly is yes. */
@@ -737,7 +739,7 @@ export function afterFlushAll(server: Server): void {
  * SHUTDOWN's save (finishShutdown): stop a BGSAVE in progress, then save
  * synchronously. False when the save failed (SHUTDOWN then errors unless FORCE).
  */
-export function saveForShutdown(server: Server, _req: ShutdownRequest): boolean {
+export function saveForShutdown(server: Server, req: ShutdownRequest): boolean {
   const st = persistenceOf(server);
   if (st.bgsave !== null) {
     log(server, 'warning', 'There is a child saving an .rdb. Killing it!');
@@ -745,26 +747,7 @@ export function saveForShutdown(server: Server, _req: ShutdownRequest): boolean 
   }
   log(server, 'notice', 'Saving the final RDB snapshot before exiting.');
   if (rdbSaveSync(server) !== null) {
-    log(server, 'warning', 'Error trying to save the DB, can\'t exit.');
-    return false;
-  }
-  return true;
-}
-
-/**
- * SIGTERM / SIGINT as Redis handles them: shutdown-on-sigterm / -sigint say
- * whether to save (default: when save points exist). Returns false when the
- * save failed and the server must keep running.
- */
-export function shutdownSaveForSignal(server: Server, signal: 'SIGTERM' | 'SIGINT'): boolean {
-  const opts = (server.config.get(signal === 'SIGTERM' ? 'shutdown-on-sigterm' : 'shutdown-on-sigint') ?? 'default').split(' ');
-  const save = opts.includes('save') ? true : opts.includes('nosave') ? false : null;
-  const force = opts.includes('force');
-  const wants = save === true || (save === null && server.config.saveParams().length > 0);
-  if (!wants) return true;
-  const ok = saveForShutdown(server, { save, now: opts.includes('now'), force });
-  if (!ok && !force) {
-    log(server, 'warning', `${signal} received but errors trying to shut down the server, check the logs for more information`);
+    log(server, 'warning', req.force ? 'Error trying to save the DB. Exit anyway.' : 'Error trying to save the DB, can\'t exit.');
     return false;
   }
   return true;

@@ -280,6 +280,18 @@ export class ReplicationMaster {
     return out;
   }
 
+  /**
+   * mem_total_replication_buffers: the backlog plus what waits for each replica (its
+   * reply buffer, the socket's unsent bytes and the stream held during its sync). Redis
+   * shares one buffer between them; here each replica's part is its own copy.
+   */
+  replicationBuffers(): number {
+    this.drain();
+    let n = this.backlogSize;
+    for (const r of this.replicas) n += r.client.len + (r.client.socket?.writableLength ?? 0) + r.heldBytes;
+    return n;
+  }
+
   get backlogSize(): number {
     return this.backlog === null ? 0 : this.backlog.length;
   }
@@ -900,6 +912,12 @@ export class ReplicationMaster {
     return n;
   }
 
+  /** Asks every replica for an ACK now (REPLCONF GETACK down the stream), as Redis's sendGetackToReplicas. */
+  requestAcks(): void {
+    if (this.replicas.length === 0) return;
+    this.feed(-1, ['REPLCONF', 'GETACK', '*']);
+  }
+
   /** Registers a blocked WAIT; the caller has blocked the client. */
   addWaiter(client: Client, replicas: number, offset: number): void {
     this.waiters.push({ client, replicas, offset });
@@ -1012,6 +1030,7 @@ export function installReplication(server: Server): void {
     ['sync_partial_ok', () => m.syncPartialOk],
     ['sync_partial_err', () => m.syncPartialErr],
     ['mem_replication_backlog', () => m.backlogSize],
+    ['mem_total_replication_buffers', () => m.replicationBuffers()],
   ]);
   const withCounters: SectionProvider = (_srv, fields) => fields.map(([k, v]) => [k, counters.get(k)?.() ?? v]);
   setInfoProvider(server, 'stats', withCounters);
