@@ -266,6 +266,28 @@ export class ReplicationMaster {
     this.feed(-1, argv);
   }
 
+  /**
+   * CONFIG SET repl-backlog-size: the ring takes the new size at once and keeps
+   * the most recent history that fits (Redis 7.0 trims its backlog to the new
+   * size), so a PSYNC from before that history gets a full resync.
+   */
+  resizeBacklog(): void {
+    const ring = this.backlog;
+    if (ring === null) return;
+    this.drain();
+    const size = Math.max(16 * 1024, this.server.config.getNumber('repl-backlog-size'));
+    if (size === ring.length) return;
+    const keep = Math.min(this.backlogHistlen, size);
+    const next = Buffer.alloc(size);
+    const start = (this.backlogIdx - keep + ring.length) % ring.length;
+    const head = Math.min(keep, ring.length - start);
+    ring.copy(next, 0, start, start + head);
+    if (head < keep) ring.copy(next, head, 0, keep - head);
+    this.backlog = next;
+    this.backlogIdx = keep % size;
+    this.backlogHistlen = keep;
+  }
+
   /** The last 256 bytes of the backlog, quoted as Redis's sdscatrepr ('' when there is none). */
   latestBacklog(): string {
     this.drain();
@@ -1013,6 +1035,7 @@ export function installReplication(server: Server): void {
   persistence.replSaveInfo = () => m.saveInfo();
   persistence.replLoaded = (info, expired) => m.restoreFromRdb(info, expired);
   for (const name of ['min-replicas-to-write', 'min-replicas-max-lag']) server.config.onChange(name, () => m.updateGate());
+  server.config.onChange('repl-backlog-size', () => m.resizeBacklog());
   m.updateGate();
   let configChecked = false;
   server.cronHooks.push(() => {

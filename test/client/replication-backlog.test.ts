@@ -100,6 +100,34 @@ test('CONFIG RESETSTAT zeroes sync_full, sync_partial_ok and sync_partial_err', 
   }
 });
 
+test('CONFIG SET repl-backlog-size resizes the backlog at once, keeping the most recent history that fits', async () => {
+  const first = await psync('?', '-1');
+  try {
+    await io.config('SET', 'repl-backlog-size', '1mb');
+    for (let i = 0; i < 10; i++) await io.set(`big:${i}`, 'A'.repeat(16384));
+    const big = await replication();
+    const offset = Number(big.get('master_repl_offset'));
+    assert.ok(Number(big.get('repl_backlog_histlen')) > 160000);
+    await io.config('SET', 'repl-backlog-size', '16384');
+    const small = await replication();
+    assert.equal(small.get('repl_backlog_histlen'), '16384');
+    assert.equal(small.get('repl_backlog_first_byte_offset'), String(offset - 16384 + 1));
+    assert.equal(small.get('master_repl_offset'), String(offset));
+    // From before the history kept: a full resync; from within it: the bytes that followed.
+    const old = await psync(small.get('master_replid')!, String(offset - 20000));
+    assert.match(old.first(), /^\+FULLRESYNC /);
+    old.socket.destroy();
+    const recent = await psync(small.get('master_replid')!, String(offset - 99));
+    assert.equal(recent.first(), `+CONTINUE ${small.get('master_replid')}`);
+    recent.socket.destroy();
+    // Growing keeps what there is.
+    await io.config('SET', 'repl-backlog-size', '1mb');
+    assert.equal((await replication()).get('repl_backlog_histlen'), '16384');
+  } finally {
+    first.socket.destroy();
+  }
+});
+
 test('PSYNC2 across a change of master: a master that becomes the replica of its promoted replica, and a replica moved to a sibling, continue with partial resyncs', async () => {
   const config = { 'repl-diskless-sync-delay': '0' };
   const a = await startTestServer(config);
