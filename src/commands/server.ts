@@ -60,7 +60,7 @@ function configSet(c: Client, argv: string[]): void {
   const config = c.server.config;
   const before = { port: config.get('port'), bind: config.get('bind') };
   // dir, appendonly and repl-diskless-load cannot change while a dataset loads.
-  const err = config.configSet(pairs, { localClient: isLocalClient(c), loading: persistenceOf(c.server).loading });
+  const err = config.configSet(pairs, { localClient: isLocalClient(c), loading: persistenceOf(c.server).loading || persistenceOf(c.server).asyncLoading });
   if (err !== null) {
     c.addError(err);
     return;

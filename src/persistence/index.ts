@@ -23,7 +23,7 @@ import { open, rename, unlink, readFile, type FileHandle } from 'node:fs/promise
 import { join } from 'node:path';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
-import { CMD_LOADING, CMD_WRITE, type Command } from '../server/command-table.js';
+import { CMD_LOADING, CMD_NO_ASYNC_LOADING, CMD_WRITE, type Command } from '../server/command-table.js';
 import { Database } from '../db/database.js';
 import { setInfoProvider, type InfoFields, type SectionProvider } from '../observability/info.js';
 import type { ShutdownRequest } from '../commands/server.js';
@@ -78,6 +78,8 @@ export class PersistenceState {
   lastCowSize = 0;
 
   loading = false;
+  /** A replica loading its master's snapshot while it keeps serving the old dataset (repl-diskless-load swapdb, same replication id). */
+  asyncLoading = false;
   loadingStartTime = 0;
   loadingTotalBytes = 0;
   loadingLoadedBytes = 0;
@@ -501,10 +503,19 @@ export function misconfRefused(server: Server, cmd: Command, c?: Client): string
  */
 export function loadingRefused(server: Server, cmd: Command, c?: Client): string | null {
   const st = states.get(server);
-  if (st === undefined || !st.loading) return null;
+  if (st === undefined || !st.loading) return st !== undefined && st.asyncLoading ? asyncLoadingRefused(cmd, c) : null;
   if ((cmd.flags & CMD_LOADING) === 0) return LOADING_ERROR;
   if (cmd.fullName === 'exec' && c?.multi) {
     for (const q of c.multi.queue) if ((q.cmd.flags & CMD_LOADING) === 0) return LOADING_ERROR;
+  }
+  return null;
+}
+
+/** During async loading only the commands flagged no-async-loading are refused (as Redis). */
+function asyncLoadingRefused(cmd: Command, c?: Client): string | null {
+  if ((cmd.flags & CMD_NO_ASYNC_LOADING) !== 0) return LOADING_ERROR;
+  if (cmd.fullName === 'exec' && c?.multi) {
+    for (const q of c.multi.queue) if ((q.cmd.flags & CMD_NO_ASYNC_LOADING) !== 0) return LOADING_ERROR;
   }
   return null;
 }
@@ -766,6 +777,7 @@ function persistenceInfo(server: Server, fields: InfoFields): InfoFields {
   const now = server.clock.now();
   const values: Record<string, string | number> = {
     loading: st.loading ? 1 : 0,
+    async_loading: st.asyncLoading ? 1 : 0,
     current_cow_size: job ? job.run.snapshot.overheadBytes() : 0,
     current_cow_peak: job ? job.run.snapshot.peakOverhead : 0,
     current_save_keys_processed: job ? job.run.snapshot.keysWritten : 0,

@@ -173,6 +173,7 @@ export class ReplicationMaster {
       adopt: (replId, offset, full) => this.adoptMaster(replId, offset, full),
       proxy: (bytes) => this.proxy(bytes),
       latestBacklog: () => this.latestBacklog(),
+      ownReplId: () => this.replId,
     });
     // The stream we hold may continue with the new master (PSYNC2): as a replica the one we
     // followed (our id and offset are our master's), as a master our own, if a backlog recorded it.
