@@ -135,13 +135,28 @@ export class ReplicationMaster {
   private readonly sink: PropagateSink = Object.assign((db: number, argv: string[]): void => this.feed(db, argv), { target: PROPAGATE_REPL });
 
   private outputLimit: OutputLimit = { hard: 0, soft: 0, softSeconds: 0 };
+  private configuredLimit: OutputLimit = { hard: 0, soft: 0, softSeconds: 0 };
+
+  /**
+   * client-output-buffer-limit replica, with a hard limit below repl-backlog-size raised to
+   * it, as Redis does (a replica that continued from the backlog would be cut off at once).
+   */
+  private updateOutputLimit(): void {
+    const l = this.configuredLimit;
+    const backlog = this.server.config.getNumber('repl-backlog-size');
+    this.outputLimit = l.hard > 0 && l.hard < backlog ? { ...l, hard: backlog } : l;
+  }
 
   constructor(readonly server: Server) {
     this.replId = replicationId(server);
     this.noReplicasSince = server.clock.now();
     // PINGs go every repl-ping-replica-period seconds counted from the start, not at once (Redis's cron loops).
     this.lastPing = server.clock.now();
-    watchOutputLimit(server, OUTPUT_CLASS_REPLICA, (l) => (this.outputLimit = l));
+    watchOutputLimit(server, OUTPUT_CLASS_REPLICA, (l) => {
+      this.configuredLimit = l;
+      this.updateOutputLimit();
+    });
+    server.config.onChange('repl-backlog-size', () => this.updateOutputLimit());
   }
 
   /** Whether writes from ordinary clients are refused (a replica with replica-read-only). */

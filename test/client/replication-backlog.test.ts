@@ -128,6 +128,36 @@ test('CONFIG SET repl-backlog-size resizes the backlog at once, keeping the most
   }
 });
 
+test('client-output-buffer-limit replica: a hard limit below repl-backlog-size counts as repl-backlog-size, as Redis', async () => {
+  const h = await startTestServer({ 'repl-diskless-sync-delay': '0', 'repl-backlog-size': '1mb', 'client-output-buffer-limit': 'replica 64kb 0 0' });
+  setLogSink(h.server, () => {});
+  const c = await connectIo(h);
+  let s: Socket | null = null;
+  try {
+    await c.set('k', 'v');
+    // The snapshot takes a while: meanwhile the stream waits for the replica (held, counted in its output).
+    await c.config('SET', 'rdb-key-save-delay', '3000000');
+    let got = '';
+    s = connect(h.port, h.host);
+    s.on('error', () => {});
+    s.on('data', (b: Buffer) => (got += b.toString('latin1')));
+    await new Promise<void>((resolve) => s!.once('connect', resolve));
+    s.write('*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n');
+    await waitFor(() => got.includes('+FULLRESYNC'), 'the full resync');
+    const slaves = async () => infoFields(await c.info('replication')).get('connected_slaves');
+    for (let i = 0; i < 4; i++) await c.set(`big:${i}`, 'A'.repeat(64 * 1024));
+    await new Promise((r) => setTimeout(r, 50));
+    // 256 KB held: past the configured 64 KB, within the backlog's 1 MB.
+    assert.equal(await slaves(), '1');
+    for (let i = 0; i < 16; i++) await c.set(`big:${i}`, 'A'.repeat(64 * 1024));
+    await waitFor(async () => (await slaves()) === '0', 'the replica to be dropped past 1 MB');
+  } finally {
+    s?.destroy();
+    await c.config('SET', 'rdb-key-save-delay', '0').catch(() => {});
+    await closeAll(h, c);
+  }
+});
+
 test('PSYNC2 across a change of master: a master that becomes the replica of its promoted replica, and a replica moved to a sibling, continue with partial resyncs', async () => {
   const config = { 'repl-diskless-sync-delay': '0' };
   const a = await startTestServer(config);
