@@ -6,7 +6,8 @@
 import { Server, listenHost } from '../server/server.js';
 import { Config, ConfigFileError } from '../config/config.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
-import { loadDataAtStartup, shutdownSaveForSignal } from '../persistence/index.js';
+import { loadDataAtStartup } from '../persistence/index.js';
+import { signalShutdown } from '../server/shutdown.js';
 import { startMemoryReclaim } from '../server/memory-reclaim.js';
 import { log, logRaw } from '../persistence/log.js';
 import { installCrashHandlers } from '../server/crash.js';
@@ -122,16 +123,10 @@ async function main(): Promise<void> {
     }
   }
   // Before the Ready line, which a supervisor may answer with a signal at once.
-  // SIGTERM / SIGINT save first when shutdown-on-sig* (default: save points) says so, as Redis.
-  const stop = (signal: 'SIGTERM' | 'SIGINT') => {
-    if (!shutdownSaveForSignal(server, signal)) return;
-    void server.close().then(() => {
-      removePidfile();
-      process.exit(0);
-    });
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  // SIGTERM / SIGINT shut down as SHUTDOWN does, with the options of shutdown-on-sigterm / -sigint
+  // (default: save when save points exist; wait for lagging replicas unless `now`), as Redis.
+  process.on('SIGINT', () => signalShutdown(server, 'SIGINT'));
+  process.on('SIGTERM', () => signalShutdown(server, 'SIGTERM'));
   if (server.sentinel === null) log(server, 'notice', 'Ready to accept connections');
 }
 

@@ -23,6 +23,7 @@ import { log } from '../persistence/log.js';
 import { parseMemory } from '../config/parse.js';
 import { REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME } from '../server/reply-buffer.js';
 import { persistenceOf } from '../persistence/index.js';
+import { abortShutdown, requestShutdown } from '../server/shutdown.js';
 
 // ---- INFO -------------------------------------------------------------------------
 
@@ -59,7 +60,7 @@ function configSet(c: Client, argv: string[]): void {
   const config = c.server.config;
   const before = { port: config.get('port'), bind: config.get('bind') };
   // dir, appendonly and repl-diskless-load cannot change while a dataset loads.
-  const err = config.configSet(pairs, { localClient: isLocalClient(c), loading: persistenceOf(c.server).loading });
+  const err = config.configSet(pairs, { localClient: isLocalClient(c), loading: persistenceOf(c.server).loading || persistenceOf(c.server).asyncLoading });
   if (err !== null) {
     c.addError(err);
     return;
@@ -725,8 +726,13 @@ function shutdown(c: Client, argv: string[]): void {
     return;
   }
   if (abort) {
-    // Mnemo never waits for replicas before exiting, so no shutdown is ever pending.
-    c.addError('ERR No shutdown in progress.');
+    if (abortShutdown(c.server)) c.addOK();
+    else c.addError('ERR No shutdown in progress.');
+    return;
+  }
+  // A client that may not block (inside MULTI) cannot wait for replicas, as Redis's CLIENT_DENY_BLOCKING.
+  if (!req.now && c.inMulti) {
+    c.addError("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
     return;
   }
   // During a busy script only SHUTDOWN NOSAVE is allowed (it is why SHUTDOWN is allow_busy).
@@ -736,20 +742,8 @@ function shutdown(c: Client, argv: string[]): void {
     return;
   }
   req.save = save ? true : nosave ? false : null;
-  const server = c.server as Server & ShutdownHooks;
-  const wantsSave = req.save === true || (req.save === null && server.config.saveParams().length > 0);
-  if (wantsSave) {
-    const saver = server.saveForShutdown;
-    // Without persistence an explicit SAVE cannot be honoured; save points alone have nothing to write to.
-    const ok = saver ? saver(req) : req.save !== true;
-    if (!ok && !req.force) {
-      c.addError('ERR Errors trying to SHUTDOWN. Check logs.');
-      return;
-    }
-  }
-  // No reply: the connection closes with the server.
-  c.closeAfterReply = true;
-  void server.close().then(() => server.onShutdown?.(req));
+  // Waits for lagging replicas first unless NOW (server/shutdown.ts); the caller waits for the outcome.
+  requestShutdown(c.server, req, c, c.current, argv);
 }
 
 /** ROLE of a master: its replication offset and each replica's address and acknowledged offset. */

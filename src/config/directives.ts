@@ -430,4 +430,26 @@ export const EFFECTIVE_DIRECTIVES: ReadonlySet<string> = new Set([
   'oom-score-adj-values',
   'loglevel',
   'logfile',
+  // src/server/shutdown.ts
+  'shutdown-timeout',
+  'shutdown-on-sigint',
+  'shutdown-on-sigterm',
+  // BGSAVE, full syncs and the AOF rewrite (a test hook, as in Redis)
+  'rdb-key-save-delay',
+  // src/server/replication.ts, src/server/replica-link.ts
+  'replicaof',
+  'masterauth',
+  'masteruser',
+  'repl-backlog-size',
+  'repl-backlog-ttl',
+  'repl-diskless-sync',
+  'repl-diskless-sync-delay',
+  'repl-diskless-sync-max-replicas',
+  'repl-diskless-load',
+  'repl-ping-replica-period',
+  'repl-timeout',
+  'replica-read-only',
+  'replica-serve-stale-data',
+  'min-replicas-to-write',
+  'min-replicas-max-lag',
 ]);

@@ -23,7 +23,7 @@ import { open, rename, unlink, readFile, type FileHandle } from 'node:fs/promise
 import { join } from 'node:path';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
-import { CMD_LOADING, CMD_WRITE, type Command } from '../server/command-table.js';
+import { CMD_LOADING, CMD_NO_ASYNC_LOADING, CMD_WRITE, type Command } from '../server/command-table.js';
 import { Database } from '../db/database.js';
 import { setInfoProvider, type InfoFields, type SectionProvider } from '../observability/info.js';
 import type { ShutdownRequest } from '../commands/server.js';
@@ -78,6 +78,8 @@ export class PersistenceState {
   lastCowSize = 0;
 
   loading = false;
+  /** A replica loading its master's snapshot while it keeps serving the old dataset (repl-diskless-load swapdb, same replication id). */
+  asyncLoading = false;
   loadingStartTime = 0;
   loadingTotalBytes = 0;
   loadingLoadedBytes = 0;
@@ -99,6 +101,8 @@ export class PersistenceState {
 
   /** Set by the AOF module: an AOF rewrite is running (BGSAVE must wait or be scheduled). */
   aofChildActive: () => boolean = () => false;
+  /** AOF turned on and its first rewrite not written yet (a shutdown must not exit then). */
+  aofWaitingRewrite: () => boolean = () => false;
   /** Set by the AOF module: its MISCONF error while AOF writes fail ("MISCONF Errors writing to the AOF file: ..."), or null. */
   aofWriteRefusal: () => string | null = () => null;
   /** Set by the AOF module: loads the AOF at start-up when appendonly is yes. */
@@ -499,10 +503,19 @@ export function misconfRefused(server: Server, cmd: Command, c?: Client): string
  */
 export function loadingRefused(server: Server, cmd: Command, c?: Client): string | null {
   const st = states.get(server);
-  if (st === undefined || !st.loading) return null;
+  if (st === undefined || !st.loading) return st !== undefined && st.asyncLoading ? asyncLoadingRefused(cmd, c) : null;
   if ((cmd.flags & CMD_LOADING) === 0) return LOADING_ERROR;
   if (cmd.fullName === 'exec' && c?.multi) {
     for (const q of c.multi.queue) if ((q.cmd.flags & CMD_LOADING) === 0) return LOADING_ERROR;
+  }
+  return null;
+}
+
+/** During async loading only the commands flagged no-async-loading are refused (as Redis). */
+function asyncLoadingRefused(cmd: Command, c?: Client): string | null {
+  if ((cmd.flags & CMD_NO_ASYNC_LOADING) !== 0) return LOADING_ERROR;
+  if (cmd.fullName === 'exec' && c?.multi) {
+    for (const q of c.multi.queue) if ((q.cmd.flags & CMD_NO_ASYNC_LOADING) !== 0) return LOADING_ERROR;
   }
   return null;
 }
@@ -741,7 +754,7 @@ export function afterFlushAll(server: Server): void {
  * SHUTDOWN's save (finishShutdown): stop a BGSAVE in progress, then save
  * synchronously. False when the save failed (SHUTDOWN then errors unless FORCE).
  */
-export function saveForShutdown(server: Server, _req: ShutdownRequest): boolean {
+export function saveForShutdown(server: Server, req: ShutdownRequest): boolean {
   const st = persistenceOf(server);
   if (st.bgsave !== null) {
     log(server, 'warning', 'There is a child saving an .rdb. Killing it!');
@@ -749,26 +762,7 @@ export function saveForShutdown(server: Server, _req: ShutdownRequest): boolean 
   }
   log(server, 'notice', 'Saving the final RDB snapshot before exiting.');
   if (rdbSaveSync(server) !== null) {
-    log(server, 'warning', 'Error trying to save the DB, can\'t exit.');
-    return false;
-  }
-  return true;
-}
-
-/**
- * SIGTERM / SIGINT as Redis handles them: shutdown-on-sigterm / -sigint say
- * whether to save (default: when save points exist). Returns false when the
- * save failed and the server must keep running.
- */
-export function shutdownSaveForSignal(server: Server, signal: 'SIGTERM' | 'SIGINT'): boolean {
-  const opts = (server.config.get(signal === 'SIGTERM' ? 'shutdown-on-sigterm' : 'shutdown-on-sigint') ?? 'default').split(' ');
-  const save = opts.includes('save') ? true : opts.includes('nosave') ? false : null;
-  const force = opts.includes('force');
-  const wants = save === true || (save === null && server.config.saveParams().length > 0);
-  if (!wants) return true;
-  const ok = saveForShutdown(server, { save, now: opts.includes('now'), force });
-  if (!ok && !force) {
-    log(server, 'warning', `${signal} received but errors trying to shut down the server, check the logs for more information`);
+    log(server, 'warning', req.force ? 'Error trying to save the DB. Exit anyway.' : 'Error trying to save the DB, can\'t exit.');
     return false;
   }
   return true;
@@ -787,6 +781,7 @@ function persistenceInfo(server: Server, fields: InfoFields): InfoFields {
   const now = server.clock.now();
   const values: Record<string, string | number> = {
     loading: st.loading ? 1 : 0,
+    async_loading: st.asyncLoading ? 1 : 0,
     current_cow_size: job ? job.run.snapshot.overheadBytes() : 0,
     current_cow_peak: job ? job.run.snapshot.peakOverhead : 0,
     current_save_keys_processed: job ? job.run.snapshot.keysWritten : 0,

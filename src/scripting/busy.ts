@@ -14,11 +14,31 @@ export const BUSY_EVAL = 'BUSY Redis is busy running a script. You can only call
 export const BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
 
 const busyServers = new Map<Server, 'eval' | 'function'>();
+/** Who waits for a server's timed-out script to end (the AOF loader, see whenScriptDone). */
+const doneWaiters = new Map<Server, Array<() => void>>();
 
 /** Marks a server busy (a script of this kind timed out) or not (kind null). */
 export function setScriptBusy(server: Server, kind: 'eval' | 'function' | null): void {
-  if (kind === null) busyServers.delete(server);
-  else busyServers.set(server, kind);
+  if (kind === null) {
+    busyServers.delete(server);
+    const waiters = doneWaiters.get(server);
+    if (waiters !== undefined) {
+      doneWaiters.delete(server);
+      for (const w of waiters) w();
+    }
+  } else {
+    busyServers.set(server, kind);
+  }
+}
+
+/** Resolves when the server's timed-out script ends (at once when none runs). */
+export function whenScriptDone(server: Server): Promise<void> {
+  if (!busyServers.has(server)) return Promise.resolve();
+  return new Promise((resolve) => {
+    let list = doneWaiters.get(server);
+    if (list === undefined) doneWaiters.set(server, (list = []));
+    list.push(resolve);
+  });
 }
 
 /** True while a timed-out script runs on this server. */

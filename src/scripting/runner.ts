@@ -43,6 +43,7 @@ import { keyHashSlot } from '../cluster/slot.js';
 import { isOutOfMemory } from './oom.js';
 import type { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
+import { log } from '../persistence/log.js';
 
 /** VM instructions between two checks of the clock (Redis uses the same count). */
 const HOOK_COUNT = 100_000;
@@ -161,7 +162,8 @@ export class ScriptRun implements CallContext {
       nargs = 2;
     }
     this.threshold = this.owner.busyThreshold();
-    this.canSuspend = this.caller.socket !== null && !this.caller.inMulti && callDepth(server) <= 1;
+    // The AOF loader's client too: while loading, Redis serves other clients (-LOADING) from a slow script's hook.
+    this.canSuspend = (this.caller.socket !== null || this.caller.aofLoader) && !this.caller.inMulti && callDepth(server) <= 1;
     this.chain = new RunChain({ T, ref: this.thread.ref, parked: false }, this.canSuspend && this.threshold > 0);
     // The hook stays on a reused coroutine; it does nothing when the threshold is 0.
     if (!this.thread.hooked) {
@@ -182,8 +184,15 @@ export class ScriptRun implements CallContext {
     if (this.threshold <= 0) return;
     const now = performance.now();
     if (!this.timedOut) {
-      if (now - this.startTime < this.threshold) return;
+      const elapsed = now - this.startTime;
+      if (elapsed < this.threshold) return;
       this.timedOut = true;
+      log(
+        this.server,
+        'warning',
+        `Slow script detected: still in execution after ${Math.floor(elapsed)} milliseconds. ` +
+          `You can try killing the script using the ${this.kind === 'eval' ? 'SCRIPT KILL' : 'FUNCTION KILL'} command. Script name is: ${this.funcName}.`,
+      );
     } else if (now - this.sliceStart < SLICE_MS) {
       return;
     }
@@ -256,11 +265,14 @@ export class ScriptRun implements CallContext {
       this.async = true;
       setScriptBusy(server, this.kind);
       // The caller waits like a blocked client: its pipeline pauses until the reply.
-      server.blocking.block(this.caller, this.caller.current!, this.callerArgv, {
-        keys: [],
-        timeoutMs: 0,
-        serve: () => false,
-      });
+      // (The AOF loader waits for the script's end itself: whenScriptDone.)
+      if (!this.caller.aofLoader) {
+        server.blocking.block(this.caller, this.caller.current!, this.callerArgv, {
+          keys: [],
+          timeoutMs: 0,
+          serve: () => false,
+        });
+      }
       holdPropagation(server);
       lua().setHook(this.thread!.T, countHook, LUA_MASKCOUNT, BUSY_HOOK_COUNT);
     }
@@ -371,7 +383,7 @@ export class ScriptRun implements CallContext {
     server.blocking.deferDepth--;
     if (wasAsync) {
       if (server.blocking.hasReadyKeys()) server.blocking.serveReadyKeys();
-      if (!this.caller.closed && !server.shuttingDown) server.resume(this.caller);
+      if (!this.caller.closed && !server.shuttingDown && !this.caller.aofLoader) server.resume(this.caller);
     }
   }
 }

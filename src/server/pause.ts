@@ -75,6 +75,8 @@ interface PauseState {
   until: number;
   /** A coordinated FAILOVER holds writes until it ends (Redis's PAUSE_DURING_FAILOVER). */
   failover: boolean;
+  /** A shutdown waiting for replicas holds writes (Redis's PAUSE_DURING_SHUTDOWN). */
+  shutdown: boolean;
   /** Whether this server counts in pauseGate.active. */
   gated: boolean;
   timer: NodeJS.Timeout | null;
@@ -95,7 +97,7 @@ export const pauseGate = { active: 0 };
 function stateOf(server: Server): PauseState {
   let st = states.get(server);
   if (st === undefined) {
-    st = { mode: null, until: 0, failover: false, gated: false, timer: null, held: [] };
+    st = { mode: null, until: 0, failover: false, shutdown: false, gated: false, timer: null, held: [] };
     states.set(server, st);
     const state = st;
     server.disconnectHooks.push((c) => {
@@ -140,19 +142,28 @@ export function setFailoverPause(server: Server, on: boolean): void {
   if (!on) releaseHeld(server, st);
 }
 
+/** Starts or ends the write pause of a shutdown waiting for its replicas (no time limit). */
+export function setShutdownPause(server: Server, on: boolean): void {
+  const st = stateOf(server);
+  if (st.shutdown === on) return;
+  st.shutdown = on;
+  updateGate(st);
+  if (!on) releaseHeld(server, st);
+}
+
 /** The pause in effect, or null (a pause whose time is up ends here). */
 export function currentPause(server: Server): PauseInfo | null {
   const st = states.get(server);
   if (st === undefined) return null;
   if (st.mode !== null && st.until <= server.clock.now()) endPause(server, st);
   if (st.mode === 'all') return { mode: 'all', until: st.until };
-  if (st.failover) return { mode: 'write', until: st.mode === null ? Infinity : st.until };
+  if (st.failover || st.shutdown) return { mode: 'write', until: st.mode === null ? Infinity : st.until };
   if (st.mode === null) return null;
   return { mode: st.mode, until: st.until };
 }
 
 function updateGate(st: PauseState): void {
-  const on = st.mode !== null || st.failover;
+  const on = st.mode !== null || st.failover || st.shutdown;
   if (on === st.gated) return;
   st.gated = on;
   pauseGate.active += on ? 1 : -1;

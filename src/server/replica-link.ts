@@ -24,7 +24,7 @@ import { connect, type Socket } from 'node:net';
 import type { Server } from './server.js';
 import { Client } from './client.js';
 import { RespParser, ProtocolError } from '../resp/parser.js';
-import { loadRdb } from '../persistence/index.js';
+import { loadRdb, persistenceOf } from '../persistence/index.js';
 import { log } from '../persistence/log.js';
 import { encodeCommand } from '../persistence/aof/resp.js';
 
@@ -46,6 +46,8 @@ export interface StreamHooks {
   proxy(bytes: Buffer): void;
   /** The last bytes of our backlog in Redis's quoted form ('' if none), logged when the master's stream fails here. */
   latestBacklog(): string;
+  /** Our own replication id (a full sync with the same id loads asynchronously under swapdb). */
+  ownReplId(): string;
 }
 
 type Phase = 'pong' | 'auth' | 'port' | 'capa' | 'psync' | 'bulk-header' | 'bulk' | 'stream';
@@ -141,6 +143,7 @@ export class ReplicaLink {
   /** REPLICAOF NO ONE or another master: the link goes for good. */
   close(): void {
     this.closed = true;
+    this.abortTransfer();
     this.socket?.destroy();
     this.socket = null;
     this.dropMasterClient();
@@ -156,6 +159,7 @@ export class ReplicaLink {
 
   private onClose(socket: Socket): void {
     if (this.socket !== socket) return;
+    this.abortTransfer();
     this.socket = null;
     this.dropMasterClient();
     if (this.state === 'connected') {
@@ -307,6 +311,8 @@ export class ReplicaLink {
         case 'psync': {
           const full = /^\+FULLRESYNC (\S+) (\d+)$/.exec(reply);
           if (full !== null) {
+            // Ours only once the snapshot has loaded: a transfer that breaks off leaves the stream we held.
+            this.beforeFull = { replId: this.masterReplId, offset: this.offset, readOffset: this.readOffset };
             this.masterReplId = full[1];
             this.offset = this.readOffset = Number(full[2]);
             log(this.server, 'notice', `Full resync from master: ${full[1]}:${full[2]}`);
@@ -334,17 +340,20 @@ export class ReplicaLink {
         }
         case 'bulk-header': {
           const eof = /^\$EOF:(.{40})$/s.exec(reply);
+          const m = eof === null ? /^\$(\d+)$/.exec(reply) : null;
+          if (eof === null && m === null) throw new Error(`Bad protocol from MASTER, the first byte is not '$' (we received '${reply}')`);
+          this.diskless = this.useDisklessLoad();
+          const to = this.diskless !== null ? 'to parser' : 'to disk';
           if (eof !== null) {
             // A snapshot streamed as it is produced: it ends with the 40-byte mark.
             this.eofMark = Buffer.from(eof[1], 'latin1');
-            this.phase = 'bulk';
-            log(this.server, 'notice', 'MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk');
-            break;
+            log(this.server, 'notice', `MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF ${to}`);
+          } else {
+            this.bulkLeft = Number(m![1]);
+            log(this.server, 'notice', `MASTER <-> REPLICA sync: receiving ${this.bulkLeft} bytes from master ${to}`);
           }
-          const m = /^\$(\d+)$/.exec(reply);
-          if (m === null) throw new Error(`Bad protocol from MASTER, the first byte is not '$' (we received '${reply}')`);
-          this.bulkLeft = Number(m[1]);
           this.phase = 'bulk';
+          if (this.diskless !== null) this.beginDisklessLoad(eof !== null ? 0 : this.bulkLeft);
           break;
         }
         default:
@@ -358,11 +367,95 @@ export class ReplicaLink {
     this.phase = 'port';
   }
 
-  private loadSnapshot(image: Buffer): void {
-    log(this.server, 'notice', `MASTER <-> REPLICA sync: receiving ${image.length} bytes from master to disk`);
-    log(this.server, 'notice', 'MASTER <-> REPLICA sync: Flushing old data');
+  /**
+   * repl-diskless-load (Redis's useDisklessLoad): 'swapdb' always, 'on-empty-db' when we
+   * hold no keys; null: the snapshot is received first ("to disk") and loaded at its end.
+   */
+  private useDisklessLoad(): 'swapdb' | 'on-empty-db' | null {
+    const mode = this.server.config.get('repl-diskless-load');
+    if (mode === 'swapdb') return 'swapdb';
+    if (mode === 'on-empty-db' && this.server.dbs.every((db) => db.size === 0)) return 'on-empty-db';
+    return null;
+  }
+
+  /** How the diskless load in progress loads: async (the old dataset stays readable) or not. */
+  private diskless: 'swapdb' | 'on-empty-db' | null = null;
+
+  /**
+   * A diskless load starts with the transfer, as Redis parses the snapshot as it
+   * arrives: INFO loading:1 (clients get -LOADING), or async_loading:1 under swapdb
+   * when the master's replication id is ours (the old dataset is served meanwhile,
+   * and only no-async-loading commands are refused). The dataset is replaced only
+   * once the whole snapshot has loaded, so a failed transfer leaves the old one.
+   */
+  private beginDisklessLoad(size: number): void {
+    const st = persistenceOf(this.server);
+    if (this.diskless === 'on-empty-db') log(this.server, 'notice', 'MASTER <-> REPLICA sync: Flushing old data');
     log(this.server, 'notice', 'MASTER <-> REPLICA sync: Loading DB in memory');
-    loadRdb(this.server, image);
+    if (this.diskless === 'swapdb' && this.stream.ownReplId() === this.masterReplId) st.asyncLoading = true;
+    else st.loading = true;
+    st.loadingStartTime = Math.floor(this.server.clock.now() / 1000);
+    st.loadingTotalBytes = size;
+    st.loadingLoadedBytes = 0;
+  }
+
+  private endDisklessLoad(): void {
+    const st = persistenceOf(this.server);
+    st.loading = false;
+    st.asyncLoading = false;
+  }
+
+  /** The stream we held before a +FULLRESYNC, until its snapshot loads (see abortTransfer). */
+  private beforeFull: { replId: string; offset: number; readOffset: number } | null = null;
+
+  /**
+   * The link dropped during a full sync's transfer: the FULLRESYNC's id and offset do not
+   * describe our dataset (the snapshot never loaded), so the next PSYNC asks for what we held
+   * before, as Redis keeps its cached master until a sync succeeds.
+   */
+  private abortTransfer(): void {
+    if (this.phase === 'bulk-header' || this.phase === 'bulk') {
+      const b = this.beforeFull;
+      if (b !== null) {
+        this.masterReplId = b.replId;
+        this.offset = b.offset;
+        this.readOffset = b.readOffset;
+      }
+    }
+    this.beforeFull = null;
+    this.abortDisklessLoad();
+  }
+
+  /** The transfer of a diskless load broke off: the old dataset stays, as Redis discards its temporary db. */
+  private abortDisklessLoad(): void {
+    if (this.diskless === null || this.phase !== 'bulk') return;
+    const mode = this.diskless;
+    this.diskless = null;
+    this.endDisklessLoad();
+    this.bulkParts = [];
+    log(this.server, 'warning', 'Internal error in RDB reading offset 0, function at rdb.c -> Unexpected EOF reading RDB file');
+    log(this.server, 'warning', 'Failed trying to load the MASTER synchronization DB from socket: Unexpected EOF');
+    if (mode === 'swapdb') log(this.server, 'notice', 'MASTER <-> REPLICA sync: Discarding temporary DB in background');
+  }
+
+  private loadSnapshot(image: Buffer): void {
+    const mode = this.diskless;
+    if (mode === null) {
+      log(this.server, 'notice', 'MASTER <-> REPLICA sync: Flushing old data');
+      log(this.server, 'notice', 'MASTER <-> REPLICA sync: Loading DB in memory');
+      loadRdb(this.server, image);
+    } else {
+      this.diskless = null;
+      try {
+        loadRdb(this.server, image);
+      } finally {
+        this.endDisklessLoad();
+      }
+      if (mode === 'swapdb') {
+        log(this.server, 'notice', 'MASTER <-> REPLICA sync: Swapping active DB with loaded DB');
+        log(this.server, 'notice', 'MASTER <-> REPLICA sync: Discarding old DB in background');
+      }
+    }
     log(this.server, 'notice', 'MASTER <-> REPLICA sync: Finished with success');
   }
 

@@ -28,6 +28,7 @@ import { persistenceOf, runRdbSnapshot } from '../persistence/index.js';
 import type { ReplSaveInfo } from '../persistence/rdb/snapshot.js';
 import { flush } from '../net/connection.js';
 import { clientIntrospection } from '../commands/client.js';
+import { resetStatHooks } from '../commands/server.js';
 import { ReplicaLink } from './replica-link.js';
 import { OUTPUT_CLASS_REPLICA, overOutputLimit, watchOutputLimit, type OutputLimit } from './output-limit.js';
 import { log } from '../persistence/log.js';
@@ -134,13 +135,28 @@ export class ReplicationMaster {
   private readonly sink: PropagateSink = Object.assign((db: number, argv: string[]): void => this.feed(db, argv), { target: PROPAGATE_REPL });
 
   private outputLimit: OutputLimit = { hard: 0, soft: 0, softSeconds: 0 };
+  private configuredLimit: OutputLimit = { hard: 0, soft: 0, softSeconds: 0 };
+
+  /**
+   * client-output-buffer-limit replica, with a hard limit below repl-backlog-size raised to
+   * it, as Redis does (a replica that continued from the backlog would be cut off at once).
+   */
+  private updateOutputLimit(): void {
+    const l = this.configuredLimit;
+    const backlog = this.server.config.getNumber('repl-backlog-size');
+    this.outputLimit = l.hard > 0 && l.hard < backlog ? { ...l, hard: backlog } : l;
+  }
 
   constructor(readonly server: Server) {
     this.replId = replicationId(server);
     this.noReplicasSince = server.clock.now();
     // PINGs go every repl-ping-replica-period seconds counted from the start, not at once (Redis's cron loops).
     this.lastPing = server.clock.now();
-    watchOutputLimit(server, OUTPUT_CLASS_REPLICA, (l) => (this.outputLimit = l));
+    watchOutputLimit(server, OUTPUT_CLASS_REPLICA, (l) => {
+      this.configuredLimit = l;
+      this.updateOutputLimit();
+    });
+    server.config.onChange('repl-backlog-size', () => this.updateOutputLimit());
   }
 
   /** Whether writes from ordinary clients are refused (a replica with replica-read-only). */
@@ -172,6 +188,7 @@ export class ReplicationMaster {
       adopt: (replId, offset, full) => this.adoptMaster(replId, offset, full),
       proxy: (bytes) => this.proxy(bytes),
       latestBacklog: () => this.latestBacklog(),
+      ownReplId: () => this.replId,
     });
     // The stream we hold may continue with the new master (PSYNC2): as a replica the one we
     // followed (our id and offset are our master's), as a master our own, if a backlog recorded it.
@@ -265,6 +282,28 @@ export class ReplicationMaster {
     this.feed(-1, argv);
   }
 
+  /**
+   * CONFIG SET repl-backlog-size: the ring takes the new size at once and keeps
+   * the most recent history that fits (Redis 7.0 trims its backlog to the new
+   * size), so a PSYNC from before that history gets a full resync.
+   */
+  resizeBacklog(): void {
+    const ring = this.backlog;
+    if (ring === null) return;
+    this.drain();
+    const size = Math.max(16 * 1024, this.server.config.getNumber('repl-backlog-size'));
+    if (size === ring.length) return;
+    const keep = Math.min(this.backlogHistlen, size);
+    const next = Buffer.alloc(size);
+    const start = (this.backlogIdx - keep + ring.length) % ring.length;
+    const head = Math.min(keep, ring.length - start);
+    ring.copy(next, 0, start, start + head);
+    if (head < keep) ring.copy(next, head, 0, keep - head);
+    this.backlog = next;
+    this.backlogIdx = keep % size;
+    this.backlogHistlen = keep;
+  }
+
   /** The last 256 bytes of the backlog, quoted as Redis's sdscatrepr ('' when there is none). */
   latestBacklog(): string {
     this.drain();
@@ -277,6 +316,18 @@ export class ReplicationMaster {
       out += reprByte(b);
     }
     return out;
+  }
+
+  /**
+   * mem_total_replication_buffers: the backlog plus what waits for each replica (its
+   * reply buffer, the socket's unsent bytes and the stream held during its sync). Redis
+   * shares one buffer between them; here each replica's part is its own copy.
+   */
+  replicationBuffers(): number {
+    this.drain();
+    let n = this.backlogSize;
+    for (const r of this.replicas) n += r.client.len + (r.client.socket?.writableLength ?? 0) + r.heldBytes;
+    return n;
   }
 
   get backlogSize(): number {
@@ -899,6 +950,12 @@ export class ReplicationMaster {
     return n;
   }
 
+  /** Asks every replica for an ACK now (REPLCONF GETACK down the stream), as Redis's sendGetackToReplicas. */
+  requestAcks(): void {
+    if (this.replicas.length === 0) return;
+    this.feed(-1, ['REPLCONF', 'GETACK', '*']);
+  }
+
   /** Registers a blocked WAIT; the caller has blocked the client. */
   addWaiter(client: Client, replicas: number, offset: number): void {
     this.waiters.push({ client, replicas, offset });
@@ -979,6 +1036,14 @@ export function installReplication(server: Server): void {
     roleHookInstalled = true;
     const earlierRole = clientIntrospection.role;
     clientIntrospection.role = (c) => (c.isMaster ? 'master' : replicationOf(c.server).isReplica(c) ? 'replica' : earlierRole(c));
+    // CONFIG RESETSTAT zeroes the resync counters too, as Redis's resetServerStats.
+    resetStatHooks.push((srv) => {
+      const r = masters.get(srv);
+      if (r === undefined) return;
+      r.syncFull = 0;
+      r.syncPartialOk = 0;
+      r.syncPartialErr = 0;
+    });
   }
   // A closing server drops its link to a master (embedded servers must leave nothing open).
   server.closeHooks.push(() => m.link?.close());
@@ -986,6 +1051,7 @@ export function installReplication(server: Server): void {
   persistence.replSaveInfo = () => m.saveInfo();
   persistence.replLoaded = (info, expired) => m.restoreFromRdb(info, expired);
   for (const name of ['min-replicas-to-write', 'min-replicas-max-lag']) server.config.onChange(name, () => m.updateGate());
+  server.config.onChange('repl-backlog-size', () => m.resizeBacklog());
   m.updateGate();
   let configChecked = false;
   server.cronHooks.push(() => {
@@ -1003,6 +1069,7 @@ export function installReplication(server: Server): void {
     ['sync_partial_ok', () => m.syncPartialOk],
     ['sync_partial_err', () => m.syncPartialErr],
     ['mem_replication_backlog', () => m.backlogSize],
+    ['mem_total_replication_buffers', () => m.replicationBuffers()],
   ]);
   const withCounters: SectionProvider = (_srv, fields) => fields.map(([k, v]) => [k, counters.get(k)?.() ?? v]);
   setInfoProvider(server, 'stats', withCounters);

@@ -445,8 +445,10 @@ export class Server implements KeyspaceEffects {
       this.reject(c, cmd, `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
       return;
     }
-    if (c.monitor && (cmd.flags & (CMD_WRITE | CMD_READONLY | CMD_MAY_REPLICATE)) !== 0) {
-      this.reject(c, cmd, "ERR Replica can't interact with the keyspace");
+    // As Redis's processCommand: LOADING, then BUSY, then a replica/monitor touching the keyspace.
+    const loading = loadingRefused(this, cmd, c);
+    if (loading !== null) {
+      this.reject(c, cmd, loading);
       return;
     }
     const busy = busyCheck(this, cmd);
@@ -454,9 +456,8 @@ export class Server implements KeyspaceEffects {
       this.reject(c, cmd, busy);
       return;
     }
-    const loading = loadingRefused(this, cmd, c);
-    if (loading !== null) {
-      this.reject(c, cmd, loading);
+    if (c.monitor && (cmd.flags & (CMD_WRITE | CMD_READONLY | CMD_MAY_REPLICATE)) !== 0) {
+      this.reject(c, cmd, "ERR Replica can't interact with the keyspace");
       return;
     }
     // CLIENT PAUSE: a paused client holds this command and reads no more input (server/pause.ts).

@@ -80,6 +80,84 @@ test('the backlog is freed after repl-backlog-ttl seconds without replicas, with
   }
 });
 
+test('CONFIG RESETSTAT zeroes sync_full, sync_partial_ok and sync_partial_err', async () => {
+  const full = await psync('?', '-1');
+  try {
+    const r = await replication();
+    const cont = await psync(r.get('master_replid')!, String(Number(r.get('master_repl_offset')) + 1));
+    cont.socket.destroy();
+    const refused = await psync('f'.repeat(40), '1');
+    refused.socket.destroy();
+    const stats = infoFields(await io.info('stats'));
+    assert.ok(Number(stats.get('sync_full')) >= 1);
+    assert.ok(Number(stats.get('sync_partial_ok')) >= 1);
+    assert.ok(Number(stats.get('sync_partial_err')) >= 1);
+    await io.config('RESETSTAT');
+    const after = infoFields(await io.info('stats'));
+    assert.deepEqual(['sync_full', 'sync_partial_ok', 'sync_partial_err'].map((k) => after.get(k)), ['0', '0', '0']);
+  } finally {
+    full.socket.destroy();
+  }
+});
+
+test('CONFIG SET repl-backlog-size resizes the backlog at once, keeping the most recent history that fits', async () => {
+  const first = await psync('?', '-1');
+  try {
+    await io.config('SET', 'repl-backlog-size', '1mb');
+    for (let i = 0; i < 10; i++) await io.set(`big:${i}`, 'A'.repeat(16384));
+    const big = await replication();
+    const offset = Number(big.get('master_repl_offset'));
+    assert.ok(Number(big.get('repl_backlog_histlen')) > 160000);
+    await io.config('SET', 'repl-backlog-size', '16384');
+    const small = await replication();
+    assert.equal(small.get('repl_backlog_histlen'), '16384');
+    assert.equal(small.get('repl_backlog_first_byte_offset'), String(offset - 16384 + 1));
+    assert.equal(small.get('master_repl_offset'), String(offset));
+    // From before the history kept: a full resync; from within it: the bytes that followed.
+    const old = await psync(small.get('master_replid')!, String(offset - 20000));
+    assert.match(old.first(), /^\+FULLRESYNC /);
+    old.socket.destroy();
+    const recent = await psync(small.get('master_replid')!, String(offset - 99));
+    assert.equal(recent.first(), `+CONTINUE ${small.get('master_replid')}`);
+    recent.socket.destroy();
+    // Growing keeps what there is.
+    await io.config('SET', 'repl-backlog-size', '1mb');
+    assert.equal((await replication()).get('repl_backlog_histlen'), '16384');
+  } finally {
+    first.socket.destroy();
+  }
+});
+
+test('client-output-buffer-limit replica: a hard limit below repl-backlog-size counts as repl-backlog-size, as Redis', async () => {
+  const h = await startTestServer({ 'repl-diskless-sync-delay': '0', 'repl-backlog-size': '1mb', 'client-output-buffer-limit': 'replica 64kb 0 0' });
+  setLogSink(h.server, () => {});
+  const c = await connectIo(h);
+  let s: Socket | null = null;
+  try {
+    await c.set('k', 'v');
+    // The snapshot takes a while: meanwhile the stream waits for the replica (held, counted in its output).
+    await c.config('SET', 'rdb-key-save-delay', '3000000');
+    let got = '';
+    s = connect(h.port, h.host);
+    s.on('error', () => {});
+    s.on('data', (b: Buffer) => (got += b.toString('latin1')));
+    await new Promise<void>((resolve) => s!.once('connect', resolve));
+    s.write('*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n');
+    await waitFor(() => got.includes('+FULLRESYNC'), 'the full resync');
+    const slaves = async () => infoFields(await c.info('replication')).get('connected_slaves');
+    for (let i = 0; i < 4; i++) await c.set(`big:${i}`, 'A'.repeat(64 * 1024));
+    await new Promise((r) => setTimeout(r, 50));
+    // 256 KB held: past the configured 64 KB, within the backlog's 1 MB.
+    assert.equal(await slaves(), '1');
+    for (let i = 0; i < 16; i++) await c.set(`big:${i}`, 'A'.repeat(64 * 1024));
+    await waitFor(async () => (await slaves()) === '0', 'the replica to be dropped past 1 MB');
+  } finally {
+    s?.destroy();
+    await c.config('SET', 'rdb-key-save-delay', '0').catch(() => {});
+    await closeAll(h, c);
+  }
+});
+
 test('PSYNC2 across a change of master: a master that becomes the replica of its promoted replica, and a replica moved to a sibling, continue with partial resyncs', async () => {
   const config = { 'repl-diskless-sync-delay': '0' };
   const a = await startTestServer(config);

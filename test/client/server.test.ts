@@ -14,6 +14,8 @@ import type { Redis } from 'ioredis';
 import type { ServerHandle } from '../../src/index.js';
 import { closeAll, connectIo, startTestServer, startWithClients, type NodeRedisClient } from '../helpers/server.js';
 import { infoFields } from '../helpers/info.js';
+import { waitFor } from '../helpers/wait.js';
+import { setLogSink } from '../../src/persistence/log.js';
 import { bytesToHuman, sampleInfoMetrics } from '../../src/observability/info.js';
 
 let handle: ServerHandle;
@@ -471,6 +473,106 @@ describe('SHUTDOWN', () => {
       /ECONNREFUSED/,
     );
     busy.destroy();
+  });
+
+  test('with a lagging replica: waits (writes paused, shutdown_in_milliseconds), ABORT answers the waiting callers, and it completes once the replica acknowledged', async () => {
+    const h = await startTestServer({ 'shutdown-timeout': '10', 'repl-diskless-sync-delay': '0' });
+    let hookCalls = 0;
+    h.server.onShutdown = () => hookCalls++;
+    const lines: string[] = [];
+    setLogSink(h.server, (level, line) => lines.push(`${level}: ${line}`));
+    const c = await connectIo(h);
+    // A replica by hand: it acknowledges only when told to.
+    const replica = net.connect(h.port, '127.0.0.1');
+    replica.on('error', () => {});
+    let stream = '';
+    replica.on('data', (b: Buffer) => (stream += b.toString('latin1')));
+    try {
+      await new Promise((res) => replica.once('connect', res));
+      replica.write(resp(['REPLCONF', 'listening-port', '6390']));
+      await waitFor(() => stream === '+OK\r\n', 'REPLCONF');
+      replica.write(resp(['PSYNC', '?', '-1']));
+      await waitFor(() => stream.includes('+FULLRESYNC'), 'the full resync');
+      await c.set('k', '1');
+      const waiter = net.connect(h.port, '127.0.0.1');
+      let answer = '';
+      waiter.on('data', (b: Buffer) => (answer += b.toString('latin1')));
+      waiter.write(resp(['SHUTDOWN']));
+      await waitFor(async () => /shutdown_in_milliseconds:\d+/.test(await c.info('server')), 'the shutdown to wait');
+      assert.ok(lines.some((l) => /Waiting for replicas before shutting down\.$/.test(l)), lines.join('\n'));
+      // Writes are held meanwhile; reads are served.
+      const writer = await connectIo(h);
+      const held = writer.set('k', '2');
+      await new Promise((res) => setTimeout(res, 50));
+      assert.equal(await c.get('k'), '1');
+      assert.equal(await c.call('SHUTDOWN', 'ABORT'), 'OK');
+      assert.equal(await held, 'OK');
+      assert.equal(await c.get('k'), '2');
+      writer.disconnect();
+      await waitFor(() => answer !== '', 'the answer to the waiting SHUTDOWN');
+      assert.equal(answer, '-ERR Errors trying to SHUTDOWN. Check logs.\r\n');
+      assert.ok(!/shutdown_in_milliseconds/.test(await c.info('server')));
+      waiter.destroy();
+      // Again, and this time the replica catches up: the shutdown completes.
+      const again = net.connect(h.port, '127.0.0.1');
+      again.on('error', () => {});
+      again.write(resp(['SHUTDOWN', 'NOSAVE']));
+      await waitFor(async () => /shutdown_in_milliseconds:\d+/.test(await c.info('server')), 'the second shutdown to wait');
+      const offset = (await c.info('replication')).match(/master_repl_offset:(\d+)/)![1];
+      replica.write(resp(['REPLCONF', 'ACK', offset]));
+      await waitFor(() => hookCalls === 1, 'the shutdown to complete', 5000);
+      assert.ok(lines.some((l) => /1 of 1 replicas are in sync when shutting down\.$/.test(l)), lines.join('\n'));
+      assert.ok(lines.some((l) => /Redis is now ready to exit, bye bye\.\.\.$/.test(l)), lines.join('\n'));
+      assert.ok(!lines.some((l) => /Lagging replica/.test(l)), lines.join('\n'));
+      again.destroy();
+    } finally {
+      replica.destroy();
+      c.disconnect();
+      await h.close();
+    }
+  });
+
+  test('shutdown-timeout passed: the lagging replica is logged and the server exits anyway; NOW does not wait', async () => {
+    const h = await startTestServer({ 'shutdown-timeout': '1', 'repl-diskless-sync-delay': '0' });
+    let hookCalls = 0;
+    h.server.onShutdown = () => hookCalls++;
+    const lines: string[] = [];
+    setLogSink(h.server, (level, line) => lines.push(`${level}: ${line}`));
+    const replica = net.connect(h.port, '127.0.0.1');
+    replica.on('error', () => {});
+    let stream = '';
+    replica.on('data', (b: Buffer) => (stream += b.toString('latin1')));
+    try {
+      await new Promise((res) => replica.once('connect', res));
+      replica.write(resp(['REPLCONF', 'listening-port', '6391']));
+      await waitFor(() => stream === '+OK\r\n', 'REPLCONF');
+      replica.write(resp(['PSYNC', '?', '-1']));
+      await waitFor(() => stream.includes('+FULLRESYNC'), 'the full resync');
+      await rawExchange(h.port, resp(['SET', 'k', 'v']), (g) => g.endsWith('\r\n'));
+      const r = await rawExchange(h.port, resp(['SHUTDOWN', 'NOSAVE']), () => false, 5000);
+      assert.equal(r.got, '');
+      await waitFor(() => hookCalls === 1, 'the shutdown to complete');
+      assert.ok(lines.some((l) => /^warning: .*Lagging replica 127\.0\.0\.1:6391 reported offset \d+ behind master, lag=\d+, state=online\.$/.test(l)), lines.join('\n'));
+      assert.ok(lines.some((l) => /0 of 1 replicas are in sync when shutting down\.$/.test(l)), lines.join('\n'));
+    } finally {
+      replica.destroy();
+      await h.close();
+    }
+    const h2 = await startTestServer({ 'shutdown-timeout': '10', 'repl-diskless-sync-delay': '0' });
+    let calls2 = 0;
+    h2.server.onShutdown = () => calls2++;
+    const replica2 = net.connect(h2.port, '127.0.0.1');
+    replica2.on('error', () => {});
+    replica2.write(resp(['PSYNC', '?', '-1']));
+    try {
+      await rawExchange(h2.port, resp(['SET', 'k', 'v']), (g) => g.endsWith('\r\n'));
+      const r = await rawExchange(h2.port, resp(['SHUTDOWN', 'NOW', 'NOSAVE']), () => false);
+      assert.equal(r.closed, true);
+      await waitFor(() => calls2 === 1, 'SHUTDOWN NOW to complete');
+    } finally {
+      replica2.destroy();
+      await h2.close();
+    }
   });
 
   test('ABORT with no shutdown pending', async () => {

@@ -679,6 +679,7 @@ export function installAof(server: Server): Aof {
   const st = persistenceOf(server);
   st.aofStartupLoader = () => aof.startup();
   st.aofChildActive = () => aof.rewrite !== null;
+  st.aofWaitingRewrite = () => aof.state === 'wait-rewrite';
   aof.startTimer();
   // Close the AOF cleanly whenever the server closes (SHUTDOWN, SIGTERM, embedders).
   const close = server.close.bind(server);

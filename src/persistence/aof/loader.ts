@@ -21,6 +21,7 @@ import { strerror } from './files.js';
 import { absolutizeTtl } from './relative-ttl.js';
 import { persistenceOf, loadRdbAsync } from '../index.js';
 import type { LogLevel } from '../log.js';
+import { isScriptBusy, whenScriptDone } from '../../scripting/busy.js';
 
 /** A reason not to start: the message is what Redis logs before exiting. */
 export class AofLoadError extends Error {
@@ -267,6 +268,12 @@ async function replayCommands(server: Server, src: ByteSource, start: number, na
       tx.push({ cmd, argv });
     } else {
       runHandler(c, cmd, argv);
+      if (isScriptBusy(server)) {
+        // A script past busy-reply-threshold goes on in slices (others get -LOADING meanwhile).
+        await whenScriptDone(server);
+        c.len = 0;
+        deadline = performance.now() + SLICE_MS;
+      }
     }
     validUpTo = r.end;
   }

@@ -160,14 +160,21 @@ export class AofRewrite {
     if (this.phase === 'done') return;
     const deadline = performance.now() + SLICE_MS;
     let idle = false;
+    // rdb-key-save-delay (µs per key, as Redis's rewrite sleeps): a few keys per timer tick.
+    const delay = this.phase === 'base' ? this.server.config.getNumber('rdb-key-save-delay') : 0;
+    const perTick = delay > 0 ? Math.max(1, Math.floor(1000 / delay)) : Infinity;
     try {
-      if (this.phase === 'base') this.baseSlice(deadline);
+      if (this.phase === 'base') this.baseSlice(deadline, perTick);
       if (this.phase === 'fixup') idle = this.fixupSlice(deadline);
     } catch (e) {
       this.fail(strerror(e));
       return;
     }
     if (!this.inProgress) return;
+    if (delay > 0 && this.phase === 'base') {
+      setTimeout(this.step, Math.min(2 ** 31 - 1, Math.max(1, Math.round((delay * perTick) / 1000))));
+      return;
+    }
     // Waiting for the base file's fsync with nothing else to do: do not spin.
     if (idle) setTimeout(this.step, 1);
     else setImmediate(this.step);
@@ -175,7 +182,7 @@ export class AofRewrite {
 
   // ---- base phase ---------------------------------------------------------------
 
-  private baseSlice(deadline: number): void {
+  private baseSlice(deadline: number, maxKeys: number): void {
     const server = this.server;
     const now = server.clock.now();
     let n = 0;
@@ -197,7 +204,7 @@ export class AofRewrite {
             }
           }
         }
-        if ((++n & 63) === 0 && performance.now() >= deadline) return;
+        if (++n >= maxKeys || ((n & 63) === 0 && performance.now() >= deadline)) return;
       }
       this.snapshot[this.db] = [];
       this.db++;
