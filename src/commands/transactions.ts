@@ -61,6 +61,7 @@ function exec(c: Client): void {
   // Blocking commands answer like their non-blocking forms, and clients blocked
   // on keys written here wake only once the whole transaction has run.
   c.inMulti = true;
+  server.inExec++;
   server.blocking.deferDepth++;
   try {
     for (let i = 0; i < queue.length; i++) {
@@ -71,6 +72,7 @@ function exec(c: Client): void {
     }
   } finally {
     server.blocking.deferDepth--;
+    server.inExec--;
     c.inMulti = wasInMulti;
     // CLIENT INFO inside the transaction still sees it (flags=x): end it only now.
     watches.discard(c);

@@ -62,6 +62,8 @@ export class Server implements KeyspaceEffects {
   readonly watches: Watches;
   /** Number of changes since the last save (Redis's server.dirty). */
   dirty = 0;
+  /** EXECs running (Redis's server.in_exec): background jobs asked for meanwhile are scheduled. */
+  inExec = 0;
   readonly startTime: number;
   readonly runId: string;
   readonly version = VERSION;

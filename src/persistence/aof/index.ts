@@ -330,7 +330,13 @@ export class Aof {
     if (this.bgsaveActive()) {
       // One background job at a time, as Redis: the rewrite starts once the BGSAVE is done.
       this.rewriteScheduled = true;
-      this.log('notice', 'AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.');
+      this.log('warning', 'AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.');
+      return null;
+    }
+    if (this.server.inExec > 0) {
+      // As Redis, no background job starts inside a transaction: the cron starts it.
+      this.rewriteScheduled = true;
+      this.log('warning', 'AOF was enabled during a transaction. An AOF background was scheduled to start when possible.');
       return null;
     }
     const err = this.startRewrite();
@@ -398,6 +404,7 @@ export class Aof {
       return strerror(e);
     }
     this.rewrite = rw;
+    persistenceOf(this.server).backgroundJobs++;
     this.log('notice', 'Background append only file rewriting started');
     return null;
   }
