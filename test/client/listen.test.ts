@@ -71,6 +71,27 @@ test('CONFIG SET port moves the listener; a busy port is refused and nothing mov
   }
 });
 
+test('a refused port rolls back every directive of the same CONFIG SET, as Redis', async () => {
+  const io = await connectIo(handle, { port: handle.server.port });
+  const busy = net.createServer();
+  try {
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const busyPort = (busy.address() as net.AddressInfo).port;
+    const before = await io.config('GET', 'maxmemory');
+    await assert.rejects(
+      io.config('SET', 'maxmemory', '10000001', 'port', String(busyPort), 'client-query-buffer-limit', '10m', 'lazyfree-lazy-eviction', 'yes'),
+      /Unable to listen on this port/,
+    );
+    assert.deepEqual(await io.config('GET', 'maxmemory'), before);
+    assert.deepEqual(await io.config('GET', 'client-query-buffer-limit'), ['client-query-buffer-limit', '1073741824']);
+    assert.deepEqual(await io.config('GET', 'lazyfree-lazy-eviction'), ['lazyfree-lazy-eviction', 'no']);
+    assert.equal(await io.ping(), 'PONG');
+  } finally {
+    busy.close();
+    io.disconnect();
+  }
+});
+
 test('CONFIG SET bind: a bad address is refused, "" stops TCP, a good one listens again', async () => {
   const io = await connectIo(handle, { port: handle.server.port });
   try {
