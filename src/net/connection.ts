@@ -6,7 +6,7 @@ import { Socket as NetSocket, type Socket } from 'node:net';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import { ProtocolError } from '../resp/parser.js';
-import { clientEvictionGate, noteClientBuffers } from '../server/client-eviction.js';
+import { clientEvictionGate, evictBeforeCommand, noteClientBuffers } from '../server/client-eviction.js';
 import { checkOutputLimit } from '../server/output-limit.js';
 
 export function attachConnection(server: Server, c: Client, socket: Socket): void {
@@ -86,6 +86,8 @@ export function processInput(server: Server, c: Client): void {
     }
     if (argv === null) break;
     if (argv.length === 0) continue;
+    // maxmemory-clients: a check scheduled this round runs before the command, as Redis's processCommand.
+    if (clientEvictionGate.pending !== 0 && evictBeforeCommand(server, c)) break;
     server.execute(c, argv);
     // client-output-buffer-limit normal: one comparison while the class is unlimited.
     if (c.len > server.outputLimitFloor) checkOutputLimit(server, c, c.len);

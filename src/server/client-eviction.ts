@@ -31,9 +31,12 @@
  *    which compares that client's buffers with the room left under the limit
  *    at the last check, and when they exceed it schedules a check for the end
  *    of this event loop round (setImmediate, at most one pending), Redis's
- *    beforeSleep. One client cannot push the total over the limit without its
- *    own buffers exceeding that room, so a single big client is caught at
- *    once; many clients growing together are caught by the next cron tick.
+ *    beforeSleep. A scheduled check also runs before the next command any
+ *    client runs in this round (processInput, one counter test while none is
+ *    pending), as Redis's processCommand calls evictClients. One client cannot
+ *    push the total over the limit without its own buffers exceeding that room,
+ *    so a single big client is caught at once; many clients growing together
+ *    are caught by the next cron tick.
  *    CONFIG SET of maxmemory-clients or maxmemory schedules a check too.
  *
  * Differences: a pipelined batch runs whole before the check (Redis checks
@@ -58,7 +61,7 @@ export const MIN_CLIENT_EVICTION_LIMIT = 128 * 1024;
  * noteClientBuffers only when it is not 0. (A server closed with a limit set
  * stays counted; that only costs the others a lookup per flush.)
  */
-export const clientEvictionGate = { enabled: 0 };
+export const clientEvictionGate = { enabled: 0, pending: 0 };
 
 interface ClientEvictionState {
   /** Effective limit in bytes; 0 = off. */
@@ -179,10 +182,29 @@ export function noteClientBuffers(server: Server, c: Client): void {
 function scheduleCheck(server: Server, st: ClientEvictionState): void {
   if (st.scheduled || st.limit === 0) return;
   st.scheduled = true;
+  clientEvictionGate.pending++;
   setImmediate(() => {
+    if (!st.scheduled) return; // already run before a command
     st.scheduled = false;
+    clientEvictionGate.pending--;
     if (!server.shuttingDown) evictClients(server, st);
   });
+}
+
+/**
+ * Before a client's command (processInput, while clientEvictionGate.pending is
+ * not 0): a check scheduled for the end of this round runs now, as Redis's
+ * processCommand calls evictClients, so a command read in the same round as
+ * another client's oversized input runs after that client is gone. Returns
+ * true when `c` itself was evicted (its command must not run).
+ */
+export function evictBeforeCommand(server: Server, c: Client): boolean {
+  const st = states.get(server);
+  if (st === undefined || !st.scheduled) return false;
+  st.scheduled = false;
+  clientEvictionGate.pending--;
+  if (st.limit !== 0 && !server.shuttingDown) evictClients(server, st);
+  return c.closed;
 }
 
 /** From the server cron: the periodic check (catches many clients growing together). */

@@ -296,6 +296,28 @@ test('maxmemory-clients as a percentage of maxmemory', async () => {
   assert.equal(await evictedClients(), before + 1);
 });
 
+test("a command read in the same round as another client's oversized input runs after that client is evicted", async () => {
+  await ctl.config('SET', 'maxmemory-clients', '200kb');
+  const a = await connectRaw('a');
+  const b = await connectRaw('b');
+  await settle();
+  // Both arrive while the (in-process) server cannot run: it reads a's input first, then
+  // b's command, in one round. Redis evicts before each command (processCommand), so the
+  // CLIENT LIST no longer shows a.
+  startBigSet(a, 'k', 300 * KB);
+  b.send('CLIENT', 'LIST');
+  const until = Date.now() + 100;
+  while (Date.now() < until) {
+    // busy: the server's event loop is this one
+  }
+  const list = await b.read(1);
+  await waitFor(() => /\r\n$/.test(b.data) && b.data.length >= 6 && b.data.length >= Number(/^\$(\d+)/.exec(b.data)?.[1] ?? 1e9), 'the CLIENT LIST reply');
+  assert.equal(list, '$');
+  assert.doesNotMatch(b.data, /name=a /);
+  assert.match(b.data, /name=b /);
+  await evictedSoon(a);
+});
+
 test('lowering maxmemory-clients evicts the clients now over it at once', async () => {
   await ctl.config('SET', 'maxmemory-clients', '2mb');
   const a = await connectRaw('a');
