@@ -107,6 +107,9 @@ export class Client extends ReplyWriter {
   /** A script's client: the client running the script and its command (EVAL/FCALL ... keys), for client tracking. */
   scriptCaller: Client | null = null;
   scriptCallerArgv: string[] | null = null;
+  /** Redis's query buffer, modelled (src/server/query-buffer.ts): its room (sdsalloc) and recent peak. */
+  qbufAlloc = 0;
+  qbufPeak = 0;
   /** Called when the server wants this client gone (CLIENT KILL, shutdown). */
   onKill: (() => void) | null = null;
 
