@@ -206,7 +206,8 @@ export class Server implements KeyspaceEffects {
       return startMetricsEndpoint(this);
     }
     return this.openListener(port, host).then(async (err) => {
-      if (err !== null) throw new Error(err);
+      // The errno name (EADDRINUSE, ...) stays available as the error's code.
+      if (err !== null) throw Object.assign(new Error(err), { code: /\b(E[A-Z0-9]+)\b/.exec(err)?.[1] });
       this.startCron();
       // The Prometheus endpoint (metrics-port) listens on the same address.
       try {
