@@ -326,7 +326,6 @@ export class Aof {
       return 'Unable to turn on AOF. Check server logs.';
     }
     this.state = 'wait-rewrite';
-    if (this.rewrite !== null) this.cancelRewrite();
     if (this.bgsaveActive()) {
       // One background job at a time, as Redis: the rewrite starts once the BGSAVE is done.
       this.rewriteScheduled = true;
@@ -338,6 +337,10 @@ export class Aof {
       this.rewriteScheduled = true;
       this.log('warning', 'AOF was enabled during a transaction. An AOF background was scheduled to start when possible.');
       return null;
+    }
+    if (this.rewrite !== null) {
+      this.log('warning', 'AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.');
+      this.cancelRewrite();
     }
     const err = this.startRewrite();
     if (err !== null) {
@@ -365,7 +368,8 @@ export class Aof {
   private cancelRewrite(): void {
     this.rewrite?.cancel();
     this.rewrite = null;
-    this.log('notice', 'Killing running AOF rewrite');
+    // Redis's killAppendOnlyChild line; the rewrite is our "child" (it runs in this process, so no pid).
+    this.log('notice', 'Killing running AOF rewrite child');
   }
 
   // ---- rewriting ---------------------------------------------------------------------------
