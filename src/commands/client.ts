@@ -139,6 +139,7 @@ export function clientInfoLine(c: Client, argv: readonly string[] | null = null)
   let argvMem = 0;
   const running = argv ?? c.blocked?.argv ?? null;
   if (running) for (const a of running) argvMem += a.length;
+  else argvMem = c.parser.partialArgvBytes; // a command still arriving (Redis's argv_len_sum)
   const multiMem = clientIntrospection.multiMemory(c);
   const rbs = c.bufSize;
   const obl = c.len;

@@ -319,7 +319,9 @@ function measureClientBuffers(server: Server, st: InfoState): void {
   let normal = 0;
   let replicas = 0;
   for (const c of server.clients.values()) {
-    const n = c.out.length + c.parser.pendingBytes + (c.socket?.writableLength ?? 0);
+    const p = c.parser;
+    const argc = p.partialArgc;
+    const n = c.out.length + p.pendingBytes + (argc === 0 ? 0 : p.partialArgvBytes + 8 * argc) + (c.socket?.writableLength ?? 0);
     if (clientIntrospection.role(c) === 'replica') replicas += n;
     else normal += n;
   }

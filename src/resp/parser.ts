@@ -53,6 +53,20 @@ export class RespParser {
     return this.big ? this.big.length - this.bigFilled : 0;
   }
 
+  /** Bytes of the arguments of an incomplete command parsed so far (Redis's c->argv_len_sum), or 0. */
+  get partialArgvBytes(): number {
+    const argv = this.argv;
+    if (argv === null) return 0;
+    let n = 0;
+    for (let i = 0; i < argv.length; i++) n += argv[i].length;
+    return n;
+  }
+
+  /** Arguments of an incomplete command parsed so far (Redis's c->argc while reading one). */
+  get partialArgc(): number {
+    return this.argv === null ? 0 : this.argv.length;
+  }
+
   /** Length of the bulk argument being read, or -1 (Redis's c->bulklen). */
   get bulkPending(): number {
     return this.argv !== null ? this.bulkLen : -1;

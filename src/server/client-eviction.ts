@@ -14,7 +14,7 @@
  *    other client goes, and Redis warns in its log).
  *  - A client's memory is Redis's tot-mem: query buffer, reply buffers, queued
  *    MULTI commands. Ours is the same buffers: the unparsed input
- *    (parser.reservedBytes), the reply buffer's allocation (`out`, 16 KB even
+ *    (parser.reservedBytes) and the arguments of a command still arriving, the reply buffer's allocation (`out`, 16 KB even
  *    when idle, as Redis's ~20 KB per idle client: at a small limit, idle
  *    clients are evicted too, as there), the replies the socket has not sent
  *    yet (writableLength), and the MULTI queue.
@@ -94,9 +94,14 @@ export function clientEvictionLimit(maxmemoryClients: number, maxmemory: number)
   return Math.max(limit, MIN_CLIENT_EVICTION_LIMIT);
 }
 
-/** The buffers of a client that may grow quickly: input not parsed yet, replies not sent yet. */
+/**
+ * The buffers of a client that may grow quickly: input not parsed yet, the arguments of a
+ * command still being read (Redis's argv_len_sum plus a pointer each), replies not sent yet.
+ */
 function bufferBytes(c: Client): number {
-  return c.parser.reservedBytes + c.out.length + (c.socket?.writableLength ?? 0);
+  const p = c.parser;
+  const argc = p.partialArgc;
+  return p.reservedBytes + (argc === 0 ? 0 : p.partialArgvBytes + 8 * argc) + c.out.length + (c.socket?.writableLength ?? 0);
 }
 
 /** A client's memory as client eviction counts it (see the file comment). */

@@ -318,6 +318,20 @@ test("a command read in the same round as another client's oversized input runs 
   await evictedSoon(a);
 });
 
+test('the arguments of a command still arriving count (Redis counts argv_len_sum)', async () => {
+  await ctl.config('SET', 'maxmemory-clients', '200kb');
+  const a = await connectRaw('a');
+  // 249 of 250 arguments of 1000 bytes: parsed, so no longer unparsed input, but held.
+  let req = '*250\r\n';
+  for (let j = 0; j < 150; j++) req += '$1000\r\n' + 'x'.repeat(1000) + '\r\n';
+  a.sock.write(req, 'latin1');
+  await waitFor(async () => a.closed || Number((await clientList()).get('a')?.['argv-mem'] ?? 0) >= 150_000, 'the arguments to be read');
+  if (!a.closed) {
+    for (let j = 0; j < 99; j++) a.sock.write('$1000\r\n' + 'x'.repeat(1000) + '\r\n', 'latin1');
+  }
+  await evictedSoon(a);
+});
+
 test('lowering maxmemory-clients evicts the clients now over it at once', async () => {
   await ctl.config('SET', 'maxmemory-clients', '2mb');
   const a = await connectRaw('a');
