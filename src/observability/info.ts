@@ -311,6 +311,11 @@ function clientsSection(server: Server): InfoFields {
   ];
 }
 
+/** Re-measures the client buffers maxmemory counts (after client eviction disconnected some). */
+export function measureClientMemory(server: Server): void {
+  measureClientBuffers(server, stateOf(server));
+}
+
 /**
  * Measures the client buffers (query buffer, reply buffer, socket queue):
  * replicas' as Redis's mem_clients_slaves, the others' as mem_clients_normal.

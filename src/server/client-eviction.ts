@@ -27,17 +27,18 @@
  *  - Redis checks in beforeSleep (after each event loop round of reads and
  *    writes) and before each command. We check from the server cron (every
  *    tick: one pass over the clients, no allocation when under the limit) and
- *    soon after a client's buffers grow big: flush() calls noteClientBuffers,
- *    which compares that client's buffers with the room left under the limit
- *    at the last check, and when they exceed it schedules a check for the end
- *    of this event loop round (setImmediate, at most one pending), Redis's
- *    beforeSleep. A scheduled check also runs before the next command any
- *    client runs in this round (processInput, one counter test while none is
- *    pending), as Redis's processCommand calls evictClients. One client cannot
- *    push the total over the limit without its own buffers exceeding that room,
- *    so a single big client is caught at once; many clients growing together
- *    are caught by the next cron tick.
+ *    as soon as the clients' memory reaches the limit: flush() calls
+ *    noteClientBuffers, which moves a running total by that client's change
+ *    (Redis's updateClientMemUsage; each check recounts it exactly), and when
+ *    the total reaches the limit schedules a check for the end of this event
+ *    loop round (setImmediate, at most one pending), Redis's beforeSleep. A
+ *    scheduled check also runs before the next command any client runs in this
+ *    round (processInput, one counter test while none is pending), as Redis's
+ *    processCommand calls evictClients. MULTI queues are counted by the checks
+ *    only (the cron catches a transaction growing past the limit).
  *    CONFIG SET of maxmemory-clients or maxmemory schedules a check too.
+ *    After evicting, the client memory maxmemory counts is measured again, so
+ *    keys are not evicted for clients already gone (Redis evicts clients first).
  *
  * Differences: a pipelined batch runs whole before the check (Redis checks
  * before each command), so a batch of big replies may overshoot before its
@@ -50,7 +51,7 @@
 import type { Server } from './server.js';
 import type { Client } from './client.js';
 import { clientInfoLine, clientIntrospection, clientKind } from '../commands/client.js';
-import { setInfoProvider, type InfoValue } from '../observability/info.js';
+import { measureClientMemory, setInfoProvider, type InfoValue } from '../observability/info.js';
 import { log } from '../persistence/log.js';
 
 /** Redis's floor for the effective limit. */
@@ -68,8 +69,8 @@ interface ClientEvictionState {
   limit: number;
   /** INFO stats evicted_clients. */
   evicted: number;
-  /** Room under the limit at the last check: a client whose buffers exceed it may have crossed it. */
-  headroom: number;
+  /** The clients' memory: counted exactly by each check, then moved by each client's noted change. */
+  total: number;
   /** A check is queued with setImmediate. */
   scheduled: boolean;
   /** Counted in clientEvictionGate. */
@@ -122,7 +123,7 @@ function counted(c: Client): boolean {
  * from its cron, and flush() must call noteClientBuffers (see the file comment).
  */
 export function installClientEviction(server: Server): void {
-  const st: ClientEvictionState = { limit: 0, evicted: 0, headroom: 0, scheduled: false, gated: false, warnedOver: false };
+  const st: ClientEvictionState = { limit: 0, evicted: 0, total: 0, scheduled: false, gated: false, warnedOver: false };
   states.set(server, st);
   refreshLimit(server, st);
   const onChange = (): void => {
@@ -162,8 +163,8 @@ function refreshLimit(server: Server, st: ClientEvictionState): void {
   // getBigInt: the signed value (-N for N%); getNumber reads memory directives as unsigned.
   const setting = Number(server.config.getBigInt('maxmemory-clients'));
   st.limit = clientEvictionLimit(setting, server.config.getNumber('maxmemory'));
-  // Unknown room until the next check: the first client to flush asks for one.
-  st.headroom = 0;
+  // Unknown until the next check: the first client to flush asks for one.
+  st.total = st.limit;
   st.warnedOver = false;
   const on = st.limit !== 0;
   if (on !== st.gated) {
@@ -174,14 +175,20 @@ function refreshLimit(server: Server, st: ClientEvictionState): void {
 
 /**
  * Hot path, from flush() after a client's replies were handed to its socket
- * (and so after each read): when this client's buffers exceed the room left
- * at the last check, a check runs at the end of this event loop round.
+ * (and so after each read): the running total of the clients' memory takes
+ * this client's change (as last noted; closed clients stay in it until the next
+ * check recounts), and when it reaches the limit a check runs at the end of
+ * this event loop round, or before the next command.
  * Never evicts by itself (flush() runs inside loops over clients).
  */
 export function noteClientBuffers(server: Server, c: Client): void {
   const st = states.get(server);
-  if (st === undefined || st.limit === 0 || st.scheduled) return;
-  if (bufferBytes(c) >= st.headroom) scheduleCheck(server, st);
+  if (st === undefined || st.limit === 0 || !counted(c)) return;
+  // Redis's updateClientMemUsage: the running total follows this client's change.
+  const m = bufferBytes(c);
+  st.total += m - c.evictionNoted;
+  c.evictionNoted = m;
+  if (!st.scheduled && st.total >= st.limit) scheduleCheck(server, st);
 }
 
 function scheduleCheck(server: Server, st: ClientEvictionState): void {
@@ -222,9 +229,14 @@ export function clientEvictionCron(server: Server): void {
 function evictClients(server: Server, st: ClientEvictionState): number {
   const limit = st.limit;
   let total = 0;
-  for (const c of server.clients.values()) if (counted(c)) total += clientMemory(c);
+  for (const c of server.clients.values()) {
+    if (!counted(c)) continue;
+    const buffers = bufferBytes(c);
+    c.evictionNoted = buffers;
+    total += c.multi === null ? buffers : buffers + clientIntrospection.multiMemory(c);
+  }
+  st.total = total;
   if (total < limit) {
-    st.headroom = limit - total;
     st.warnedOver = false;
     return 0;
   }
@@ -245,13 +257,14 @@ function evictClients(server: Server, st: ClientEvictionState): number {
     st.evicted++;
     evicted++;
   }
+  st.total = total;
   if (total >= limit) {
     if (!st.warnedOver) log(server, 'warning', 'Over client maxmemory after evicting all evictable clients');
     st.warnedOver = true;
-    st.headroom = 0;
   } else {
     st.warnedOver = false;
-    st.headroom = limit - total;
   }
+  // maxmemory then counts the clients that are left (Redis evicts clients before keys).
+  if (evicted > 0) measureClientMemory(server);
   return evicted;
 }

@@ -110,6 +110,8 @@ export class Client extends ReplyWriter {
   /** Redis's query buffer, modelled (src/server/query-buffer.ts): its room (sdsalloc) and recent peak. */
   qbufAlloc = 0;
   qbufPeak = 0;
+  /** This client's buffers as client eviction last noted them (its running total). */
+  evictionNoted = 0;
   /** Called when the server wants this client gone (CLIENT KILL, shutdown). */
   onKill: (() => void) | null = null;
 

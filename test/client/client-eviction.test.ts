@@ -332,6 +332,26 @@ test('the arguments of a command still arriving count (Redis counts argv_len_sum
   await evictedSoon(a);
 });
 
+test('many clients growing together are evicted without waiting for the cron (a running total, as Redis)', async () => {
+  await ctl.config('SET', 'maxmemory-clients', '400kb');
+  const clients: Raw[] = [];
+  for (let i = 0; i < 8; i++) clients.push(await connectRaw(`m${i}`));
+  await settle();
+  // DEBUG PAUSE-CRON 1 (an oracle server needs enable-debug-command).
+  const pauseCron = async (on: boolean): Promise<void> => {
+    if (handle !== null) handle.server.cronPaused = on;
+    else await ctl.call('DEBUG', 'PAUSE-CRON', on ? '1' : '0');
+  };
+  await pauseCron(true);
+  try {
+    // 8 x 60 KB: no client alone is near the limit; together they pass it.
+    for (const r of clients) startBigSet(r, 'k', 60 * KB);
+    await waitFor(() => clients.some((r) => r.closed), 'a client to be evicted with the cron paused');
+  } finally {
+    await pauseCron(false);
+  }
+});
+
 test('lowering maxmemory-clients evicts the clients now over it at once', async () => {
   await ctl.config('SET', 'maxmemory-clients', '2mb');
   const a = await connectRaw('a');
