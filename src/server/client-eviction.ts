@@ -34,8 +34,7 @@
  *    loop round (setImmediate, at most one pending), Redis's beforeSleep. A
  *    scheduled check also runs before the next command any client runs in this
  *    round (processInput, one counter test while none is pending), as Redis's
- *    processCommand calls evictClients. MULTI queues are counted by the checks
- *    only (the cron catches a transaction growing past the limit).
+ *    processCommand calls evictClients.
  *    CONFIG SET of maxmemory-clients or maxmemory schedules a check too.
  *    After evicting, the client memory maxmemory counts is measured again, so
  *    keys are not evicted for clients already gone (Redis evicts clients first).
@@ -105,9 +104,29 @@ function bufferBytes(c: Client): number {
   return p.reservedBytes + (argc === 0 ? 0 : p.partialArgvBytes + 8 * argc) + c.out.length + (c.socket?.writableLength ?? 0);
 }
 
+/**
+ * Redis's per-client overheads of WATCHed keys (a list node and a watchedKey each,
+ * multiStateMemOverhead) and of subscriptions (a list node per pattern, a dict entry and
+ * bucket share per channel, pubsubMemOverhead); the names themselves are shared.
+ */
+function overheadBytes(c: Client): number {
+  let n = c.server.watches.watchedBy(c) * 56;
+  const [channels, patterns, shardChannels] = clientIntrospection.subscriptions(c);
+  if (channels + patterns + shardChannels !== 0) n += patterns * 24 + dictBytes(channels) + dictBytes(shardChannels);
+  return n;
+}
+
+/** dictEntry (24 bytes) per element plus 8 per bucket (at least 4, a power of two). */
+function dictBytes(n: number): number {
+  if (n === 0) return 0;
+  let slots = 4;
+  while (slots < n) slots *= 2;
+  return n * 24 + slots * 8;
+}
+
 /** A client's memory as client eviction counts it (see the file comment). */
 export function clientMemory(c: Client): number {
-  return bufferBytes(c) + (c.multi === null ? 0 : clientIntrospection.multiMemory(c));
+  return bufferBytes(c) + (c.multi === null ? 0 : c.multi.bytes) + overheadBytes(c);
 }
 
 /** Whether this client's memory counts towards the limit (normal and pub/sub connections). */
@@ -185,7 +204,7 @@ export function noteClientBuffers(server: Server, c: Client): void {
   const st = states.get(server);
   if (st === undefined || st.limit === 0 || !counted(c)) return;
   // Redis's updateClientMemUsage: the running total follows this client's change.
-  const m = bufferBytes(c);
+  const m = clientMemory(c);
   st.total += m - c.evictionNoted;
   c.evictionNoted = m;
   if (!st.scheduled && st.total >= st.limit) scheduleCheck(server, st);
@@ -231,9 +250,9 @@ function evictClients(server: Server, st: ClientEvictionState): number {
   let total = 0;
   for (const c of server.clients.values()) {
     if (!counted(c)) continue;
-    const buffers = bufferBytes(c);
-    c.evictionNoted = buffers;
-    total += c.multi === null ? buffers : buffers + clientIntrospection.multiMemory(c);
+    const mem = clientMemory(c);
+    c.evictionNoted = mem;
+    total += mem;
   }
   st.total = total;
   if (total < limit) {

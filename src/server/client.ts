@@ -38,6 +38,8 @@ export interface BlockState {
 export interface MultiState {
   queue: Array<{ cmd: Command; argv: string[] }>;
   aborted: boolean;
+  /** The queue's memory as Redis counts it (argument bytes plus a pointer each), kept as commands are queued. */
+  bytes: number;
 }
 
 let nextClientId = 1;

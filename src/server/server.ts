@@ -458,7 +458,12 @@ export class Server implements KeyspaceEffects {
         return;
       }
       // A doomed transaction stops collecting commands but still answers QUEUED, as Redis.
-      if (!c.multi.aborted && !this.watches.isDirty(c)) c.multi.queue.push({ cmd, argv });
+      if (!c.multi.aborted && !this.watches.isDirty(c)) {
+        c.multi.queue.push({ cmd, argv });
+        let bytes = 8 * argv.length;
+        for (let i = 0; i < argv.length; i++) bytes += argv[i].length;
+        c.multi.bytes += bytes;
+      }
       c.addSimple('QUEUED');
       return;
     }

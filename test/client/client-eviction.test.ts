@@ -352,6 +352,19 @@ test('many clients growing together are evicted without waiting for the cron (a 
   }
 });
 
+test("WATCHed keys and subscriptions count as client memory (Redis's per-key and per-channel overheads)", async () => {
+  await ctl.config('SET', 'maxmemory-clients', '200kb');
+  for (const cmd of ['WATCH', 'SUBSCRIBE', 'PSUBSCRIBE']) {
+    const r = await connectRaw(cmd.toLowerCase());
+    // 10000 names a command: far more than 200 KB of overhead, none of it buffers.
+    for (let i = 0; i < 10000 && !r.closed; i += 500) {
+      r.send(cmd, ...Array.from({ length: 500 }, (_, j) => `n${i + j}`));
+      await sleep(5);
+    }
+    await evictedSoon(r);
+  }
+});
+
 test('lowering maxmemory-clients evicts the clients now over it at once', async () => {
   await ctl.config('SET', 'maxmemory-clients', '2mb');
   const a = await connectRaw('a');
