@@ -45,6 +45,8 @@ export interface ClientIntrospection {
   role(c: Client): 'master' | 'replica' | null;
   /** Client-side caching: tracking on, broadcast mode, redirect id (-1 for none). */
   tracking(c: Client): { on: boolean; bcast: boolean; brokenRedir: boolean; redirect: number };
+  /** Number of BCAST prefixes of this client. */
+  trackingPrefixes(c: Client): number;
 }
 
 export const clientIntrospection: ClientIntrospection = {
@@ -54,6 +56,7 @@ export const clientIntrospection: ClientIntrospection = {
   dirtyCas: () => false,
   role: () => null,
   tracking: () => ({ on: false, bcast: false, brokenRedir: false, redirect: -1 }),
+  trackingPrefixes: () => 0,
 };
 
 /** Redis's getClientType: master link, replica, subscriber, or normal. */

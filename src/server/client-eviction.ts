@@ -106,13 +106,18 @@ function bufferBytes(c: Client): number {
 
 /**
  * Redis's per-client overheads of WATCHed keys (a list node and a watchedKey each,
- * multiStateMemOverhead) and of subscriptions (a list node per pattern, a dict entry and
- * bucket share per channel, pubsubMemOverhead); the names themselves are shared.
+ * multiStateMemOverhead), of subscriptions (a list node per pattern, a dict entry and
+ * bucket share per channel, pubsubMemOverhead) and of tracking prefixes; the names
+ * themselves are shared.
  */
 function overheadBytes(c: Client): number {
   let n = c.server.watches.watchedBy(c) * 56;
   const [channels, patterns, shardChannels] = clientIntrospection.subscriptions(c);
   if (channels + patterns + shardChannels !== 0) n += patterns * 24 + dictBytes(channels) + dictBytes(shardChannels);
+  // Tracking prefixes: Redis counts 32 bytes per node of the client's prefix rax; a rax of
+  // N prefixes has at least N + 1 nodes (a lower bound, as Redis's own figure is).
+  const prefixes = clientIntrospection.trackingPrefixes(c);
+  if (prefixes !== 0) n += (prefixes + 1) * 32;
   return n;
 }
 

@@ -352,7 +352,7 @@ test('many clients growing together are evicted without waiting for the cron (a 
   }
 });
 
-test("WATCHed keys and subscriptions count as client memory (Redis's per-key and per-channel overheads)", async () => {
+test("WATCHed keys, subscriptions and tracking prefixes count as client memory (Redis's overheads)", async () => {
   await ctl.config('SET', 'maxmemory-clients', '200kb');
   for (const cmd of ['WATCH', 'SUBSCRIBE', 'PSUBSCRIBE']) {
     const r = await connectRaw(cmd.toLowerCase());
@@ -363,6 +363,14 @@ test("WATCHed keys and subscriptions count as client memory (Redis's per-key and
     }
     await evictedSoon(r);
   }
+  const t = await connectRaw('prefixes');
+  for (let i = 0; i < 10000 && !t.closed; i += 500) {
+    const args = ['CLIENT', 'TRACKING', 'on', 'BCAST'];
+    for (let j = i; j < i + 500; j++) args.push('PREFIX', `p${String(j).padStart(8, '0')}`);
+    t.send(...args);
+    await sleep(5);
+  }
+  await evictedSoon(t);
 });
 
 test('lowering maxmemory-clients evicts the clients now over it at once', async () => {
