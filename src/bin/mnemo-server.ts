@@ -5,6 +5,7 @@
  */
 import { Server, listenHost } from '../server/server.js';
 import { Config, ConfigFileError } from '../config/config.js';
+import { strerror } from '../config/special.js';
 import { VERSION, REDIS_VERSION } from '../version.js';
 import { loadDataAtStartup } from '../persistence/index.js';
 import { signalShutdown } from '../server/shutdown.js';
@@ -84,7 +85,11 @@ async function main(): Promise<void> {
     // CONFIG SET port 0 later closes the TCP listener, as Redis.
     await server.listen(config.getNumber('port'), host);
   } catch (e) {
-    process.stderr.write(`Could not create server TCP listening socket ${host}:${config.getNumber('port')}: ${(e as Error).message}\n`);
+    // Redis's two lines (the test suite's server launcher reads the second to retry on another port).
+    const port = config.getNumber('port');
+    const addr = (config.bindAddresses()[0] ?? '*').replace(/^-/, '');
+    log(server, 'warning', `Warning: Could not create server TCP listening socket ${addr}:${port}: bind: ${strerror(e)}`);
+    log(server, 'warning', `Failed listening on port ${port} (TCP), aborting.`);
     process.exit(1);
   }
   const unixsocket = config.get('unixsocket') ?? '';

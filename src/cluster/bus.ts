@@ -35,6 +35,8 @@ interface SenderInfo {
   epoch: number;
   /** Flattened inclusive ranges: [start, end, start, end, ...]. */
   slots: number[];
+  /** Replication offset (Redis's header `offset`). */
+  offset?: number;
 }
 
 interface GossipEntry {
@@ -70,6 +72,8 @@ export interface BusHost {
   nodeTimeout(): number;
   /** The master we follow changed or became known (replicas start replicating). */
   roleChanged(): void;
+  /** Our replication offset, as Redis's message header carries it (a replica's: 0 until it synced). */
+  replOffset(): number;
 }
 
 export class ClusterBus {
@@ -196,7 +200,7 @@ export class ClusterBus {
     const me = this.state.myself;
     const slots: number[] = [];
     if (me.master) for (const [a, b] of this.state.rangesOf(me)) slots.push(a, b);
-    return { id: me.id, ip: me.ip, port: me.port, cport: me.cport, master: me.master, masterId: me.masterId, epoch: me.configEpoch, slots };
+    return { id: me.id, ip: me.ip, port: me.port, cport: me.cport, master: me.master, masterId: me.masterId, epoch: me.configEpoch, slots, offset: this.host.replOffset() };
   }
 
   private gossip(except: ClusterNode | null): GossipEntry[] {
@@ -300,6 +304,7 @@ export class ClusterBus {
       s.configEpoch = f.epoch;
       changed = true;
     }
+    if (typeof f.offset === 'number') s.replOffset = f.offset;
     if (f.master !== s.master || f.masterId !== s.masterId) {
       if (!f.master) for (let k = 0; k < CLUSTER_SLOTS; k++) if (st.slots[k] === s) st.setOwner(k, null);
       s.master = f.master;

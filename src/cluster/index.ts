@@ -47,6 +47,14 @@ export class Cluster {
     return this.server.config.getNumber('cluster-node-timeout');
   }
 
+  /** Redis's header offset: master_repl_offset, or a replica's processed offset (replicationGetSlaveOffset). */
+  replOffset(): number {
+    const m = replicationOf(this.server);
+    if (this.state.myself.master) return m.offset;
+    const link = m.link;
+    return link !== null && link.offset > 0 ? link.offset : 0;
+  }
+
   allowReadsWhenDown(): boolean {
     return this.server.config.getBool('cluster-allow-reads-when-down');
   }

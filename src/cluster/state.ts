@@ -30,6 +30,8 @@ export class ClusterNode {
   pingSent = 0;
   pongRecv = 0;
   configEpoch = 0;
+  /** Its replication offset, as its last message said (a replica's stays 0 until it synced). */
+  replOffset = 0;
   /** Whether our outbound bus link to it is connected (NODES link-state). */
   connected = false;
   /** Number of slots it owns in our map. */

@@ -45,6 +45,8 @@ export interface ClientIntrospection {
   role(c: Client): 'master' | 'replica' | null;
   /** Client-side caching: tracking on, broadcast mode, redirect id (-1 for none). */
   tracking(c: Client): { on: boolean; bcast: boolean; brokenRedir: boolean; redirect: number };
+  /** Number of BCAST prefixes of this client. */
+  trackingPrefixes(c: Client): number;
 }
 
 export const clientIntrospection: ClientIntrospection = {
@@ -54,6 +56,7 @@ export const clientIntrospection: ClientIntrospection = {
   dirtyCas: () => false,
   role: () => null,
   tracking: () => ({ on: false, bcast: false, brokenRedir: false, redirect: -1 }),
+  trackingPrefixes: () => 0,
 };
 
 /** Redis's getClientType: master link, replica, subscriber, or normal. */
@@ -83,8 +86,6 @@ export function parseClientKind(s: string): ClientKind | null {
 
 // ---- CLIENT LIST / CLIENT INFO lines ------------------------------------------
 
-/** A fresh Redis query buffer has this much room (qbuf + qbuf-free). */
-const QUERY_BUFFER_ROOM = 20474;
 /** Rough size of the per-client bookkeeping that tot-mem adds to the buffers. */
 const CLIENT_STRUCT_BYTES = 1024;
 
@@ -125,8 +126,8 @@ function flagsOf(c: Client): string {
  * One CLIENT LIST line, Redis 7.0's fields in order. `argv` is the running
  * command when describing the calling client (its query buffer and argv-mem).
  * Exact: id addr laddr fd name age idle flags db sub psub ssub multi obl omem
- * events cmd user redir resp. Estimated: qbuf-free (Redis's initial buffer
- * room), rbs/rbp (the reply buffer's size and peak, resized as Redis does), oll (always 0: one flat buffer),
+ * events cmd user redir resp. Modelled: qbuf-free (Redis's query buffer room, server/query-buffer.ts),
+ * rbs/rbp (the reply buffer's size and peak, resized as Redis does). Estimated: oll (always 0: one flat buffer),
  * multi-mem (via introspection), tot-mem (buffers plus a fixed overhead).
  */
 export function clientInfoLine(c: Client, argv: readonly string[] | null = null): string {
@@ -135,12 +136,13 @@ export function clientInfoLine(c: Client, argv: readonly string[] | null = null)
   const idle = Math.max(0, Math.floor((now - c.lastInteraction) / 1000));
   const [sub, psub, ssub] = clientIntrospection.subscriptions(c);
   const qbuf = c.parser.pendingBytes + (argv ? requestBytes(argv) : 0);
-  // An announced big argument has its whole buffer already: the rest of it is free room.
-  const reserved = c.parser.reservedBytes - c.parser.pendingBytes;
-  const qbufFree = reserved > 0 ? reserved : qbuf > 0 ? Math.max(0, QUERY_BUFFER_ROOM - qbuf) : 0;
+  // The room of Redis's query buffer (server/query-buffer.ts); an announced big argument has it whole.
+  const room = Math.max(c.qbufAlloc, c.parser.reservedBytes);
+  const qbufFree = room > qbuf ? room - qbuf : 0;
   let argvMem = 0;
   const running = argv ?? c.blocked?.argv ?? null;
   if (running) for (const a of running) argvMem += a.length;
+  else argvMem = c.parser.partialArgvBytes; // a command still arriving (Redis's argv_len_sum)
   const multiMem = clientIntrospection.multiMemory(c);
   const rbs = c.bufSize;
   const obl = c.len;

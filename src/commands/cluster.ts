@@ -123,7 +123,9 @@ function slotsReply(c: Client, cl: Cluster): void {
   }
   c.addArrayLen(ranges.length);
   for (const [a, b, n] of ranges) {
-    const replicas = st.replicasOf(n).filter((r) => !r.fail && r.ip !== '');
+    // Redis's isReplicaAvailable: not failed, and it has a replication offset (it synced and
+    // the stream moved); a node's own offset is read locally.
+    const replicas = st.replicasOf(n).filter((r) => !r.fail && r.ip !== '' && (r.myself ? cl.replOffset() : r.replOffset) !== 0);
     c.addArrayLen(3 + replicas.length);
     c.addInt(a);
     c.addInt(b);

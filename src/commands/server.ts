@@ -59,6 +59,8 @@ function configSet(c: Client, argv: string[]): void {
   for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i], argv[i + 1]]);
   const config = c.server.config;
   const before = { port: config.get('port'), bind: config.get('bind') };
+  // Every directive's old value: a failed re-listen rolls them all back (and re-applies them), as Redis.
+  const previous: Array<[string, string | undefined]> = pairs.map(([name]) => [name, config.get(name)]);
   // dir, appendonly and repl-diskless-load cannot change while a dataset loads.
   const err = config.configSet(pairs, { localClient: isLocalClient(c), loading: persistenceOf(c.server).loading || persistenceOf(c.server).asyncLoading });
   if (err !== null) {
@@ -68,7 +70,7 @@ function configSet(c: Client, argv: string[]): void {
   const portChanged = config.get('port') !== before.port;
   const bindChanged = config.get('bind') !== before.bind;
   if (portChanged || bindChanged) {
-    relistenForConfig(c, pairs, before, portChanged);
+    relistenForConfig(c, pairs, previous, portChanged);
     return;
   }
   c.addOK();
@@ -81,7 +83,7 @@ function configSet(c: Client, argv: string[]): void {
  * Inside MULTI nothing may wait: the listen happens after the reply, and a
  * failure is logged and undone.
  */
-function relistenForConfig(c: Client, pairs: Array<[string, string]>, before: { port: string | undefined; bind: string | undefined }, portChanged: boolean): void {
+function relistenForConfig(c: Client, pairs: Array<[string, string]>, previous: Array<[string, string | undefined]>, portChanged: boolean): void {
   const server = c.server;
   const config = server.config;
   const port = portChanged ? config.getNumber('port') : server.port;
@@ -92,8 +94,7 @@ function relistenForConfig(c: Client, pairs: Array<[string, string]>, before: { 
     ? `ERR CONFIG SET failed (possibly related to argument '${named('port')}') - Unable to listen on this port. Check server logs.`
     : `ERR CONFIG SET failed (possibly related to argument '${named('bind')}') - Failed to bind to specified addresses.`;
   const undo = (): void => {
-    if (before.port !== undefined) config.setInternal('port', before.port);
-    if (before.bind !== undefined) config.setInternal('bind', before.bind);
+    for (const [name, value] of previous) if (value !== undefined) config.setInternal(name, value);
   };
   const waiting = c.inMulti ? null : (server.blocking.block(c, c.current!, ['config', 'set'], { keys: [], timeoutMs: 0, serve: () => false }), c.blocked);
   if (waiting === null) c.addOK();

@@ -20,7 +20,7 @@ function multi(c: Client): void {
     c.addError('ERR MULTI calls can not be nested');
     return;
   }
-  c.multi = { queue: [], aborted: false };
+  c.multi = { queue: [], aborted: false, bytes: 0 };
   c.addOK();
 }
 
@@ -61,6 +61,7 @@ function exec(c: Client): void {
   // Blocking commands answer like their non-blocking forms, and clients blocked
   // on keys written here wake only once the whole transaction has run.
   c.inMulti = true;
+  server.inExec++;
   server.blocking.deferDepth++;
   try {
     for (let i = 0; i < queue.length; i++) {
@@ -71,6 +72,7 @@ function exec(c: Client): void {
     }
   } finally {
     server.blocking.deferDepth--;
+    server.inExec--;
     c.inMulti = wasInMulti;
     // CLIENT INFO inside the transaction still sees it (flags=x): end it only now.
     watches.discard(c);
@@ -101,16 +103,8 @@ function unwatch(c: Client): void {
 
 // CLIENT LIST / CLIENT INFO: multi=, multi-mem= and the x and d flags.
 clientIntrospection.multiQueued = (c) => (c.multi === null ? -1 : c.multi.queue.length);
-clientIntrospection.multiMemory = (c) => {
-  if (c.multi === null) return 0;
-  // Redis counts each queued command's argument bytes plus a pointer per argument.
-  let bytes = 0;
-  for (const { argv } of c.multi.queue) {
-    bytes += 8 * argv.length;
-    for (const a of argv) bytes += a.length;
-  }
-  return bytes;
-};
+// Redis counts each queued command's argument bytes plus a pointer per argument (kept by the dispatcher).
+clientIntrospection.multiMemory = (c) => (c.multi === null ? 0 : c.multi.bytes);
 clientIntrospection.dirtyCas = (c) => c.server.watches.isDirty(c);
 
 export const commands: CommandImpl[] = [

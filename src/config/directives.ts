@@ -408,6 +408,8 @@ export const EFFECTIVE_DIRECTIVES: ReadonlySet<string> = new Set([
   'dbfilename',
   'appendonly',
   'maxmemory',
+  // client eviction (server/client-eviction.ts)
+  'maxmemory-clients',
   'maxmemory-policy',
   'maxmemory-samples',
   'maxmemory-eviction-tenacity',

@@ -28,6 +28,10 @@ export function strerror(e: unknown): string {
       return 'Too many levels of symbolic links';
     case 'ENAMETOOLONG':
       return 'File name too long';
+    case 'EADDRINUSE':
+      return 'Address already in use';
+    case 'EADDRNOTAVAIL':
+      return 'Cannot assign requested address';
     default:
       return (e as Error)?.message ?? String(e);
   }

@@ -6,8 +6,9 @@ import { Socket as NetSocket, type Socket } from 'node:net';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import { ProtocolError } from '../resp/parser.js';
-import { clientEvictionGate, noteClientBuffers } from '../server/client-eviction.js';
+import { clientEvictionGate, evictBeforeCommand, noteClientBuffers } from '../server/client-eviction.js';
 import { checkOutputLimit } from '../server/output-limit.js';
+import { queryBufferBigArg, queryBufferRead } from '../server/query-buffer.js';
 
 export function attachConnection(server: Server, c: Client, socket: Socket): void {
   const onData = (chunk: Buffer): void => {
@@ -15,8 +16,14 @@ export function attachConnection(server: Server, c: Client, socket: Socket): voi
     server.stats.netInputBytes += chunk.length;
     c.inputBytes += chunk.length;
     c.lastInteraction = server.clock.now();
-    c.parser.feed(chunk);
+    const parser = c.parser;
+    queryBufferRead(c, parser.pendingBytes, parser.bigRemaining, chunk.length);
+    parser.feed(chunk);
     processInput(server, c);
+    if (parser.bigSeen !== 0) {
+      queryBufferBigArg(c, parser.bigSeen);
+      parser.bigSeen = 0;
+    }
   };
   if (!readIntoSharedBuffer(socket, c, onData)) socket.on('data', onData);
   socket.on('error', () => {
@@ -86,6 +93,8 @@ export function processInput(server: Server, c: Client): void {
     }
     if (argv === null) break;
     if (argv.length === 0) continue;
+    // maxmemory-clients: a check scheduled this round runs before the command, as Redis's processCommand.
+    if (clientEvictionGate.pending !== 0 && evictBeforeCommand(server, c)) break;
     server.execute(c, argv);
     // client-output-buffer-limit normal: one comparison while the class is unlimited.
     if (c.len > server.outputLimitFloor) checkOutputLimit(server, c, c.len);

@@ -311,6 +311,11 @@ function clientsSection(server: Server): InfoFields {
   ];
 }
 
+/** Re-measures the client buffers maxmemory counts (after client eviction disconnected some). */
+export function measureClientMemory(server: Server): void {
+  measureClientBuffers(server, stateOf(server));
+}
+
 /**
  * Measures the client buffers (query buffer, reply buffer, socket queue):
  * replicas' as Redis's mem_clients_slaves, the others' as mem_clients_normal.
@@ -319,7 +324,9 @@ function measureClientBuffers(server: Server, st: InfoState): void {
   let normal = 0;
   let replicas = 0;
   for (const c of server.clients.values()) {
-    const n = c.out.length + c.parser.pendingBytes + (c.socket?.writableLength ?? 0);
+    const p = c.parser;
+    const argc = p.partialArgc;
+    const n = c.out.length + p.pendingBytes + (argc === 0 ? 0 : p.partialArgvBytes + 8 * argc) + (c.socket?.writableLength ?? 0);
     if (clientIntrospection.role(c) === 'replica') replicas += n;
     else normal += n;
   }

@@ -89,6 +89,11 @@ export class PersistenceState {
   /** The aux fields of the last RDB image loaded (repl-id, repl-offset, ...). */
   lastLoadAux = new Map<string, string>();
 
+  /**
+   * Background jobs started that Redis runs in a forked child (BGSAVE, AOF rewrite, a
+   * replica's snapshot): INFO total_forks. Mnemo runs them in slices in-process.
+   */
+  backgroundJobs = 0;
   /** Full syncs producing a snapshot for a replica (INFO rdb_bgsave_in_progress counts them, as Redis's rdb child). */
   replicationSnapshots = 0;
   /** Active point-in-time images: the barrier forwards to each. */
@@ -358,6 +363,7 @@ export function bgsaveStart(server: Server): boolean {
   st.lastbgsaveTry = Math.floor(startMs / 1000);
   st.dirtyBeforeBgsave = server.dirty;
   st.bgsaveScheduled = false;
+  st.backgroundJobs++;
   const dir = server.config.dir || process.cwd();
   const tempPath = join(dir, `temp-bgsave-${process.pid}.rdb`);
   const finalPath = rdbPath(server);
@@ -824,6 +830,9 @@ function persistenceInfo(server: Server, fields: InfoFields): InfoFields {
 export function installPersistence(server: Server): void {
   persistenceOf(server);
   setInfoProvider(server, 'persistence', persistenceInfo);
+  setInfoProvider(server, 'stats', (_srv, fields) =>
+    fields.map(([k, v]) => (k === 'total_forks' ? [k, persistenceOf(server).backgroundJobs] : [k, v])),
+  );
   server.saveForShutdown = (req) => saveForShutdown(server, req);
   debugObjectHooks.serializedLength = (v) => serializedLength(v, encodeOptions(server));
   installDebugSubcommands(server);

@@ -40,7 +40,37 @@ export class RespParser {
   private big: Buffer | null = null;
   private bigFilled = 0;
 
+  /**
+   * The largest bulk argument of at least 32 KB (with its CRLF) announced or read since
+   * the connection last took it (Redis sizes its query buffer for such an argument).
+   */
+  bigSeen = 0;
+
   constructor(readonly limits: ParserLimits) {}
+
+  /** Bytes of a big argument still to come (Redis's readlen for it), or 0. */
+  get bigRemaining(): number {
+    return this.big ? this.big.length - this.bigFilled : 0;
+  }
+
+  /** Bytes of the arguments of an incomplete command parsed so far (Redis's c->argv_len_sum), or 0. */
+  get partialArgvBytes(): number {
+    const argv = this.argv;
+    if (argv === null) return 0;
+    let n = 0;
+    for (let i = 0; i < argv.length; i++) n += argv[i].length;
+    return n;
+  }
+
+  /** Arguments of an incomplete command parsed so far (Redis's c->argc while reading one). */
+  get partialArgc(): number {
+    return this.argv === null ? 0 : this.argv.length;
+  }
+
+  /** Length of the bulk argument being read, or -1 (Redis's c->bulklen). */
+  get bulkPending(): number {
+    return this.argv !== null ? this.bulkLen : -1;
+  }
 
   /** Bytes received but not consumed yet (for client-query-buffer-limit and CLIENT LIST qbuf). */
   get pendingBytes(): number {
@@ -147,6 +177,7 @@ export class RespParser {
       if (buf.length - this.pos < len + 2) {
         if (len >= BIG_ARG) {
           // Assemble a big argument in a buffer of its exact size (plus CRLF).
+          if (len + 2 > this.bigSeen) this.bigSeen = len + 2;
           this.big = Buffer.allocUnsafe(len + 2);
           this.bigFilled = buf.copy(this.big, 0, this.pos);
           this.pos = buf.length;
@@ -154,6 +185,7 @@ export class RespParser {
         }
         return null;
       }
+      if (len >= BIG_ARG && len + 2 > this.bigSeen) this.bigSeen = len + 2;
       this.argv!.push(buf.latin1Slice(this.pos, this.pos + len));
       this.pos += len + 2;
       this.bulkLen = -1;
@@ -193,6 +225,7 @@ export class RespParser {
       p += 2;
       // Redis does not check the CRLF after a bulk; it skips two bytes.
       if (len > maxLen || p + len + 2 > end) return null;
+      if (len >= BIG_ARG && len + 2 > this.bigSeen) this.bigSeen = len + 2;
       argv[i] = i === 0 ? commandName(buf, p, len) : readLatin1(buf, p, len);
       p += len + 2;
     }

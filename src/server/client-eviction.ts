@@ -14,7 +14,7 @@
  *    other client goes, and Redis warns in its log).
  *  - A client's memory is Redis's tot-mem: query buffer, reply buffers, queued
  *    MULTI commands. Ours is the same buffers: the unparsed input
- *    (parser.reservedBytes), the reply buffer's allocation (`out`, 16 KB even
+ *    (parser.reservedBytes) and the arguments of a command still arriving, the reply buffer's allocation (`out`, 16 KB even
  *    when idle, as Redis's ~20 KB per idle client: at a small limit, idle
  *    clients are evicted too, as there), the replies the socket has not sent
  *    yet (writableLength), and the MULTI queue.
@@ -27,14 +27,17 @@
  *  - Redis checks in beforeSleep (after each event loop round of reads and
  *    writes) and before each command. We check from the server cron (every
  *    tick: one pass over the clients, no allocation when under the limit) and
- *    soon after a client's buffers grow big: flush() calls noteClientBuffers,
- *    which compares that client's buffers with the room left under the limit
- *    at the last check, and when they exceed it schedules a check for the end
- *    of this event loop round (setImmediate, at most one pending), Redis's
- *    beforeSleep. One client cannot push the total over the limit without its
- *    own buffers exceeding that room, so a single big client is caught at
- *    once; many clients growing together are caught by the next cron tick.
+ *    as soon as the clients' memory reaches the limit: flush() calls
+ *    noteClientBuffers, which moves a running total by that client's change
+ *    (Redis's updateClientMemUsage; each check recounts it exactly), and when
+ *    the total reaches the limit schedules a check for the end of this event
+ *    loop round (setImmediate, at most one pending), Redis's beforeSleep. A
+ *    scheduled check also runs before the next command any client runs in this
+ *    round (processInput, one counter test while none is pending), as Redis's
+ *    processCommand calls evictClients.
  *    CONFIG SET of maxmemory-clients or maxmemory schedules a check too.
+ *    After evicting, the client memory maxmemory counts is measured again, so
+ *    keys are not evicted for clients already gone (Redis evicts clients first).
  *
  * Differences: a pipelined batch runs whole before the check (Redis checks
  * before each command), so a batch of big replies may overshoot before its
@@ -47,7 +50,7 @@
 import type { Server } from './server.js';
 import type { Client } from './client.js';
 import { clientInfoLine, clientIntrospection, clientKind } from '../commands/client.js';
-import { setInfoProvider, type InfoValue } from '../observability/info.js';
+import { measureClientMemory, setInfoProvider, type InfoValue } from '../observability/info.js';
 import { log } from '../persistence/log.js';
 
 /** Redis's floor for the effective limit. */
@@ -58,15 +61,15 @@ export const MIN_CLIENT_EVICTION_LIMIT = 128 * 1024;
  * noteClientBuffers only when it is not 0. (A server closed with a limit set
  * stays counted; that only costs the others a lookup per flush.)
  */
-export const clientEvictionGate = { enabled: 0 };
+export const clientEvictionGate = { enabled: 0, pending: 0 };
 
 interface ClientEvictionState {
   /** Effective limit in bytes; 0 = off. */
   limit: number;
   /** INFO stats evicted_clients. */
   evicted: number;
-  /** Room under the limit at the last check: a client whose buffers exceed it may have crossed it. */
-  headroom: number;
+  /** The clients' memory: counted exactly by each check, then moved by each client's noted change. */
+  total: number;
   /** A check is queued with setImmediate. */
   scheduled: boolean;
   /** Counted in clientEvictionGate. */
@@ -91,14 +94,44 @@ export function clientEvictionLimit(maxmemoryClients: number, maxmemory: number)
   return Math.max(limit, MIN_CLIENT_EVICTION_LIMIT);
 }
 
-/** The buffers of a client that may grow quickly: input not parsed yet, replies not sent yet. */
+/**
+ * The buffers of a client that may grow quickly: input not parsed yet, the arguments of a
+ * command still being read (Redis's argv_len_sum plus a pointer each), replies not sent yet.
+ */
 function bufferBytes(c: Client): number {
-  return c.parser.reservedBytes + c.out.length + (c.socket?.writableLength ?? 0);
+  const p = c.parser;
+  const argc = p.partialArgc;
+  return p.reservedBytes + (argc === 0 ? 0 : p.partialArgvBytes + 8 * argc) + c.out.length + (c.socket?.writableLength ?? 0);
+}
+
+/**
+ * Redis's per-client overheads of WATCHed keys (a list node and a watchedKey each,
+ * multiStateMemOverhead), of subscriptions (a list node per pattern, a dict entry and
+ * bucket share per channel, pubsubMemOverhead) and of tracking prefixes; the names
+ * themselves are shared.
+ */
+function overheadBytes(c: Client): number {
+  let n = c.server.watches.watchedBy(c) * 56;
+  const [channels, patterns, shardChannels] = clientIntrospection.subscriptions(c);
+  if (channels + patterns + shardChannels !== 0) n += patterns * 24 + dictBytes(channels) + dictBytes(shardChannels);
+  // Tracking prefixes: Redis counts 32 bytes per node of the client's prefix rax; a rax of
+  // N prefixes has at least N + 1 nodes (a lower bound, as Redis's own figure is).
+  const prefixes = clientIntrospection.trackingPrefixes(c);
+  if (prefixes !== 0) n += (prefixes + 1) * 32;
+  return n;
+}
+
+/** dictEntry (24 bytes) per element plus 8 per bucket (at least 4, a power of two). */
+function dictBytes(n: number): number {
+  if (n === 0) return 0;
+  let slots = 4;
+  while (slots < n) slots *= 2;
+  return n * 24 + slots * 8;
 }
 
 /** A client's memory as client eviction counts it (see the file comment). */
 export function clientMemory(c: Client): number {
-  return bufferBytes(c) + (c.multi === null ? 0 : clientIntrospection.multiMemory(c));
+  return bufferBytes(c) + (c.multi === null ? 0 : c.multi.bytes) + overheadBytes(c);
 }
 
 /** Whether this client's memory counts towards the limit (normal and pub/sub connections). */
@@ -114,7 +147,7 @@ function counted(c: Client): boolean {
  * from its cron, and flush() must call noteClientBuffers (see the file comment).
  */
 export function installClientEviction(server: Server): void {
-  const st: ClientEvictionState = { limit: 0, evicted: 0, headroom: 0, scheduled: false, gated: false, warnedOver: false };
+  const st: ClientEvictionState = { limit: 0, evicted: 0, total: 0, scheduled: false, gated: false, warnedOver: false };
   states.set(server, st);
   refreshLimit(server, st);
   const onChange = (): void => {
@@ -154,8 +187,8 @@ function refreshLimit(server: Server, st: ClientEvictionState): void {
   // getBigInt: the signed value (-N for N%); getNumber reads memory directives as unsigned.
   const setting = Number(server.config.getBigInt('maxmemory-clients'));
   st.limit = clientEvictionLimit(setting, server.config.getNumber('maxmemory'));
-  // Unknown room until the next check: the first client to flush asks for one.
-  st.headroom = 0;
+  // Unknown until the next check: the first client to flush asks for one.
+  st.total = st.limit;
   st.warnedOver = false;
   const on = st.limit !== 0;
   if (on !== st.gated) {
@@ -166,23 +199,48 @@ function refreshLimit(server: Server, st: ClientEvictionState): void {
 
 /**
  * Hot path, from flush() after a client's replies were handed to its socket
- * (and so after each read): when this client's buffers exceed the room left
- * at the last check, a check runs at the end of this event loop round.
+ * (and so after each read): the running total of the clients' memory takes
+ * this client's change (as last noted; closed clients stay in it until the next
+ * check recounts), and when it reaches the limit a check runs at the end of
+ * this event loop round, or before the next command.
  * Never evicts by itself (flush() runs inside loops over clients).
  */
 export function noteClientBuffers(server: Server, c: Client): void {
   const st = states.get(server);
-  if (st === undefined || st.limit === 0 || st.scheduled) return;
-  if (bufferBytes(c) >= st.headroom) scheduleCheck(server, st);
+  if (st === undefined || st.limit === 0 || !counted(c)) return;
+  // Redis's updateClientMemUsage: the running total follows this client's change.
+  const m = clientMemory(c);
+  st.total += m - c.evictionNoted;
+  c.evictionNoted = m;
+  if (!st.scheduled && st.total >= st.limit) scheduleCheck(server, st);
 }
 
 function scheduleCheck(server: Server, st: ClientEvictionState): void {
   if (st.scheduled || st.limit === 0) return;
   st.scheduled = true;
+  clientEvictionGate.pending++;
   setImmediate(() => {
+    if (!st.scheduled) return; // already run before a command
     st.scheduled = false;
+    clientEvictionGate.pending--;
     if (!server.shuttingDown) evictClients(server, st);
   });
+}
+
+/**
+ * Before a client's command (processInput, while clientEvictionGate.pending is
+ * not 0): a check scheduled for the end of this round runs now, as Redis's
+ * processCommand calls evictClients, so a command read in the same round as
+ * another client's oversized input runs after that client is gone. Returns
+ * true when `c` itself was evicted (its command must not run).
+ */
+export function evictBeforeCommand(server: Server, c: Client): boolean {
+  const st = states.get(server);
+  if (st === undefined || !st.scheduled) return false;
+  st.scheduled = false;
+  clientEvictionGate.pending--;
+  if (st.limit !== 0 && !server.shuttingDown) evictClients(server, st);
+  return c.closed;
 }
 
 /** From the server cron: the periodic check (catches many clients growing together). */
@@ -195,9 +253,14 @@ export function clientEvictionCron(server: Server): void {
 function evictClients(server: Server, st: ClientEvictionState): number {
   const limit = st.limit;
   let total = 0;
-  for (const c of server.clients.values()) if (counted(c)) total += clientMemory(c);
+  for (const c of server.clients.values()) {
+    if (!counted(c)) continue;
+    const mem = clientMemory(c);
+    c.evictionNoted = mem;
+    total += mem;
+  }
+  st.total = total;
   if (total < limit) {
-    st.headroom = limit - total;
     st.warnedOver = false;
     return 0;
   }
@@ -218,13 +281,14 @@ function evictClients(server: Server, st: ClientEvictionState): number {
     st.evicted++;
     evicted++;
   }
+  st.total = total;
   if (total >= limit) {
     if (!st.warnedOver) log(server, 'warning', 'Over client maxmemory after evicting all evictable clients');
     st.warnedOver = true;
-    st.headroom = 0;
   } else {
     st.warnedOver = false;
-    st.headroom = limit - total;
   }
+  // maxmemory then counts the clients that are left (Redis evicts clients before keys).
+  if (evicted > 0) measureClientMemory(server);
   return evicted;
 }

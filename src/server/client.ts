@@ -38,6 +38,8 @@ export interface BlockState {
 export interface MultiState {
   queue: Array<{ cmd: Command; argv: string[] }>;
   aborted: boolean;
+  /** The queue's memory as Redis counts it (argument bytes plus a pointer each), kept as commands are queued. */
+  bytes: number;
 }
 
 let nextClientId = 1;
@@ -107,6 +109,11 @@ export class Client extends ReplyWriter {
   /** A script's client: the client running the script and its command (EVAL/FCALL ... keys), for client tracking. */
   scriptCaller: Client | null = null;
   scriptCallerArgv: string[] | null = null;
+  /** Redis's query buffer, modelled (src/server/query-buffer.ts): its room (sdsalloc) and recent peak. */
+  qbufAlloc = 0;
+  qbufPeak = 0;
+  /** This client's buffers as client eviction last noted them (its running total). */
+  evictionNoted = 0;
   /** Called when the server wants this client gone (CLIENT KILL, shutdown). */
   onKill: (() => void) | null = null;
 

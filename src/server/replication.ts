@@ -452,6 +452,7 @@ export class ReplicationMaster {
       flush(server, c);
     }
     const delay = server.config.getNumber('rdb-key-save-delay');
+    persistenceOf(server).backgroundJobs++;
     const run = runRdbSnapshot(
       server,
       async (chunk) => {

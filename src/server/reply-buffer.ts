@@ -8,6 +8,7 @@
  */
 import { REPLY_BUFFER_MAX, REPLY_BUFFER_MIN } from '../resp/writer.js';
 import type { Client } from './client.js';
+import { resizeQueryBuffer } from './query-buffer.js';
 import type { Server } from './server.js';
 
 /** Redis's REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME. */
@@ -66,7 +67,10 @@ export class ReplyBufferCron {
       }
       const c = this.queue[this.at];
       this.queue[this.at++] = undefined as unknown as Client;
-      if (!c.closed) resizeReplyBuffer(c, settings, now);
+      if (c.closed) continue;
+      resizeReplyBuffer(c, settings, now);
+      // Redis's clientsCronResizeQueryBuffer (idle time in whole seconds, as server.unixtime).
+      resizeQueryBuffer(c, c.parser.pendingBytes, c.parser.bulkPending, Math.floor(now / 1000) - Math.floor(c.lastInteraction / 1000));
     }
   }
 }

@@ -64,6 +64,8 @@ export class Server implements KeyspaceEffects {
   readonly watches: Watches;
   /** Number of changes since the last save (Redis's server.dirty). */
   dirty = 0;
+  /** EXECs running (Redis's server.in_exec): background jobs asked for meanwhile are scheduled. */
+  inExec = 0;
   readonly startTime: number;
   readonly runId: string;
   readonly version = VERSION;
@@ -215,7 +217,8 @@ export class Server implements KeyspaceEffects {
       return startMetricsEndpoint(this);
     }
     return this.openListener(port, host).then(async (err) => {
-      if (err !== null) throw new Error(err);
+      // The errno name (EADDRINUSE, ...) stays available as the error's code.
+      if (err !== null) throw Object.assign(new Error(err), { code: /\b(E[A-Z0-9]+)\b/.exec(err)?.[1] });
       this.startCron();
       // The Prometheus endpoint (metrics-port) listens on the same address.
       try {
@@ -468,7 +471,12 @@ export class Server implements KeyspaceEffects {
         return;
       }
       // A doomed transaction stops collecting commands but still answers QUEUED, as Redis.
-      if (!c.multi.aborted && !this.watches.isDirty(c)) c.multi.queue.push({ cmd, argv });
+      if (!c.multi.aborted && !this.watches.isDirty(c)) {
+        c.multi.queue.push({ cmd, argv });
+        let bytes = 8 * argv.length;
+        for (let i = 0; i < argv.length; i++) bytes += argv[i].length;
+        c.multi.bytes += bytes;
+      }
       c.addSimple('QUEUED');
       return;
     }

@@ -459,6 +459,7 @@ export function installTracking(server: Server): Tracking {
     if (st === undefined) return { on: false, bcast: false, brokenRedir: false, redirect: -1 };
     return { on: true, bcast: st.bcast, brokenRedir: st.brokenRedirect, redirect: st.redirect };
   };
+  clientIntrospection.trackingPrefixes = (c) => instances.get(c.server)?.of(c)?.prefixes.size ?? 0;
   return t;
 }
 

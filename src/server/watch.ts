@@ -59,6 +59,11 @@ export class Watches {
   }
 
   /** WATCH of one key in the client's selected database (no-op if already watched there). */
+  /** Keys this client WATCHes (Redis counts a list node and a watchedKey for each as client memory). */
+  watchedBy(c: Client): number {
+    return this.count === 0 ? 0 : this.byClient.get(c)?.keys.length ?? 0;
+  }
+
   watch(c: Client, key: string): void {
     const db = c.db;
     let keys = this.byDb.get(db);

@@ -205,6 +205,36 @@ describe('CLIENT ID, SETNAME, GETNAME, INFO, LIST', () => {
     }
   });
 
+  test("qbuf-free follows Redis's query buffer: 16 KB room, a big argument's exact size, shrunk by the cron", async () => {
+    const c = await connectNamed('qb');
+    try {
+      const id = String(await c.client('ID'));
+      const field = async (f: string): Promise<number> =>
+        Number(new Map(parseLine(((await io.client('LIST', 'ID', id)) as string).trim())).get(f));
+      // After the first read: sdsMakeRoomForNonGreedy(16 KB) -> 20474 (redis-server 7.0.15's figure).
+      assert.equal(await field('qbuf'), 0);
+      assert.equal(await field('qbuf-free'), 20474);
+      // A 400000-byte argument: a buffer of its exact size replaces it (458742 in Redis).
+      await c.set('x', 'A'.repeat(400_000));
+      assert.equal(await field('qbuf-free'), 458742);
+      // Not idle: the cron shrinks it to the recent peak (one small SET), then a read makes 16 KB room again.
+      await waitFor(async () => {
+        await c.set('x', 'A'.repeat(100));
+        return (await field('qbuf-free')) < 458742;
+      }, 'the query buffer to shrink');
+      // A read into a buffer under 16 KB makes that room again; under 32 KB the cron leaves it.
+      await c.set('x', 'y');
+      assert.equal(await field('qbuf-free'), 20474);
+      // Idle for more than 2 s: all spare room goes.
+      handle.clock.freeze();
+      handle.clock.advance(3000);
+      await waitFor(async () => (await field('qbuf-free')) === 0, 'the idle query buffer to be freed');
+    } finally {
+      handle.clock.resume();
+      c.disconnect();
+    }
+  });
+
   test('RESP3 connections get a verbatim string and resp=3', async () => {
     const r = await Raw.open(handle.port);
     try {

@@ -296,6 +296,83 @@ test('maxmemory-clients as a percentage of maxmemory', async () => {
   assert.equal(await evictedClients(), before + 1);
 });
 
+test("a command read in the same round as another client's oversized input runs after that client is evicted", async () => {
+  await ctl.config('SET', 'maxmemory-clients', '200kb');
+  const a = await connectRaw('a');
+  const b = await connectRaw('b');
+  await settle();
+  // Both arrive while the (in-process) server cannot run: it reads a's input first, then
+  // b's command, in one round. Redis evicts before each command (processCommand), so the
+  // CLIENT LIST no longer shows a.
+  startBigSet(a, 'k', 300 * KB);
+  b.send('CLIENT', 'LIST');
+  const until = Date.now() + 100;
+  while (Date.now() < until) {
+    // busy: the server's event loop is this one
+  }
+  const list = await b.read(1);
+  await waitFor(() => /\r\n$/.test(b.data) && b.data.length >= 6 && b.data.length >= Number(/^\$(\d+)/.exec(b.data)?.[1] ?? 1e9), 'the CLIENT LIST reply');
+  assert.equal(list, '$');
+  assert.doesNotMatch(b.data, /name=a /);
+  assert.match(b.data, /name=b /);
+  await evictedSoon(a);
+});
+
+test('the arguments of a command still arriving count (Redis counts argv_len_sum)', async () => {
+  await ctl.config('SET', 'maxmemory-clients', '200kb');
+  const a = await connectRaw('a');
+  // 249 of 250 arguments of 1000 bytes: parsed, so no longer unparsed input, but held.
+  let req = '*250\r\n';
+  for (let j = 0; j < 150; j++) req += '$1000\r\n' + 'x'.repeat(1000) + '\r\n';
+  a.sock.write(req, 'latin1');
+  await waitFor(async () => a.closed || Number((await clientList()).get('a')?.['argv-mem'] ?? 0) >= 150_000, 'the arguments to be read');
+  if (!a.closed) {
+    for (let j = 0; j < 99; j++) a.sock.write('$1000\r\n' + 'x'.repeat(1000) + '\r\n', 'latin1');
+  }
+  await evictedSoon(a);
+});
+
+test('many clients growing together are evicted without waiting for the cron (a running total, as Redis)', async () => {
+  await ctl.config('SET', 'maxmemory-clients', '400kb');
+  const clients: Raw[] = [];
+  for (let i = 0; i < 8; i++) clients.push(await connectRaw(`m${i}`));
+  await settle();
+  // DEBUG PAUSE-CRON 1 (an oracle server needs enable-debug-command).
+  const pauseCron = async (on: boolean): Promise<void> => {
+    if (handle !== null) handle.server.cronPaused = on;
+    else await ctl.call('DEBUG', 'PAUSE-CRON', on ? '1' : '0');
+  };
+  await pauseCron(true);
+  try {
+    // 8 x 60 KB: no client alone is near the limit; together they pass it.
+    for (const r of clients) startBigSet(r, 'k', 60 * KB);
+    await waitFor(() => clients.some((r) => r.closed), 'a client to be evicted with the cron paused');
+  } finally {
+    await pauseCron(false);
+  }
+});
+
+test("WATCHed keys, subscriptions and tracking prefixes count as client memory (Redis's overheads)", async () => {
+  await ctl.config('SET', 'maxmemory-clients', '200kb');
+  for (const cmd of ['WATCH', 'SUBSCRIBE', 'PSUBSCRIBE']) {
+    const r = await connectRaw(cmd.toLowerCase());
+    // 10000 names a command: far more than 200 KB of overhead, none of it buffers.
+    for (let i = 0; i < 10000 && !r.closed; i += 500) {
+      r.send(cmd, ...Array.from({ length: 500 }, (_, j) => `n${i + j}`));
+      await sleep(5);
+    }
+    await evictedSoon(r);
+  }
+  const t = await connectRaw('prefixes');
+  for (let i = 0; i < 10000 && !t.closed; i += 500) {
+    const args = ['CLIENT', 'TRACKING', 'on', 'BCAST'];
+    for (let j = i; j < i + 500; j++) args.push('PREFIX', `p${String(j).padStart(8, '0')}`);
+    t.send(...args);
+    await sleep(5);
+  }
+  await evictedSoon(t);
+});
+
 test('lowering maxmemory-clients evicts the clients now over it at once', async () => {
   await ctl.config('SET', 'maxmemory-clients', '2mb');
   const a = await connectRaw('a');

@@ -9,7 +9,8 @@ import net from 'node:net';
 import type { ServerHandle } from '../../src/index.js';
 import { startServer } from '../../src/index.js';
 import { connectIo } from '../helpers/server.js';
-import { fileCleanups, spawnServer } from '../helpers/process.js';
+import { spawn } from 'node:child_process';
+import { fileCleanups, MNEMO_BIN, spawnServer } from '../helpers/process.js';
 
 const { cleanups } = fileCleanups('mnemo-listen-');
 
@@ -71,6 +72,27 @@ test('CONFIG SET port moves the listener; a busy port is refused and nothing mov
   }
 });
 
+test('a refused port rolls back every directive of the same CONFIG SET, as Redis', async () => {
+  const io = await connectIo(handle, { port: handle.server.port });
+  const busy = net.createServer();
+  try {
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const busyPort = (busy.address() as net.AddressInfo).port;
+    const before = await io.config('GET', 'maxmemory');
+    await assert.rejects(
+      io.config('SET', 'maxmemory', '10000001', 'port', String(busyPort), 'client-query-buffer-limit', '10m', 'lazyfree-lazy-eviction', 'yes'),
+      /Unable to listen on this port/,
+    );
+    assert.deepEqual(await io.config('GET', 'maxmemory'), before);
+    assert.deepEqual(await io.config('GET', 'client-query-buffer-limit'), ['client-query-buffer-limit', '1073741824']);
+    assert.deepEqual(await io.config('GET', 'lazyfree-lazy-eviction'), ['lazyfree-lazy-eviction', 'no']);
+    assert.equal(await io.ping(), 'PONG');
+  } finally {
+    busy.close();
+    io.disconnect();
+  }
+});
+
 test('CONFIG SET bind: a bad address is refused, "" stops TCP, a good one listens again', async () => {
   const io = await connectIo(handle, { port: handle.server.port });
   try {
@@ -107,4 +129,21 @@ test('mnemo-server without bind listens on every interface, IPv6 and IPv4, as Re
   assert.equal(await pingAt(port, '127.0.0.1'), '+PONG\r\n');
   assert.equal(await pingAt(port, '::1'), '+PONG\r\n');
   assert.match(await pingAt(port, '127.0.0.1', '127.0.0.2'), /^-DENIED /);
+});
+
+test("mnemo-server on a busy port logs Redis's two lines (stdout, where Redis's test suite looks to retry) and exits 1", async () => {
+  const busy = net.createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+  const port = (busy.address() as net.AddressInfo).port;
+  try {
+    const child = spawn(process.execPath, [MNEMO_BIN, '--port', String(port), '--bind', '127.0.0.1', '--save', ''], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    assert.equal(code, 1);
+    assert.match(out, new RegExp(`# Warning: Could not create server TCP listening socket 127\\.0\\.0\\.1:${port}: bind: Address already in use\\n`));
+    assert.match(out, new RegExp(`# Failed listening on port ${port} \\(TCP\\), aborting\\.\\n`));
+  } finally {
+    busy.close();
+  }
 });

@@ -293,3 +293,21 @@ test('a master whose last slot moves away becomes a replica of the node that too
   assert.equal(myself.split(' ')[3], ownerId);
   await waitFor('the owner to list its new replica', async () => String(await nodes[owner].client.cluster('REPLICAS', ownerId)).includes(extraId));
 });
+
+test("CLUSTER SLOTS lists a replica only once it has a replication offset (Redis's isReplicaAvailable)", async () => {
+  // The previous test left `extra` replicating the owner of {lastslot}.
+  const extra = nodes[nodes.length - 1];
+  const extraId = (await extra.client.cluster('MYID')) as string;
+  const slot = Number(await nodes[0].client.cluster('KEYSLOT', '{lastslot}'));
+  const owner = nodes[await ownerOf(slot)];
+  const listed = async (): Promise<boolean> => {
+    const ranges = (await owner.client.cluster('SLOTS')) as unknown as Array<[number, number, ...Array<[string, number, string]>]>;
+    const r = ranges.find((x) => x[0] <= slot && slot <= x[1])!;
+    return r.slice(3).some((n) => (n as [string, number, string])[2] === extraId);
+  };
+  await waitFor('the replica to sync', async () => /master_link_status:up/.test(String(await extra.client.info('replication'))));
+  const offset = Number(/master_repl_offset:(\d+)/.exec(String(await owner.client.info('replication')))![1]);
+  if (offset === 0) assert.equal(await listed(), false);
+  await owner.client.set('{lastslot}k', 'v');
+  await waitFor('the replica to be listed once its offset moved', listed);
+});

@@ -280,6 +280,52 @@ test('BGREWRITEAOF during a BGSAVE is scheduled and runs once the BGSAVE is done
   assert.equal(aof.rewrites, 2);
 });
 
+test('CONFIG SET appendonly yes inside MULTI schedules the rewrite (logged as Redis); total_forks counts background jobs', async () => {
+  const dir = tempDir();
+  const { server, aof, run } = await start(dir, { appendonly: 'no' });
+  const lines: string[] = [];
+  setLogSink(server, (_level, line) => lines.push(line));
+  const forks = () => Number(new Map(sectionFields(server, 'stats')).get('total_forks'));
+  assert.equal(forks(), 0);
+  populate(run, 50);
+  run('MULTI');
+  run('SET', 'foo', 'bar');
+  run('CONFIG', 'SET', 'appendonly', 'yes');
+  assert.equal(run('EXEC'), '*2\r\n+OK\r\n+OK\r\n');
+  assert.equal(aof.rewrite, null);
+  assert.ok(lines.some((l) => l.endsWith('# AOF was enabled during a transaction. An AOF background was scheduled to start when possible.')));
+  assert.equal(new Map(sectionFields(server, 'persistence')).get('aof_rewrite_scheduled'), 1);
+  // The cron starts it.
+  while (aof.rewrites === 0) await new Promise((r) => setTimeout(r, 10));
+  await waitRewrite(aof);
+  assert.equal(aof.state, 'on');
+  assert.equal(forks(), 1);
+  assert.equal(run('BGSAVE'), '+Background saving started\r\n');
+  assert.equal(forks(), 2);
+  while (persistenceOf(server).bgsave !== null) await new Promise((r) => setTimeout(r, 10));
+});
+
+test("turning the AOF off or on during a rewrite stops it with Redis's log lines", async () => {
+  const dir = tempDir();
+  const { server, aof, run } = await start(dir, { 'aof-use-rdb-preamble': 'no' });
+  const lines: string[] = [];
+  setLogSink(server, (_level, line) => lines.push(line));
+  populate(run, 50);
+  run('CONFIG', 'SET', 'rdb-key-save-delay', '1000000');
+  assert.equal(run('BGREWRITEAOF'), '+Background append only file rewriting started\r\n');
+  assert.equal(run('CONFIG', 'SET', 'appendonly', 'no'), '+OK\r\n');
+  assert.equal(aof.rewrite, null);
+  assert.ok(lines.some((l) => l.endsWith('* Killing running AOF rewrite child')), lines.join('\n'));
+  lines.length = 0;
+  assert.equal(run('BGREWRITEAOF'), '+Background append only file rewriting started\r\n');
+  assert.equal(run('CONFIG', 'SET', 'appendonly', 'yes'), '+OK\r\n');
+  assert.ok(lines.some((l) => l.endsWith('# AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.')));
+  assert.ok(lines.some((l) => l.endsWith('* Killing running AOF rewrite child')));
+  assert.notEqual(aof.rewrite, null);
+  run('CONFIG', 'SET', 'rdb-key-save-delay', '0');
+  await waitRewrite(aof);
+});
+
 test('function libraries survive a rewrite: loaded before it (base) and during it (replayed after the base)', async () => {
   const dir = tempDir();
   const { server, aof, run } = await start(dir, { 'aof-use-rdb-preamble': 'no' });

@@ -326,12 +326,21 @@ export class Aof {
       return 'Unable to turn on AOF. Check server logs.';
     }
     this.state = 'wait-rewrite';
-    if (this.rewrite !== null) this.cancelRewrite();
     if (this.bgsaveActive()) {
       // One background job at a time, as Redis: the rewrite starts once the BGSAVE is done.
       this.rewriteScheduled = true;
-      this.log('notice', 'AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.');
+      this.log('warning', 'AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.');
       return null;
+    }
+    if (this.server.inExec > 0) {
+      // As Redis, no background job starts inside a transaction: the cron starts it.
+      this.rewriteScheduled = true;
+      this.log('warning', 'AOF was enabled during a transaction. An AOF background was scheduled to start when possible.');
+      return null;
+    }
+    if (this.rewrite !== null) {
+      this.log('warning', 'AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.');
+      this.cancelRewrite();
     }
     const err = this.startRewrite();
     if (err !== null) {
@@ -359,7 +368,8 @@ export class Aof {
   private cancelRewrite(): void {
     this.rewrite?.cancel();
     this.rewrite = null;
-    this.log('notice', 'Killing running AOF rewrite');
+    // Redis's killAppendOnlyChild line; the rewrite is our "child" (it runs in this process, so no pid).
+    this.log('notice', 'Killing running AOF rewrite child');
   }
 
   // ---- rewriting ---------------------------------------------------------------------------
@@ -398,6 +408,7 @@ export class Aof {
       return strerror(e);
     }
     this.rewrite = rw;
+    persistenceOf(this.server).backgroundJobs++;
     this.log('notice', 'Background append only file rewriting started');
     return null;
   }
