@@ -25,6 +25,9 @@ import { CLUSTER_SLOTS } from './slot.js';
 
 export type MessageType = 'meet' | 'ping' | 'pong' | 'fail';
 
+/** Redis's numbers for the message types (CLUSTERMSG_TYPE_*), as DEBUG DROP-CLUSTER-PACKET-FILTER names them. */
+export const MESSAGE_TYPE_NUMBER: Readonly<Record<MessageType, number>> = { ping: 0, pong: 1, meet: 2, fail: 3 };
+
 interface SenderInfo {
   id: string;
   ip: string;
@@ -68,6 +71,8 @@ export class Link {
 export interface BusHost {
   readonly state: ClusterState;
   nodeTimeout(): number;
+  /** Type number of received messages to drop (DEBUG DROP-CLUSTER-PACKET-FILTER), -1 for none. */
+  dropFilter(): number;
   /** The master we follow changed or became known (replicas start replicating). */
   roleChanged(): void;
 }
@@ -229,6 +234,7 @@ export class ClusterBus {
 
   private process(link: Link, msg: Message): void {
     this.received.set(msg.t, (this.received.get(msg.t) ?? 0) + 1);
+    if (MESSAGE_TYPE_NUMBER[msg.t] === this.host.dropFilter()) return;
     const st = this.state;
     const me = st.myself;
     const f = msg.from;

@@ -47,6 +47,10 @@ export class Cluster {
     return this.server.config.getNumber('cluster-node-timeout');
   }
 
+  dropFilter(): number {
+    return this.server.clusterDropPacketFilter;
+  }
+
   allowReadsWhenDown(): boolean {
     return this.server.config.getBool('cluster-allow-reads-when-down');
   }

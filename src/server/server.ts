@@ -135,6 +135,8 @@ export class Server implements KeyspaceEffects {
   outputLimitFloor = Infinity;
   /** Cluster mode (src/cluster); null when cluster-enabled is no. */
   cluster: Cluster | null = null;
+  /** DEBUG DROP-CLUSTER-PACKET-FILTER: the cluster bus drops received messages of this type number (-1: none). */
+  clusterDropPacketFilter = -1;
 
   constructor(opts: ServerOptions = {}) {
     this.clock = opts.clock ?? new Clock();
