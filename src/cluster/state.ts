@@ -34,6 +34,10 @@ export class ClusterNode {
   connected = false;
   /** Number of slots it owns in our map. */
   slotCount = 0;
+  /** Replication offset it last announced. */
+  replOffset = 0;
+  /** Failure reports: master id -> when it last reported this node PFAIL or FAIL (ms). */
+  readonly failReports = new Map<string, number>();
   readonly createdAt = Date.now();
 
   constructor(
@@ -178,9 +182,9 @@ export class ClusterState {
     return ok;
   }
 
-  /** The highest config epoch known (BUMPEPOCH). */
+  /** The highest config epoch known, or currentEpoch if greater (Redis's clusterGetMaxEpoch). */
   maxConfigEpoch(): number {
-    let max = 0;
+    let max = this.currentEpoch;
     for (const n of this.nodes.values()) if (n.configEpoch > max) max = n.configEpoch;
     return max;
   }

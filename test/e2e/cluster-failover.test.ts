@@ -1,0 +1,142 @@
+/**
+ * Cluster failover end to end, as Redis Cluster does it: three masters and a
+ * replica (Mnemo processes, cluster-node-timeout 1000). A manual CLUSTER
+ * FAILOVER swaps the roles after the replica caught up with its paused
+ * master; killing a master makes its replica win an election (failure
+ * reports from a majority of the masters turn PFAIL into FAIL, then the
+ * masters vote) and the killed node comes back as a replica of the winner.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { fileCleanups, freePort, spawnServer, type ServerProcess } from '../helpers/process.js';
+
+const run = promisify(execFile);
+const REDIS_CLI = process.env.REDIS_CLI ?? 'redis-cli';
+const { cleanups, tempDir } = fileCleanups('mnemo-cluster-failover-');
+
+interface Node {
+  port: number;
+  busPort: number;
+  dir: string;
+  args: string[];
+  proc: ServerProcess;
+  client: Redis;
+}
+const nodes: Node[] = [];
+
+async function launch(port: number, dir: string, args: string[]): Promise<{ proc: ServerProcess; client: Redis }> {
+  const proc = await spawnServer('mnemo', args, cleanups);
+  const client = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  await client.connect();
+  cleanups.push(() => void client.disconnect());
+  return { proc, client };
+}
+
+async function startNode(): Promise<Node> {
+  const port = await freePort();
+  const busPort = await freePort();
+  const dir = tempDir();
+  const args = ['--port', String(port), '--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-node-timeout', '1000', '--dir', dir, '--save', ''];
+  const { proc, client } = await launch(port, dir, args);
+  return { port, busPort, dir, args, proc, client };
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, ms = 30000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function role(n: Node): Promise<string> {
+  return /role:(\w+)/.exec(String(await n.client.info('replication')))![1];
+}
+
+async function clusterInfo(n: Node, field: string): Promise<string> {
+  return new RegExp(`${field}:(\\w+)`).exec(String(await n.client.cluster('INFO')))![1];
+}
+
+let masterA: Node;
+let replica: Node;
+
+before(async () => {
+  for (let i = 0; i < 4; i++) nodes.push(await startNode());
+  const { stdout } = await run(REDIS_CLI, ['--cluster', 'create', ...nodes.slice(0, 3).map((n) => `127.0.0.1:${n.port}`), '--cluster-yes'], { timeout: 60000 });
+  assert.match(stdout, /\[OK\] All 16384 slots covered/);
+  [masterA, , , replica] = nodes;
+  await replica.client.call('CLUSTER', 'MEET', '127.0.0.1', String(masterA.port), String(masterA.busPort));
+  const idA = (await masterA.client.cluster('MYID')) as string;
+  await waitFor('the replica to know every node', async () => String(await replica.client.cluster('NODES')).trim().split('\n').length === 4);
+  assert.equal(await replica.client.cluster('REPLICATE', idA), 'OK');
+  await waitFor('the replica in sync', async () => /master_link_status:up/.test(String(await replica.client.info('replication'))));
+  await waitFor('cluster_state:ok everywhere', async () => {
+    for (const n of nodes) if ((await clusterInfo(n, 'cluster_state')) !== 'ok') return false;
+    return true;
+  });
+});
+
+test('CLUSTER FAILOVER: the replica catches up with its paused master, wins the vote, and the master follows it', async () => {
+  // A key served by master A, so the data must survive the swap.
+  const slots = (await masterA.client.cluster('SLOTS')) as unknown as Array<[number, number, [string, number, string]]>;
+  const range = slots.find((r) => r[2][1] === masterA.port)!;
+  let key = '';
+  for (let i = 0; key === ''; i++) {
+    const slot = Number(await masterA.client.cluster('KEYSLOT', `k${i}`));
+    if (slot >= range[0] && slot <= range[1]) key = `k${i}`;
+  }
+  await masterA.client.set(key, 'before');
+  const epoch = Number(await clusterInfo(masterA, 'cluster_current_epoch'));
+  assert.equal(await masterA.client.call('CLUSTER', 'FAILOVER').catch((e: Error) => e.message), 'ERR You should send CLUSTER FAILOVER to a replica');
+  assert.equal(await replica.client.call('CLUSTER', 'FAILOVER', 'bogus').catch((e: Error) => e.message), 'ERR syntax error');
+  assert.equal(await replica.client.call('CLUSTER', 'FAILOVER'), 'OK');
+  await waitFor('the replica to become master', async () => (await role(replica)) === 'master');
+  await waitFor('the old master to become its replica', async () => (await role(masterA)) === 'slave');
+  assert.ok(Number(await clusterInfo(replica, 'cluster_current_epoch')) > epoch);
+  assert.equal(await replica.client.get(key), 'before');
+  const idR = (await replica.client.cluster('MYID')) as string;
+  await waitFor('every node to see the new roles', async () => {
+    for (const n of nodes) {
+      const lines = String(await n.client.cluster('NODES')).trim().split('\n');
+      const a = lines.find((l) => l.includes(`:${masterA.port}@`))!;
+      if (a.split(' ')[3] !== idR) return false;
+    }
+    return true;
+  });
+  // Writes paused on the old master during the failover are not left hanging.
+  assert.equal(await masterA.client.set(key, 'x').catch((e: Error) => e.message.split(' ')[0]), 'MOVED');
+});
+
+test('a killed master is failed over by its replica after an election, and comes back as its replica', async () => {
+  // Roles after the previous test: `replica` is master, `masterA` its replica.
+  const winner = masterA;
+  const victim = replica;
+  const victimId = (await victim.client.cluster('MYID')) as string;
+  const epoch = Number(await clusterInfo(winner, 'cluster_current_epoch'));
+  await waitFor('the replica in sync', async () => /master_link_status:up/.test(String(await winner.client.info('replication'))));
+  await victim.proc.stop();
+  const others = nodes.filter((n) => n !== victim);
+  // The other masters agree on the failure: failure reports reach the quorum.
+  await waitFor('FAIL flag on the killed master', async () => {
+    for (const n of others) if (!String(await n.client.cluster('NODES')).includes(`${victimId} 127.0.0.1:${victim.port}@`) || !new RegExp(`${victimId} \\S+ master,fail `).test(String(await n.client.cluster('NODES')))) return false;
+    return true;
+  });
+  await waitFor('the replica to be elected', async () => (await role(winner)) === 'master');
+  assert.ok(Number(await clusterInfo(winner, 'cluster_current_epoch')) > epoch);
+  await waitFor('cluster_state:ok again', async () => {
+    for (const n of others) if ((await clusterInfo(n, 'cluster_state')) !== 'ok') return false;
+    return true;
+  });
+  // Restarted with its nodes.conf (still claiming the slots with the older epoch), it follows the winner.
+  const { proc, client } = await launch(victim.port, victim.dir, victim.args);
+  victim.proc = proc;
+  victim.client = client;
+  await waitFor('the old master to become a replica', async () => (await role(victim)) === 'slave');
+  const winnerId = (await winner.client.cluster('MYID')) as string;
+  const mine = String(await victim.client.cluster('NODES')).split('\n').find((l) => l.includes('myself'))!;
+  assert.equal(mine.split(' ')[3], winnerId);
+});
