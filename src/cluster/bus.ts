@@ -3,7 +3,7 @@
  * Mnemo nodes talk to each other on it, so the protocol is our own: one JSON
  * object per line over TCP.
  *
- *   { t: 'meet'|'ping'|'pong'|'fail', cur, from: {id, ip, port, cport, master, masterId, epoch, slots}, gossip, failed? }
+ *   { t: 'meet'|'ping'|'pong'|'fail'|..., cur, from: {id, ip, port, cport, master, masterId, epoch, slots (base64 bitmap), off}, gossip, failed? }
  *
  * Every node keeps one outbound link to each node it knows and answers the
  * PINGs (and MEETs) that arrive on inbound links with a PONG carrying its own
@@ -45,8 +45,8 @@ interface SenderInfo {
   master: boolean;
   masterId: string | null;
   epoch: number;
-  /** Flattened inclusive ranges: [start, end, start, end, ...]. */
-  slots: number[];
+  /** The slots it serves: a 16384-bit bitmap (bit k of byte k>>3, low bit first), base64. */
+  slots: string;
   /** Replication offset (a master's stream offset, a replica's processed offset). */
   off?: number;
   /** A master paused for a manual failover (CLUSTERMSG_FLAG0_PAUSED). */
@@ -123,6 +123,8 @@ export class ClusterBus {
   private lastConnect = new Map<ClusterNode, number>();
   private lastPing = new Map<ClusterNode, number>();
   private broadcastScheduled = false;
+  private bitmap = '';
+  private bitmapVersion = -1;
   private closed = false;
   /** Replica side of an election (Redis's failover_auth_*). */
   private authTime = 0;
@@ -250,11 +252,23 @@ export class ClusterBus {
 
   private info(): SenderInfo {
     const me = this.state.myself;
-    const slots: number[] = [];
-    if (me.master) for (const [a, b] of this.state.rangesOf(me)) slots.push(a, b);
+    const slots = me.master ? this.mySlotsBitmap() : '';
     const info: SenderInfo = { id: me.id, ip: me.ip, port: me.port, cport: me.cport, master: me.master, masterId: me.masterId, epoch: me.configEpoch, slots, off: this.host.replOffset() };
     if (me.master && this.mfPaused) info.paused = true;
     return info;
+  }
+
+  /** Our slots as sent in every message, rebuilt only when the slot map changed. */
+  private mySlotsBitmap(): string {
+    const st = this.state;
+    if (this.bitmapVersion !== st.slotsVersion) {
+      const bits = Buffer.alloc(CLUSTER_SLOTS / 8);
+      const me = st.myself;
+      for (let k = 0; k < CLUSTER_SLOTS; k++) if (st.slots[k] === me) bits[k >> 3] |= 1 << (k & 7);
+      this.bitmap = bits.toString('base64');
+      this.bitmapVersion = st.slotsVersion;
+    }
+    return this.bitmap;
   }
 
   private gossip(except: ClusterNode | null): GossipEntry[] {
@@ -291,6 +305,7 @@ export class ClusterBus {
 
   private process(link: Link, msg: Message): void {
     this.received.set(msg.t, (this.received.get(msg.t) ?? 0) + 1);
+    if (link.node !== null) link.node.dataReceived = Date.now();
     if (MESSAGE_TYPE_NUMBER[msg.t] === this.host.dropFilter()) return;
     const st = this.state;
     const me = st.myself;
@@ -604,12 +619,13 @@ export class ClusterBus {
     // The master whose slots we follow: ourselves, or the one we replicate.
     const curPrimary = me.master ? me : st.masterOf(me);
     let takenFromPrimary = 0;
-    if (s.master) {
-      const claimed = new Uint8Array(CLUSTER_SLOTS);
-      for (let i = 0; i + 1 < f.slots.length; i += 2) for (let k = f.slots[i]; k <= f.slots[i + 1]; k++) claimed[k] = 1;
+    // The same claim, epoch and slot map as last time changes nothing (Redis compares the bitmaps too).
+    const claimKey = typeof f.slots === 'string' ? `${f.epoch}/${st.slotsVersion}/${st.importing.size}/${f.slots}` : '';
+    if (s.master && claimKey !== s.lastClaim) {
+      const claimed = Buffer.from(claimKey === '' ? '' : f.slots, 'base64');
       for (let k = 0; k < CLUSTER_SLOTS; k++) {
         const owner = st.slots[k];
-        if (claimed[k] === 1) {
+        if (((claimed[k >> 3] ?? 0) & (1 << (k & 7))) !== 0) {
           if (owner === s || st.importing.has(k)) continue;
           if (owner === null || owner.configEpoch < s.configEpoch) {
             st.setOwner(k, s);
@@ -621,6 +637,9 @@ export class ClusterBus {
         // A slot the sender no longer claims stays its own in our view until another
         // master claims it, as Redis (only claimed slots update the configuration).
       }
+      s.lastClaim = `${f.epoch}/${st.slotsVersion}/${st.importing.size}/${f.slots}`;
+    }
+    if (s.master) {
       // Config epoch collision between two masters: the greater id takes a new epoch.
       if (me.master && s.configEpoch === me.configEpoch && me.id > s.id) {
         st.currentEpoch++;
@@ -688,7 +707,7 @@ export class ClusterBus {
         }
         this.markFailingIfNeeded(n);
         // A link that stays silent for half the timeout is dropped and reconnected.
-        if (link !== undefined && link.ready && waited > timeout / 2) {
+        if (link !== undefined && link.ready && waited > timeout / 2 && now - n.dataReceived > timeout / 2) {
           this.dropNode(n);
           n.connected = false;
         }

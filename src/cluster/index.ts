@@ -12,6 +12,7 @@ import type { Command } from '../server/command-table.js';
 import { ClusterState, type ClusterNode } from './state.js';
 import { setFailoverPause } from '../server/pause.js';
 import { log } from '../persistence/log.js';
+import { isLoading } from '../persistence/index.js';
 import { loadNodesConf, saveNodesConf } from './nodes-conf.js';
 import { ClusterBus } from './bus.js';
 import { blockedRedirect, routingRefusal, commandSlot, ERR_DOWN, ERR_DOWN_RO, type ClientFlags } from './routing.js';
@@ -171,6 +172,9 @@ export class Cluster {
       this.following = '';
       return;
     }
+    // Not while the dataset loads (the AOF replayed after a snapshot from the master would apply
+    // its writes twice): the cron tries again, as Redis connects to its master after loading.
+    if (isLoading(this.server)) return;
     const m = this.state.nodes.get(me.masterId);
     if (m === undefined || m.ip === '' || m.port === 0) return;
     const target = `${m.ip}:${m.port}`;

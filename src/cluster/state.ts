@@ -34,6 +34,10 @@ export class ClusterNode {
   connected = false;
   /** Number of slots it owns in our map. */
   slotCount = 0;
+  /** When a message from it last arrived (ms). */
+  dataReceived = 0;
+  /** The last slot claim applied from it (with the epochs and slot map it met), to skip repeats. */
+  lastClaim = '';
   /** Replication offset it last announced. */
   replOffset = 0;
   /** Failure reports: master id -> when it last reported this node PFAIL or FAIL (ms). */
@@ -69,6 +73,8 @@ export class ClusterState {
   readonly importing = new Map<number, ClusterNode>();
   currentEpoch = 0;
   lastVoteEpoch = 0;
+  /** Bumped on every slot owner change. */
+  slotsVersion = 0;
   /** cluster_state: recomputed by updateState. */
   ok = false;
   /** Nodes removed by CLUSTER FORGET: not re-added from gossip until the time (ms) passes. */
@@ -108,6 +114,7 @@ export class ClusterState {
   setOwner(slot: number, n: ClusterNode | null): void {
     const old = this.slots[slot];
     if (old === n) return;
+    this.slotsVersion++;
     if (old !== null) old.slotCount--;
     if (n !== null) n.slotCount++;
     this.slots[slot] = n;

@@ -39,7 +39,7 @@ async function startNode(): Promise<Node> {
   const port = await freePort();
   const busPort = await freePort();
   const dir = tempDir();
-  const args = ['--port', String(port), '--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-node-timeout', '1000', '--dir', dir, '--save', ''];
+  const args = ['--port', String(port), '--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-node-timeout', '1000', '--dir', dir, '--save', '', '--enable-debug-command', 'yes'];
   const { proc, client } = await launch(port, dir, args);
   return { port, busPort, dir, args, proc, client };
 }
@@ -139,4 +139,33 @@ test('a killed master is failed over by its replica after an election, and comes
   const winnerId = (await winner.client.cluster('MYID')) as string;
   const mine = String(await victim.client.cluster('NODES')).split('\n').find((l) => l.includes('myself'))!;
   assert.equal(mine.split(' ')[3], winnerId);
+});
+
+test('a replica restarted with an AOF follows its master only after loading it (no write applied twice)', async () => {
+  // After the previous tests: `replica` follows `masterA`.
+  const master = masterA;
+  const follower = replica;
+  await follower.client.config('SET', 'appendonly', 'yes');
+  await waitFor('the AOF rewrite', async () => /aof_rewrite_in_progress:0/.test(String(await follower.client.info('persistence'))) && /aof_enabled:1/.test(String(await follower.client.info('persistence'))));
+  const slots = (await master.client.cluster('SLOTS')) as unknown as Array<[number, number, [string, number, string]]>;
+  const range = slots.find((r) => r[2][1] === master.port)!;
+  const keys: string[] = [];
+  for (let i = 0; keys.length < 50; i++) {
+    const slot = Number(await master.client.cluster('KEYSLOT', `l${i}`));
+    if (slot >= range[0] && slot <= range[1]) keys.push(`l${i}`);
+  }
+  for (let round = 0; round < 40; round++) {
+    const p = master.client.pipeline();
+    for (let j = 0; j < 500; j++) p.rpush(keys[j % keys.length], `v${round}-${j}`);
+    await p.exec();
+  }
+  const digest = async (n: Node) => String(await n.client.call('DEBUG', 'DIGEST'));
+  await waitFor('the replica to catch up', async () => (await digest(follower)) === (await digest(master)));
+  await follower.proc.stop();
+  const { proc, client } = await launch(follower.port, follower.dir, [...follower.args, '--appendonly', 'yes']);
+  follower.proc = proc;
+  follower.client = client;
+  await waitFor('the replica in sync again', async () => /master_link_status:up/.test(String(await follower.client.info('replication'))));
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(await digest(follower), await digest(master));
 });
