@@ -26,13 +26,13 @@ import { createServer, connect, type Server as NetServer, type Socket } from 'no
 import { ClusterNode, type ClusterState, randomNodeId } from './state.js';
 import { CLUSTER_SLOTS } from './slot.js';
 
-export type MessageType = 'meet' | 'ping' | 'pong' | 'fail' | 'auth-req' | 'auth-ack' | 'mfstart';
+export type MessageType = 'meet' | 'ping' | 'pong' | 'fail' | 'publish' | 'auth-req' | 'auth-ack' | 'mfstart' | 'publishshard';
 
 /** Redis's numbers for the message types (CLUSTERMSG_TYPE_*), as DEBUG DROP-CLUSTER-PACKET-FILTER names them. */
-export const MESSAGE_TYPE_NUMBER: Readonly<Record<MessageType, number>> = { ping: 0, pong: 1, meet: 2, fail: 3, 'auth-req': 5, 'auth-ack': 6, mfstart: 8 };
+export const MESSAGE_TYPE_NUMBER: Readonly<Record<MessageType, number>> = { ping: 0, pong: 1, meet: 2, fail: 3, publish: 4, 'auth-req': 5, 'auth-ack': 6, mfstart: 8, publishshard: 10 };
 
 /** The types in Redis's order, for CLUSTER INFO's per-type statistics. */
-export const MESSAGE_TYPES: readonly MessageType[] = ['ping', 'pong', 'meet', 'fail', 'auth-req', 'auth-ack', 'mfstart'];
+export const MESSAGE_TYPES: readonly MessageType[] = ['ping', 'pong', 'meet', 'fail', 'publish', 'publishshard', 'auth-req', 'auth-ack', 'mfstart'];
 
 /** CLUSTER_MF_TIMEOUT: how long a manual failover may take (ms). */
 const MF_TIMEOUT = 5000;
@@ -73,6 +73,9 @@ interface Message {
   claimEpoch?: number;
   claim?: number[];
   force?: boolean;
+  /** publish / publishshard: the channel and message (latin1 strings, binary-safe). */
+  channel?: string;
+  message?: string;
 }
 
 export class Link {
@@ -107,6 +110,8 @@ export interface BusHost {
   /** Pause or resume writes for a manual failover on the master side. */
   pauseWrites(on: boolean): void;
   log(level: 'warning' | 'notice' | 'verbose', text: string): void;
+  /** A PUBLISH (shard: SPUBLISH) that arrived from another node: deliver it to our subscribers. */
+  deliverPublish(shard: boolean, channel: string, message: string): void;
   /** Type number of received messages to drop (DEBUG DROP-CLUSTER-PACKET-FILTER), -1 for none. */
   dropFilter(): number;
   /** The master we follow changed or became known (replicas start replicating). */
@@ -370,6 +375,9 @@ export class ClusterBus {
       this.handleReplicaFailover();
     }
     if (msg.t === 'mfstart') this.manualFailoverRequested(sender);
+    if ((msg.t === 'publish' || msg.t === 'publishshard') && typeof msg.channel === 'string' && typeof msg.message === 'string') {
+      this.host.deliverPublish(msg.t === 'publishshard', msg.channel, msg.message);
+    }
     // A replica in a manual failover learns the offset its paused master stopped at.
     if (!me.master && me.masterId === sender.id && this.mfEnd > 0 && msg.from.paused === true && this.mfMasterOffset === -1) {
       this.mfMasterOffset = msg.from.off ?? 0;
@@ -713,6 +721,31 @@ export class ClusterBus {
         }
       }
     }
+  }
+
+  /**
+   * PUBLISH in cluster mode goes to every node (Redis's clusterPropagatePublish); SPUBLISH to
+   * the nodes of our shard (our master and its replicas, or our replicas).
+   */
+  propagatePublish(shard: boolean, channel: string, message: string): void {
+    const st = this.state;
+    const me = st.myself;
+    const primary = me.master ? me : st.masterOf(me);
+    for (const l of this.outbound.values()) {
+      const n = l.node;
+      if (n === null || n.handshake) continue;
+      if (shard && !(n === primary || (primary !== null && !n.master && n.masterId === primary.id))) continue;
+      this.sendLight(l, shard ? 'publishshard' : 'publish', channel, message);
+    }
+  }
+
+  /** A message without our view (PUBLISH carries only the header and its payload, as Redis's). */
+  private sendLight(link: Link, t: MessageType, channel: string, message: string): void {
+    if (!link.ready || link.socket.destroyed) return;
+    const me = this.state.myself;
+    const msg = { t, cur: this.state.currentEpoch, from: { id: me.id, ip: me.ip, port: me.port, cport: me.cport, master: me.master, masterId: me.masterId, epoch: me.configEpoch, slots: me.master ? this.mySlotsBitmap() : '' }, gossip: [], channel, message };
+    link.socket.write(JSON.stringify(msg) + '\n', 'latin1');
+    this.sent.set(t, (this.sent.get(t) ?? 0) + 1);
   }
 
   /** The per-tick failover work (after the links and failure detection). */

@@ -13,6 +13,7 @@ import { ClusterState, type ClusterNode } from './state.js';
 import { setFailoverPause } from '../server/pause.js';
 import { log } from '../persistence/log.js';
 import { isLoading } from '../persistence/index.js';
+import { pubsubOf } from '../server/pubsub.js';
 import { loadNodesConf, saveNodesConf } from './nodes-conf.js';
 import { ClusterBus } from './bus.js';
 import { blockedRedirect, routingRefusal, commandSlot, ERR_DOWN, ERR_DOWN_RO, type ClientFlags } from './routing.js';
@@ -110,6 +111,12 @@ export class Cluster {
 
   log(level: 'warning' | 'notice' | 'verbose', text: string): void {
     log(this.server, level, text);
+  }
+
+  deliverPublish(shard: boolean, channel: string, message: string): void {
+    const ps = pubsubOf(this.server);
+    if (shard) ps.spublish(channel, message);
+    else ps.publish(channel, message);
   }
 
   dropFilter(): number {

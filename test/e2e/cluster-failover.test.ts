@@ -169,3 +169,35 @@ test('a replica restarted with an AOF follows its master only after loading it (
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(await digest(follower), await digest(master));
 });
+
+test('PUBLISH reaches subscribers on every node over the bus; SPUBLISH only the nodes of its shard', async () => {
+  const subscribers = await Promise.all(
+    nodes.map(async (n) => {
+      const sub = new Redis(n.port, '127.0.0.1', { lazyConnect: true });
+      await sub.connect();
+      cleanups.push(() => void sub.disconnect());
+      const got: string[] = [];
+      sub.on('message', (_ch: string, m: string) => got.push(`message:${m}`));
+      sub.on('smessage', (_ch: string, m: string) => got.push(`smessage:${m}`));
+      await sub.subscribe('news');
+      return { n, sub, got };
+    }),
+  );
+  const [from, ...rest] = subscribers;
+  // The reply counts this node's receivers only, as Redis.
+  assert.equal(await from.n.client.publish('news', 'caf\xe9\x00!'), 1);
+  await waitFor('the message on every node', async () => rest.every((s) => s.got.includes('message:caf\xe9\x00!')));
+  // A shard channel: the owner of its slot and that master's replica get it, the others do not.
+  const ch = 'shardnews';
+  const slot = Number(await from.n.client.cluster('KEYSLOT', ch));
+  const slots = (await from.n.client.cluster('SLOTS')) as unknown as Array<[number, number, ...Array<[string, number, string]>]>;
+  const range = slots.find((r) => r[0] <= slot && slot <= r[1])!;
+  const shardPorts = new Set((range.slice(2) as Array<[string, number, string]>).map((x) => x[1]));
+  const ownerPort = (range[2] as [string, number, string])[1];
+  for (const s of subscribers) await s.sub.ssubscribe(ch);
+  const owner = subscribers.find((s) => s.n.port === ownerPort)!;
+  assert.equal(await owner.n.client.spublish(ch, 'shard-msg'), 1);
+  await waitFor('the shard message in the shard', async () => subscribers.filter((s) => shardPorts.has(s.n.port)).every((s) => s.got.includes('smessage:shard-msg')));
+  await new Promise((r) => setTimeout(r, 300));
+  for (const s of subscribers) assert.equal(s.got.includes('smessage:shard-msg'), shardPorts.has(s.n.port), `port ${s.n.port}`);
+});
