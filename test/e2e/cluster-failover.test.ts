@@ -201,3 +201,19 @@ test('PUBLISH reaches subscribers on every node over the bus; SPUBLISH only the 
   await new Promise((r) => setTimeout(r, 300));
   for (const s of subscribers) assert.equal(s.got.includes('smessage:shard-msg'), shardPorts.has(s.n.port), `port ${s.n.port}`);
 });
+
+test('on a READONLY replica a script that may write is redirected with MOVED, a no-writes one runs', async () => {
+  const master = (await role(masterA)) === 'master' ? masterA : replica;
+  const follower = master === masterA ? replica : masterA;
+  const slots = (await master.client.cluster('SLOTS')) as unknown as Array<[number, number, [string, number, string]]>;
+  const range = slots.find((r) => r[2][1] === master.port)!;
+  let key = '';
+  for (let i = 0; key === ''; i++) {
+    const slot = Number(await master.client.cluster('KEYSLOT', `s${i}`));
+    if (slot >= range[0] && slot <= range[1]) key = `s${i}`;
+  }
+  await follower.client.call('READONLY');
+  const err = await follower.client.eval("#!lua\nreturn redis.call('del', KEYS[1])", 1, key).catch((e: Error) => e.message);
+  assert.match(String(err), new RegExp(`^MOVED \\d+ 127\\.0\\.0\\.1:${master.port}$`));
+  assert.equal(await follower.client.eval("#!lua flags=no-writes\nreturn redis.call('exists', KEYS[1])", 1, key), 0);
+});
