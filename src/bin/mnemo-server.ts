@@ -13,7 +13,6 @@ import { startMemoryReclaim } from '../server/memory-reclaim.js';
 import { log, logRaw } from '../persistence/log.js';
 import { installCrashHandlers } from '../server/crash.js';
 import { writeFileSync, unlinkSync, accessSync, constants as fsConstants } from 'node:fs';
-import { strerror } from '../config/special.js';
 import { isatty } from 'node:tty';
 
 async function main(): Promise<void> {

@@ -3,7 +3,7 @@
  * Mnemo nodes talk to each other on it, so the protocol is our own: one JSON
  * object per line over TCP.
  *
- *   { t: 'meet'|'ping'|'pong'|'fail', cur, from: {id, ip, port, cport, master, masterId, epoch, slots}, gossip, failed? }
+ *   { t: 'meet'|'ping'|'pong'|'fail'|..., cur, from: {id, ip, port, cport, master, masterId, epoch, slots (base64 bitmap), off}, gossip, failed? }
  *
  * Every node keeps one outbound link to each node it knows and answers the
  * PINGs (and MEETs) that arrive on inbound links with a PONG carrying its own
@@ -13,17 +13,29 @@
  * config epoch; two masters with the same config epoch are split by the node
  * with the greater id taking a new epoch (as Redis's collision rule).
  *
- * Failure detection is the simple form: a node whose PING has gone unanswered
- * for cluster-node-timeout is flagged PFAIL ("fail?"), and FAIL after twice
- * that; the node that decides so broadcasts a FAIL message, and any message
- * from the node clears both flags. (Redis requires FAIL reports from a
- * majority of masters; this does not.)
+ * Failure detection and failover follow Redis: a node whose PING has gone
+ * unanswered for cluster-node-timeout is flagged PFAIL ("fail?"); masters'
+ * gossip about it are failure reports, and PFAIL plus reports from a
+ * majority of the masters make it FAIL (broadcast). Replicas of a failed
+ * master hold an election (auth-req / auth-ack, one vote per master per
+ * epoch); the winner takes the slots with the new epoch, and whoever sees its
+ * master lose its last slot to it follows it. CLUSTER FAILOVER runs the
+ * manual form (mfstart: the master pauses until the replica caught up).
  */
 import { createServer, connect, type Server as NetServer, type Socket } from 'node:net';
 import { ClusterNode, type ClusterState, randomNodeId } from './state.js';
 import { CLUSTER_SLOTS } from './slot.js';
 
-export type MessageType = 'meet' | 'ping' | 'pong' | 'fail';
+export type MessageType = 'meet' | 'ping' | 'pong' | 'fail' | 'publish' | 'auth-req' | 'auth-ack' | 'mfstart' | 'publishshard';
+
+/** Redis's numbers for the message types (CLUSTERMSG_TYPE_*), as DEBUG DROP-CLUSTER-PACKET-FILTER names them. */
+export const MESSAGE_TYPE_NUMBER: Readonly<Record<MessageType, number>> = { ping: 0, pong: 1, meet: 2, fail: 3, publish: 4, 'auth-req': 5, 'auth-ack': 6, mfstart: 8, publishshard: 10 };
+
+/** The types in Redis's order, for CLUSTER INFO's per-type statistics. */
+export const MESSAGE_TYPES: readonly MessageType[] = ['ping', 'pong', 'meet', 'fail', 'publish', 'publishshard', 'auth-req', 'auth-ack', 'mfstart'];
+
+/** CLUSTER_MF_TIMEOUT: how long a manual failover may take (ms). */
+const MF_TIMEOUT = 5000;
 
 interface SenderInfo {
   id: string;
@@ -33,10 +45,12 @@ interface SenderInfo {
   master: boolean;
   masterId: string | null;
   epoch: number;
-  /** Flattened inclusive ranges: [start, end, start, end, ...]. */
-  slots: number[];
-  /** Replication offset (Redis's header `offset`). */
-  offset?: number;
+  /** The slots it serves: a 16384-bit bitmap (bit k of byte k>>3, low bit first), base64. */
+  slots: string;
+  /** Replication offset (a master's stream offset, a replica's processed offset). */
+  off?: number;
+  /** A master paused for a manual failover (CLUSTERMSG_FLAG0_PAUSED). */
+  paused?: boolean;
 }
 
 interface GossipEntry {
@@ -44,6 +58,9 @@ interface GossipEntry {
   ip: string;
   port: number;
   cport: number;
+  /** The sender sees it as PFAIL or FAIL: a failure report when the sender is a master. */
+  pfail?: boolean;
+  fail?: boolean;
 }
 
 interface Message {
@@ -52,6 +69,13 @@ interface Message {
   from: SenderInfo;
   gossip: GossipEntry[];
   failed?: string;
+  /** auth-req: the config epoch and slots of the requesting replica's master, and the manual-failover force flag. */
+  claimEpoch?: number;
+  claim?: number[];
+  force?: boolean;
+  /** publish / publishshard: the channel and message (latin1 strings, binary-safe). */
+  channel?: string;
+  message?: string;
 }
 
 export class Link {
@@ -70,10 +94,28 @@ export class Link {
 export interface BusHost {
   readonly state: ClusterState;
   nodeTimeout(): number;
+  /** Our replication offset (Redis's replicationGetSlaveOffset for a replica, master_repl_offset for a master). */
+  replOffset(): number;
+  /** Milliseconds since a replica last heard from its master (data age), 0 for a master. */
+  dataAge(): number;
+  /** Configuration a failover looks at. */
+  replicaValidityFactor(): number;
+  replicaNoFailover(): boolean;
+  allowReplicaMigration(): boolean;
+  replPingPeriod(): number;
+  /** A replica won an election (or a TAKEOVER): become a master with the old master's slots. */
+  promoted(): void;
+  /** This node now follows n (its master lost all slots to n, or so did we). */
+  followNode(n: ClusterNode): void;
+  /** Pause or resume writes for a manual failover on the master side. */
+  pauseWrites(on: boolean): void;
+  log(level: 'warning' | 'notice' | 'verbose', text: string): void;
+  /** A PUBLISH (shard: SPUBLISH) that arrived from another node: deliver it to our subscribers. */
+  deliverPublish(shard: boolean, channel: string, message: string): void;
+  /** Type number of received messages to drop (DEBUG DROP-CLUSTER-PACKET-FILTER), -1 for none. */
+  dropFilter(): number;
   /** The master we follow changed or became known (replicas start replicating). */
   roleChanged(): void;
-  /** Our replication offset, as Redis's message header carries it (a replica's: 0 until it synced). */
-  replOffset(): number;
 }
 
 export class ClusterBus {
@@ -86,7 +128,24 @@ export class ClusterBus {
   private lastConnect = new Map<ClusterNode, number>();
   private lastPing = new Map<ClusterNode, number>();
   private broadcastScheduled = false;
+  private bitmap = '';
+  private bitmapVersion = -1;
   private closed = false;
+  /** Replica side of an election (Redis's failover_auth_*). */
+  private authTime = 0;
+  private authCount = 0;
+  private authSent = false;
+  private authRank = 0;
+  private authEpoch = 0;
+  /** Manual failover: deadline (0: none), the master's offset once it paused, whether the election may start. */
+  mfEnd = 0;
+  private mfMasterOffset = -1;
+  private mfCanStart = false;
+  /** Master side: the replica a manual failover is for. */
+  private mfReplica: ClusterNode | null = null;
+  private mfPaused = false;
+  /** When we last voted for a replica of a master (Redis's voted_time, by master). */
+  private votedTime = new WeakMap<ClusterNode, number>();
 
   constructor(private readonly host: BusHost) {}
 
@@ -198,24 +257,42 @@ export class ClusterBus {
 
   private info(): SenderInfo {
     const me = this.state.myself;
-    const slots: number[] = [];
-    if (me.master) for (const [a, b] of this.state.rangesOf(me)) slots.push(a, b);
-    return { id: me.id, ip: me.ip, port: me.port, cport: me.cport, master: me.master, masterId: me.masterId, epoch: me.configEpoch, slots, offset: this.host.replOffset() };
+    const slots = me.master ? this.mySlotsBitmap() : '';
+    const info: SenderInfo = { id: me.id, ip: me.ip, port: me.port, cport: me.cport, master: me.master, masterId: me.masterId, epoch: me.configEpoch, slots, off: this.host.replOffset() };
+    if (me.master && this.mfPaused) info.paused = true;
+    return info;
+  }
+
+  /** Our slots as sent in every message, rebuilt only when the slot map changed. */
+  private mySlotsBitmap(): string {
+    const st = this.state;
+    if (this.bitmapVersion !== st.slotsVersion) {
+      const bits = Buffer.alloc(CLUSTER_SLOTS / 8);
+      const me = st.myself;
+      for (let k = 0; k < CLUSTER_SLOTS; k++) if (st.slots[k] === me) bits[k >> 3] |= 1 << (k & 7);
+      this.bitmap = bits.toString('base64');
+      this.bitmapVersion = st.slotsVersion;
+    }
+    return this.bitmap;
   }
 
   private gossip(except: ClusterNode | null): GossipEntry[] {
     const out: GossipEntry[] = [];
     for (const n of this.state.nodes.values()) {
       if (n.myself || n === except || n.handshake || n.ip === '') continue;
-      out.push({ id: n.id, ip: n.ip, port: n.port, cport: n.cport });
+      const g: GossipEntry = { id: n.id, ip: n.ip, port: n.port, cport: n.cport };
+      if (n.pfail) g.pfail = true;
+      if (n.fail) g.fail = true;
+      out.push(g);
     }
     return out;
   }
 
-  private send(link: Link, t: MessageType, failed?: string): void {
+  private send(link: Link, t: MessageType, failed?: string, extra?: Partial<Message>): void {
     if (!link.ready || link.socket.destroyed) return;
     const msg: Message = { t, cur: this.state.currentEpoch, from: this.info(), gossip: this.gossip(link.node) };
     if (failed !== undefined) msg.failed = failed;
+    if (extra !== undefined) Object.assign(msg, extra);
     link.socket.write(JSON.stringify(msg) + '\n');
     this.sent.set(t, (this.sent.get(t) ?? 0) + 1);
     if (t === 'ping' && link.node !== null && link.node.pingSent === 0) link.node.pingSent = Date.now();
@@ -233,6 +310,8 @@ export class ClusterBus {
 
   private process(link: Link, msg: Message): void {
     this.received.set(msg.t, (this.received.get(msg.t) ?? 0) + 1);
+    if (link.node !== null) link.node.dataReceived = Date.now();
+    if (MESSAGE_TYPE_NUMBER[msg.t] === this.host.dropFilter()) return;
     const st = this.state;
     const me = st.myself;
     const f = msg.from;
@@ -262,9 +341,8 @@ export class ClusterBus {
       st.changed();
     }
     if (!link.outbound) link.node = sender;
-    sender.pfail = false;
-    if (sender.fail) {
-      sender.fail = false;
+    if (sender.pfail) {
+      sender.pfail = false;
       st.changed();
     }
     if (msg.t === 'pong') {
@@ -272,15 +350,249 @@ export class ClusterBus {
       sender.pingSent = 0;
     }
     this.apply(sender, msg, link);
+    // Redis's clearNodeFailureIfNeeded: a replica or a master without slots is back at once; a
+    // master with slots only after twice the node timeout (its replicas may be failing over).
+    if (sender.fail && (msg.t === 'ping' || msg.t === 'pong' || msg.t === 'meet')) {
+      if (!sender.master || sender.slotCount === 0 || Date.now() - sender.failTime > 2 * this.host.nodeTimeout()) {
+        sender.fail = false;
+        this.host.log('notice', `Clear FAIL state for node ${sender.id}: ${sender.master ? 'is reachable again and nobody is serving its slots after some time' : 'replica is reachable again'}.`);
+        st.changed();
+      }
+    }
     if (msg.t === 'ping' || msg.t === 'meet') this.send(link, 'pong');
     if (msg.t === 'fail' && msg.failed !== undefined) {
       const failed = st.nodes.get(msg.failed);
       if (failed !== undefined && !failed.myself && !failed.fail) {
         failed.fail = true;
+        failed.pfail = false;
         failed.failTime = Date.now();
         st.changed();
       }
     }
+    if (msg.t === 'auth-req') this.voteIfNeeded(sender, msg);
+    if (msg.t === 'auth-ack' && sender.master && sender.slotCount > 0 && msg.cur >= this.authEpoch) {
+      this.authCount++;
+      this.handleReplicaFailover();
+    }
+    if (msg.t === 'mfstart') this.manualFailoverRequested(sender);
+    if ((msg.t === 'publish' || msg.t === 'publishshard') && typeof msg.channel === 'string' && typeof msg.message === 'string') {
+      this.host.deliverPublish(msg.t === 'publishshard', msg.channel, msg.message);
+    }
+    // A replica in a manual failover learns the offset its paused master stopped at.
+    if (!me.master && me.masterId === sender.id && this.mfEnd > 0 && msg.from.paused === true && this.mfMasterOffset === -1) {
+      this.mfMasterOffset = msg.from.off ?? 0;
+      this.host.log('warning', `Received replication offset for paused master manual failover: ${this.mfMasterOffset}`);
+    }
+  }
+
+  // ---- failure reports ---------------------------------------------------------
+
+  /** Redis's markNodeAsFailingIfNeeded: PFAIL here plus reports from a majority of the masters make it FAIL. */
+  private markFailingIfNeeded(n: ClusterNode): void {
+    const st = this.state;
+    if (!n.pfail || n.fail) return;
+    const needed = Math.floor(st.size() / 2) + 1;
+    let failures = this.validReports(n);
+    if (st.myself.master) failures++;
+    if (failures < needed) return;
+    this.host.log('notice', `Marking node ${n.id} as failing (quorum reached).`);
+    n.pfail = false;
+    n.fail = true;
+    n.failTime = Date.now();
+    st.changed();
+    for (const l of this.outbound.values()) if (l.node !== null && !l.node.handshake) this.send(l, 'fail', n.id);
+  }
+
+  /** Failure reports about n no older than twice the node timeout (older ones are dropped). */
+  validReports(n: ClusterNode): number {
+    const maxAge = 2 * this.host.nodeTimeout();
+    const now = Date.now();
+    let k = 0;
+    for (const [id, t] of n.failReports) {
+      if (now - t > maxAge || !this.state.nodes.has(id)) n.failReports.delete(id);
+      else k++;
+    }
+    return k;
+  }
+
+  // ---- failover ------------------------------------------------------------------
+
+  /** Replicas of our master with a better replication offset than ours (Redis's clusterGetSlaveRank). */
+  private replicaRank(): number {
+    const st = this.state;
+    const me = st.myself;
+    const m = st.masterOf(me);
+    if (m === null) return 0;
+    const mine = this.host.replOffset();
+    let rank = 0;
+    for (const r of st.replicasOf(m)) if (r !== me && !r.fail && r.replOffset > mine) rank++;
+    return rank;
+  }
+
+  /** Ends a manual failover (done, timed out, or the node changed role): a paused master resumes writes. */
+  resetManualFailover(): void {
+    if (this.mfPaused) {
+      this.mfPaused = false;
+      this.host.pauseWrites(false);
+    }
+    this.mfEnd = 0;
+    this.mfCanStart = false;
+    this.mfMasterOffset = -1;
+    this.mfReplica = null;
+  }
+
+  /** CLUSTER FAILOVER [FORCE] on a replica: MFSTART to the master (or straight to the election with FORCE). */
+  startManualFailover(force: boolean): void {
+    const st = this.state;
+    const m = st.masterOf(st.myself);
+    this.resetManualFailover();
+    this.mfEnd = Date.now() + MF_TIMEOUT;
+    if (force) {
+      this.mfCanStart = true;
+      return;
+    }
+    const link = m === null ? undefined : this.outbound.get(m);
+    if (link !== undefined) this.send(link, 'mfstart');
+  }
+
+  /** Master side of MFSTART: pause writes and tell the replica our offset. */
+  private manualFailoverRequested(sender: ClusterNode): void {
+    const me = this.state.myself;
+    if (!me.master || sender.master || sender.masterId !== me.id) return;
+    this.resetManualFailover();
+    this.mfEnd = Date.now() + MF_TIMEOUT;
+    this.mfReplica = sender;
+    this.host.log('warning', `Manual failover requested by replica ${sender.id}.`);
+    this.mfPaused = true;
+    this.host.pauseWrites(true);
+    const link = this.outbound.get(sender);
+    if (link !== undefined) this.send(link, 'ping');
+  }
+
+  /** Per cron tick: time out a manual failover; a replica starts once its offset reached the paused master's. */
+  private manualFailoverCron(): void {
+    if (this.mfEnd === 0) return;
+    if (Date.now() > this.mfEnd) {
+      this.host.log('warning', 'Manual failover timed out.');
+      this.resetManualFailover();
+      return;
+    }
+    const me = this.state.myself;
+    if (me.master) {
+      // Keep the replica informed of our (paused) offset.
+      const link = this.mfReplica === null ? undefined : this.outbound.get(this.mfReplica);
+      if (link !== undefined) this.send(link, 'ping');
+      return;
+    }
+    if (this.mfCanStart || this.mfMasterOffset === -1) return;
+    if (this.mfMasterOffset === this.host.replOffset()) {
+      this.mfCanStart = true;
+      this.host.log('warning', 'All master replication stream processed, manual failover can start.');
+    }
+  }
+
+  /** Master side of an election (Redis's clusterSendFailoverAuthIfNeeded). */
+  private voteIfNeeded(requester: ClusterNode, msg: Message): void {
+    const st = this.state;
+    const me = st.myself;
+    if (!me.master || me.slotCount === 0) return;
+    if (msg.cur < st.currentEpoch) return;
+    if (st.lastVoteEpoch === st.currentEpoch) return;
+    const master = st.masterOf(requester);
+    if (requester.master || master === null) return;
+    if (!master.fail && msg.force !== true) return;
+    const now = Date.now();
+    const timeout = this.host.nodeTimeout();
+    if (now - (this.votedTime.get(master) ?? 0) < timeout * 2) return;
+    const claimEpoch = msg.claimEpoch ?? 0;
+    const claim = msg.claim ?? [];
+    for (let i = 0; i + 1 < claim.length; i += 2) {
+      for (let k = claim[i]; k <= claim[i + 1]; k++) {
+        const owner = st.slots[k];
+        if (owner !== null && owner.configEpoch > claimEpoch) return;
+      }
+    }
+    st.lastVoteEpoch = st.currentEpoch;
+    this.votedTime.set(master, now);
+    st.changed();
+    const link = this.outbound.get(requester);
+    if (link !== undefined) this.send(link, 'auth-ack');
+    this.host.log('warning', `Failover auth granted to ${requester.id} for epoch ${st.currentEpoch}`);
+  }
+
+  /** Replica side of an election (Redis's clusterHandleSlaveFailover), each cron tick and on each vote. */
+  handleReplicaFailover(): void {
+    const st = this.state;
+    const me = st.myself;
+    if (me.master) return;
+    const master = st.masterOf(me);
+    if (master === null) return;
+    const manual = this.mfEnd > 0 && this.mfCanStart;
+    if ((!master.fail && !manual) || master.slotCount === 0) return;
+    if (this.host.replicaNoFailover() && !manual) return;
+    const now = Date.now();
+    const timeout = this.host.nodeTimeout();
+    let dataAge = this.host.dataAge();
+    if (dataAge > timeout) dataAge -= timeout;
+    const factor = this.host.replicaValidityFactor();
+    if (factor > 0 && dataAge > this.host.replPingPeriod() * 1000 + timeout * factor && !manual) return;
+    const authTimeout = Math.max(timeout * 2, 2000);
+    const authRetry = authTimeout * 2;
+    if (now - this.authTime > authRetry) {
+      this.authTime = now + 500 + Math.floor(Math.random() * 500);
+      this.authCount = 0;
+      this.authSent = false;
+      this.authRank = this.replicaRank();
+      this.authTime += this.authRank * 1000;
+      if (manual) {
+        this.authTime = now;
+        this.authRank = 0;
+      }
+      this.host.log('warning', `Start of election delayed for ${this.authTime - now} milliseconds (rank #${this.authRank}, offset ${this.host.replOffset()}).`);
+      return;
+    }
+    if (!this.authSent && !manual) {
+      const rank = this.replicaRank();
+      if (rank > this.authRank) {
+        this.authTime += (rank - this.authRank) * 1000;
+        this.authRank = rank;
+      }
+    }
+    if (now < this.authTime) return;
+    if (now - this.authTime > authTimeout) return;
+    if (!this.authSent) {
+      st.currentEpoch++;
+      this.authEpoch = st.currentEpoch;
+      this.host.log('warning', `Starting a failover election for epoch ${st.currentEpoch}.`);
+      const claim: number[] = [];
+      for (const [a, b] of st.rangesOf(master)) claim.push(a, b);
+      for (const l of this.outbound.values()) {
+        if (l.node !== null && !l.node.handshake) this.send(l, 'auth-req', undefined, { claimEpoch: master.configEpoch, claim, force: manual });
+      }
+      this.authSent = true;
+      st.changed();
+      return;
+    }
+    const needed = Math.floor(st.size() / 2) + 1;
+    if (this.authCount >= needed) {
+      this.host.log('warning', 'Failover election won: I\'m the new master.');
+      if (me.configEpoch < this.authEpoch) me.configEpoch = this.authEpoch;
+      this.takeOver(master);
+    }
+  }
+
+  /** Redis's clusterFailoverReplaceYourMaster: we are a master with the old master's slots. */
+  takeOver(master: ClusterNode): void {
+    const st = this.state;
+    const me = st.myself;
+    me.master = true;
+    me.masterId = null;
+    for (let s = 0; s < CLUSTER_SLOTS; s++) if (st.slots[s] === master) st.setOwner(s, me);
+    this.resetManualFailover();
+    this.authTime = 0;
+    this.host.promoted();
+    st.changed();
+    for (const l of this.outbound.values()) if (l.node !== null && !l.node.handshake) this.send(l, 'pong');
   }
 
   /** What the sender says about itself and the nodes it knows. */
@@ -304,7 +616,7 @@ export class ClusterBus {
       s.configEpoch = f.epoch;
       changed = true;
     }
-    if (typeof f.offset === 'number') s.replOffset = f.offset;
+    if (typeof f.off === 'number') s.replOffset = f.off;
     if (f.master !== s.master || f.masterId !== s.masterId) {
       if (!f.master) for (let k = 0; k < CLUSTER_SLOTS; k++) if (st.slots[k] === s) st.setOwner(k, null);
       s.master = f.master;
@@ -312,22 +624,30 @@ export class ClusterBus {
       changed = true;
       if (me.masterId === s.id || (!me.master && me.masterId === f.id)) this.host.roleChanged();
     }
-    if (s.master) {
-      const claimed = new Uint8Array(CLUSTER_SLOTS);
-      for (let i = 0; i + 1 < f.slots.length; i += 2) for (let k = f.slots[i]; k <= f.slots[i + 1]; k++) claimed[k] = 1;
+    // The master whose slots we follow: ourselves, or the one we replicate.
+    const curPrimary = me.master ? me : st.masterOf(me);
+    let takenFromPrimary = 0;
+    // The same claim, epoch and slot map as last time changes nothing (Redis compares the bitmaps too).
+    const claimKey = typeof f.slots === 'string' ? `${f.epoch}/${st.slotsVersion}/${st.importing.size}/${f.slots}` : '';
+    if (s.master && claimKey !== s.lastClaim) {
+      const claimed = Buffer.from(claimKey === '' ? '' : f.slots, 'base64');
       for (let k = 0; k < CLUSTER_SLOTS; k++) {
         const owner = st.slots[k];
-        if (claimed[k] === 1) {
+        if (((claimed[k >> 3] ?? 0) & (1 << (k & 7))) !== 0) {
           if (owner === s || st.importing.has(k)) continue;
           if (owner === null || owner.configEpoch < s.configEpoch) {
             st.setOwner(k, s);
             if (owner === me) st.migrating.delete(k);
+            if (owner !== null && owner === curPrimary) takenFromPrimary++;
             changed = true;
           }
         }
         // A slot the sender no longer claims stays its own in our view until another
         // master claims it, as Redis (only claimed slots update the configuration).
       }
+      s.lastClaim = `${f.epoch}/${st.slotsVersion}/${st.importing.size}/${f.slots}`;
+    }
+    if (s.master) {
       // Config epoch collision between two masters: the greater id takes a new epoch.
       if (me.master && s.configEpoch === me.configEpoch && me.id > s.id) {
         st.currentEpoch++;
@@ -335,10 +655,27 @@ export class ClusterBus {
         changed = true;
       }
     }
-    // Gossip: nodes the sender knows and we do not are met.
+    // Our master (or we) lost its last slot to the sender: follow the sender (Redis's
+    // clusterUpdateSlotsConfigWith), as after a failover the old master and its other replicas do.
+    if (takenFromPrimary > 0 && curPrimary !== null && curPrimary.slotCount === 0 && s !== curPrimary) {
+      if (!me.master || this.host.allowReplicaMigration() || s.slotCount === takenFromPrimary) {
+        this.host.log('warning', `Configuration change detected. Reconfiguring myself as a replica of ${s.id}`);
+        this.host.followNode(s);
+        changed = true;
+      }
+    }
+    // Gossip: nodes the sender knows and we do not are met; a master's view of failing nodes
+    // counts as a failure report.
     if (Array.isArray(msg.gossip)) {
       for (const g of msg.gossip) {
-        if (g.id === me.id || st.nodes.has(g.id)) continue;
+        const known = st.nodes.get(g.id);
+        if (known !== undefined && !known.myself && s.master) {
+          if (g.pfail === true || g.fail === true) {
+            known.failReports.set(s.id, Date.now());
+            this.markFailingIfNeeded(known);
+          } else known.failReports.delete(s.id);
+        }
+        if (g.id === me.id || known !== undefined) continue;
         const until = st.forgotten.get(g.id);
         if (until !== undefined && until > Date.now()) continue;
         if (st.byAddress(g.ip, g.port) !== undefined) continue;
@@ -372,23 +709,50 @@ export class ClusterBus {
       if (n.pingSent !== 0 && !n.handshake) {
         const waited = now - n.pingSent;
         if (waited > timeout && !n.pfail && !n.fail) {
+          this.host.log('verbose', `*** NODE ${n.id} possibly failing`);
           n.pfail = true;
           st.changed();
         }
-        if (waited > 2 * timeout && !n.fail) {
-          n.pfail = false;
-          n.fail = true;
-          n.failTime = now;
-          st.changed();
-          for (const l of this.outbound.values()) if (l.node !== null && l.node !== n && !l.node.handshake) this.send(l, 'fail', n.id);
-        }
+        this.markFailingIfNeeded(n);
         // A link that stays silent for half the timeout is dropped and reconnected.
-        if (link !== undefined && link.ready && waited > timeout / 2) {
+        if (link !== undefined && link.ready && waited > timeout / 2 && now - n.dataReceived > timeout / 2) {
           this.dropNode(n);
           n.connected = false;
         }
       }
     }
+  }
+
+  /**
+   * PUBLISH in cluster mode goes to every node (Redis's clusterPropagatePublish); SPUBLISH to
+   * the nodes of our shard (our master and its replicas, or our replicas).
+   */
+  propagatePublish(shard: boolean, channel: string, message: string): void {
+    const st = this.state;
+    const me = st.myself;
+    const primary = me.master ? me : st.masterOf(me);
+    for (const l of this.outbound.values()) {
+      const n = l.node;
+      if (n === null || n.handshake) continue;
+      if (shard && !(n === primary || (primary !== null && !n.master && n.masterId === primary.id))) continue;
+      this.sendLight(l, shard ? 'publishshard' : 'publish', channel, message);
+    }
+  }
+
+  /** A message without our view (PUBLISH carries only the header and its payload, as Redis's). */
+  private sendLight(link: Link, t: MessageType, channel: string, message: string): void {
+    if (!link.ready || link.socket.destroyed) return;
+    const me = this.state.myself;
+    const msg = { t, cur: this.state.currentEpoch, from: { id: me.id, ip: me.ip, port: me.port, cport: me.cport, master: me.master, masterId: me.masterId, epoch: me.configEpoch, slots: me.master ? this.mySlotsBitmap() : '' }, gossip: [], channel, message };
+    link.socket.write(JSON.stringify(msg) + '\n', 'latin1');
+    this.sent.set(t, (this.sent.get(t) ?? 0) + 1);
+  }
+
+  /** The per-tick failover work (after the links and failure detection). */
+  failoverCron(): void {
+    if (this.closed) return;
+    this.manualFailoverCron();
+    this.handleReplicaFailover();
   }
 
   linkCount(): number {

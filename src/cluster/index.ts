@@ -9,7 +9,11 @@ import { resolve as resolvePath } from 'node:path';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import type { Command } from '../server/command-table.js';
-import { ClusterState } from './state.js';
+import { ClusterState, type ClusterNode } from './state.js';
+import { setFailoverPause } from '../server/pause.js';
+import { log } from '../persistence/log.js';
+import { isLoading } from '../persistence/index.js';
+import { pubsubOf } from '../server/pubsub.js';
 import { loadNodesConf, saveNodesConf } from './nodes-conf.js';
 import { ClusterBus } from './bus.js';
 import { blockedRedirect, routingRefusal, commandSlot, ERR_DOWN, ERR_DOWN_RO, type ClientFlags } from './routing.js';
@@ -47,12 +51,76 @@ export class Cluster {
     return this.server.config.getNumber('cluster-node-timeout');
   }
 
-  /** Redis's header offset: master_repl_offset, or a replica's processed offset (replicationGetSlaveOffset). */
   replOffset(): number {
     const m = replicationOf(this.server);
-    if (this.state.myself.master) return m.offset;
-    const link = m.link;
-    return link !== null && link.offset > 0 ? link.offset : 0;
+    if (m.link !== null) return Math.max(m.link.offset, 0);
+    m.drain();
+    return m.offset;
+  }
+
+  dataAge(): number {
+    const link = replicationOf(this.server).link;
+    if (link === null) return 0;
+    const now = this.server.clock.now();
+    if (link.state === 'connected') return link.lastIo < 0 ? 0 : now - link.lastIo;
+    return link.downSince < 0 ? 0 : now - link.downSince;
+  }
+
+  replicaValidityFactor(): number {
+    return this.server.config.getNumber('cluster-replica-validity-factor');
+  }
+
+  replicaNoFailover(): boolean {
+    return this.server.config.getBool('cluster-replica-no-failover');
+  }
+
+  allowReplicaMigration(): boolean {
+    return this.server.config.getBool('cluster-allow-replica-migration');
+  }
+
+  replPingPeriod(): number {
+    return this.server.config.getNumber('repl-ping-replica-period');
+  }
+
+  /** We won an election or took over: stop replicating, serve the slots. */
+  promoted(): void {
+    this.stopFollowing();
+    this.updateState();
+  }
+
+  followNode(n: ClusterNode): void {
+    this.becomeReplicaOf(n);
+  }
+
+  /** Turns this node into a replica of n (Redis's clusterSetMaster): no slot stays migrating or importing. */
+  becomeReplicaOf(n: ClusterNode): void {
+    const st = this.state;
+    this.bus.resetManualFailover();
+    st.migrating.clear();
+    st.importing.clear();
+    st.myself.master = false;
+    st.myself.masterId = n.id;
+    this.roleChanged();
+    this.updateState();
+    st.changed();
+  }
+
+  pauseWrites(on: boolean): void {
+    setFailoverPause(this.server, on);
+  }
+
+  log(level: 'warning' | 'notice' | 'verbose', text: string): void {
+    log(this.server, level, text);
+  }
+
+  deliverPublish(shard: boolean, channel: string, message: string): void {
+    const ps = pubsubOf(this.server);
+    if (shard) ps.spublish(channel, message);
+    else ps.publish(channel, message);
+  }
+
+  dropFilter(): number {
+    return this.server.clusterDropPacketFilter;
   }
 
   allowReadsWhenDown(): boolean {
@@ -111,6 +179,9 @@ export class Cluster {
       this.following = '';
       return;
     }
+    // Not while the dataset loads (the AOF replayed after a snapshot from the master would apply
+    // its writes twice): the cron tries again, as Redis connects to its master after loading.
+    if (isLoading(this.server)) return;
     const m = this.state.nodes.get(me.masterId);
     if (m === undefined || m.ip === '' || m.port === 0) return;
     const target = `${m.ip}:${m.port}`;
@@ -129,6 +200,7 @@ export class Cluster {
     this.ensureStarted();
     this.bus.cron();
     this.updateState();
+    this.bus.failoverCron();
     if (this.following === '' && !this.state.myself.master) this.roleChanged();
     this.redirectBlockedClients();
   }

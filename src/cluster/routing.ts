@@ -7,6 +7,7 @@
 import type { Client } from '../server/client.js';
 import { CMD_ASKING, CMD_MOVABLE_KEYS, CMD_WRITE, type Command } from '../server/command-table.js';
 import { getKeys, factsHaveKeys } from '../commands/command.js';
+import { effectiveCommandFlags } from '../server/pause.js';
 import { keyHashSlot } from './slot.js';
 import type { ClusterState, ClusterNode } from './state.js';
 
@@ -85,7 +86,8 @@ export function routingRefusal(host: RoutingHost, c: Client, cmd: Command, argv:
   let asking = false;
   for (const call of calls) {
     if (!commandHasKeys(call.cmd)) continue;
-    if ((call.cmd.flags & CMD_WRITE) !== 0) write = true;
+    // A script's declared flags count (a shebang script without no-writes is a write, as Redis's getCommandFlags).
+    if ((effectiveCommandFlags(c, call.cmd, call.argv) & CMD_WRITE) !== 0) write = true;
     if ((call.cmd.flags & CMD_ASKING) !== 0) asking = true;
     for (const k of getKeys(call.cmd, call.argv)) {
       const key = call.argv[k.pos];

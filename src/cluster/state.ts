@@ -36,6 +36,12 @@ export class ClusterNode {
   connected = false;
   /** Number of slots it owns in our map. */
   slotCount = 0;
+  /** When a message from it last arrived (ms). */
+  dataReceived = 0;
+  /** The last slot claim applied from it (with the epochs and slot map it met), to skip repeats. */
+  lastClaim = '';
+  /** Failure reports: master id -> when it last reported this node PFAIL or FAIL (ms). */
+  readonly failReports = new Map<string, number>();
   readonly createdAt = Date.now();
 
   constructor(
@@ -67,6 +73,8 @@ export class ClusterState {
   readonly importing = new Map<number, ClusterNode>();
   currentEpoch = 0;
   lastVoteEpoch = 0;
+  /** Bumped on every slot owner change. */
+  slotsVersion = 0;
   /** cluster_state: recomputed by updateState. */
   ok = false;
   /** Nodes removed by CLUSTER FORGET: not re-added from gossip until the time (ms) passes. */
@@ -106,6 +114,7 @@ export class ClusterState {
   setOwner(slot: number, n: ClusterNode | null): void {
     const old = this.slots[slot];
     if (old === n) return;
+    this.slotsVersion++;
     if (old !== null) old.slotCount--;
     if (n !== null) n.slotCount++;
     this.slots[slot] = n;
@@ -180,9 +189,9 @@ export class ClusterState {
     return ok;
   }
 
-  /** The highest config epoch known (BUMPEPOCH). */
+  /** The highest config epoch known, or currentEpoch if greater (Redis's clusterGetMaxEpoch). */
   maxConfigEpoch(): number {
-    let max = 0;
+    let max = this.currentEpoch;
     for (const n of this.nodes.values()) if (n.configEpoch > max) max = n.configEpoch;
     return max;
   }

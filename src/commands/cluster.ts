@@ -22,6 +22,7 @@ import type { Cluster } from '../cluster/index.js';
 import { ClusterState, type ClusterNode } from '../cluster/state.js';
 import { CLUSTER_SLOTS, keyHashSlot } from '../cluster/slot.js';
 import { nodeLine, nodesText } from '../cluster/nodes-conf.js';
+import { MESSAGE_TYPES } from '../cluster/bus.js';
 import { replicationOf } from '../server/replication.js';
 import { log } from '../persistence/log.js';
 
@@ -93,13 +94,13 @@ function info(c: Client, cl: Cluster): void {
   ];
   let sent = 0;
   let received = 0;
-  for (const t of ['ping', 'pong', 'meet', 'fail'] as const) {
+  for (const t of MESSAGE_TYPES) {
     const n = cl.bus.sent.get(t) ?? 0;
     if (n > 0) lines.push(`cluster_stats_messages_${t}_sent:${n}`);
     sent += n;
   }
   lines.push(`cluster_stats_messages_sent:${sent}`);
-  for (const t of ['ping', 'pong', 'meet', 'fail'] as const) {
+  for (const t of MESSAGE_TYPES) {
     const n = cl.bus.received.get(t) ?? 0;
     if (n > 0) lines.push(`cluster_stats_messages_${t}_received:${n}`);
     received += n;
@@ -422,16 +423,8 @@ const replicate: ClusterHandler = (c, cl, argv) => {
   c.addOK();
 };
 
-/** Turns this node into a replica of n (Redis's clusterSetMaster): no slot stays migrating or importing. */
 function becomeReplicaOf(cl: Cluster, n: ClusterNode): void {
-  const st = cl.state;
-  st.migrating.clear();
-  st.importing.clear();
-  st.myself.master = false;
-  st.myself.masterId = n.id;
-  cl.roleChanged();
-  cl.updateState();
-  st.changed();
+  cl.becomeReplicaOf(n);
 }
 
 const replicas: ClusterHandler = (c, cl, argv) => {
@@ -445,8 +438,7 @@ const replicas: ClusterHandler = (c, cl, argv) => {
 const countFailureReports: ClusterHandler = (c, cl, argv) => {
   const n = cl.state.nodes.get(argv[2]);
   if (n === undefined) return void unknownNode(c, argv[2]);
-  // Failure detection here does not collect reports from other masters (see src/cluster/bus.ts).
-  c.addInt(0);
+  c.addInt(cl.bus.validReports(n));
 };
 
 const setConfigEpoch: ClusterHandler = (c, cl, argv) => {
@@ -508,24 +500,30 @@ const saveconfig: ClusterHandler = (c, cl) => {
 };
 
 const failover: ClusterHandler = (c, cl, argv) => {
+  let force = false;
+  let takeover = false;
   if (argv.length === 3) {
     const mode = argv[2].toLowerCase();
-    if (mode !== 'force' && mode !== 'takeover') return void c.addError(ERR_SYNTAX);
+    if (mode === 'force') force = true;
+    else if (mode === 'takeover') takeover = force = true;
+    else return void c.addError(ERR_SYNTAX);
   }
   const st = cl.state;
   const me = st.myself;
   if (me.master) return void c.addError('ERR You should send CLUSTER FAILOVER to a replica');
   const m = st.masterOf(me);
   if (m === null) return void c.addError("ERR I'm a replica but my master is unknown to me");
-  // Takeover without an election: a new config epoch, the master's slots, and we are a master.
-  cl.stopFollowing();
-  me.master = true;
-  me.masterId = null;
-  st.currentEpoch++;
-  me.configEpoch = st.currentEpoch;
-  for (let s = 0; s < CLUSTER_SLOTS; s++) if (st.slots[s] === m) st.setOwner(s, me);
-  cl.updateState();
-  st.changed();
+  if (!force && (m.fail || !m.connected)) return void c.addError('ERR Master is down or failed, please use CLUSTER FAILOVER FORCE');
+  if (takeover) {
+    // No election: a new config epoch without consensus, the master's slots, and we are a master.
+    log(c.server, 'warning', 'Taking over the master (user request).');
+    st.bumpEpoch();
+    cl.bus.takeOver(m);
+  } else {
+    // FORCE starts the election at once; otherwise the master pauses and we catch up first.
+    log(c.server, 'warning', force ? 'Forced failover user request accepted.' : 'Manual failover user request accepted.');
+    cl.bus.startManualFailover(force);
+  }
   c.addOK();
 };
 
@@ -594,7 +592,7 @@ const SUBCOMMANDS: ReadonlyArray<readonly [name: string, does: string, run: Clus
   ['countkeysinslot', 'Counts the keys in a hash slot (scans db 0: O(N) in the keyspace, no slot index).', countkeysinslot],
   ['delslots', 'Unassigns hash slots from this node.', delslots],
   ['delslotsrange', 'Unassigns ranges of hash slots from this node.', delslotsrange],
-  ['failover', "Makes a replica take over its master's slots at once (no election).", failover],
+  ['failover', "Makes a replica take over its master's slots: an election after catching up with the paused master, FORCE without catching up, TAKEOVER without an election.", failover],
   ['flushslots', 'Unassigns all hash slots from this node.', flushslots],
   ['forget', 'Removes a node from the node table.', forget],
   ['getkeysinslot', 'Lists keys in a hash slot (scans db 0 until count keys are found).', getkeysinslot],

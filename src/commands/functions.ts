@@ -19,6 +19,8 @@ import {
   scriptingMemoryInfo,
   SCRIPT_FLAGS,
   SCRIPT_FLAG_ALLOW_OOM,
+  SCRIPT_FLAG_NO_CLUSTER,
+  NO_CLUSTER_ERROR,
   SCRIPT_FLAG_ALLOW_CROSS_SLOT,
   SCRIPT_FLAG_NO_WRITES,
 } from '../scripting/context.js';
@@ -56,6 +58,10 @@ function fcallGeneric(c: Client, argv: string[], ro: boolean): void {
   // no-writes implies allow-oom.
   if (!allowOom && !noWrites && isOutOfMemory(c.server)) {
     c.addError(SCRIPT_OOM_ERROR);
+    return;
+  }
+  if ((fn.flags & SCRIPT_FLAG_NO_CLUSTER) !== 0 && c.server.cluster !== null) {
+    c.addError(NO_CLUSTER_ERROR);
     return;
   }
   // A script that may write is refused where a write would be (NOREPLICAS, READONLY).

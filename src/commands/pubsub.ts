@@ -81,16 +81,22 @@ function unsubscribeGeneric(kind: Kind) {
 /**
  * PUBLISH goes to the replicas (not the AOF), so their own subscribers get the
  * message too, as Redis's forceCommandPropagation(PROPAGATE_REPL); SPUBLISH
- * likewise outside cluster mode.
+ * likewise. In cluster mode both go over the cluster bus instead: PUBLISH to
+ * every node, SPUBLISH to the nodes of this shard (the reply counts local
+ * receivers only, as Redis).
  */
 function publish(c: Client, argv: string[]): void {
   c.addInt(pubsubOf(c.server).publish(argv[1], argv[2]));
-  c.server.propagate(c.db.id, argv, PROPAGATE_REPL);
+  const cl = c.server.cluster;
+  if (cl !== null) cl.bus.propagatePublish(false, argv[1], argv[2]);
+  else c.server.propagate(c.db.id, argv, PROPAGATE_REPL);
 }
 
 function spublish(c: Client, argv: string[]): void {
   c.addInt(pubsubOf(c.server).spublish(argv[1], argv[2]));
-  if (c.server.cluster === null) c.server.propagate(c.db.id, argv, PROPAGATE_REPL);
+  const cl = c.server.cluster;
+  if (cl !== null) cl.bus.propagatePublish(true, argv[1], argv[2]);
+  else c.server.propagate(c.db.id, argv, PROPAGATE_REPL);
 }
 
 /** PUBSUB CHANNELS / SHARDCHANNELS [pattern]: names with at least one subscriber. */

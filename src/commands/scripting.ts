@@ -14,6 +14,8 @@ import {
   killRunningScript,
   scripting,
   SCRIPT_FLAG_ALLOW_OOM,
+  SCRIPT_FLAG_NO_CLUSTER,
+  NO_CLUSTER_ERROR,
   SCRIPT_FLAG_ALLOW_CROSS_SLOT,
   SCRIPT_FLAG_EVAL_COMPAT_MODE,
   SCRIPT_FLAG_NO_WRITES,
@@ -97,6 +99,10 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): vo
   // no-writes implies allow-oom.
   if (!compat && !allowOom && !noWrites && isOutOfMemory(c.server)) {
     c.addError(SCRIPT_OOM_ERROR);
+    return;
+  }
+  if (!compat && (entry.flags & SCRIPT_FLAG_NO_CLUSTER) !== 0 && c.server.cluster !== null) {
+    c.addError(NO_CLUSTER_ERROR);
     return;
   }
   // A script that may write is refused where a write would be (NOREPLICAS, READONLY).

@@ -207,6 +207,17 @@ function debugPauseCron(c: Client, argv: string[]): void {
   c.addOK();
 }
 
+/** DEBUG DROP-CLUSTER-PACKET-FILTER <type>: cluster bus messages of Redis's type number are dropped on receipt (-1: none). */
+function debugDropClusterPacketFilter(c: Client, argv: string[]): void {
+  const n = parseInt64(argv[2]);
+  if (n === null) {
+    c.addError('ERR value is not an integer or out of range');
+    return;
+  }
+  c.server.clusterDropPacketFilter = n;
+  c.addOK();
+}
+
 function debugSetActiveExpire(c: Client, argv: string[]): void {
   c.server.activeExpireEnabled = atoi(argv[2]) !== 0;
   c.addOK();
@@ -568,6 +579,7 @@ function debugReplybuffer(c: Client, argv: string[]): void {
 const DEBUG_SUBCOMMANDS: ReadonlyMap<string, { argc: (n: number) => boolean; run: (c: Client, argv: string[]) => void }> = new Map([
   ['sleep', { argc: (n: number) => n === 3, run: debugSleep }],
   ['set-active-expire', { argc: (n: number) => n === 3, run: debugSetActiveExpire }],
+  ['drop-cluster-packet-filter', { argc: (n: number) => n === 3, run: debugDropClusterPacketFilter }],
   ['pause-cron', { argc: (n: number) => n === 3, run: debugPauseCron }],
   ['object', { argc: (n: number) => n === 3, run: debugObject }],
   ['populate', { argc: (n: number) => n >= 3 && n <= 5, run: debugPopulate }],
@@ -605,6 +617,8 @@ function debugHelp(c: Client): void {
     '    Output a hex signature representing the current DB content.',
     'DIGEST-VALUE <key> [<key> ...]',
     '    Output a hex signature of the values of all the specified keys.',
+    'DROP-CLUSTER-PACKET-FILTER <packet-type>',
+    '    Drop all packets that match the filtered type. Set to -1 allow all packets.',
     'ERROR <string>',
     '    Return a Redis protocol error with <string> as message. Useful for clients',
     '    unit tests to simulate Redis errors.',

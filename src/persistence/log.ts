@@ -1,9 +1,10 @@
 /**
  * Persistence's log lines, in Redis's format ("pid:M 12 Jan 2024 10:00:00.123 * text"),
- * to `logfile` when set, else to standard output; filtered by `loglevel`.
+ * to `logfile` (relative to `dir`) when set, else to standard output; filtered by `loglevel`.
  * Tests and embedders can redirect them with setLogSink.
  */
 import { appendFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import type { Server } from '../server/server.js';
 
 export type LogLevel = 'debug' | 'verbose' | 'notice' | 'warning';
@@ -53,7 +54,8 @@ function write(server: Server, level: LogLevel, line: string): void {
   }
   const file = server.config.logfile;
   try {
-    if (file) appendFileSync(file, line + '\n');
+    // A relative logfile is under `dir`, as Redis (which chdir()s there) opens it per line.
+    if (file) appendFileSync(resolvePath(String(server.config.get('dir') ?? '.'), file), line + '\n');
     else process.stdout.write(line + '\n');
   } catch {
     // Logging must never take the server down.

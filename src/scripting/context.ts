@@ -20,6 +20,8 @@ export const SCRIPT_FLAG_NO_WRITES = 1;
 export const SCRIPT_FLAG_ALLOW_OOM = 2;
 export const SCRIPT_FLAG_ALLOW_STALE = 4;
 export const SCRIPT_FLAG_NO_CLUSTER = 8;
+/** What a script or function flagged no-cluster answers in cluster mode (Redis's scriptPrepareForRun). */
+export const NO_CLUSTER_ERROR = "ERR Can not run script on cluster, 'no-cluster' flag is set.";
 export const SCRIPT_FLAG_ALLOW_CROSS_SLOT = 16;
 /** An EVAL script without a shebang: Redis 6 rules (flags do not apply). */
 export const SCRIPT_FLAG_EVAL_COMPAT_MODE = 32;

@@ -146,6 +146,8 @@ export class Server implements KeyspaceEffects {
   get mode(): 'standalone' | 'cluster' | 'sentinel' {
     return this.sentinel !== null ? 'sentinel' : this.cluster !== null ? 'cluster' : 'standalone';
   }
+  /** DEBUG DROP-CLUSTER-PACKET-FILTER: the cluster bus drops received messages of this type number (-1: none). */
+  clusterDropPacketFilter = -1;
 
   constructor(opts: ServerOptions = {}) {
     this.clock = opts.clock ?? new Clock();

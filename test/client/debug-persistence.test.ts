@@ -80,3 +80,22 @@ test('DEBUG AOF-FLUSH-SLEEP takes a number of microseconds', async () => {
   assert.equal(await io.call('DEBUG', 'AOF-FLUSH-SLEEP', '1000'), 'OK');
   assert.equal(await io.call('DEBUG', 'AOF-FLUSH-SLEEP', '0'), 'OK');
 });
+
+test('a relative logfile is written under dir, as Redis opens it after chdir()ing there', async () => {
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { startServer } = await import('../../src/index.js');
+  const { Redis } = await import('ioredis');
+  const dir = mkdtempSync(join(tmpdir(), 'mnemo-logfile-'));
+  const h = await startServer({ config: { dir, logfile: 'log.txt', 'enable-debug-command': 'yes' } });
+  const c = new Redis(h.port, '127.0.0.1');
+  try {
+    assert.equal(await c.call('DEBUG', 'LOG', 'in the dir'), 'OK');
+    assert.match(readFileSync(join(dir, 'log.txt'), 'latin1'), /# DEBUG LOG: in the dir\n/);
+  } finally {
+    c.disconnect();
+    await h.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -188,6 +188,11 @@ test("scripts may touch only this node's keys, with Redis's script error", async
   assert.match(await errorOf(node.client.eval("#!lua\nreturn redis.call('get', 'foo')", 1, 'd')), crossSlot);
   assert.equal(await node.client.eval("#!lua\nreturn redis.call('get', 'foo')", 1, 'foo'), 'from-script');
   assert.equal(await node.client.eval("#!lua flags=allow-cross-slot-keys\nredis.call('get', 'foo'); return redis.call('get', 'd')", 0), null);
+  // A script or function flagged no-cluster does not run on a cluster node.
+  const noCluster = "ERR Can not run script on cluster, 'no-cluster' flag is set.";
+  assert.equal(await errorOf(node.client.eval('#!lua flags=no-cluster\nreturn 1', 0)), noCluster);
+  await node.client.call('FUNCTION', 'LOAD', "#!lua name=nc\nredis.register_function{function_name='nc1', callback=function() return 'hello' end, flags={'no-cluster'}}");
+  assert.equal(await errorOf(node.client.call('FCALL', 'nc1', '0')), noCluster);
   // Keys declared in KEYS are routed by the dispatcher: CROSSSLOT before the script runs.
   assert.equal(await errorOf(node.client.eval('return 1', 2, 'foo', 'd')), "CROSSSLOT Keys in request don't hash to the same slot");
 });
