@@ -130,6 +130,25 @@ function flagsOf(c: Client): string {
  * rbs/rbp (the reply buffer's size and peak, resized as Redis does). Estimated: oll (always 0: one flat buffer),
  * multi-mem (via introspection), tot-mem (buffers plus a fixed overhead).
  */
+/**
+ * Redis's getClientMemoryUsage without the subscription/WATCH/tracking overheads: the reply
+ * buffer (or what is pending in it, if more), the query buffer's room (at least `qbuf`, its
+ * bytes), `argvBytes` (the arguments of the running command, or of one still arriving, with a
+ * pointer each), the MULTI queue, unsent socket bytes and a fixed per-client figure. CLIENT LIST
+ * tot-mem and client eviction both use it.
+ */
+export function clientMemoryUsage(c: Client, qbuf: number, argvBytes: number): number {
+  const room = Math.max(c.qbufAlloc, c.parser.reservedBytes, qbuf);
+  const reply = c.len > c.bufSize ? c.len : c.bufSize;
+  return reply + room + argvBytes + (c.multi === null ? 0 : c.multi.bytes) + (c.socket?.writableLength ?? 0) + CLIENT_STRUCT_BYTES;
+}
+
+/** The arguments of a command still arriving, with a pointer each (Redis's argv_len_sum + argc pointers). */
+export function partialArgvMemory(c: Client): number {
+  const argc = c.parser.partialArgc;
+  return argc === 0 ? 0 : c.parser.partialArgvBytes + 8 * argc;
+}
+
 export function clientInfoLine(c: Client, argv: readonly string[] | null = null): string {
   const now = c.server.clock.now();
   const age = Math.max(0, Math.floor((now - c.createdAt) / 1000));
@@ -147,7 +166,7 @@ export function clientInfoLine(c: Client, argv: readonly string[] | null = null)
   const rbs = c.bufSize;
   const obl = c.len;
   const omem = c.socket?.writableLength ?? 0;
-  const totMem = rbs + qbuf + qbufFree + argvMem + multiMem + omem + CLIENT_STRUCT_BYTES;
+  const totMem = clientMemoryUsage(c, qbuf, argvMem + 8 * (running ? running.length : c.parser.partialArgc));
   const events = omem > 0 ? 'rw' : 'r';
   const cmd = c.current?.fullName ?? c.lastCommand;
   const redir = clientIntrospection.tracking(c).redirect;

@@ -49,7 +49,7 @@
  */
 import type { Server } from './server.js';
 import type { Client } from './client.js';
-import { clientInfoLine, clientIntrospection, clientKind } from '../commands/client.js';
+import { clientInfoLine, clientIntrospection, clientKind, clientMemoryUsage, partialArgvMemory } from '../commands/client.js';
 import { measureClientMemory, setInfoProvider, type InfoValue } from '../observability/info.js';
 import { log } from '../persistence/log.js';
 
@@ -95,16 +95,6 @@ export function clientEvictionLimit(maxmemoryClients: number, maxmemory: number)
 }
 
 /**
- * The buffers of a client that may grow quickly: input not parsed yet, the arguments of a
- * command still being read (Redis's argv_len_sum plus a pointer each), replies not sent yet.
- */
-function bufferBytes(c: Client): number {
-  const p = c.parser;
-  const argc = p.partialArgc;
-  return p.reservedBytes + (argc === 0 ? 0 : p.partialArgvBytes + 8 * argc) + c.out.length + (c.socket?.writableLength ?? 0);
-}
-
-/**
  * Redis's per-client overheads of WATCHed keys (a list node and a watchedKey each,
  * multiStateMemOverhead), of subscriptions (a list node per pattern, a dict entry and
  * bucket share per channel, pubsubMemOverhead) and of tracking prefixes; the names
@@ -129,9 +119,12 @@ function dictBytes(n: number): number {
   return n * 24 + slots * 8;
 }
 
-/** A client's memory as client eviction counts it (see the file comment). */
+/**
+ * A client's memory as client eviction counts it (see the file comment): the same figure
+ * as its CLIENT LIST tot-mem, as in Redis (getClientMemoryUsage serves both).
+ */
 export function clientMemory(c: Client): number {
-  return bufferBytes(c) + (c.multi === null ? 0 : c.multi.bytes) + overheadBytes(c);
+  return clientMemoryUsage(c, c.parser.pendingBytes, partialArgvMemory(c)) + overheadBytes(c);
 }
 
 /** Whether this client's memory counts towards the limit (normal and pub/sub connections). */
