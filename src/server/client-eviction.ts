@@ -49,7 +49,7 @@
  */
 import type { Server } from './server.js';
 import type { Client } from './client.js';
-import { clientInfoLine, clientIntrospection, clientKind, clientMemoryUsage, partialArgvMemory } from '../commands/client.js';
+import { clientInfoLine, clientKind, clientMemoryUsage, clientOverheadBytes, partialArgvMemory } from '../commands/client.js';
 import { measureClientMemory, setInfoProvider, type InfoValue } from '../observability/info.js';
 import { log } from '../persistence/log.js';
 
@@ -95,36 +95,11 @@ export function clientEvictionLimit(maxmemoryClients: number, maxmemory: number)
 }
 
 /**
- * Redis's per-client overheads of WATCHed keys (a list node and a watchedKey each,
- * multiStateMemOverhead), of subscriptions (a list node per pattern, a dict entry and
- * bucket share per channel, pubsubMemOverhead) and of tracking prefixes; the names
- * themselves are shared.
- */
-function overheadBytes(c: Client): number {
-  let n = c.server.watches.watchedBy(c) * 56;
-  const [channels, patterns, shardChannels] = clientIntrospection.subscriptions(c);
-  if (channels + patterns + shardChannels !== 0) n += patterns * 24 + dictBytes(channels) + dictBytes(shardChannels);
-  // Tracking prefixes: Redis counts 32 bytes per node of the client's prefix rax; a rax of
-  // N prefixes has at least N + 1 nodes (a lower bound, as Redis's own figure is).
-  const prefixes = clientIntrospection.trackingPrefixes(c);
-  if (prefixes !== 0) n += (prefixes + 1) * 32;
-  return n;
-}
-
-/** dictEntry (24 bytes) per element plus 8 per bucket (at least 4, a power of two). */
-function dictBytes(n: number): number {
-  if (n === 0) return 0;
-  let slots = 4;
-  while (slots < n) slots *= 2;
-  return n * 24 + slots * 8;
-}
-
-/**
  * A client's memory as client eviction counts it (see the file comment): the same figure
  * as its CLIENT LIST tot-mem, as in Redis (getClientMemoryUsage serves both).
  */
 export function clientMemory(c: Client): number {
-  return clientMemoryUsage(c, c.parser.pendingBytes, partialArgvMemory(c)) + overheadBytes(c);
+  return clientMemoryUsage(c, c.parser.pendingBytes, partialArgvMemory(c)) + clientOverheadBytes(c);
 }
 
 /** Whether this client's memory counts towards the limit (normal and pub/sub connections). */
