@@ -12,12 +12,14 @@
  *    master link neither count nor get evicted; CLIENT NO-EVICT clients count
  *    but are never evicted (so while they alone are over the limit, every
  *    other client goes, and Redis warns in its log).
- *  - A client's memory is Redis's tot-mem: query buffer, reply buffers, queued
- *    MULTI commands. Ours is the same buffers: the unparsed input
- *    (parser.reservedBytes) and the arguments of a command still arriving, the reply buffer's allocation (`out`, 16 KB even
- *    when idle, as Redis's ~20 KB per idle client: at a small limit, idle
- *    clients are evicted too, as there), the replies the socket has not sent
- *    yet (writableLength), and the MULTI queue.
+ *  - A client's memory is its CLIENT LIST tot-mem, as in Redis (both are
+ *    getClientMemoryUsage; ours is clientMemoryUsage + clientOverheadBytes in
+ *    commands/client.ts): the query buffer's modelled room, the arguments of a
+ *    command still arriving, the reply buffer (16 KB, 1 KB once the cron shrank
+ *    it), replies the socket has not sent yet (writableLength), the MULTI
+ *    queue, a fixed per-client figure, and the overheads of WATCHed keys,
+ *    subscriptions and tracking prefixes. At a small limit idle clients are
+ *    evicted too, as there.
  *  - Redis buckets clients by powers of two and evicts from the biggest
  *    bucket; we sort by size, biggest first (the same order up to ties within
  *    a bucket). The total must be under the limit: Redis evicts while
