@@ -130,6 +130,50 @@ function flagsOf(c: Client): string {
  * rbs/rbp (the reply buffer's size and peak, resized as Redis does). Estimated: oll (always 0: one flat buffer),
  * multi-mem (via introspection), tot-mem (buffers plus a fixed overhead).
  */
+/**
+ * Redis's per-client overheads of WATCHed keys (a list node and a watchedKey each,
+ * multiStateMemOverhead), of subscriptions (a list node per pattern, a dict entry and
+ * bucket share per channel, pubsubMemOverhead) and of tracking prefixes; the names
+ * themselves are shared.
+ */
+export function clientOverheadBytes(c: Client): number {
+  let n = c.server.watches.watchedBy(c) * 56;
+  const [channels, patterns, shardChannels] = clientIntrospection.subscriptions(c);
+  if (channels + patterns + shardChannels !== 0) n += patterns * 24 + dictBytes(channels) + dictBytes(shardChannels);
+  // Tracking prefixes: Redis counts 32 bytes per node of the client's prefix rax; a rax of
+  // N prefixes has at least N + 1 nodes (a lower bound, as Redis's own figure is).
+  const prefixes = clientIntrospection.trackingPrefixes(c);
+  if (prefixes !== 0) n += (prefixes + 1) * 32;
+  return n;
+}
+
+/** dictEntry (24 bytes) per element plus 8 per bucket (at least 4, a power of two). */
+function dictBytes(n: number): number {
+  if (n === 0) return 0;
+  let slots = 4;
+  while (slots < n) slots *= 2;
+  return n * 24 + slots * 8;
+}
+
+/**
+ * Redis's getClientMemoryUsage without the subscription/WATCH/tracking overheads: the reply
+ * buffer (or what is pending in it, if more), the query buffer's room (at least `qbuf`, its
+ * bytes), `argvBytes` (the arguments of the running command, or of one still arriving, with a
+ * pointer each), the MULTI queue, unsent socket bytes and a fixed per-client figure. CLIENT LIST
+ * tot-mem and client eviction both use it.
+ */
+export function clientMemoryUsage(c: Client, qbuf: number, argvBytes: number): number {
+  const room = Math.max(c.qbufAlloc, c.parser.reservedBytes, qbuf);
+  const reply = c.len > c.bufSize ? c.len : c.bufSize;
+  return reply + room + argvBytes + (c.multi === null ? 0 : c.multi.bytes) + (c.socket?.writableLength ?? 0) + CLIENT_STRUCT_BYTES;
+}
+
+/** The arguments of a command still arriving, with a pointer each (Redis's argv_len_sum + argc pointers). */
+export function partialArgvMemory(c: Client): number {
+  const argc = c.parser.partialArgc;
+  return argc === 0 ? 0 : c.parser.partialArgvBytes + 8 * argc;
+}
+
 export function clientInfoLine(c: Client, argv: readonly string[] | null = null): string {
   const now = c.server.clock.now();
   const age = Math.max(0, Math.floor((now - c.createdAt) / 1000));
@@ -147,7 +191,7 @@ export function clientInfoLine(c: Client, argv: readonly string[] | null = null)
   const rbs = c.bufSize;
   const obl = c.len;
   const omem = c.socket?.writableLength ?? 0;
-  const totMem = rbs + qbuf + qbufFree + argvMem + multiMem + omem + CLIENT_STRUCT_BYTES;
+  const totMem = clientMemoryUsage(c, qbuf, argvMem + 8 * (running ? running.length : c.parser.partialArgc)) + clientOverheadBytes(c);
   const events = omem > 0 ? 'rw' : 'r';
   const cmd = c.current?.fullName ?? c.lastCommand;
   const redir = clientIntrospection.tracking(c).redirect;

@@ -12,12 +12,14 @@
  *    master link neither count nor get evicted; CLIENT NO-EVICT clients count
  *    but are never evicted (so while they alone are over the limit, every
  *    other client goes, and Redis warns in its log).
- *  - A client's memory is Redis's tot-mem: query buffer, reply buffers, queued
- *    MULTI commands. Ours is the same buffers: the unparsed input
- *    (parser.reservedBytes) and the arguments of a command still arriving, the reply buffer's allocation (`out`, 16 KB even
- *    when idle, as Redis's ~20 KB per idle client: at a small limit, idle
- *    clients are evicted too, as there), the replies the socket has not sent
- *    yet (writableLength), and the MULTI queue.
+ *  - A client's memory is its CLIENT LIST tot-mem, as in Redis (both are
+ *    getClientMemoryUsage; ours is clientMemoryUsage + clientOverheadBytes in
+ *    commands/client.ts): the query buffer's modelled room, the arguments of a
+ *    command still arriving, the reply buffer (16 KB, 1 KB once the cron shrank
+ *    it), replies the socket has not sent yet (writableLength), the MULTI
+ *    queue, a fixed per-client figure, and the overheads of WATCHed keys,
+ *    subscriptions and tracking prefixes. At a small limit idle clients are
+ *    evicted too, as there.
  *  - Redis buckets clients by powers of two and evicts from the biggest
  *    bucket; we sort by size, biggest first (the same order up to ties within
  *    a bucket). The total must be under the limit: Redis evicts while
@@ -49,7 +51,7 @@
  */
 import type { Server } from './server.js';
 import type { Client } from './client.js';
-import { clientInfoLine, clientIntrospection, clientKind } from '../commands/client.js';
+import { clientInfoLine, clientKind, clientMemoryUsage, clientOverheadBytes, partialArgvMemory } from '../commands/client.js';
 import { measureClientMemory, setInfoProvider, type InfoValue } from '../observability/info.js';
 import { log } from '../persistence/log.js';
 
@@ -95,43 +97,11 @@ export function clientEvictionLimit(maxmemoryClients: number, maxmemory: number)
 }
 
 /**
- * The buffers of a client that may grow quickly: input not parsed yet, the arguments of a
- * command still being read (Redis's argv_len_sum plus a pointer each), replies not sent yet.
+ * A client's memory as client eviction counts it (see the file comment): the same figure
+ * as its CLIENT LIST tot-mem, as in Redis (getClientMemoryUsage serves both).
  */
-function bufferBytes(c: Client): number {
-  const p = c.parser;
-  const argc = p.partialArgc;
-  return p.reservedBytes + (argc === 0 ? 0 : p.partialArgvBytes + 8 * argc) + c.out.length + (c.socket?.writableLength ?? 0);
-}
-
-/**
- * Redis's per-client overheads of WATCHed keys (a list node and a watchedKey each,
- * multiStateMemOverhead), of subscriptions (a list node per pattern, a dict entry and
- * bucket share per channel, pubsubMemOverhead) and of tracking prefixes; the names
- * themselves are shared.
- */
-function overheadBytes(c: Client): number {
-  let n = c.server.watches.watchedBy(c) * 56;
-  const [channels, patterns, shardChannels] = clientIntrospection.subscriptions(c);
-  if (channels + patterns + shardChannels !== 0) n += patterns * 24 + dictBytes(channels) + dictBytes(shardChannels);
-  // Tracking prefixes: Redis counts 32 bytes per node of the client's prefix rax; a rax of
-  // N prefixes has at least N + 1 nodes (a lower bound, as Redis's own figure is).
-  const prefixes = clientIntrospection.trackingPrefixes(c);
-  if (prefixes !== 0) n += (prefixes + 1) * 32;
-  return n;
-}
-
-/** dictEntry (24 bytes) per element plus 8 per bucket (at least 4, a power of two). */
-function dictBytes(n: number): number {
-  if (n === 0) return 0;
-  let slots = 4;
-  while (slots < n) slots *= 2;
-  return n * 24 + slots * 8;
-}
-
-/** A client's memory as client eviction counts it (see the file comment). */
 export function clientMemory(c: Client): number {
-  return bufferBytes(c) + (c.multi === null ? 0 : c.multi.bytes) + overheadBytes(c);
+  return clientMemoryUsage(c, c.parser.pendingBytes, partialArgvMemory(c)) + clientOverheadBytes(c);
 }
 
 /** Whether this client's memory counts towards the limit (normal and pub/sub connections). */

@@ -128,7 +128,11 @@ export class Client extends ReplyWriter {
       maxBulkLen: server.config.protoMaxBulkLen,
       authRequired: !this.authenticated,
     });
-    this.createdAt = this.lastInteraction = this.bufPeakResetAt = server.clock.now();
+    this.createdAt = this.lastInteraction = server.clock.now();
+    // As Redis 7.0's createClient, which stores this time in seconds while the cron compares it
+    // with milliseconds: the first cron tick resets the peak, so an idle client's reply buffer
+    // shrinks to 1 KB within two ticks (CLIENT LIST rbs=1024), not after 5 s.
+    this.bufPeakResetAt = Math.floor(this.createdAt / 1000);
     if (socket && socket.remoteAddress === undefined && server.unixSocketPath !== '') {
       // A unix socket connection: Redis shows the socket path with port 0.
       this.unixSocket = true;

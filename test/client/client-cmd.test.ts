@@ -235,6 +235,20 @@ describe('CLIENT ID, SETNAME, GETNAME, INFO, LIST', () => {
     }
   });
 
+  test("a new idle client's reply buffer shrinks at once (Redis 7.0 resets a new client's peak at the first cron tick)", async () => {
+    const c = await connectNamed('fresh');
+    try {
+      const id = String(await c.client('ID'));
+      await waitFor(
+        async () => new Map(parseLine(((await io.client('LIST', 'ID', id)) as string).trim())).get('rbs') === '1024',
+        'rbs=1024 well before the 5 s peak reset',
+        1500,
+      );
+    } finally {
+      c.disconnect();
+    }
+  });
+
   test('RESP3 connections get a verbatim string and resp=3', async () => {
     const r = await Raw.open(handle.port);
     try {
