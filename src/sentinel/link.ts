@@ -16,10 +16,12 @@ export class Link {
   private socket: net.Socket | null = null;
   private parser = new ReplyParser();
   private callbacks: Array<ReplyCallback | null> = [];
-  /** True once the TCP connection is up, until it drops. */
+  /**
+   * True from the moment the connection is started until it fails or drops, as
+   * Redis's link (hiredis queues commands until the connection completes, and so
+   * does a Node socket): commands sent meanwhile go out once it is up.
+   */
   connected = false;
-  /** When this connection was made (ms), for the reconnect rule of pub/sub links. */
-  connectedSince = 0;
 
   constructor(
     readonly kind: 'cmd' | 'pubsub',
@@ -34,15 +36,10 @@ export class Link {
     return this.callbacks.length;
   }
 
-  connect(host: string, port: number, now: number, onUp: () => void): void {
+  connect(host: string, port: number): void {
     const socket = net.createConnection({ host, port, noDelay: true });
     this.socket = socket;
-    socket.on('connect', () => {
-      if (this.socket !== socket) return;
-      this.connected = true;
-      this.connectedSince = now;
-      onUp();
-    });
+    this.connected = true;
     socket.on('data', (chunk: Buffer) => {
       if (this.socket !== socket) return;
       try {

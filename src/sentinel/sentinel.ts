@@ -477,12 +477,12 @@ export class Sentinel {
         if (ri.cc === cc) ri.cc = null;
       });
       ri.cc = cc;
-      cc.connect(ri.ip, ri.port, now, () => {
-        ri.ccConnTime = this.now();
-        this.authenticate(ri, cc);
-        cc.send(this.cmd(ri, ['CLIENT', 'SETNAME', `sentinel-${this.myid.slice(0, 8)}-cmd`]));
-        this.sendPing(ri);
-      });
+      // As Redis: AUTH, CLIENT SETNAME and a PING are queued at once, sent when the connection is up.
+      cc.connect(ri.ip, ri.port);
+      ri.ccConnTime = now;
+      this.authenticate(ri, cc);
+      cc.send(this.cmd(ri, ['CLIENT', 'SETNAME', `sentinel-${this.myid.slice(0, 8)}-cmd`]));
+      this.sendPing(ri);
     }
     if (!(ri.flags & SRI_SENTINEL) && ri.pc === null) {
       const pc = new Link('pubsub', () => {
@@ -493,13 +493,12 @@ export class Sentinel {
         ri.pcLastActivity = this.now();
         if (channel === HELLO_CHANNEL) this.receiveHello(ri, message);
       };
-      pc.connect(ri.ip, ri.port, now, () => {
-        ri.pcConnTime = this.now();
-        ri.pcLastActivity = ri.pcConnTime;
-        this.authenticate(ri, pc);
-        pc.send(this.cmd(ri, ['CLIENT', 'SETNAME', `sentinel-${this.myid.slice(0, 8)}-pubsub`]));
-        pc.sendSubscribe(this.cmd(ri, ['SUBSCRIBE', HELLO_CHANNEL]));
-      });
+      pc.connect(ri.ip, ri.port);
+      ri.pcConnTime = now;
+      ri.pcLastActivity = now;
+      this.authenticate(ri, pc);
+      pc.send(this.cmd(ri, ['CLIENT', 'SETNAME', `sentinel-${this.myid.slice(0, 8)}-pubsub`]));
+      pc.sendSubscribe(this.cmd(ri, ['SUBSCRIBE', HELLO_CHANNEL]));
     }
   }
 

@@ -67,8 +67,10 @@ test('mnemo sentinel: three Sentinels (Mnemo and Redis) fail a Mnemo master over
   for (const s of sentinels) assert.equal(await s.call('SENTINEL', 'DEBUG', 'info-period', '1000', 'tilt-period', '5000'), 'OK');
   const s0 = sentinels[0];
   // Replica from the master's INFO, the other two Sentinels from their hellos.
-  await waitFor(async () => ((await s0.call('SENTINEL', 'REPLICAS', 'mymaster')) as unknown[]).length === 1, 'the replica to be found', 20000);
-  await waitFor(async () => ((await s0.call('SENTINEL', 'SENTINELS', 'mymaster')) as unknown[]).length === 2, 'the other Sentinels to be found', 20000);
+  for (const s of sentinels) {
+    await waitFor(async () => ((await s.call('SENTINEL', 'REPLICAS', 'mymaster')) as unknown[]).length === 1, 'the replica to be found', 20000);
+    await waitFor(async () => ((await s.call('SENTINEL', 'SENTINELS', 'mymaster')) as unknown[]).length === 2, 'the other Sentinels to be found', 20000);
+  }
   assert.equal(await s0.call('SENTINEL', 'CKQUORUM', 'mymaster'), 'OK 3 usable Sentinels. Quorum and failover authorization can be reached');
   assert.deepEqual(await s0.call('ROLE'), ['sentinel', ['mymaster']]);
 
