@@ -419,6 +419,16 @@ export class ReplicationMaster {
   /** Full syncs waiting for the diskless delay (Redis's WAIT_BGSAVE_START). */
   private waitingStart: Array<{ client: Client; psync: boolean; since: number }> = [];
 
+  /** The replicas waiting for their full sync to start: INFO lists them too (state wait_bgsave), as Redis. */
+  waitingReplicas(): Array<{ ip: string; port: number; since: number }> {
+    return this.waitingStart
+      .filter((w) => !w.client.closed)
+      .map((w) => {
+        const h = this.handshakes.get(w.client);
+        return { ip: h?.ip || w.client.addr.slice(0, w.client.addr.lastIndexOf(':')), port: h?.port ?? 0, since: w.since };
+      });
+  }
+
   /** Starts the waiting full syncs once the oldest waited the delay, or enough replicas wait. */
   private startWaitingFullSyncs(): void {
     if (this.waitingStart.length === 0) return;
@@ -1108,10 +1118,14 @@ function replicationFields(m: ReplicationMaster): InfoFields {
       ['replica_announced', server.config.getBool('replica-announced') ? 1 : 0],
     );
   }
-  fields.push(['connected_slaves', m.replicas.length]);
+  const waiting = m.waitingReplicas();
+  fields.push(['connected_slaves', m.replicas.length + waiting.length]);
   m.replicas.forEach((r, i) => {
     const lag = Math.floor((now - r.ackTime) / 1000);
     fields.push([`slave${i}`, `ip=${r.ip},port=${r.port},state=${r.state},offset=${r.ackOffset},lag=${lag}`]);
+  });
+  waiting.forEach((w, i) => {
+    fields.push([`slave${m.replicas.length + i}`, `ip=${w.ip},port=${w.port},state=wait_bgsave,offset=0,lag=${Math.floor((now - w.since) / 1000)}`]);
   });
   // A replica reports its master's stream: the id and the offset it reached.
   const following = link !== null && link.masterReplId !== '';
