@@ -14,6 +14,7 @@ import { setFailoverPause } from '../server/pause.js';
 import { log } from '../persistence/log.js';
 import { isLoading } from '../persistence/index.js';
 import { pubsubOf } from '../server/pubsub.js';
+import { keyHashSlot } from './slot.js';
 import { loadNodesConf, saveNodesConf } from './nodes-conf.js';
 import { ClusterBus } from './bus.js';
 import { blockedRedirect, routingRefusal, commandSlot, ERR_DOWN, ERR_DOWN_RO, type ClientFlags } from './routing.js';
@@ -44,6 +45,7 @@ export class Cluster {
     this.configPath = resolvePath(String(cfg.get('dir') ?? process.cwd()), cfg.get('cluster-config-file') ?? 'nodes.conf');
     this.state = loadNodesConf(this.configPath) ?? new ClusterState();
     this.state.onChange = () => this.changed();
+    this.state.onSlotRemoved = (slot) => this.slotRemoved(slot);
     this.bus = new ClusterBus(this);
   }
 
@@ -119,8 +121,16 @@ export class Cluster {
     else ps.publish(channel, message);
   }
 
+  slotRemoved(slot: number): void {
+    pubsubOf(this.server).unsubscribeShardSlot(slot, keyHashSlot);
+  }
+
   dropFilter(): number {
     return this.server.clusterDropPacketFilter;
+  }
+
+  allowPubsubshardWhenDown(): boolean {
+    return this.server.config.getBool('cluster-allow-pubsubshard-when-down');
   }
 
   allowReadsWhenDown(): boolean {

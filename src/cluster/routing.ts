@@ -27,14 +27,19 @@ export interface RoutingHost {
   readonly state: ClusterState;
   readonly flags: ClientFlags;
   allowReadsWhenDown(): boolean;
+  allowPubsubshardWhenDown(): boolean;
 }
 
 const hasKeysCache = new WeakMap<Command, boolean>();
+const ROUTE_KEYS = { includeNotKeys: true };
+/** Commands whose "keys" are shard channels: no key existence checks during a migration. */
+const SHARD_PUBSUB = new Set(['spublish', 'ssubscribe', 'sunsubscribe']);
 
 function commandHasKeys(cmd: Command): boolean {
   let v = hasKeysCache.get(cmd);
   if (v === undefined) {
-    v = (cmd.flags & CMD_MOVABLE_KEYS) !== 0 || factsHaveKeys(cmd.facts);
+    // Key specs flagged not_key (shard channels) are routed like keys, as Redis's getNodeByQuery.
+    v = (cmd.flags & CMD_MOVABLE_KEYS) !== 0 || factsHaveKeys(cmd.facts) || cmd.facts.keySpecs.length > 0;
     hasKeysCache.set(cmd, v);
   }
   return v;
@@ -47,7 +52,7 @@ function addr(n: ClusterNode): string {
 /** Hash slot of a command's first key, or -1 when it has no keys. */
 export function commandSlot(cmd: Command, argv: string[]): number {
   if (!commandHasKeys(cmd)) return -1;
-  for (const k of getKeys(cmd, argv)) {
+  for (const k of getKeys(cmd, argv, ROUTE_KEYS)) {
     const key = argv[k.pos];
     if (key !== undefined) return keyHashSlot(key);
   }
@@ -84,12 +89,15 @@ export function routingRefusal(host: RoutingHost, c: Client, cmd: Command, argv:
   let existing = 0;
   let write = false;
   let asking = false;
+  let pubsubShard = false;
   for (const call of calls) {
     if (!commandHasKeys(call.cmd)) continue;
     // A script's declared flags count (a shebang script without no-writes is a write, as Redis's getCommandFlags).
     if ((effectiveCommandFlags(c, call.cmd, call.argv) & CMD_WRITE) !== 0) write = true;
     if ((call.cmd.flags & CMD_ASKING) !== 0) asking = true;
-    for (const k of getKeys(call.cmd, call.argv)) {
+    const shardChannels = SHARD_PUBSUB.has(call.cmd.fullName);
+    if (shardChannels) pubsubShard = true;
+    for (const k of getKeys(call.cmd, call.argv, ROUTE_KEYS)) {
       const key = call.argv[k.pos];
       if (key === undefined) continue;
       const s = keyHashSlot(key);
@@ -105,7 +113,7 @@ export function routingRefusal(host: RoutingHost, c: Client, cmd: Command, argv:
       } else if (key !== firstKey) {
         multipleKeys = true;
       }
-      if (migrating || importing) {
+      if ((migrating || importing) && !shardChannels) {
         // A key past its TTL counts as missing (not deleted here, as Redis's LOOKUP_NOEXPIRE).
         if (!c.db.existsUnexpired(key)) missing++;
         else existing++;
@@ -114,8 +122,12 @@ export function routingRefusal(host: RoutingHost, c: Client, cmd: Command, argv:
   }
   if (slot === -1 || owner === null) return null;
   if (!st.ok) {
-    if (!host.allowReadsWhenDown()) return ERR_DOWN;
-    if (write) return ERR_DOWN_RO;
+    if (pubsubShard) {
+      if (!host.allowPubsubshardWhenDown()) return ERR_DOWN;
+    } else {
+      if (!host.allowReadsWhenDown()) return ERR_DOWN;
+      if (write) return ERR_DOWN_RO;
+    }
   }
   if (migrating && missing > 0) {
     if (existing > 0) return ERR_TRYAGAIN;
@@ -127,7 +139,7 @@ export function routingRefusal(host: RoutingHost, c: Client, cmd: Command, argv:
     return null;
   }
   if (owner === me) return null;
-  if (!write && !me.master && me.masterId === owner.id && host.flags.readonly.has(c)) return null;
+  if (!write && !me.master && me.masterId === owner.id && (pubsubShard || host.flags.readonly.has(c))) return null;
   return `MOVED ${slot} ${addr(owner)}`;
 }
 

@@ -79,6 +79,8 @@ export class ClusterState {
   ok = false;
   /** Nodes removed by CLUSTER FORGET: not re-added from gossip until the time (ms) passes. */
   readonly forgotten = new Map<string, number>();
+  /** A slot served by our shard changed owner (Redis's clusterDelSlot: shard channel subscribers go). */
+  onSlotRemoved: (slot: number) => void = () => {};
   /** Called after every change that must reach the cluster-config-file. */
   onChange: () => void = () => {};
 
@@ -115,6 +117,9 @@ export class ClusterState {
     const old = this.slots[slot];
     if (old === n) return;
     this.slotsVersion++;
+    // The slot leaves our shard (we served it, or our master did): its shard channels go.
+    const me = this.myself;
+    if (old !== null && (old === me || (!me.master && me.masterId === old.id))) this.onSlotRemoved(slot);
     if (old !== null) old.slotCount--;
     if (n !== null) n.slotCount++;
     this.slots[slot] = n;

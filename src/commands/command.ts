@@ -302,7 +302,7 @@ export function getKeysFromFacts(facts: CommandFacts, argv: readonly string[], o
   let hasKeySpec = false;
   let variableFlags = false;
   for (const s of facts.keySpecs) {
-    if (!s.flags.includes('not_key')) hasKeySpec = true;
+    if (opts.includeNotKeys || !s.flags.includes('not_key')) hasKeySpec = true;
     if (s.flags.includes('variable_flags')) variableFlags = true;
   }
   if (hasKeySpec && !variableFlags) {

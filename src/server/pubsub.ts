@@ -180,6 +180,24 @@ export class PubSub {
     this.deferred.delete(c);
   }
 
+  /**
+   * The shard channels of a slot this node's shard stopped serving: every subscriber is
+   * unsubscribed and gets a sunsubscribe push with its remaining count (Redis's removeChannelsInSlot).
+   */
+  unsubscribeShardSlot(slot: number, slotOf: (channel: string) => number): void {
+    if (this.shardChannels.size === 0) return;
+    for (const [name, subs] of [...this.shardChannels]) {
+      if (slotOf(name) !== slot) continue;
+      for (const s of [...subs]) {
+        const c = s.client;
+        this.unsubscribe(c, 'shard', name);
+        const count = String(this.shardCount(c));
+        const frame = Buffer.from(`*3\r\n$12\r\nsunsubscribe\r\n$${name.length}\r\n${name}\r\n:${count}\r\n`, 'latin1');
+        this.deliverFrame(c, frame);
+      }
+    }
+  }
+
   registry(kind: Kind): Map<string, Set<Subscriber>> {
     return kind === 'channel' ? this.channels : kind === 'pattern' ? this.patterns : this.shardChannels;
   }

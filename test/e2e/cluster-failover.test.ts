@@ -170,7 +170,7 @@ test('a replica restarted with an AOF follows its master only after loading it (
   assert.equal(await digest(follower), await digest(master));
 });
 
-test('PUBLISH reaches subscribers on every node over the bus; SPUBLISH only the nodes of its shard', async () => {
+test('PUBLISH reaches subscribers on every node over the bus; SPUBLISH the replicas of its shard', async () => {
   const subscribers = await Promise.all(
     nodes.map(async (n) => {
       const sub = new Redis(n.port, '127.0.0.1', { lazyConnect: true });
@@ -194,12 +194,13 @@ test('PUBLISH reaches subscribers on every node over the bus; SPUBLISH only the 
   const range = slots.find((r) => r[0] <= slot && slot <= r[1])!;
   const shardPorts = new Set((range.slice(2) as Array<[string, number, string]>).map((x) => x[1]));
   const ownerPort = (range[2] as [string, number, string])[1];
-  for (const s of subscribers) await s.sub.ssubscribe(ch);
+  // Only the shard's nodes serve the channel (elsewhere SSUBSCRIBE is MOVED, see below).
+  const shard = subscribers.filter((s) => shardPorts.has(s.n.port));
+  assert.ok(shard.length >= 2);
+  for (const s of shard) await s.sub.ssubscribe(ch);
   const owner = subscribers.find((s) => s.n.port === ownerPort)!;
   assert.equal(await owner.n.client.spublish(ch, 'shard-msg'), 1);
-  await waitFor('the shard message in the shard', async () => subscribers.filter((s) => shardPorts.has(s.n.port)).every((s) => s.got.includes('smessage:shard-msg')));
-  await new Promise((r) => setTimeout(r, 300));
-  for (const s of subscribers) assert.equal(s.got.includes('smessage:shard-msg'), shardPorts.has(s.n.port), `port ${s.n.port}`);
+  await waitFor('the shard message in the shard', async () => shard.every((s) => s.got.includes('smessage:shard-msg')));
 });
 
 test('on a READONLY replica a script that may write is redirected with MOVED, a no-writes one runs', async () => {
@@ -216,4 +217,38 @@ test('on a READONLY replica a script that may write is redirected with MOVED, a 
   const err = await follower.client.eval("#!lua\nreturn redis.call('del', KEYS[1])", 1, key).catch((e: Error) => e.message);
   assert.match(String(err), new RegExp(`^MOVED \\d+ 127\\.0\\.0\\.1:${master.port}$`));
   assert.equal(await follower.client.eval("#!lua flags=no-writes\nreturn redis.call('exists', KEYS[1])", 1, key), 0);
+});
+
+test('SSUBSCRIBE is routed by its channel (MOVED elsewhere); a slot moving away unsubscribes its shard channels with sunsubscribe', async () => {
+  const ch = 'movingchan';
+  const slot = Number(await nodes[0].client.cluster('KEYSLOT', ch));
+  const slots = (await nodes[0].client.cluster('SLOTS')) as unknown as Array<[number, number, [string, number, string]]>;
+  const range = slots.find((r) => r[0] <= slot && slot <= r[1])!;
+  const from = nodes.find((n) => n.port === range[2][1])!;
+  const to = nodes.find((n) => n !== from && slots.some((r) => r[2][1] === n.port))!;
+  const sock = await import('node:net');
+  // Raw RESP on the node that does not serve the channel: MOVED.
+  const raw = async (port: number, cmd: string[], wait = 300): Promise<string> => {
+    const s = sock.createConnection(port, '127.0.0.1');
+    let out = '';
+    s.on('data', (d) => (out += d.toString('latin1')));
+    s.write(`*${cmd.length}\r\n` + cmd.map((a) => `$${a.length}\r\n${a}\r\n`).join(''));
+    await new Promise((r) => setTimeout(r, wait));
+    s.destroy();
+    return out;
+  };
+  assert.match(await raw(to.port, ['SSUBSCRIBE', ch]), new RegExp(`^-MOVED ${slot} 127\\.0\\.0\\.1:${from.port}\\r\\n$`));
+  const sub = sock.createConnection(from.port, '127.0.0.1');
+  cleanups.push(() => void sub.destroy());
+  let got = '';
+  sub.on('data', (d) => (got += d.toString('latin1')));
+  sub.write(`*2\r\n$10\r\nSSUBSCRIBE\r\n$${ch.length}\r\n${ch}\r\n`);
+  await waitFor('the subscription', async () => got.includes(':1\r\n'));
+  const toId = (await to.client.cluster('MYID')) as string;
+  const fromId = (await from.client.cluster('MYID')) as string;
+  assert.equal(await to.client.cluster('SETSLOT', slot, 'IMPORTING', fromId), 'OK');
+  assert.equal(await from.client.cluster('SETSLOT', slot, 'MIGRATING', toId), 'OK');
+  assert.equal(await from.client.cluster('SETSLOT', slot, 'NODE', toId), 'OK');
+  await waitFor('the sunsubscribe push', async () => got.includes(`*3\r\n$12\r\nsunsubscribe\r\n$${ch.length}\r\n${ch}\r\n:0\r\n`));
+  assert.equal(await to.client.cluster('SETSLOT', slot, 'NODE', toId), 'OK');
 });
