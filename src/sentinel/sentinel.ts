@@ -844,7 +844,7 @@ export class Sentinel {
       if (ri.disconnected || ri.cc === null) continue;
       if (!forced && elapsed < this.timing['ask-period']) continue;
       const runid = m.failoverState > FailoverState.None ? this.myid : '*';
-      const sent = ri.cc.send(['SENTINEL', 'is-master-down-by-addr', m.resolvedIp, String(m.port), String(this.currentEpoch), runid], (r) => {
+      ri.cc.send(['SENTINEL', 'is-master-down-by-addr', m.resolvedIp, String(m.port), String(this.currentEpoch), runid], (r) => {
         if (r === null || r.type !== 'array' || r.elements.length !== 3) return;
         const [down, leader, epoch] = r.elements;
         if (down.type !== 'integer' || leader.type !== 'string' || epoch.type !== 'integer') return;
@@ -856,8 +856,6 @@ export class Sentinel {
           ri.leaderEpoch = Number(epoch.value);
         }
       });
-      // Counted as asked even before the answer, so a slow Sentinel is not asked again at once.
-      if (sent) ri.lastMasterDownReplyTime = Math.max(ri.lastMasterDownReplyTime, now - this.timing['ask-period'] * 5 + 1);
     }
   }
 
