@@ -404,6 +404,9 @@ export class Sentinel {
       this.timer = null;
       try {
         this.tick();
+      } catch (e) {
+        // A bug in one tick must not take the Sentinel down: logged, and the next tick runs.
+        log(this.server, 'warning', `Sentinel timer error: ${(e as Error).stack ?? String(e)}`);
       } finally {
         if (!this.server.shuttingDown && this.timer === null) this.schedule();
       }
