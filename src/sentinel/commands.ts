@@ -506,11 +506,10 @@ function simulateFailure(c: Client, argv: string[]): void {
 function debug(c: Client, argv: string[]): void {
   const s = sentinelOf(c);
   if (argv.length === 2) {
+    // DEFAULT_TIMING lists them in Redis's order.
     const names = Object.keys(DEFAULT_TIMING) as TimingName[];
-    // Redis's order: the periods, then the timeouts.
-    const order: TimingName[] = ['info-period', 'ping-period', 'ask-period', 'publish-period', 'default-down-after', 'default-failover-timeout', 'tilt-trigger', 'tilt-period', 'slave-reconf-timeout', 'min-link-reconnect-period', 'election-timeout', 'script-max-runtime', 'script-retry-delay'];
     c.addMapLen(names.length);
-    for (const n of order) {
+    for (const n of names) {
       c.addBulk(n.toUpperCase());
       addBulkNum(c, s.timing[n]);
     }

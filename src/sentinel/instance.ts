@@ -37,6 +37,27 @@ export enum FailoverState {
 
 export const FAILOVER_STATE_NAMES = ['none', 'wait_start', 'select_slave', 'send_slaveof_noone', 'wait_promotion', 'reconf_slaves', 'update_config'];
 
+/** Stands for the link state in FLAG_NAMES (not a flag bit). */
+const DISCONNECTED = 0;
+
+/** The flags as SENTINEL MASTER(S) lists them, in Redis's order (the link state among them). */
+const FLAG_NAMES: ReadonlyArray<[number, string]> = [
+  [SRI_S_DOWN, 's_down'],
+  [SRI_O_DOWN, 'o_down'],
+  [SRI_MASTER, 'master'],
+  [SRI_SLAVE, 'slave'],
+  [SRI_SENTINEL, 'sentinel'],
+  [DISCONNECTED, 'disconnected'],
+  [SRI_MASTER_DOWN, 'master_down'],
+  [SRI_FAILOVER_IN_PROGRESS, 'failover_in_progress'],
+  [SRI_PROMOTED, 'promoted'],
+  [SRI_RECONF_SENT, 'reconf_sent'],
+  [SRI_RECONF_INPROG, 'reconf_inprog'],
+  [SRI_RECONF_DONE, 'reconf_done'],
+  [SRI_FORCE_FAILOVER, 'force_failover'],
+  [SRI_SCRIPT_KILL_SENT, 'script_kill_sent'],
+];
+
 /** "ip:port", with brackets around an IPv6 address, as Redis names replicas and Sentinels. */
 export function addrName(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
@@ -147,27 +168,8 @@ export class Instance {
   }
 
   flagsText(): string {
-    const names: Array<[number, string]> = [
-      [SRI_S_DOWN, 's_down'],
-      [SRI_O_DOWN, 'o_down'],
-      [SRI_MASTER, 'master'],
-      [SRI_SLAVE, 'slave'],
-      [SRI_SENTINEL, 'sentinel'],
-    ];
     const out: string[] = [];
-    for (const [bit, name] of names) if (this.flags & bit) out.push(name);
-    if (this.disconnected) out.push('disconnected');
-    const rest: Array<[number, string]> = [
-      [SRI_MASTER_DOWN, 'master_down'],
-      [SRI_FAILOVER_IN_PROGRESS, 'failover_in_progress'],
-      [SRI_PROMOTED, 'promoted'],
-      [SRI_RECONF_SENT, 'reconf_sent'],
-      [SRI_RECONF_INPROG, 'reconf_inprog'],
-      [SRI_RECONF_DONE, 'reconf_done'],
-      [SRI_FORCE_FAILOVER, 'force_failover'],
-      [SRI_SCRIPT_KILL_SENT, 'script_kill_sent'],
-    ];
-    for (const [bit, name] of rest) if (this.flags & bit) out.push(name);
+    for (const [bit, name] of FLAG_NAMES) if (bit === DISCONNECTED ? this.disconnected : this.flags & bit) out.push(name);
     return out.join(',');
   }
 

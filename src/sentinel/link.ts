@@ -117,8 +117,4 @@ export class Link {
     const a = this.socket?.localAddress ?? '';
     return a.startsWith('::ffff:') ? a.slice(7) : a;
   }
-
-  get active(): boolean {
-    return this.socket !== null;
-  }
 }

@@ -151,9 +151,7 @@ export class Sentinel {
       const err = this.createMaster(argv[1], argv[2], Number(argv[3]) | 0, Math.floor(quorum));
       if (typeof err === 'string') fail(err);
     } else if (opt === 'down-after-milliseconds' && n === 3) {
-      const ri = master();
-      ri.downAfterPeriod = positive(argv[2]);
-      this.propagateDownAfterPeriod(ri);
+      this.setDownAfterPeriod(master(), positive(argv[2]));
     } else if (opt === 'failover-timeout' && n === 3) {
       master().failoverTimeout = positive(argv[2]);
     } else if (opt === 'parallel-syncs' && n === 3) {
@@ -234,8 +232,8 @@ export class Sentinel {
     if (this.resolveHostnames) out.push('sentinel resolve-hostnames yes');
     if (this.announceHostnames) out.push('sentinel announce-hostnames yes');
     for (const m of this.masters.values()) {
-      const [ip, port] = this.currentMasterAddress(m);
-      out.push(`sentinel monitor ${m.name} ${ip} ${port} ${m.quorum}`);
+      const current = this.currentMaster(m);
+      out.push(`sentinel monitor ${m.name} ${this.announce(current)} ${current.port} ${m.quorum}`);
       if (m.downAfterPeriod !== DEFAULT_TIMING['default-down-after']) out.push(`sentinel down-after-milliseconds ${m.name} ${m.downAfterPeriod}`);
       if (m.failoverTimeout !== DEFAULT_TIMING['default-failover-timeout']) out.push(`sentinel failover-timeout ${m.name} ${m.failoverTimeout}`);
       if (m.parallelSyncs !== 1) out.push(`sentinel parallel-syncs ${m.name} ${m.parallelSyncs}`);
@@ -246,7 +244,6 @@ export class Sentinel {
       if (m.masterRebootDownAfterPeriod !== 0) out.push(`sentinel master-reboot-down-after-period ${m.name} ${m.masterRebootDownAfterPeriod}`);
       out.push(`sentinel config-epoch ${m.name} ${m.configEpoch}`);
       out.push(`sentinel leader-epoch ${m.name} ${m.leaderEpoch}`);
-      const current = this.currentMaster(m);
       for (const s of m.slaves.values()) {
         // The promoted replica is the master's address now: not a replica line.
         if (s === current) continue;
@@ -311,14 +308,11 @@ export class Sentinel {
     return this.resolveHostnames && host !== '' ? host : null;
   }
 
-  private propagateDownAfterPeriod(master: Instance): void {
-    for (const s of master.slaves.values()) s.downAfterPeriod = master.downAfterPeriod;
-    for (const s of master.sentinels.values()) s.downAfterPeriod = master.downAfterPeriod;
-  }
-
+  /** A master's down-after-milliseconds, which its replicas and Sentinels share. */
   setDownAfterPeriod(master: Instance, ms: number): void {
     master.downAfterPeriod = ms;
-    this.propagateDownAfterPeriod(master);
+    for (const s of master.slaves.values()) s.downAfterPeriod = ms;
+    for (const s of master.sentinels.values()) s.downAfterPeriod = ms;
   }
 
   /** An instance's address as reported: its hostname with announce-hostnames, else its IP. */

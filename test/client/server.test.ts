@@ -68,6 +68,23 @@ function resp(...cmds: string[][]): string {
   return cmds.map((a) => `*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(x, 'latin1')}\r\n${x}\r\n`).join('')).join('');
 }
 
+/**
+ * A replica by hand (it acknowledges only when told to): REPLCONF listening-port, then a
+ * full resync. `onSocket` gets the socket at once, so the caller can destroy it on failure.
+ */
+async function handReplica(port: number, listeningPort: number, onSocket: (s: net.Socket) => void): Promise<void> {
+  const socket = net.connect(port, '127.0.0.1');
+  onSocket(socket);
+  socket.on('error', () => {});
+  let stream = '';
+  socket.on('data', (b: Buffer) => (stream += b.toString('latin1')));
+  await new Promise((res) => socket.once('connect', res));
+  socket.write(resp(['REPLCONF', 'listening-port', String(listeningPort)]));
+  await waitFor(() => stream === '+OK\r\n', 'REPLCONF');
+  socket.write(resp(['PSYNC', '?', '-1']));
+  await waitFor(() => stream.includes('+FULLRESYNC'), 'the full resync');
+}
+
 describe('INFO', () => {
   test('has the fields clients read at connect (ioredis ready check)', async () => {
     const f = infoFields(await io.info());
@@ -482,17 +499,9 @@ describe('SHUTDOWN', () => {
     const lines: string[] = [];
     setLogSink(h.server, (level, line) => lines.push(`${level}: ${line}`));
     const c = await connectIo(h);
-    // A replica by hand: it acknowledges only when told to.
-    const replica = net.connect(h.port, '127.0.0.1');
-    replica.on('error', () => {});
-    let stream = '';
-    replica.on('data', (b: Buffer) => (stream += b.toString('latin1')));
+    let replica: net.Socket | undefined;
     try {
-      await new Promise((res) => replica.once('connect', res));
-      replica.write(resp(['REPLCONF', 'listening-port', '6390']));
-      await waitFor(() => stream === '+OK\r\n', 'REPLCONF');
-      replica.write(resp(['PSYNC', '?', '-1']));
-      await waitFor(() => stream.includes('+FULLRESYNC'), 'the full resync');
+      await handReplica(h.port, 6390, (s) => (replica = s));
       await c.set('k', '1');
       const waiter = net.connect(h.port, '127.0.0.1');
       let answer = '';
@@ -519,14 +528,14 @@ describe('SHUTDOWN', () => {
       again.write(resp(['SHUTDOWN', 'NOSAVE']));
       await waitFor(async () => /shutdown_in_milliseconds:\d+/.test(await c.info('server')), 'the second shutdown to wait');
       const offset = (await c.info('replication')).match(/master_repl_offset:(\d+)/)![1];
-      replica.write(resp(['REPLCONF', 'ACK', offset]));
+      replica!.write(resp(['REPLCONF', 'ACK', offset]));
       await waitFor(() => hookCalls === 1, 'the shutdown to complete', 5000);
       assert.ok(lines.some((l) => /1 of 1 replicas are in sync when shutting down\.$/.test(l)), lines.join('\n'));
       assert.ok(lines.some((l) => /Redis is now ready to exit, bye bye\.\.\.$/.test(l)), lines.join('\n'));
       assert.ok(!lines.some((l) => /Lagging replica/.test(l)), lines.join('\n'));
       again.destroy();
     } finally {
-      replica.destroy();
+      replica?.destroy();
       c.disconnect();
       await h.close();
     }
@@ -538,16 +547,9 @@ describe('SHUTDOWN', () => {
     h.server.onShutdown = () => hookCalls++;
     const lines: string[] = [];
     setLogSink(h.server, (level, line) => lines.push(`${level}: ${line}`));
-    const replica = net.connect(h.port, '127.0.0.1');
-    replica.on('error', () => {});
-    let stream = '';
-    replica.on('data', (b: Buffer) => (stream += b.toString('latin1')));
+    let replica: net.Socket | undefined;
     try {
-      await new Promise((res) => replica.once('connect', res));
-      replica.write(resp(['REPLCONF', 'listening-port', '6391']));
-      await waitFor(() => stream === '+OK\r\n', 'REPLCONF');
-      replica.write(resp(['PSYNC', '?', '-1']));
-      await waitFor(() => stream.includes('+FULLRESYNC'), 'the full resync');
+      await handReplica(h.port, 6391, (s) => (replica = s));
       await rawExchange(h.port, resp(['SET', 'k', 'v']), (g) => g.endsWith('\r\n'));
       const r = await rawExchange(h.port, resp(['SHUTDOWN', 'NOSAVE']), () => false, 5000);
       assert.equal(r.got, '');
@@ -555,7 +557,7 @@ describe('SHUTDOWN', () => {
       assert.ok(lines.some((l) => /^warning: .*Lagging replica 127\.0\.0\.1:6391 reported offset \d+ behind master, lag=\d+, state=online\.$/.test(l)), lines.join('\n'));
       assert.ok(lines.some((l) => /0 of 1 replicas are in sync when shutting down\.$/.test(l)), lines.join('\n'));
     } finally {
-      replica.destroy();
+      replica?.destroy();
       await h.close();
     }
     const h2 = await startTestServer({ 'shutdown-timeout': '10', 'repl-diskless-sync-delay': '0' });
