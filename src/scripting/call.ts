@@ -64,7 +64,14 @@ export function lookupScriptCommand(server: Server, argv: string[]): Command | u
   return base.subcommands.get(argv[1].toLowerCase());
 }
 
-function fail(L: LuaState, raise: boolean, error: string): number {
+/**
+ * A command the script may not run (scriptCall's error path): the error and
+ * the command's rejection are counted now, as Redis's afterErrorReply, and the
+ * error table says so, so that the script's error reply is not counted again.
+ */
+function fail(L: LuaState, raise: boolean, error: string, server: Server, cmd: Command | undefined): number {
+  server.stats.countError(error.startsWith('-') ? error.slice(1) : 'ERR ' + error);
+  if (cmd !== undefined) cmd.stats.rejected++;
   pushErrorTable(L, error, true);
   return raise ? lua().error(L) : 1;
 }
@@ -82,34 +89,36 @@ export function scriptCommand(ctx: CallContext, L: LuaState, raise: boolean): nu
   }
   const server = ctx.server;
   const cmd = lookupScriptCommand(server, argv);
-  if (cmd === undefined) return fail(L, raise, 'Unknown Redis command called from script');
+  if (cmd === undefined) return fail(L, raise, 'Unknown Redis command called from script', server, cmd);
   const arity = cmd.arity;
   if ((arity > 0 && argv.length !== arity) || argv.length < -arity) {
-    return fail(L, raise, 'Wrong number of args calling Redis command from script');
+    return fail(L, raise, 'Wrong number of args calling Redis command from script', server, cmd);
   }
-  if ((cmd.flags & CMD_NOSCRIPT) !== 0 && !denyScriptDisabled(server)) return fail(L, raise, 'This Redis command is not allowed from script');
-  if (cmd.handler === null) return fail(L, raise, 'Unknown Redis command called from script');
+  if ((cmd.flags & CMD_NOSCRIPT) !== 0 && !denyScriptDisabled(server)) return fail(L, raise, 'This Redis command is not allowed from script', server, cmd);
+  if (cmd.handler === null) return fail(L, raise, 'Unknown Redis command called from script', server, cmd);
   // ACL: the script runs as its caller's user (server/acl.ts); refusals are logged with context lua.
   if (server.aclActive) {
     const refusal = scriptAclRefusal(ctx, cmd, argv);
-    if (refusal !== null) return fail(L, raise, refusal);
+    if (refusal !== null) return fail(L, raise, refusal, server, cmd);
   }
   const isWrite = (cmd.flags & CMD_WRITE) !== 0;
   // As Redis, a may-replicate command (PUBLISH, ...) counts as a write for a read-only script
   // (so that such scripts can run during CLIENT PAUSE WRITE).
-  if (ctx.readOnly && (staticCommandFlags(cmd) & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0) return fail(L, raise, 'Write commands are not allowed from read-only scripts.');
+  if (ctx.readOnly && (staticCommandFlags(cmd) & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0) return fail(L, raise, 'Write commands are not allowed from read-only scripts.', server, cmd);
   // Replication refuses a script's commands as it refuses a client's (NOREPLICAS, READONLY, MASTERDOWN).
-  const refused = server.replicationGate !== null ? server.replicationGate(ctx.fake, cmd, argv) : null;
-  if (refused !== null) return fail(L, raise, refused === MASTERDOWN_ERROR ? 'Can not execute the command on a stale replica' : '-' + refused);
+  let refused = server.replicationGate !== null ? server.replicationGate(ctx.fake, cmd, argv) : null;
+  // A script that already wrote is not failed by the server's state (scriptVerifyWriteCommandAllow): only staleness stops it.
+  if (refused !== null && isWrite && ctx.writeDirty && refused !== MASTERDOWN_ERROR) refused = null;
+  if (refused !== null) return fail(L, raise, refused === MASTERDOWN_ERROR ? 'Can not execute the command on a stale replica' : '-' + refused, server, cmd);
   // Cluster mode: only keys this node serves (scriptVerifyClusterState).
   if (server.cluster !== null) {
     const caller = (ctx as { caller?: Client }).caller;
     const denied = caller === undefined ? null : server.cluster.scriptRefusal(caller, cmd, argv, ctx);
-    if (denied !== null) return fail(L, raise, denied);
+    if (denied !== null) return fail(L, raise, denied, server, cmd);
   }
   // Until it wrote, a script may not grow memory past maxmemory (scriptVerifyOOM).
   if ((cmd.flags & CMD_DENYOOM) !== 0 && !ctx.allowOom && !ctx.writeDirty && ctx.scriptOom()) {
-    return fail(L, raise, "-OOM command not allowed when used memory > 'maxmemory'.");
+    return fail(L, raise, "-OOM command not allowed when used memory > 'maxmemory'.", server, cmd);
   }
   if (isWrite) ctx.writeDirty = true;
 

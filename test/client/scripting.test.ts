@@ -466,3 +466,48 @@ test('INFO memory reports the cached scripts, functions and the Lua heaps', asyn
   assert.equal(Number(await field('number_of_functions')), fns + 1);
   await other.function('DELETE', 'infolib');
 });
+
+test('a script that already wrote goes on writing when the good replicas drop (scriptVerifyWriteCommandAllow)', async () => {
+  const s = await startServer({ port: 0, config: { 'min-replicas-to-write': '1', 'busy-reply-threshold': '10', 'repl-diskless-sync-delay': '0' } });
+  const { connect } = await import('node:net');
+  const replica = connect(s.port, s.host);
+  const io = new Redis({ port: s.port, lazyConnect: false });
+  try {
+    await new Promise<void>((resolve) => replica.once('connect', () => resolve()));
+    replica.on('error', () => undefined);
+    let got = '';
+    replica.on('data', (b: Buffer) => (got += b.toString('latin1')));
+    replica.write('*3\r\n$8\r\nREPLCONF\r\n$14\r\nlistening-port\r\n$4\r\n6380\r\n');
+    while (!got.includes('+OK\r\n')) await sleep(5);
+    replica.write('*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n');
+    const ack = () => replica.write('*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$1\r\n0\r\n');
+    for (let i = 0; i < 100; i++) {
+      ack();
+      if ((await io.info('replication')).includes('state=online')) break;
+      await sleep(20);
+    }
+    assert.match(await io.info('replication'), /state=online/);
+    const script = io.eval(
+      `redis.call('set','x','during')
+       while true do
+         local info = redis.call('info','replication')
+         if string.match(info, 'connected_slaves:0') then
+           redis.call('set','x','after')
+           break
+         end
+       end
+       return 1`,
+      0,
+    );
+    await sleep(100);
+    replica.destroy();
+    assert.equal(await script, 1);
+    assert.equal(await io.get('x'), 'after');
+    // A script that did not write yet is still refused.
+    await assert.rejects(io.eval("return redis.call('set','y','1')", 0), /NOREPLICAS/);
+  } finally {
+    replica.destroy();
+    io.disconnect();
+    await s.close();
+  }
+});
