@@ -22,7 +22,9 @@ import {
   type ScriptEntry,
 } from '../scripting/context.js';
 import { isOutOfMemory, SCRIPT_OOM_ERROR } from '../scripting/oom.js';
-import { createScript } from '../scripting/scripts.js';
+import { createScript, parseShebang } from '../scripting/scripts.js';
+import { LdbSession } from '../scripting/ldb.js';
+import { sha1hex } from '../scripting/sandbox.js';
 import { BUSY_EVAL, BUSY_FUNCTION } from '../scripting/busy.js';
 import '../scripting/command-flags.js';
 
@@ -72,24 +74,41 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): vo
     c.addError(NOSCRIPT);
     return;
   }
+  // SCRIPT DEBUG YES|SYNC: this EVAL runs in a debugging session (scripting/ldb.ts).
+  let session: LdbSession | null = null;
+  if (c.ldbMode !== 0 && c.socket !== null && !c.inMulti) {
+    if (isSha) {
+      c.addError('ERR Please use EVAL instead of EVALSHA for debugging');
+      return;
+    }
+    session = new LdbSession(c, scripting(c.server));
+    session.begin(argv[1]);
+  }
+  const fail = (error: string): void => {
+    c.addError(error);
+    session?.endWithoutRun();
+  };
   const numkeys = parseNumKeys(c, argv, ERR_NOT_INT);
-  if (numkeys === null || refuseIfRunning(c)) return;
+  if (numkeys === null || refuseIfRunning(c)) {
+    session?.endWithoutRun();
+    return;
+  }
   const ctx = scripting(c.server);
   let sha: string;
   let entry: ScriptEntry | undefined;
   if (isSha) {
     sha = lowerSha(argv[1]);
     entry = ctx.scripts.get(sha);
-    if (entry === undefined) {
-      c.addError(NOSCRIPT);
-      return;
-    }
+    if (entry === undefined) return fail(NOSCRIPT);
+  } else if (session !== null && session.forked) {
+    // A forked session compiles the script in its own state; the server's cache does not see it.
+    const header = parseShebang(argv[1]);
+    if ('error' in header) return fail(header.error);
+    sha = sha1hex(argv[1]);
+    entry = { body: argv[1], flags: header.flags, ref: 0 };
   } else {
     const created = createScript(ctx, argv[1]);
-    if ('error' in created) {
-      c.addError(created.error);
-      return;
-    }
+    if ('error' in created) return fail(created.error);
     sha = created.sha;
     entry = created.entry;
   }
@@ -97,26 +116,14 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): vo
   const noWrites = !compat && (entry.flags & SCRIPT_FLAG_NO_WRITES) !== 0;
   const allowOom = !compat && (entry.flags & SCRIPT_FLAG_ALLOW_OOM) !== 0;
   // no-writes implies allow-oom.
-  if (!compat && !allowOom && !noWrites && isOutOfMemory(c.server)) {
-    c.addError(SCRIPT_OOM_ERROR);
-    return;
-  }
-  if (!compat && (entry.flags & SCRIPT_FLAG_NO_CLUSTER) !== 0 && c.server.cluster !== null) {
-    c.addError(NO_CLUSTER_ERROR);
-    return;
-  }
+  if (!compat && !allowOom && !noWrites && isOutOfMemory(c.server)) return fail(SCRIPT_OOM_ERROR);
+  if (!compat && (entry.flags & SCRIPT_FLAG_NO_CLUSTER) !== 0 && c.server.cluster !== null) return fail(NO_CLUSTER_ERROR);
   // A script that may write is refused where a write would be (NOREPLICAS, READONLY).
   const refused = !compat && !noWrites && c.server.replicationGate !== null ? replicationOf(c.server).refusal(c, true, true) : null;
-  if (refused !== null) {
-    c.addError(refused);
-    return;
-  }
-  if (!compat && !noWrites && ro) {
-    c.addError('ERR Can not execute a script with write flag using *_ro command.');
-    return;
-  }
-  ctx.run({
-    kind: 'eval',
+  if (refused !== null) return fail(refused);
+  if (!compat && !noWrites && ro) return fail('ERR Can not execute a script with write flag using *_ro command.');
+  const req = {
+    kind: 'eval' as const,
     env: ctx.evalState(),
     fnRef: entry.ref,
     funcName: sha,
@@ -127,7 +134,16 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): vo
     allowCrossSlot: compat || (entry.flags & SCRIPT_FLAG_ALLOW_CROSS_SLOT) !== 0,
     caller: c,
     callerArgv: argv,
-  });
+  };
+  if (session === null) {
+    ctx.run(req);
+    return;
+  }
+  // The session runs the script in its own Lua state.
+  const header = parseShebang(entry.body);
+  const compiled = session.compile(entry.body.slice('error' in header ? 0 : header.codeStart));
+  if ('error' in compiled) return fail(`ERR Error compiling script (new function): ${compiled.error}`);
+  session.start({ ...req, env: session.env, fnRef: compiled.ref });
 }
 
 const SCRIPT_HELP = [
@@ -173,10 +189,20 @@ function scriptFlush(c: Client, argv: string[]): void {
 }
 
 function scriptDebug(c: Client, argv: string[]): void {
+  // The debugger answers on the connection as soon as the EVAL runs: replies still pending would interleave.
+  if (c.len > 0) {
+    c.addError('ERR SCRIPT DEBUG must be called outside a pipeline');
+    return;
+  }
   const mode = argv[2].toLowerCase();
-  if (mode === 'no') c.addOK();
-  else if (mode === 'yes' || mode === 'sync') c.addError('ERR SCRIPT DEBUG (the Lua debugger) is not supported by Mnemo');
-  else c.addError('ERR Use SCRIPT DEBUG YES/SYNC/NO');
+  if (mode === 'no') c.ldbMode = 0;
+  else if (mode === 'yes') c.ldbMode = 1;
+  else if (mode === 'sync') c.ldbMode = 2;
+  else {
+    c.addError('ERR Use SCRIPT DEBUG YES/SYNC/NO');
+    return;
+  }
+  c.addOK();
 }
 
 export const commands: CommandImpl[] = [
@@ -189,6 +215,6 @@ export const commands: CommandImpl[] = [
   { name: 'script|exists', summary: 'Tells which SHA1 digests are in the script cache.', handler: scriptExists },
   { name: 'script|flush', summary: 'Empties the script cache.', handler: scriptFlush },
   { name: 'script|kill', summary: 'Stops the running script if it has not written yet.', handler: (c) => killRunningScript(c, true) },
-  { name: 'script|debug', summary: 'Lua debugger mode (only NO is supported).', handler: scriptDebug },
+  { name: 'script|debug', summary: 'Sets the Lua debugger mode of the next EVAL.', handler: scriptDebug },
   { name: 'script|help', summary: 'Lists the SCRIPT subcommands.', handler: (c) => replyHelp(c, 'SCRIPT', SCRIPT_HELP) },
 ];

@@ -80,6 +80,8 @@ function findOnreadFields(): { buffer: symbol; callback: symbol } | null {
 /** Executes buffered commands until input runs out or the client blocks, then flushes. */
 export function processInput(server: Server, c: Client): void {
   const parser = c.parser;
+  // A SCRIPT DEBUG SYNC session holds the server: other clients' input waits (src/scripting/ldb.ts).
+  if (server.ldbHolder !== null && server.ldbHolder !== c) return;
   server.setChaining(true);
   while (c.blocked === null && !c.closeAfterReply && !c.closed && !c.closeAsap) {
     let argv: string[] | null;
@@ -93,6 +95,10 @@ export function processInput(server: Server, c: Client): void {
     }
     if (argv === null) break;
     if (argv.length === 0) continue;
+    if (c.ldbSession !== null) {
+      c.ldbSession.input(argv);
+      continue;
+    }
     // maxmemory-clients: a check scheduled this round runs before the command, as Redis's processCommand.
     if (clientEvictionGate.pending !== 0 && evictBeforeCommand(server, c)) break;
     server.execute(c, argv);

@@ -214,8 +214,7 @@ export function beginSnapshot(server: Server, opts: SnapshotOptions = {}): RdbSn
   const st = persistenceOf(server);
   const snap = newSnapshot(server, opts);
   st.snapshots.add(snap);
-  const hook = barrierFor(st);
-  for (const db of server.dbs) db.beforeWrite = hook;
+  server.setSnapshotBarrier(barrierFor(st));
   return snap;
 }
 
@@ -223,7 +222,7 @@ export function endSnapshot(server: Server, snap: RdbSnapshot): void {
   const st = persistenceOf(server);
   if (!snap.done) snap.abort();
   st.snapshots.delete(snap);
-  if (st.snapshots.size === 0) for (const db of server.dbs) db.beforeWrite = null;
+  if (st.snapshots.size === 0) server.setSnapshotBarrier(null);
 }
 
 // ---- writing ------------------------------------------------------------------------------

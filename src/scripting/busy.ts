@@ -41,9 +41,18 @@ export function whenScriptDone(server: Server): Promise<void> {
   });
 }
 
-/** True while a timed-out script runs on this server. */
+/** Servers held by a SCRIPT DEBUG SYNC session (src/scripting/ldb.ts). */
+const heldServers = new Set<Server>();
+
+/** A synchronous debugging session holds (or releases) the server: periodic work waits, as for a busy script. */
+export function setDebugHold(server: Server, held: boolean): void {
+  if (held) heldServers.add(server);
+  else heldServers.delete(server);
+}
+
+/** True while a timed-out script runs on this server, or a synchronous debugging session holds it. */
 export function isScriptBusy(server: Server): boolean {
-  return busyServers.size !== 0 && busyServers.has(server);
+  return (busyServers.size !== 0 && busyServers.has(server)) || (heldServers.size !== 0 && heldServers.has(server));
 }
 
 /** The -BUSY error for the running script's kind (SHUTDOWN without NOSAVE uses it too), or null. */

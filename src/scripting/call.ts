@@ -35,6 +35,12 @@ export interface CallContext {
   readonly allowCrossSlot: boolean;
   /** Cluster mode: the slot the script's keys must hash to, -1 until known. */
   clusterSlot: number;
+  /** A Lua debugging session (ldb.ts): while it steps, commands and replies are logged. */
+  readonly debug?: {
+    logging(): boolean;
+    logCommand(argv: string[]): void;
+    logReply(buf: Buffer, len: number): void;
+  } | null;
 }
 
 /** Reads the command arguments off the Lua stack (numbers as %.17g), or null. */
@@ -88,6 +94,8 @@ export function scriptCommand(ctx: CallContext, L: LuaState, raise: boolean): nu
     return raise ? E.error(L) : 1;
   }
   const server = ctx.server;
+  const debug = ctx.debug ?? null;
+  if (debug !== null && debug.logging()) debug.logCommand(argv);
   const cmd = lookupScriptCommand(server, argv);
   if (cmd === undefined) return fail(L, raise, 'Unknown Redis command called from script', server, cmd);
   const arity = cmd.arity;
@@ -134,6 +142,7 @@ export function scriptCommand(ctx: CallContext, L: LuaState, raise: boolean): nu
     else for (let i = before; i < pending.length; i++) pending[i].target = ctx.replFlags;
   }
   const isError = pushRespAsLua(L, fake.out, fake.len);
+  if (debug !== null && debug.logging()) debug.logReply(fake.out, fake.len);
   fake.len = 0;
   if (raise && isError) return E.error(L);
   return 1;

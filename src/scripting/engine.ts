@@ -28,7 +28,8 @@ import { createRequire } from 'node:module';
 export type LuaState = number;
 /** A JavaScript function callable from Lua (lua_CFunction): returns the number of results. */
 export type CFunction = (L: LuaState) => number;
-export type HookFunction = (L: LuaState) => void;
+/** A hook gets the state and the address of its lua_Debug (see hookEvent). */
+export type HookFunction = (L: LuaState, ar: number) => void;
 
 export const LUA_TNONE = -1;
 export const LUA_TNIL = 0;
@@ -57,6 +58,8 @@ export const LUA_MASKCALL = 1;
 export const LUA_MASKRET = 2;
 export const LUA_MASKLINE = 4;
 export const LUA_MASKCOUNT = 8;
+export const LUA_HOOKLINE = 2;
+export const LUA_HOOKCOUNT = 3;
 
 export const LUA_GCSTOP = 0;
 export const LUA_GCRESTART = 1;
@@ -80,6 +83,8 @@ type Exports = Record<string, any>;
 /** Byte offsets inside Lua 5.1's `lua_State` on wasm32 (checked at start-up by `probeLayout`). */
 const OFF_NCCALLS = 52;
 const OFF_BASECCALLS = 54;
+/** Offset of `savedpc` inside Lua 5.1's `lua_State` on wasm32 (after next, tt, marked, status, top, base, l_G, ci). */
+const OFF_SAVEDPC = 24;
 /** sizeof(lua_Debug) on wasm32: 9 int/pointer fields + short_src[60] + i_ci. */
 const LUA_DEBUG_SIZE = 100;
 
@@ -610,9 +615,9 @@ class LuaEngine {
     }
     let guarded = this.hookGuards.get(fn);
     if (guarded === undefined) {
-      guarded = (l: LuaState): void => {
+      guarded = (l: LuaState, ar: number): void => {
         try {
-          fn(l);
+          fn(l, ar);
         } catch (e) {
           if (typeof e === 'number') throw e; // a Lua error raised by the hook
           process.emitWarning(`Lua hook failed: ${(e as Error)?.stack ?? e}`);
@@ -626,6 +631,38 @@ class LuaEngine {
 
   gc(L: LuaState, what: number, data: number): number {
     return this.x.lua_gc(L, what, data);
+  }
+
+  /**
+   * Runs `fn` while a coroutine a hook suspended reports the instruction it
+   * stopped at: Lua sets it back one instruction to run it again on resume,
+   * so lua_getinfo/lua_getlocal at level 0 would see the one before.
+   */
+  atSuspendedInstruction<T>(L: LuaState, fn: () => T): T {
+    const b = this.view();
+    const pc = b.readUInt32LE(L + OFF_SAVEDPC);
+    b.writeUInt32LE(pc + 4, L + OFF_SAVEDPC);
+    try {
+      return fn();
+    } finally {
+      this.view().writeUInt32LE(pc, L + OFF_SAVEDPC);
+    }
+  }
+
+  /** The event (LUA_HOOKLINE, LUA_HOOKCOUNT ...) of the lua_Debug a hook received. */
+  hookEvent(ar: number): number {
+    return this.view().readInt32LE(ar);
+  }
+
+  /**
+   * lua_getlocal of local `n` (1-based) at stack `level`: pushes its value and
+   * returns its name, or returns null (nothing pushed) when there is none.
+   */
+  getLocal(L: LuaState, level: number, n: number): string | null {
+    const ar = this.arPtr;
+    if (this.x.lua_getstack(L, level, ar) === 0) return null;
+    const name = this.x.lua_getlocal(L, ar, n);
+    return name === 0 ? null : this.readCString(name);
   }
 
   /** lua_getstack + lua_getinfo("nSl") for a level, or null past the stack's end. */

@@ -69,6 +69,22 @@ export interface RunRequest {
   caller: Client;
   /** The caller's command (FUNCTION STATS shows it). */
   callerArgv: string[];
+  /** A Lua debugging session (SCRIPT DEBUG, ldb.ts) runs this script. */
+  debug?: RunDebugger | null;
+}
+
+/** What a run being debugged reports to its debugging session (ldb.ts). */
+export interface RunDebugger {
+  /** The line and count hook. */
+  hook(run: ScriptRun, L: LuaState, ar: number): void;
+  /** The run suspended at a stop (pauseAt). */
+  paused(): void;
+  /** The run ended: its reply is about to be written to the caller. */
+  beforeReply(): void;
+  /** redis.call logs the command and its reply while this is true (stepping). */
+  logging(): boolean;
+  logCommand(argv: string[]): void;
+  logReply(buf: Buffer, len: number): void;
 }
 
 /** What a run needs from the server's scripting state. */
@@ -108,6 +124,7 @@ export class ScriptRun implements CallContext {
   private chain: RunChain | null = null;
   private thread: { T: LuaState; ref: number; hooked?: boolean } | null = null;
   private readonly env: LuaEnv;
+  readonly debug: RunDebugger | null;
 
   constructor(
     private readonly req: RunRequest,
@@ -125,6 +142,7 @@ export class ScriptRun implements CallContext {
     this.caller = req.caller;
     this.callerArgv = req.callerArgv;
     this.env = req.env;
+    this.debug = req.debug ?? null;
   }
 
   scriptOom(): boolean {
@@ -164,14 +182,54 @@ export class ScriptRun implements CallContext {
     this.threshold = this.owner.busyThreshold();
     // The AOF loader's client too: while loading, Redis serves other clients (-LOADING) from a slow script's hook.
     this.canSuspend = (this.caller.socket !== null || this.caller.aofLoader) && !this.caller.inMulti && callDepth(server) <= 1;
-    this.chain = new RunChain({ T, ref: this.thread.ref, parked: false }, this.canSuspend && this.threshold > 0);
-    // The hook stays on a reused coroutine; it does nothing when the threshold is 0.
-    if (!this.thread.hooked) {
+    this.chain = new RunChain({ T, ref: this.thread.ref, parked: false }, this.canSuspend && (this.threshold > 0 || this.debug !== null));
+    if (this.debug !== null) {
+      // Redis's luaLdbLineHook: every new line, and the instruction count for the timeout stop.
+      E.setHook(T, ldbHook, LUA_MASKLINE | LUA_MASKCOUNT, HOOK_COUNT);
+      this.thread.hooked = false;
+    } else if (!this.thread.hooked) {
+      // The hook stays on a reused coroutine; it does nothing when the threshold is 0.
       E.setHook(T, countHook, LUA_MASKCOUNT, HOOK_COUNT);
       this.thread.hooked = true;
     }
     this.sliceStart = this.startTime;
     this.step(nargs);
+  }
+
+  // ---- the Lua debugger's side (ldb.ts) -------------------------------------------------
+
+  /** True when the debugger may stop the script where the hook runs on L. */
+  canPauseAt(L: LuaState): boolean {
+    return this.canSuspend && this.chain !== null && this.chain.mayYield(L);
+  }
+
+  /** From the debugger's hook: suspends the script (after canPauseAt said it can). */
+  pauseAt(L: LuaState): void {
+    this.chain!.hookYielded = L;
+    lua().yieldFromHook(L);
+  }
+
+  /** Continues a script stopped by the debugger. */
+  resumeDebug(): void {
+    for (const link of this.chain!.links) link.parked = true;
+    this.step(0);
+  }
+
+  /**
+   * The debugger raises an error where the script stopped (abort): its hook
+   * runs again at the next instruction of the innermost coroutine.
+   */
+  raiseOnResume(): void {
+    const links = this.chain!.links;
+    lua().setHook(links[links.length - 1].T, ldbHook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
+  }
+
+  /** The coroutines of the run, innermost (where the script is) first. */
+  threadsInnermostFirst(): LuaState[] {
+    const links = this.chain!.links;
+    const out: LuaState[] = [];
+    for (let i = links.length - 1; i >= 0; i--) out.push(links[i].T);
+    return out;
   }
 
   /** SCRIPT KILL / FUNCTION KILL: stop before the next slice. */
@@ -245,7 +303,9 @@ export class ScriptRun implements CallContext {
       enterChain(prevChain);
       this.env.exit(prevEnv);
     }
-    if (byHook) {
+    if (byHook && this.debug !== null) {
+      this.debug.paused();
+    } else if (byHook) {
       this.suspend();
     } else if (rc === LUA_OK) {
       this.finishOk();
@@ -316,6 +376,7 @@ export class ScriptRun implements CallContext {
   }
 
   private finishOk(): void {
+    this.debug?.beforeReply();
     const E = lua();
     const T = this.thread!.T;
     const n = E.getTop(T);
@@ -332,6 +393,7 @@ export class ScriptRun implements CallContext {
 
   /** Replies the error on top of the thread's stack, decorated with where it happened. */
   private finishError(killed: boolean): void {
+    this.debug?.beforeReply();
     const E = lua();
     const T = this.thread!.T;
     let frame = E.frame(T, 0);
@@ -395,6 +457,12 @@ function countHook(L: LuaState): void {
   if (executing !== null) executing.onHook(L);
 }
 
+/** The hook of a run being debugged. */
+function ldbHook(L: LuaState, ar: number): void {
+  const run = executing;
+  if (run !== null && run.debug !== null) run.debug.hook(run, L, ar);
+}
+
 const KILLED = 'Script killed by user with SCRIPT KILL...';
 
 /** Line hook of a run killed inside pcall: every new line raises the kill error. */
@@ -454,11 +522,11 @@ function callDepth(server: Server): number {
   return (server as unknown as PropagationInternals).callDepth;
 }
 
-function holdPropagation(server: Server): void {
+export function holdPropagation(server: Server): void {
   (server as unknown as PropagationInternals).callDepth++;
 }
 
-function releasePropagation(server: Server): void {
+export function releasePropagation(server: Server): void {
   const s = server as unknown as PropagationInternals;
   if (--s.callDepth === 0 && s.pendingPropagation.length !== 0) s.flushPropagation();
 }

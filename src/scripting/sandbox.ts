@@ -51,6 +51,11 @@ export interface EnvHooks {
   readonly rand: Rand48;
   /** redis.register_function, only while a library loads (function states). */
   registerFunction(L: LuaState): number;
+  /** redis.debug and redis.breakpoint in a Lua debugging session (src/scripting/ldb.ts); absent elsewhere. */
+  debug?(L: LuaState): number;
+  breakpoint?(L: LuaState): number;
+  /** An error pushed for the script (luaPushError): a debugging session logs it while stepping. */
+  logError?(error: string): void;
 }
 
 export const READONLY_ERROR = 'Attempt to modify a readonly table';
@@ -586,13 +591,18 @@ const REDIS_FUNCTIONS: Record<string, (L: LuaState) => number> = {
   acl_check_cmd: (L) => env().hooks.aclCheck(L),
 };
 
-/** Debugger helpers EVAL scripts have (the debugger itself is not supported: they do nothing). */
+/** Debugger helpers EVAL scripts have: outside a debugging session they do nothing. */
 const REDIS_EVAL_FUNCTIONS: Record<string, (L: LuaState) => number> = {
   breakpoint: (L) => {
+    const hooks = env().hooks;
+    if (hooks.breakpoint !== undefined) return hooks.breakpoint(L);
     lua().pushBoolean(L, false);
     return 1;
   },
-  debug: () => 0,
+  debug: (L) => {
+    const hooks = env().hooks;
+    return hooks.debug !== undefined ? hooks.debug(L) : 0;
+  },
   replicate_commands: (L) => {
     lua().pushBoolean(L, true);
     return 1;
@@ -784,6 +794,8 @@ export function pushErrorTable(L: LuaState, error: string, ignoreStats = false):
   let code: string;
   let msg: string;
   error = cString(error);
+  // A Lua debugging session logs the errors of a script it steps (ldb.ts).
+  if (current !== null && current.hooks.logError !== undefined) current.hooks.logError(error);
   if (error.startsWith('-')) {
     const sp = error.indexOf(' ');
     if (sp < 0) {

@@ -116,6 +116,10 @@ export class Client extends ReplyWriter {
   evictionNoted = 0;
   /** Called when the server wants this client gone (CLIENT KILL, shutdown). */
   onKill: (() => void) | null = null;
+  /** SCRIPT DEBUG: 0 off, 1 YES (a session whose writes are discarded), 2 SYNC (src/scripting/ldb.ts). */
+  ldbMode: 0 | 1 | 2 = 0;
+  /** The Lua debugging session this client drives: its input goes to the debugger. */
+  ldbSession: { input(argv: string[]): void } | null = null;
 
   constructor(
     readonly server: Server,

@@ -9,6 +9,8 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { Clock } from './clock.js';
 import { Client, ReplyMode } from './client.js';
+
+type WriteBarrier = (db: Database, key: string | null, swap?: boolean) => void;
 import { CommandTable, CMD_MAY_REPLICATE, CMD_NO_AUTH, CMD_NO_MULTI, CMD_READONLY, CMD_WRITE, type Command } from './command-table.js';
 import { Database, type KeyspaceEffects } from '../db/database.js';
 import type { Value } from '../data/values.js';
@@ -641,6 +643,44 @@ export class Server implements KeyspaceEffects {
 
   /** Start time of the running script (ms on the server clock), -1 when none runs. */
   scriptTime = -1;
+
+  /** The client whose SCRIPT DEBUG SYNC session holds the server (others' input waits), or null. */
+  ldbHolder: Client | null = null;
+
+  // Write barriers (Database.beforeWrite): a BGSAVE's snapshot and SCRIPT DEBUG YES sessions share it.
+  private snapshotBarrier: WriteBarrier | null = null;
+  private readonly writeBarriers: Array<{ beforeWrite(db: Database, key: string | null): void }> = [];
+
+  /** Persistence: the barrier of the snapshots being written (null when none). */
+  setSnapshotBarrier(hook: WriteBarrier | null): void {
+    this.snapshotBarrier = hook;
+    this.applyWriteBarriers();
+  }
+
+  /** Someone to call before every change to a key (or to a whole db: key null), until removed. */
+  addWriteBarrier(b: { beforeWrite(db: Database, key: string | null): void }): void {
+    this.writeBarriers.push(b);
+    this.applyWriteBarriers();
+  }
+
+  removeWriteBarrier(b: { beforeWrite(db: Database, key: string | null): void }): void {
+    const i = this.writeBarriers.indexOf(b);
+    if (i >= 0) this.writeBarriers.splice(i, 1);
+    this.applyWriteBarriers();
+  }
+
+  private applyWriteBarriers(): void {
+    const snap = this.snapshotBarrier;
+    const extra = this.writeBarriers.slice();
+    const hook: WriteBarrier | null =
+      extra.length === 0
+        ? snap
+        : (db, key, swap) => {
+            for (const b of extra) b.beforeWrite(db, key);
+            if (snap !== null) snap(db, key, swap);
+          };
+    for (const db of this.dbs) db.beforeWrite = hook;
+  }
 
   /**
    * Seconds on the server clock for per-key access times (OBJECT IDLETIME, LRU).

@@ -17,6 +17,13 @@ export class Rand48 {
     return Number(this.x >> 17n);
   }
 
+  /** A generator in the same state (what a forked process has). */
+  copy(): Rand48 {
+    const r = new Rand48();
+    r.x = this.x;
+    return r;
+  }
+
   /** redisSrand48(seed): seed is a 32-bit int. */
   seed(seed: number): void {
     const s = BigInt(seed >>> 0);
