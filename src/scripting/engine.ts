@@ -628,6 +628,10 @@ class LuaEngine {
     this.x.lua_sethook(L, this.functionIndex(guarded, 2, false), mask, count);
   }
   private readonly hookGuards = new Map<HookFunction, HookFunction>();
+  /** lua_gethookcount: the instruction count between count events of L's hook. */
+  hookCount(L: LuaState): number {
+    return this.x.lua_gethookcount(L);
+  }
 
   gc(L: LuaState, what: number, data: number): number {
     return this.x.lua_gc(L, what, data);

@@ -31,7 +31,7 @@ import { cFormatDouble } from './libs/cnum.js';
 import { Rand48 } from './libs/rand48.js';
 import { scriptCommand } from './call.js';
 import { setDebugHold } from './busy.js';
-import { ScriptRun, holdPropagation, releasePropagation, type RunDebugger, type RunOwner, type RunRequest } from './runner.js';
+import { ScriptRun, HOOK_COUNT, holdPropagation, releasePropagation, type RunDebugger, type RunOwner, type RunRequest } from './runner.js';
 import type { Scripting } from './context.js';
 import { Client } from '../server/client.js';
 import type { Server } from '../server/server.js';
@@ -120,8 +120,12 @@ export class LdbSession implements EnvHooks, RunOwner, RunDebugger {
   /** SYNC: the script's writes are held for one MULTI/EXEC at its end. */
   private propagationHeld = false;
   private ended = false;
-  /** The coroutine a stop suspended: its next line event repeats the stop's line. */
-  private refire: LuaState = 0;
+  /** Where the script stopped, and whether at a line event (its repeat is skipped on resume). */
+  private stopThread: LuaState = 0;
+  private stopAtLine = false;
+  /** 1: resumed after a line stop, 2: its first instruction is traced (a line event now is the repeat). */
+  private refirePhase = 0;
+  private refireThread: LuaState = 0;
   /** YES: keys saved before the session's first change to them, by db then key. */
   private saved: Map<Database, Map<string, SavedKey>> | null = null;
   /** YES: dbs flushed or swapped by the session: all their keys were saved. */
@@ -204,6 +208,8 @@ export class LdbSession implements EnvHooks, RunOwner, RunDebugger {
   /** The line/count hook (luaLdbLineHook). */
   hook(run: ScriptRun, L: LuaState, ar: number): void {
     const E = lua();
+    // After a stop at a count event Lua still reports the instruction's line event, while suspended.
+    if (this.waiting) return;
     if (this.pendingError !== null) {
       const error = this.pendingError;
       this.pendingError = null;
@@ -211,14 +217,27 @@ export class LdbSession implements EnvHooks, RunOwner, RunDebugger {
       E.error(L);
     }
     const event = E.hookEvent(ar);
+    // Lua 5.1 runs again the instruction a hook suspended at, and reports its line event again
+    // when it starts a line. After a stop at a line event the stopped coroutine's hook counts
+    // every instruction for a moment: a line event traced with the first one is that repeat.
+    // These count events (and those of coroutines created meanwhile, which copy the hook) are
+    // not Redis's count events: they only put the normal count back.
+    if (event === LUA_HOOKCOUNT && E.hookCount(L) !== HOOK_COUNT) {
+      if (L === this.refireThread && this.refirePhase === 1) {
+        this.refirePhase = 2;
+        return;
+      }
+      if (L === this.refireThread) this.refirePhase = 0;
+      run.setDebugHookCount(L);
+      return;
+    }
+    if (L === this.refireThread && this.refirePhase === 2) {
+      this.refirePhase = 0;
+      run.setDebugHookCount(L);
+      return;
+    }
     const frame = E.frame(L, 0);
     if (frame === null) return;
-    // Lua re-runs the instruction a hook suspended at, and its line event comes again: not a new line.
-    const refire = this.refire;
-    if (refire !== 0) {
-      this.refire = 0;
-      if (refire === L && event !== LUA_HOOKCOUNT) return;
-    }
     this.currentline = frame.currentline;
     const bp = this.isBreakpoint(this.currentline) || this.luabp;
     let timeout = false;
@@ -254,7 +273,8 @@ export class LdbSession implements EnvHooks, RunOwner, RunDebugger {
     }
     this.stoppedByTimeout = timeout;
     this.waiting = true;
-    this.refire = L;
+    this.stopThread = L;
+    this.stopAtLine = event !== LUA_HOOKCOUNT;
     run.pauseAt(L);
   }
 
@@ -381,7 +401,13 @@ export class LdbSession implements EnvHooks, RunOwner, RunDebugger {
       this.server.scriptTime = this.server.clock.now();
       this.swapIn();
     }
-    if (error !== null) run.raiseOnResume();
+    if (error !== null) {
+      run.raiseOnResume();
+    } else if (this.stopAtLine) {
+      this.refirePhase = 1;
+      this.refireThread = this.stopThread;
+      run.setDebugHookCount(this.stopThread, 1);
+    }
     this.enterLua(() => run.resumeDebug());
   }
 

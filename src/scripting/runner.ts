@@ -46,7 +46,7 @@ import type { Server } from '../server/server.js';
 import { log } from '../persistence/log.js';
 
 /** VM instructions between two checks of the clock (Redis uses the same count). */
-const HOOK_COUNT = 100_000;
+export const HOOK_COUNT = 100_000;
 /** Once busy, check more often so slices stay short. */
 const BUSY_HOOK_COUNT = 10_000;
 /** Length of one slice of a busy script before other clients get their turn. */
@@ -221,7 +221,12 @@ export class ScriptRun implements CallContext {
    */
   raiseOnResume(): void {
     const links = this.chain!.links;
-    lua().setHook(links[links.length - 1].T, ldbHook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
+    this.setDebugHookCount(links[links.length - 1].T, 1);
+  }
+
+  /** The debugger's hook on L, checking every `count` instructions (HOOK_COUNT when omitted). */
+  setDebugHookCount(L: LuaState, count = HOOK_COUNT): void {
+    lua().setHook(L, ldbHook, LUA_MASKLINE | LUA_MASKCOUNT, count);
   }
 
   /** The coroutines of the run, innermost (where the script is) first. */
