@@ -94,11 +94,13 @@ export function processInput(server: Server, c: Client): void {
       break;
     }
     if (argv === null) break;
-    if (argv.length === 0) continue;
     if (c.ldbSession !== null) {
-      c.ldbSession.input(argv);
+      const inline = parser.inlineSeen;
+      parser.inlineSeen = false;
+      c.ldbSession.input(argv, inline);
       continue;
     }
+    if (argv.length === 0) continue;
     // maxmemory-clients: a check scheduled this round runs before the command, as Redis's processCommand.
     if (clientEvictionGate.pending !== 0 && evictBeforeCommand(server, c)) break;
     server.execute(c, argv);

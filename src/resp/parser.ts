@@ -233,6 +233,12 @@ export class RespParser {
     return argv;
   }
 
+  /**
+   * Set when an inline request is returned; whoever needs to know clears it
+   * (the Lua debugger, whose protocol is multibulk only).
+   */
+  inlineSeen = false;
+
   private inline(): string[] | null {
     const buf = this.buf;
     const nl = buf.indexOf(0x0a, this.pos);
@@ -246,6 +252,7 @@ export class RespParser {
     this.pos = nl + 1;
     const argv = splitArgs(line);
     if (argv === null) throw new ProtocolError('Protocol error: unbalanced quotes in request');
+    this.inlineSeen = true;
     if (argv.length > 0 && this.limits.authRequired && argv.length > 10) {
       // Redis applies no such check to inline requests; keep parity by not rejecting.
     }

@@ -167,6 +167,7 @@ export class LdbSession implements EnvHooks, RunOwner, RunDebugger {
     }
     installDisconnectHook(server);
     c.ldbSession = this;
+    c.parser.inlineSeen = false;
     let end = script.length;
     while (end > 0 && (script.charCodeAt(end - 1) === 10 || script.charCodeAt(end - 1) === 13)) end--;
     // As sdssplitlen: an empty script has no lines.
@@ -300,10 +301,10 @@ export class LdbSession implements EnvHooks, RunOwner, RunDebugger {
   // ---- the debugging client's input ---------------------------------------------------
 
   /** A command from the debugging client (ldbRepl). */
-  input(argv: string[]): void {
+  input(argv: string[], inline: boolean): void {
     if (!this.waiting || this.ended) return;
-    // Redis's debugger protocol parser refuses what the server's would accept.
-    let bad = argv.length > 1024;
+    // Redis's debugger protocol parser refuses what the server's would accept: inline or empty requests too.
+    let bad = inline || argv.length === 0 || argv.length > 1024;
     for (let i = 0; i < argv.length && !bad; i++) bad = argv[i].length === 0 || argv[i].length > 1024;
     if (bad) {
       this.resume('protocol error');
