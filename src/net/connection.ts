@@ -84,6 +84,8 @@ export function processInput(server: Server, c: Client): void {
   if (server.ldbHolder !== null && server.ldbHolder !== c) return;
   server.setChaining(true);
   while (c.blocked === null && !c.closeAfterReply && !c.closed && !c.closeAsap) {
+    // A debugging session reads commands only while the script is stopped.
+    if (c.ldbSession !== null && !c.ldbSession.waiting) break;
     let argv: string[] | null;
     try {
       argv = parser.next();

@@ -41,6 +41,8 @@ import { cloneValue } from '../persistence/rdb/snapshot.js';
 import { log } from '../persistence/log.js';
 
 const BREAKPOINTS_MAX = 64;
+/** YES: how long the script runs before other clients get a turn (ms). */
+const SLICE_MS = 20;
 const MAX_LEN_DEFAULT = 256;
 /** LUA_MINSTACK / 2: how deep nested tables are shown. */
 const MAX_VALUES_DEPTH = 10;
@@ -103,8 +105,13 @@ export class LdbSession implements EnvHooks, RunOwner, RunDebugger {
   private currentline = -1;
   private maxlen = MAX_LEN_DEFAULT;
   private maxlenHintSent = false;
-  /** Stopped at a line, waiting for a debugger command. */
-  private waiting = false;
+  /** Stopped at a line, waiting for a debugger command (the client's input is read only then). */
+  waiting = false;
+  /** YES: suspended between two slices of a running script. */
+  private slicing = false;
+  private sliceStart = 0;
+  /** YES: the script's time snapshot while other clients run. */
+  private snapshotTime = -1;
   /** The stop we wait at was a timeout (the script may loop forever). */
   private stoppedByTimeout = false;
   /** The client disconnected: the script runs to its end without stops. */
@@ -185,7 +192,7 @@ export class LdbSession implements EnvHooks, RunOwner, RunDebugger {
     const run = new ScriptRun({ ...req, debug: this }, this);
     this.run = run;
     if (this.forked) run.replFlags = 0;
-    this.startTime = performance.now();
+    this.startTime = this.sliceStart = performance.now();
     this.enterLua(() => run.start());
   }
 
@@ -209,8 +216,8 @@ export class LdbSession implements EnvHooks, RunOwner, RunDebugger {
   /** The line/count hook (luaLdbLineHook). */
   hook(run: ScriptRun, L: LuaState, ar: number): void {
     const E = lua();
-    // After a stop at a count event Lua still reports the instruction's line event, while suspended.
-    if (this.waiting) return;
+    // After a suspension at a count event Lua still reports the instruction's line event, while suspended.
+    if (this.waiting || this.slicing) return;
     if (this.pendingError !== null) {
       const error = this.pendingError;
       this.pendingError = null;
@@ -246,10 +253,16 @@ export class LdbSession implements EnvHooks, RunOwner, RunDebugger {
     if (frame.source.indexOf('user_script') < 0) return;
     if (event === LUA_HOOKCOUNT && !this.step && !bp) {
       const threshold = this.server.config.getNumber('busy-reply-threshold');
-      if (performance.now() - this.startTime >= (threshold > 0 ? threshold : 5000)) {
+      const now = performance.now();
+      if (now - this.startTime >= (threshold > 0 ? threshold : 5000)) {
         timeout = true;
         this.step = true;
       } else {
+        // YES: other clients get their turn while the script runs, as the parent of Redis's fork serves them.
+        if (this.forked && !this.gone && now - this.sliceStart >= SLICE_MS && run.canPauseAt(L)) {
+          this.slicing = true;
+          run.pauseAt(L);
+        }
         return;
       }
     }
@@ -285,12 +298,28 @@ export class LdbSession implements EnvHooks, RunOwner, RunDebugger {
     if (this.forked) {
       // Other clients run meanwhile: they must not wait for this script to end, nor see its changes.
       server.blocking.deferDepth--;
+      this.snapshotTime = server.scriptTime;
       server.scriptTime = -1;
       this.swapOut();
+      if (this.slicing) setImmediate(() => this.continueSlice());
     } else if (!this.propagationHeld) {
       this.propagationHeld = true;
       holdPropagation(server);
     }
+  }
+
+  /** YES: the next slice of a script that runs between stops. */
+  private continueSlice(): void {
+    const server = this.server;
+    if (this.ended || server.shuttingDown) return;
+    this.slicing = false;
+    server.blocking.deferDepth++;
+    server.scriptTime = this.snapshotTime;
+    this.swapIn();
+    this.sliceStart = performance.now();
+    this.enterLua(() => this.run!.resumeDebug());
+    // It stopped or ended: the debugging client's waiting commands, and the replies.
+    if (!this.caller.closed) server.resume(this.caller);
   }
 
   /** The script's reply is about to be written: remember where it starts. */
@@ -414,7 +443,7 @@ export class LdbSession implements EnvHooks, RunOwner, RunDebugger {
 
   /** The script starts running again (rctx start_time and snapshot_time). */
   private restarted(): void {
-    this.startTime = performance.now();
+    this.startTime = this.sliceStart = performance.now();
     if (this.server.scriptTime >= 0) this.server.scriptTime = this.server.clock.now();
   }
 

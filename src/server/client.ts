@@ -119,7 +119,7 @@ export class Client extends ReplyWriter {
   /** SCRIPT DEBUG: 0 off, 1 YES (a session whose writes are discarded), 2 SYNC (src/scripting/ldb.ts). */
   ldbMode: 0 | 1 | 2 = 0;
   /** The Lua debugging session this client drives: its input goes to the debugger. */
-  ldbSession: { input(argv: string[], inline: boolean): void } | null = null;
+  ldbSession: { readonly waiting: boolean; input(argv: string[], inline: boolean): void } | null = null;
 
   constructor(
     readonly server: Server,

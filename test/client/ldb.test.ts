@@ -128,6 +128,32 @@ test('SCRIPT DEBUG YES: a FLUSHALL in the session is undone too', async () => {
   assert.equal(await io.get('a'), 'old');
 });
 
+test('SCRIPT DEBUG YES: other clients are served while the script runs between stops', async () => {
+  await setUp();
+  await io.config('SET', 'busy-reply-threshold', '300');
+  try {
+    const d = await raw();
+    await ask(d, '+OK\r\n', 'SCRIPT', 'DEBUG', 'YES');
+    await ask(d, '-> 1   ', 'EVAL', "redis.call('set','a','new')\nlocal i = 0\nwhile true do i = i + 1 end", '0');
+    await ask(d, '-> 2   ', 's');
+    await ask(d, '-> 3   ', 's');
+    const started = Date.now();
+    d.send('c');
+    await new Promise((r) => setTimeout(r, 30));
+    // A command sent while the script runs waits for the next stop.
+    d.send('p', 'i');
+    assert.equal(await io.get('a'), 'old');
+    assert.ok(Date.now() - started < 250, 'served before the timeout stop');
+    let got = '';
+    await waitFor(() => (got += d.take()).includes('<value> '), 'the stop and the print');
+    assert.match(got, /^\*2\r\n\+\* Stopped at 3, stop reason = timeout reached, infinite loop\?\r\n.*\*1\r\n\+<value> \d/s);
+    await ask(d, '<endsession>', 'a');
+    assert.equal(await io.get('a'), 'old');
+  } finally {
+    await io.config('SET', 'busy-reply-threshold', '5000');
+  }
+});
+
 test('the debugging client disconnecting lets the script run to its end without stops', async () => {
   await setUp();
   const d = await raw();
