@@ -100,3 +100,13 @@ test('FUNCTION DUMP payloads: our own round trip, and one Redis wrote with LZF',
     `#!lua name=lzf\nredis.register_function('lz1', function() return '${a88}' end)\nredis.register_function('lz2', function() return '${a88}' end)`,
   ]);
 });
+
+test("printf keeps a NaN's sign once the formatting code is optimized (x86's 0/0 is -nan, as Redis prints)", () => {
+  const bits = new Float64Array(1);
+  new Uint32Array(bits.buffer)[1] = 0xfff80000;
+  const negativeNan = bits[0];
+  const seen = new Set<string>();
+  // Enough calls for V8 to optimize the path; an array literal holding the NaN loses its sign there.
+  for (let i = 0; i < 100_000; i++) seen.add(cFormatDouble(spec('', 0, null), 'g', negativeNan) + cFormatDouble(spec('', 0, null), 'f', NaN));
+  assert.deepEqual([...seen], ['-nannan']);
+});

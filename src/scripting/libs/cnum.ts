@@ -37,10 +37,15 @@ export function doubleToInt32(d: number): number {
   return Math.trunc(d) | 0;
 }
 
+// A NaN's sign is read through a typed array store, which keeps its bits: an array literal
+// ([d]) goes through a double array, whose NaNs V8's optimized code canonicalizes (the sign is lost).
+const NAN_F64 = new Float64Array(1);
+const NAN_U32 = new Uint32Array(NAN_F64.buffer);
+
 function isNegative(d: number): boolean {
   if (d !== d) {
-    const f = new Float64Array([d]);
-    return (new Uint32Array(f.buffer)[1] & 0x80000000) !== 0;
+    NAN_F64[0] = d;
+    return (NAN_U32[1] & 0x80000000) !== 0;
   }
   return d < 0 || (d === 0 && 1 / d < 0);
 }
