@@ -451,9 +451,25 @@ export class LdbSession implements EnvHooks, RunOwner, RunDebugger {
     const prev = this.inLua;
     this.inLua = true;
     try {
-      fn();
+      if (this.forked) this.quietly(fn);
+      else fn();
     } finally {
       this.inLua = prev;
+    }
+  }
+
+  /**
+   * YES: what a forked session does sends no keyspace notification (the child's
+   * would never reach a subscriber), nor do the swaps of its keys.
+   */
+  private quietly(fn: () => void): void {
+    const notifier = this.server.notifier;
+    const flags = notifier.flags;
+    notifier.flags = 0;
+    try {
+      fn();
+    } finally {
+      notifier.flags = flags;
     }
   }
 
@@ -859,6 +875,10 @@ export class LdbSession implements EnvHooks, RunOwner, RunDebugger {
    * child's). The session's versions are kept for swapIn.
    */
   private swapOut(): void {
+    this.quietly(() => this.swapOutNow());
+  }
+
+  private swapOutNow(): void {
     const view = new Map<Database, SavedKey[]>();
     this.swapping = true;
     try {
@@ -879,6 +899,10 @@ export class LdbSession implements EnvHooks, RunOwner, RunDebugger {
 
   /** The session continues: its versions of the keys come back (what others left there is what gets restored at the end). */
   private swapIn(): void {
+    this.quietly(() => this.swapInNow());
+  }
+
+  private swapInNow(): void {
     const view = this.sessionView;
     if (view === null) return;
     this.sessionView = null;
@@ -904,6 +928,10 @@ export class LdbSession implements EnvHooks, RunOwner, RunDebugger {
 
   /** The session ended: every key it changed is put back as it was. */
   private restoreDataset(): void {
+    this.quietly(() => this.restoreDatasetNow());
+  }
+
+  private restoreDatasetNow(): void {
     this.server.removeWriteBarrier(this);
     this.swapping = true;
     try {

@@ -116,6 +116,31 @@ test('SCRIPT DEBUG YES: other clients are served and do not see the changes, whi
   assert.ok(ttl > 0 && ttl <= 100000, `TTL kept: ${ttl}`);
 });
 
+test('SCRIPT DEBUG YES sends no keyspace notifications (a forked child would not); SYNC does', async () => {
+  await setUp();
+  await io.config('SET', 'notify-keyspace-events', 'KA');
+  try {
+    const sub = await raw();
+    await ask(sub, ':1\r\n', 'PSUBSCRIBE', '__keyspace@0__:*');
+    for (const mode of ['YES', 'SYNC']) {
+      const d = await raw();
+      await ask(d, '+OK\r\n', 'SCRIPT', 'DEBUG', mode);
+      await ask(d, '-> 1   ', 'EVAL', SCRIPT, '0');
+      await ask(d, '-> 2   ', 's');
+      await ask(d, '<endsession>', 'c');
+      await waitFor(() => d.closed(), 'the session to end');
+      await io.ping();
+      await new Promise((r) => setTimeout(r, 50));
+      const got = sub.take();
+      if (mode === 'YES') assert.equal(got, '');
+      else assert.match(got, /__keyspace@0__:a\r\n\$3\r\nset\r\n/);
+    }
+    sub.socket.destroy();
+  } finally {
+    await io.config('SET', 'notify-keyspace-events', '');
+  }
+});
+
 test('SCRIPT DEBUG YES: a FLUSHALL in the session is undone too', async () => {
   await setUp();
   const d = await raw();
