@@ -9,8 +9,6 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { Clock } from './clock.js';
 import { Client, ReplyMode } from './client.js';
-
-type WriteBarrier = (db: Database, key: string | null, swap?: boolean) => void;
 import { CommandTable, CMD_MAY_REPLICATE, CMD_NO_AUTH, CMD_NO_MULTI, CMD_READONLY, CMD_WRITE, type Command } from './command-table.js';
 import { Database, type KeyspaceEffects } from '../db/database.js';
 import type { Value } from '../data/values.js';
@@ -47,6 +45,9 @@ import { Acl } from './acl.js';
 import { installOutputLimits, type OutputLimit } from './output-limit.js';
 import { installCluster, type Cluster } from '../cluster/index.js';
 import { randomHex } from '../util/random-hex.js';
+
+/** Called before a change to a key (key null: the whole db); see Database.beforeWrite. */
+type WriteBarrier = (db: Database, key: string | null, swap?: boolean) => void;
 
 export interface ServerOptions {
   config?: Config;
