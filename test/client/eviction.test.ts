@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { ServerHandle } from '../../src/index.js';
 import net from 'node:net';
 import { accountedMemory, keyBytes, plainStringKeyBytes, REDIS_STARTUP_BYTES } from '../../src/server/eviction.js';
+import { evictionClientMemory } from '../../src/observability/info.js';
 import { closeAll, connectIo, startTestServer } from '../helpers/server.js';
 import { recordEvents, recordPropagation } from '../helpers/observe.js';
 import { waitFor } from '../helpers/wait.js';
@@ -172,6 +173,23 @@ describe('accounting as Redis counts', () => {
     await io.config('SET', 'maxmemory', '0');
     const grown = Number(/^used_memory:(\d+)\r$/m.exec(await io.info('memory'))![1]);
     assert.ok(grown >= used + 4096 * 8, `buckets doubled (${used} -> ${grown})`);
+  });
+
+  test("mem_clients_normal is the sum of the clients' CLIENT LIST tot-mem, the figure client eviction counts", async () => {
+    const [, io] = await start({ maxmemory: '0' });
+    // A 600 KB reply, sent and read: the reply buffer that carried it is not client memory any more
+    // (Redis's reply buffer is back to its modelled size), so neither maxmemory nor client eviction
+    // counts it. Before, mem_clients_normal counted the grown buffer while client eviction did not,
+    // so keys could be evicted for client memory that client eviction had not yet seen.
+    await io.setrange('big', 600 * 1024 - 1, 'x'); // a short command: no big query buffer
+    assert.equal((await io.get('big'))!.length, 600 * 1024);
+    const list = (await io.client('LIST')) as string;
+    let totMem = 0;
+    for (const m of list.matchAll(/ tot-mem=(\d+) /g)) totMem += Number(m[1]);
+    const normal = Number(/^mem_clients_normal:(\d+)\r$/m.exec(await io.info('memory'))![1]);
+    assert.ok(normal < 200 * 1024, `mem_clients_normal ${normal} holds no 600 KB reply buffer`);
+    // Up to the running command's own arguments (CLIENT LIST then, INFO memory now).
+    assert.ok(Math.abs(normal - totMem) < 256, `mem_clients_normal ${normal}, CLIENT LIST tot-mem sum ${totMem}`);
   });
 
   test('client buffers count towards maxmemory: a big query buffer evicts keys', async () => {
@@ -370,7 +388,8 @@ describe('what an eviction does', () => {
     try {
       // Lowering maxmemory evicts at once (what does not fit the time budget, just after).
       await io.config('SET', 'maxmemory', String(MAXMEMORY));
-      await waitFor(() => used(handle) <= MAXMEMORY, 'eviction down to maxmemory');
+      // Eviction counts the client buffers too (the watcher's 2000 WATCHed keys among them).
+      await waitFor(() => used(handle) + evictionClientMemory(handle.server) <= MAXMEMORY, 'eviction down to maxmemory');
     } finally {
       events.stop();
       props.stop();
