@@ -377,6 +377,32 @@ describe('policies', () => {
 });
 
 describe('what an eviction does', () => {
+  test('invalidations of a background eviction are sent before the next command runs (no feedback loop)', async () => {
+    const [handle, io] = await start({ 'maxmemory-policy': 'allkeys-lru', maxmemory: '0' });
+    const keys = range('k'.repeat(1000), 100);
+    await run(io, keys.map((k) => ['SET', k, 'x']));
+    // A RESP3 client caching every key: each eviction sends it an invalidation push.
+    const sock = net.connect(handle.port, '127.0.0.1');
+    let received = '';
+    sock.setEncoding('latin1');
+    sock.on('data', (d: string) => (received += d));
+    sock.write('HELLO 3\r\nCLIENT TRACKING on\r\n' + keys.map((k) => `GET ${k}\r\n`).join(''));
+    try {
+      await waitFor(() => (received.match(/\$1\r\nx\r\n/g) ?? []).length === keys.length, 'the GET replies');
+      const used = Number(/^used_memory:(\d+)\r$/m.exec(await io.info('memory'))![1]);
+      // CONFIG SET starts eviction on the next event-loop turn; its reply reaches us after it ran.
+      await io.config('SET', 'maxmemory', String(used - 20000));
+      // Redis writes the invalidations before polling again: none is left in the server's
+      // buffer for INFO to count as client memory (which made the next command evict more).
+      const tracker = [...handle.server.clients.values()].find((c) => c.resp === 3)!;
+      const unsent = tracker.len;
+      assert.ok(Number(/^evicted_keys:(\d+)\r$/m.exec(await io.info('stats'))![1]) > 0, 'keys were evicted');
+      assert.equal(unsent, 0, 'the invalidations were handed to the socket');
+    } finally {
+      sock.destroy();
+    }
+  });
+
   test('evicted event, INFO evicted_keys, DEL propagated, WATCH and memory bound on CONFIG SET', async () => {
     const [handle, io] = await start({ 'maxmemory-policy': 'allkeys-random', maxmemory: '0' });
     await run(io, range('k', 20000).map((k) => ['SET', k, VALUE]));
