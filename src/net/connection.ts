@@ -19,11 +19,8 @@ export function attachConnection(server: Server, c: Client, socket: Socket): voi
     const parser = c.parser;
     queryBufferRead(c, parser.pendingBytes, parser.bigRemaining, chunk.length);
     parser.feed(chunk);
-    processInput(server, c);
-    if (parser.bigSeen !== 0) {
-      queryBufferBigArg(c, parser.bigSeen);
-      parser.bigSeen = 0;
-    }
+    if (clientEvictionGate.enabled !== 0) deferInput(server, c);
+    else runInput(server, c);
   };
   if (!readIntoSharedBuffer(socket, c, onData)) socket.on('data', onData);
   socket.on('error', () => {
@@ -77,6 +74,60 @@ function findOnreadFields(): { buffer: symbol; callback: symbol } | null {
   return buffer !== null && callback !== null ? { buffer, callback } : null;
 }
 
+/** Runs what a read brought: its commands, then the query buffer model's note of a big argument. */
+function runInput(server: Server, c: Client): void {
+  processInput(server, c);
+  const parser = c.parser;
+  if (parser.bigSeen !== 0) {
+    queryBufferBigArg(c, parser.bigSeen);
+    parser.bigSeen = 0;
+  }
+}
+
+/**
+ * Clients whose input waits for the turn's deferred pass (client eviction on), in read order.
+ * While maxmemory-clients is set, a read only parses (up to the first complete command, so an
+ * announced big argument is sized) and notes the client's memory; the commands run after every
+ * read of this event-loop turn, in setImmediate. So a command never runs before the input of
+ * another client that arrived with it was seen: Redis, back in epoll_wait within microseconds
+ * of a reply, reads a client's big input before the next command of another client, but Node
+ * may take a fraction of a millisecond to poll again, and then receives both in one batch, in
+ * the kernel's order, not necessarily the order they were sent (unit/client-eviction's
+ * 'client evicted due to percentage of maxmemory' lost that race). A scheduled eviction check
+ * runs before the first command (evictBeforeCommand), as Redis's processCommand.
+ */
+const deferredInput: Client[] = [];
+let deferredScheduled = false;
+
+function deferInput(server: Server, c: Client): void {
+  if (c.readAhead === null && c.blocked === null && !c.closeAfterReply && !c.closeAsap) {
+    try {
+      c.readAhead = c.parser.next();
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      c.readAhead = e;
+    }
+  }
+  noteClientBuffers(server, c);
+  if (c.inputDeferred) return;
+  c.inputDeferred = true;
+  deferredInput.push(c);
+  if (!deferredScheduled) {
+    deferredScheduled = true;
+    setImmediate(runDeferredInput);
+  }
+}
+
+function runDeferredInput(): void {
+  deferredScheduled = false;
+  for (let i = 0; i < deferredInput.length; i++) {
+    const c = deferredInput[i];
+    c.inputDeferred = false;
+    if (!c.closed) runInput(c.server, c);
+  }
+  deferredInput.length = 0;
+}
+
 /** Executes buffered commands until input runs out or the client blocks, then flushes. */
 export function processInput(server: Server, c: Client): void {
   const parser = c.parser;
@@ -87,13 +138,25 @@ export function processInput(server: Server, c: Client): void {
     // A debugging session reads commands only while the script is stopped.
     if (c.ldbSession !== null && !c.ldbSession.waiting) break;
     let argv: string[] | null;
-    try {
-      argv = parser.next();
-    } catch (e) {
-      if (!(e instanceof ProtocolError)) throw e;
-      c.addError('ERR ' + e.message);
-      c.closeAfterReply = true;
-      break;
+    const ahead = c.readAhead;
+    if (ahead !== null) {
+      // Parsed when it was read (client eviction's deferred pass).
+      c.readAhead = null;
+      if (ahead instanceof Error) {
+        c.addError('ERR ' + ahead.message);
+        c.closeAfterReply = true;
+        break;
+      }
+      argv = ahead;
+    } else {
+      try {
+        argv = parser.next();
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        c.addError('ERR ' + e.message);
+        c.closeAfterReply = true;
+        break;
+      }
     }
     if (argv === null) break;
     if (c.ldbSession !== null) {

@@ -17,7 +17,7 @@ import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import { formatFixed } from '../util/numbers.js';
 import { accountedMemory, modelledSlots, REDIS_STARTUP_BYTES } from '../server/eviction.js';
-import { clientIntrospection } from '../commands/client.js';
+import { clientIntrospection, clientMemoryUsage, clientOverheadBytes, partialArgvMemory } from '../commands/client.js';
 import { randomHex } from '../util/random-hex.js';
 
 export type InfoValue = string | number;
@@ -317,8 +317,12 @@ export function measureClientMemory(server: Server): void {
 }
 
 /**
- * Measures the client buffers (query buffer, reply buffer, socket queue):
- * replicas' as Redis's mem_clients_slaves, the others' as mem_clients_normal.
+ * Measures the clients' memory: replicas' buffers (query buffer, reply buffer,
+ * socket queue) as Redis's mem_clients_slaves; every other client's CLIENT LIST
+ * tot-mem as mem_clients_normal, as Redis sums getClientMemoryUsage. That is
+ * the figure client eviction counts too, so maxmemory never sees more client
+ * memory than maxmemory-clients does (a client's idle reply buffer capacity
+ * is not counted apart from the modelled reply buffer).
  */
 function measureClientBuffers(server: Server, st: InfoState): void {
   let normal = 0;
@@ -326,9 +330,11 @@ function measureClientBuffers(server: Server, st: InfoState): void {
   for (const c of server.clients.values()) {
     const p = c.parser;
     const argc = p.partialArgc;
-    const n = c.out.length + p.pendingBytes + (argc === 0 ? 0 : p.partialArgvBytes + 8 * argc) + (c.socket?.writableLength ?? 0);
-    if (clientIntrospection.role(c) === 'replica') replicas += n;
-    else normal += n;
+    if (clientIntrospection.role(c) === 'replica') {
+      replicas += c.out.length + p.pendingBytes + (argc === 0 ? 0 : p.partialArgvBytes + 8 * argc) + (c.socket?.writableLength ?? 0);
+    } else {
+      normal += clientMemoryUsage(c, p.pendingBytes, partialArgvMemory(c)) + clientOverheadBytes(c);
+    }
   }
   st.clientsNormal = normal;
   st.clientsReplicas = replicas;

@@ -36,7 +36,10 @@
  *    loop round (setImmediate, at most one pending), Redis's beforeSleep. A
  *    scheduled check also runs before the next command any client runs in this
  *    round (processInput, one counter test while none is pending), as Redis's
- *    processCommand calls evictClients.
+ *    processCommand calls evictClients. While a limit is set, reads are
+ *    parsed and noted at once but their commands run after all of the turn's
+ *    reads (net/connection.ts, deferInput), so a batch's order cannot let a
+ *    command run before another client's oversized input of the same batch.
  *    CONFIG SET of maxmemory-clients or maxmemory schedules a check too.
  *    After evicting, the client memory maxmemory counts is measured again, so
  *    keys are not evicted for clients already gone (Redis evicts clients first).

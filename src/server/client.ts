@@ -114,6 +114,13 @@ export class Client extends ReplyWriter {
   qbufPeak = 0;
   /** This client's buffers as client eviction last noted them (its running total). */
   evictionNoted = 0;
+  /**
+   * While client eviction is on, input is run after the turn's reads (net/connection.ts):
+   * the first command parsed at read time (or the protocol error met), waiting for that pass.
+   */
+  readAhead: string[] | Error | null = null;
+  /** Queued for the turn's deferred input pass. */
+  inputDeferred = false;
   /** Called when the server wants this client gone (CLIENT KILL, shutdown). */
   onKill: (() => void) | null = null;
   /** SCRIPT DEBUG: 0 off, 1 YES (a session whose writes are discarded), 2 SYNC (src/scripting/ldb.ts). */

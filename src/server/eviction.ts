@@ -97,6 +97,7 @@ import { latencyAddSampleIfNeeded } from '../commands/observability.js';
 import { evictionClientMemory, setInfoProvider, type InfoValue } from '../observability/info.js';
 import { resetStatHooks } from '../commands/server.js';
 import { effectiveCommandFlags, isEvictionPaused } from './pause.js';
+import { existingPubSub } from './pubsub.js';
 
 export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'.";
 
@@ -726,6 +727,11 @@ function startBackgroundEviction(server: Server, st: EvictionState): void {
   const step = (): void => {
     if (server.shuttingDown || performEvictions(server) !== EvictResult.Running) st.backgroundRun = false;
     else setImmediate(step);
+    // Invalidations (client tracking) and keyspace events of these evictions go out before
+    // the next commands run, as Redis's beforeSleep writes them after its time events: left
+    // in the clients' buffers, they would count as client memory and make the next command
+    // evict more keys (a feedback loop).
+    existingPubSub(server)?.flushPendingNow();
   };
   setImmediate(step);
 }

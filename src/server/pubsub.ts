@@ -353,6 +353,17 @@ export class PubSub {
     return overOutputLimit(limit, c.len + (c.socket?.writableLength ?? 0), s, Math.floor(this.server.clock.now() / 1000));
   }
 
+  /**
+   * Writes the pending receivers' buffers now, for work that runs outside a client's
+   * command (an event-loop callback such as background eviction): a setImmediate queued
+   * from there would only run after the next poll phase had run new commands, which
+   * would see these messages still unsent (Redis writes them in beforeSleep, before
+   * it polls again).
+   */
+  flushPendingNow(): void {
+    if (this.flushScheduled) this.flushPending();
+  }
+
   /** Writes every pending receiver's buffer (one write each) and closes those over their limit. */
   private readonly flushPending = (): void => {
     this.flushScheduled = false;

@@ -318,6 +318,47 @@ test("a command read in the same round as another client's oversized input runs 
   await evictedSoon(a);
 });
 
+test("another client's command polled before an oversized input sent ahead of it still runs after the eviction", async (t) => {
+  if (handle === null) {
+    t.skip('needs the in-process server (it shares the event loop)');
+    return;
+  }
+  await ctl.config('SET', 'maxmemory-clients', '200kb');
+  const a = await connectRaw('a');
+  const b = await connectRaw('b');
+  // A socket pair of our own, to run code right after the server has read b in the same poll.
+  const relay = net.createServer();
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  const near = net.connect((relay.address() as net.AddressInfo).port, '127.0.0.1');
+  const far = await new Promise<net.Socket>((resolve) => relay.once('connection', resolve));
+  await new Promise<void>((resolve) => (near.connecting ? near.once('connect', () => resolve()) : resolve()));
+  try {
+    await settle();
+    far.once('data', () => {
+      // The server has just read (and answered) b's PING in this poll: b's descriptor stays
+      // first in the kernel's ready list, so b's next command is polled before a's input,
+      // though a sent first. The server must still see a's input before running it.
+      startBigSet(a, 'k', 300 * KB);
+      b.send('CLIENT', 'LIST');
+    });
+    b.send('PING');
+    near.write('x');
+    const until = Date.now() + 50;
+    while (Date.now() < until) {
+      // busy: both become readable before the event loop polls
+    }
+    await waitFor(() => b.data.startsWith('+PONG\r\n$') && /\r\n$/.test(b.data) && b.data.length > 20, 'the CLIENT LIST reply');
+    await waitFor(() => b.data.length >= 7 + Number(/^\+PONG\r\n\$(\d+)/.exec(b.data)![1]), 'the whole CLIENT LIST reply');
+    assert.doesNotMatch(b.data, /name=a /);
+    assert.match(b.data, /name=b /);
+    await evictedSoon(a);
+  } finally {
+    near.destroy();
+    far.destroy();
+    relay.close();
+  }
+});
+
 test('the arguments of a command still arriving count (Redis counts argv_len_sum)', async () => {
   await ctl.config('SET', 'maxmemory-clients', '200kb');
   const a = await connectRaw('a');
@@ -400,6 +441,9 @@ test('replies a client does not read count too: it is evicted when they pile up'
 });
 
 test('CONFIG RESETSTAT zeroes evicted_clients', async () => {
+  // The previous test's 1 MB SET left ctl (NO-EVICT) a query buffer sized for it until the cron
+  // shrinks it: over a 1 MB limit, a newcomer would be evicted before its first command ran.
+  await waitFor(async () => Number((await clientList()).get('ctl')!['tot-mem']) < 256 * KB, "ctl's query buffer to shrink");
   await ctl.config('SET', 'maxmemory-clients', '1mb');
   const a = await connectRaw('a');
   startBigSet(a, 'k', 1536 * KB);

@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { ServerHandle } from '../../src/index.js';
 import net from 'node:net';
 import { accountedMemory, keyBytes, plainStringKeyBytes, REDIS_STARTUP_BYTES } from '../../src/server/eviction.js';
+import { evictionClientMemory } from '../../src/observability/info.js';
 import { closeAll, connectIo, startTestServer } from '../helpers/server.js';
 import { recordEvents, recordPropagation } from '../helpers/observe.js';
 import { waitFor } from '../helpers/wait.js';
@@ -172,6 +173,23 @@ describe('accounting as Redis counts', () => {
     await io.config('SET', 'maxmemory', '0');
     const grown = Number(/^used_memory:(\d+)\r$/m.exec(await io.info('memory'))![1]);
     assert.ok(grown >= used + 4096 * 8, `buckets doubled (${used} -> ${grown})`);
+  });
+
+  test("mem_clients_normal is the sum of the clients' CLIENT LIST tot-mem, the figure client eviction counts", async () => {
+    const [, io] = await start({ maxmemory: '0' });
+    // A 600 KB reply, sent and read: the reply buffer that carried it is not client memory any more
+    // (Redis's reply buffer is back to its modelled size), so neither maxmemory nor client eviction
+    // counts it. Before, mem_clients_normal counted the grown buffer while client eviction did not,
+    // so keys could be evicted for client memory that client eviction had not yet seen.
+    await io.setrange('big', 600 * 1024 - 1, 'x'); // a short command: no big query buffer
+    assert.equal((await io.get('big'))!.length, 600 * 1024);
+    const list = (await io.client('LIST')) as string;
+    let totMem = 0;
+    for (const m of list.matchAll(/ tot-mem=(\d+) /g)) totMem += Number(m[1]);
+    const normal = Number(/^mem_clients_normal:(\d+)\r$/m.exec(await io.info('memory'))![1]);
+    assert.ok(normal < 200 * 1024, `mem_clients_normal ${normal} holds no 600 KB reply buffer`);
+    // Up to the running command's own arguments (CLIENT LIST then, INFO memory now).
+    assert.ok(Math.abs(normal - totMem) < 256, `mem_clients_normal ${normal}, CLIENT LIST tot-mem sum ${totMem}`);
   });
 
   test('client buffers count towards maxmemory: a big query buffer evicts keys', async () => {
@@ -359,6 +377,32 @@ describe('policies', () => {
 });
 
 describe('what an eviction does', () => {
+  test('invalidations of a background eviction are sent before the next command runs (no feedback loop)', async () => {
+    const [handle, io] = await start({ 'maxmemory-policy': 'allkeys-lru', maxmemory: '0' });
+    const keys = range('k'.repeat(1000), 100);
+    await run(io, keys.map((k) => ['SET', k, 'x']));
+    // A RESP3 client caching every key: each eviction sends it an invalidation push.
+    const sock = net.connect(handle.port, '127.0.0.1');
+    let received = '';
+    sock.setEncoding('latin1');
+    sock.on('data', (d: string) => (received += d));
+    sock.write('HELLO 3\r\nCLIENT TRACKING on\r\n' + keys.map((k) => `GET ${k}\r\n`).join(''));
+    try {
+      await waitFor(() => (received.match(/\$1\r\nx\r\n/g) ?? []).length === keys.length, 'the GET replies');
+      const used = Number(/^used_memory:(\d+)\r$/m.exec(await io.info('memory'))![1]);
+      // CONFIG SET starts eviction on the next event-loop turn; its reply reaches us after it ran.
+      await io.config('SET', 'maxmemory', String(used - 20000));
+      // Redis writes the invalidations before polling again: none is left in the server's
+      // buffer for INFO to count as client memory (which made the next command evict more).
+      const tracker = [...handle.server.clients.values()].find((c) => c.resp === 3)!;
+      const unsent = tracker.len;
+      assert.ok(Number(/^evicted_keys:(\d+)\r$/m.exec(await io.info('stats'))![1]) > 0, 'keys were evicted');
+      assert.equal(unsent, 0, 'the invalidations were handed to the socket');
+    } finally {
+      sock.destroy();
+    }
+  });
+
   test('evicted event, INFO evicted_keys, DEL propagated, WATCH and memory bound on CONFIG SET', async () => {
     const [handle, io] = await start({ 'maxmemory-policy': 'allkeys-random', maxmemory: '0' });
     await run(io, range('k', 20000).map((k) => ['SET', k, VALUE]));
@@ -370,7 +414,8 @@ describe('what an eviction does', () => {
     try {
       // Lowering maxmemory evicts at once (what does not fit the time budget, just after).
       await io.config('SET', 'maxmemory', String(MAXMEMORY));
-      await waitFor(() => used(handle) <= MAXMEMORY, 'eviction down to maxmemory');
+      // Eviction counts the client buffers too (the watcher's 2000 WATCHed keys among them).
+      await waitFor(() => used(handle) + evictionClientMemory(handle.server) <= MAXMEMORY, 'eviction down to maxmemory');
     } finally {
       events.stop();
       props.stop();
