@@ -22,7 +22,7 @@
  *    are served between debugger commands; the keys it changes are copied
  *    before their first change and put back when it ends, and its writes are
  *    not propagated. Differences that remain are listed in
- *    docs/COMPATIBILITY.md (other clients can see the keys it changed while
+ *    src/scripting/README.md (other clients can see the keys it changed while
  *    it runs, and WATCH/notifications/blocked clients react to them).
  */
 import { lua, LUA_HOOKCOUNT, LUA_OK, LUA_TBOOLEAN, LUA_TFUNCTION, LUA_TLIGHTUSERDATA, LUA_TNIL, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TTHREAD, LUA_TUSERDATA, LUA_GLOBALSINDEX, type LuaState } from './engine.js';
