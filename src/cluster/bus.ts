@@ -153,6 +153,10 @@ export class ClusterBus {
     return this.host.state;
   }
 
+  get listening(): boolean {
+    return this.listener !== null;
+  }
+
   listen(port: number, bindHost: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const srv = createServer({ noDelay: true }, (socket) => this.accept(socket));

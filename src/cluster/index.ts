@@ -137,6 +137,27 @@ export class Cluster {
     return this.server.config.getBool('cluster-allow-reads-when-down');
   }
 
+  /** The bus port for a node serving clients on `port` (cluster-port, or port + 10000). */
+  busPort(port: number): number {
+    return this.server.config.getNumber('cluster-port') || port + 10000;
+  }
+
+  /**
+   * Binds the bus before the server serves anything, as Redis's clusterInit: the
+   * caller (mnemo-server) exits when this fails, so a launcher sees the node down
+   * and can retry on other ports, instead of a node that serves without a bus.
+   */
+  async listenBus(port: number, host: string): Promise<void> {
+    try {
+      await this.bus.listen(this.busPort(port), host);
+    } catch (e) {
+      // A host without IPv6: every IPv4 interface instead, as the client listener does.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw e;
+      await this.bus.listen(this.busPort(port), '0.0.0.0');
+    }
+  }
+
   /** Once the server listens: our address, the bus listener, replication of a configured master. */
   ensureStarted(): void {
     if (this.started || this.server.port === 0) return;
@@ -144,13 +165,15 @@ export class Cluster {
     const cfg = this.server.config;
     const me = this.state.myself;
     me.port = cfg.getNumber('cluster-announce-port') || this.server.port;
-    const busPort = cfg.getNumber('cluster-port') || this.server.port + 10000;
+    const busPort = this.busPort(this.server.port);
     me.cport = cfg.getNumber('cluster-announce-bus-port') || busPort;
     const announceIp = cfg.get('cluster-announce-ip') ?? '';
     if (announceIp !== '') me.ip = announceIp;
-    this.bus.listen(busPort, this.server.host).catch((e: Error) => {
-      process.stderr.write(`Could not bind the cluster bus port ${busPort}: ${e.message}\n`);
-    });
+    if (!this.bus.listening) {
+      this.bus.listen(busPort, this.server.host).catch((e: Error) => {
+        process.stderr.write(`Could not bind the cluster bus port ${busPort}: ${e.message}\n`);
+      });
+    }
     this.updateState();
     this.saveNow();
     this.roleChanged();

@@ -31,9 +31,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis, Cluster } from 'ioredis';
-import { fileCleanups, freePort, spawnServer, type ServerProcess } from '../helpers/process.js';
+import { fileCleanups, freePort, spawnServer, MNEMO_BIN, type ServerProcess } from '../helpers/process.js';
 
 const run = promisify(execFile);
 const REDIS_CLI = process.env.REDIS_CLI ?? 'redis-cli';
@@ -77,6 +78,27 @@ async function errorOf(p: Promise<unknown>): Promise<string> {
   }
   return 'no error';
 }
+
+test('a node whose bus port is taken exits at start-up with Redis’s log lines (clusterInit), so launchers retry elsewhere', async () => {
+  const busPort = await freePort();
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(busPort, '0.0.0.0', r));
+  try {
+    const port = await freePort();
+    const dir = tempDir();
+    const args = [MNEMO_BIN, '--port', String(port), '--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--dir', dir, '--save', ''];
+    const failed = await run(process.execPath, args, { timeout: 20000 }).then(
+      () => null,
+      (e: { code: number; stdout: string }) => e,
+    );
+    assert.equal(failed?.code, 1);
+    const err = failed.stdout;
+    assert.match(err, new RegExp(`Could not create server TCP listening socket \\*:${busPort}: bind: Address already in use`));
+    assert.match(err, new RegExp(`Failed listening on port ${busPort} \\(cluster\\), aborting\\.`));
+  } finally {
+    blocker.close();
+  }
+});
 
 before(async () => {
   for (let i = 0; i < 3; i++) nodes.push(await startNode());
