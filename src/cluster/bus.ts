@@ -37,6 +37,9 @@ export const MESSAGE_TYPES: readonly MessageType[] = ['ping', 'pong', 'meet', 'f
 /** CLUSTER_MF_TIMEOUT: how long a manual failover may take (ms). */
 const MF_TIMEOUT = 5000;
 
+/** CLUSTER_SLAVE_MIGRATION_DELAY: how long a master stays orphaned before a replica migrates to it (ms). */
+const MIGRATION_DELAY = 5000;
+
 interface SenderInfo {
   id: string;
   ip: string;
@@ -102,6 +105,8 @@ export interface BusHost {
   replicaValidityFactor(): number;
   replicaNoFailover(): boolean;
   allowReplicaMigration(): boolean;
+  /** cluster-migration-barrier: replicas a master keeps before one of them may migrate. */
+  migrationBarrier(): number;
   replPingPeriod(): number;
   /** A replica won an election (or a TAKEOVER): become a master with the old master's slots. */
   promoted(): void;
@@ -623,6 +628,10 @@ export class ClusterBus {
     if (typeof f.off === 'number') s.replOffset = f.off;
     if (f.master !== s.master || f.masterId !== s.masterId) {
       if (!f.master) for (let k = 0; k < CLUSTER_SLOTS; k++) if (st.slots[k] === s) st.setOwner(k, null);
+      // Redis's clusterSetNodeAsMaster: a replica turned master is a migration target (it took
+      // over a master that had replicas); a master turned replica no longer is.
+      if (f.master && !s.master) s.migrateTo = true;
+      else if (!f.master && s.master) s.migrateTo = false;
       s.master = f.master;
       s.masterId = f.master ? null : f.masterId;
       changed = true;
@@ -631,9 +640,11 @@ export class ClusterBus {
     // The master whose slots we follow: ourselves, or the one we replicate.
     const curPrimary = me.master ? me : st.masterOf(me);
     let takenFromPrimary = 0;
+    let claimSeen = false;
     // The same claim, epoch and slot map as last time changes nothing (Redis compares the bitmaps too).
     const claimKey = typeof f.slots === 'string' ? `${f.epoch}/${st.slotsVersion}/${st.importing.size}/${f.slots}` : '';
     if (s.master && claimKey !== s.lastClaim) {
+      claimSeen = true;
       const claimed = Buffer.from(claimKey === '' ? '' : f.slots, 'base64');
       for (let k = 0; k < CLUSTER_SLOTS; k++) {
         const owner = st.slots[k];
@@ -661,10 +672,25 @@ export class ClusterBus {
     }
     // Our master (or we) lost its last slot to the sender: follow the sender (Redis's
     // clusterUpdateSlotsConfigWith), as after a failover the old master and its other replicas do.
-    if (takenFromPrimary > 0 && curPrimary !== null && curPrimary.slotCount === 0 && s !== curPrimary) {
-      if (!me.master || this.host.allowReplicaMigration() || s.slotCount === takenFromPrimary) {
-        this.host.log('warning', `Configuration change detected. Reconfiguring myself as a replica of ${s.id}`);
-        this.host.followNode(s);
+    // With cluster-allow-replica-migration no, only when the sender took exactly our shard's
+    // slots (a failover), not when slots were moved away one by one (a rebalance).
+    const myMaster = me.master ? null : st.masterOf(me);
+    if (
+      takenFromPrimary > 0 &&
+      curPrimary !== null &&
+      curPrimary.slotCount === 0 &&
+      s !== curPrimary &&
+      (this.host.allowReplicaMigration() || s.slotCount === takenFromPrimary)
+    ) {
+      this.host.log('warning', `Configuration change detected. Reconfiguring myself as a replica of ${s.id}`);
+      this.host.followNode(s);
+      changed = true;
+    } else if (claimSeen && myMaster !== null && !myMaster.master && myMaster.masterId !== null && myMaster.masterId !== me.id) {
+      // Redis's safeguard against sub-replicas: our master turned into a replica of another node.
+      const grand = st.nodes.get(myMaster.masterId);
+      if (grand !== undefined) {
+        this.host.log('warning', `I'm a sub-replica! Reconfiguring myself as a replica of grandmaster ${grand.id}`);
+        this.host.followNode(grand);
         changed = true;
       }
     }
@@ -755,8 +781,77 @@ export class ClusterBus {
   /** The per-tick failover work (after the links and failure detection). */
   failoverCron(): void {
     if (this.closed) return;
+    this.updateMigrationTargets();
     this.manualFailoverCron();
     this.handleReplicaFailover();
+    this.replicaMigrationCron();
+  }
+
+  /**
+   * The MIGRATE_TO flags as Redis keeps them with each master's replica list: a master
+   * that gains a replica becomes a target, one whose last replica left (followed another
+   * master, or was forgotten) stops being one. A failed replica is still listed.
+   */
+  private updateMigrationTargets(): void {
+    const st = this.state;
+    for (const n of st.nodes.values()) {
+      if (!n.master) {
+        n.knownReplicas = 0;
+        continue;
+      }
+      let k = 0;
+      for (const r of st.nodes.values()) if (!r.master && r.masterId === n.id) k++;
+      if (k > 0) n.migrateTo = true;
+      else if (n.knownReplicas > 0) n.migrateTo = false;
+      n.knownReplicas = k;
+    }
+  }
+
+  /**
+   * Redis's replica migration (clusterCron + clusterHandleSlaveMigration): when a master
+   * serving slots is left without working replicas, a replica of a master with the most
+   * working replicas (the one with the smallest id) migrates to it, if its own master keeps
+   * more than cluster-migration-barrier working replicas and the orphan stays so for 5 s.
+   */
+  private replicaMigrationCron(): void {
+    const st = this.state;
+    const me = st.myself;
+    if (me.master || !this.host.allowReplicaMigration()) return;
+    let orphaned = 0;
+    let maxReplicas = 0;
+    let myReplicas = 0;
+    for (const n of st.nodes.values()) {
+      if (!n.master || n.fail) continue;
+      const ok = st.workingReplicas(n);
+      if (ok === 0 && n.slotCount > 0 && n.migrateTo) orphaned++;
+      if (ok > maxReplicas) maxReplicas = ok;
+      if (me.masterId === n.id) myReplicas = ok;
+    }
+    if (orphaned === 0 || maxReplicas < 2 || myReplicas !== maxReplicas) return;
+    if (!st.ok) return;
+    const myMaster = st.masterOf(me);
+    if (myMaster === null) return;
+    let okSiblings = 0;
+    for (const r of st.replicasOf(myMaster)) if (!r.fail && !r.pfail) okSiblings++;
+    if (okSiblings <= this.host.migrationBarrier()) return;
+    let target: ClusterNode | null = null;
+    let candidate = me;
+    const now = Date.now();
+    for (const n of st.nodes.values()) {
+      const ok = n.master ? st.workingReplicas(n) : 0;
+      const isOrphaned = n.master && !n.fail && n.migrateTo && ok === 0;
+      if (isOrphaned) {
+        if (target === null && n.slotCount > 0) target = n;
+        if (n.orphanedTime === 0) n.orphanedTime = now;
+      } else n.orphanedTime = 0;
+      if (n.master && ok === maxReplicas) {
+        for (const r of st.replicasOf(n)) if (r.id < candidate.id) candidate = r;
+      }
+    }
+    if (target !== null && candidate === me && now - target.orphanedTime > MIGRATION_DELAY) {
+      this.host.log('notice', `Migrating to orphaned master ${target.id}`);
+      this.host.followNode(target);
+    }
   }
 
   linkCount(): number {

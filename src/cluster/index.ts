@@ -80,6 +80,10 @@ export class Cluster {
     return this.server.config.getBool('cluster-allow-replica-migration');
   }
 
+  migrationBarrier(): number {
+    return this.server.config.getNumber('cluster-migration-barrier');
+  }
+
   replPingPeriod(): number {
     return this.server.config.getNumber('repl-ping-replica-period');
   }

@@ -1,0 +1,148 @@
+/**
+ * The cluster bus's decisions driven directly with a fake host and fake links:
+ * replica migration (Redis's clusterHandleSlaveMigration) and following the
+ * node that took our shard's slots (clusterUpdateSlotsConfigWith) under
+ * cluster-allow-replica-migration.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ClusterBus, Link, type BusHost } from '../../src/cluster/bus.js';
+import { ClusterNode, ClusterState } from '../../src/cluster/state.js';
+import { CLUSTER_SLOTS } from '../../src/cluster/slot.js';
+
+interface Options {
+  allowMigration?: boolean;
+  barrier?: number;
+}
+
+function fakeHost(state: ClusterState, opts: Options = {}): BusHost & { followed: ClusterNode[] } {
+  const followed: ClusterNode[] = [];
+  return {
+    state,
+    followed,
+    nodeTimeout: () => 15000,
+    replOffset: () => 0,
+    dataAge: () => 0,
+    replicaValidityFactor: () => 10,
+    replicaNoFailover: () => false,
+    allowReplicaMigration: () => opts.allowMigration ?? true,
+    migrationBarrier: () => opts.barrier ?? 1,
+    replPingPeriod: () => 10,
+    promoted: () => {},
+    followNode: (n) => {
+      followed.push(n);
+      state.myself.masterId = n.id;
+    },
+    pauseWrites: () => {},
+    log: () => {},
+    deliverPublish: () => {},
+    dropFilter: () => -1,
+    roleChanged: () => {},
+  };
+}
+
+function node(st: ClusterState, id: string, port: number, masterOf: ClusterNode | null = null): ClusterNode {
+  const n = new ClusterNode(id.repeat(40), '127.0.0.1', port, port + 10000);
+  if (masterOf !== null) {
+    n.master = false;
+    n.masterId = masterOf.id;
+  }
+  st.addNode(n);
+  return n;
+}
+
+function own(st: ClusterState, n: ClusterNode, from: number, to: number): void {
+  for (let s = from; s <= to; s++) st.setOwner(s, n);
+}
+
+/** A cluster where we replicate m1 beside a sibling, and m2's only replica has failed. */
+function orphanScene(myId: string, siblingId: string) {
+  const st = new ClusterState(myId.repeat(40));
+  const me = st.myself;
+  me.ip = '127.0.0.1';
+  const m1 = node(st, '1', 7001);
+  const m2 = node(st, '2', 7002);
+  me.master = false;
+  me.masterId = m1.id;
+  node(st, siblingId, 7004, m1);
+  const dead = node(st, '9', 7005, m2);
+  dead.fail = true;
+  own(st, m1, 0, 99);
+  own(st, m2, 100, CLUSTER_SLOTS - 1);
+  st.updateState(true);
+  return { st, m1, m2 };
+}
+
+test('a replica of the master with the most replicas migrates to an orphaned master after 5 s, if it has the smallest id', (t) => {
+  let now = 1_000_000;
+  t.mock.method(Date, 'now', () => now);
+  const { st, m2 } = orphanScene('0', '5');
+  const host = fakeHost(st);
+  const bus = new ClusterBus(host);
+  bus.failoverCron();
+  assert.deepEqual(host.followed, []);
+  now += 4000;
+  bus.failoverCron();
+  assert.deepEqual(host.followed, []);
+  now += 1500;
+  bus.failoverCron();
+  assert.deepEqual(host.followed, [m2]);
+});
+
+test('no replica migration under the barrier, without cluster-allow-replica-migration, or when a sibling has a smaller id', (t) => {
+  let now = 1_000_000;
+  t.mock.method(Date, 'now', () => now);
+  for (const [scene, opts] of [
+    [orphanScene('0', '5'), { barrier: 2 }],
+    [orphanScene('0', '5'), { allowMigration: false }],
+    [orphanScene('6', '5'), {}],
+  ] as const) {
+    const host = fakeHost(scene.st, opts);
+    const bus = new ClusterBus(host);
+    bus.failoverCron();
+    now += 6000;
+    bus.failoverCron();
+    assert.deepEqual(host.followed, []);
+  }
+});
+
+function fakeLink(n: ClusterNode): Link {
+  const socket = { localAddress: '127.0.0.1', remoteAddress: '127.0.0.1', destroyed: false, write: () => true, destroy: () => {} };
+  return new Link(socket as never, true, n);
+}
+
+function bitmap(from: number, to: number): string {
+  const bits = Buffer.alloc(CLUSTER_SLOTS / 8);
+  for (let k = from; k <= to; k++) bits[k >> 3] |= 1 << (k & 7);
+  return bits.toString('base64');
+}
+
+/** m2 (epoch 5) now claims [from, to], which covers all of m1's slots (0-99). */
+function claimScene(allowMigration: boolean, from: number, to: number): { host: ReturnType<typeof fakeHost>; m2: ClusterNode } {
+  const st = new ClusterState('0'.repeat(40));
+  const me = st.myself;
+  me.ip = '127.0.0.1';
+  const m1 = node(st, '1', 7001);
+  const m2 = node(st, '2', 7002);
+  m1.configEpoch = 1;
+  m2.configEpoch = 2;
+  me.master = false;
+  me.masterId = m1.id;
+  own(st, m1, 0, 99);
+  if (from > 0) own(st, m2, 100, to);
+  const host = fakeHost(st, { allowMigration });
+  const bus = new ClusterBus(host);
+  const msg = { t: 'ping', cur: 5, from: { id: m2.id, ip: '127.0.0.1', port: 7002, cport: 17002, master: true, masterId: null, epoch: 5, slots: bitmap(0, to), off: 0 }, gossip: [] };
+  (bus as unknown as { process(l: Link, m: unknown): void }).process(fakeLink(m2), msg);
+  assert.equal(m1.slotCount, 0);
+  return { host, m2 };
+}
+
+test('a replica whose master lost its last slot follows the taker; without replica migration only when the taker claims just those slots', () => {
+  // A rebalance moved our master's slots to a master that serves others too.
+  assert.deepEqual(claimScene(true, 100, CLUSTER_SLOTS - 1).host.followed.length, 1);
+  assert.deepEqual(claimScene(false, 100, CLUSTER_SLOTS - 1).host.followed, []);
+  // A failover: the new master claims exactly our master's slots.
+  const failover = claimScene(false, 0, 99);
+  assert.deepEqual(failover.host.followed, [failover.m2]);
+});
