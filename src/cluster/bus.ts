@@ -54,6 +54,8 @@ interface SenderInfo {
   off?: number;
   /** A master paused for a manual failover (CLUSTERMSG_FLAG0_PAUSED). */
   paused?: boolean;
+  /** cluster-replica-no-failover (CLUSTER_NODE_NOFAILOVER). */
+  nofailover?: boolean;
 }
 
 interface GossipEntry {
@@ -269,6 +271,7 @@ export class ClusterBus {
     const slots = me.master ? this.mySlotsBitmap() : '';
     const info: SenderInfo = { id: me.id, ip: me.ip, port: me.port, cport: me.cport, master: me.master, masterId: me.masterId, epoch: me.configEpoch, slots, off: this.host.replOffset() };
     if (me.master && this.mfPaused) info.paused = true;
+    if (me.nofailover) info.nofailover = true;
     return info;
   }
 
@@ -434,7 +437,7 @@ export class ClusterBus {
     if (m === null) return 0;
     const mine = this.host.replOffset();
     let rank = 0;
-    for (const r of st.replicasOf(m)) if (r !== me && !r.fail && r.replOffset > mine) rank++;
+    for (const r of st.replicasOf(m)) if (r !== me && !r.fail && !r.nofailover && r.replOffset > mine) rank++;
     return rank;
   }
 
@@ -626,6 +629,12 @@ export class ClusterBus {
       changed = true;
     }
     if (typeof f.off === 'number') s.replOffset = f.off;
+    // A dynamic flag: the sender's latest word is trusted (its siblings' election ranks need it).
+    const nofailover = f.nofailover === true;
+    if (s.nofailover !== nofailover) {
+      s.nofailover = nofailover;
+      changed = true;
+    }
     if (f.master !== s.master || f.masterId !== s.masterId) {
       if (!f.master) for (let k = 0; k < CLUSTER_SLOTS; k++) if (st.slots[k] === s) st.setOwner(k, null);
       // Redis's clusterSetNodeAsMaster: a replica turned master is a migration target (it took

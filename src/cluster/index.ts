@@ -235,6 +235,13 @@ export class Cluster {
 
   cron(): void {
     this.ensureStarted();
+    // Redis's clusterUpdateMyselfFlags: the nofailover flag follows the config.
+    const me = this.state.myself;
+    const nofailover = this.replicaNoFailover();
+    if (me.nofailover !== nofailover) {
+      me.nofailover = nofailover;
+      this.state.changed();
+    }
     this.bus.cron();
     this.updateState();
     this.bus.failoverCron();

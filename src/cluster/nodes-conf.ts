@@ -66,6 +66,7 @@ export function loadNodesConf(path: string): ClusterState | null {
     n.master = !flags.includes('slave');
     n.masterId = f[3] === '-' ? null : f[3];
     n.configEpoch = Number(f[6]);
+    n.nofailover = flags.includes('nofailover');
     if (flags.includes('myself')) {
       state = new ClusterState(n.id);
       const me = state.myself;

@@ -21,6 +21,8 @@ export class ClusterNode {
   handshake = false;
   /** Not answering for cluster-node-timeout (PFAIL, "fail?"). */
   pfail = false;
+  /** Will never fail over its master (cluster-replica-no-failover, as it announces). */
+  nofailover = false;
   /** Considered failed (FAIL). */
   fail = false;
   failTime = 0;
@@ -69,6 +71,7 @@ export class ClusterNode {
     if (this.fail) f.push('fail');
     if (this.handshake) f.push('handshake');
     if (this.ip === '' && !this.myself) f.push('noaddr');
+    if (this.nofailover) f.push('nofailover');
     return f.join(',');
   }
 }

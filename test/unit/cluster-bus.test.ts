@@ -2,13 +2,17 @@
  * The cluster bus's decisions driven directly with a fake host and fake links:
  * replica migration (Redis's clusterHandleSlaveMigration) and following the
  * node that took our shard's slots (clusterUpdateSlotsConfigWith) under
- * cluster-allow-replica-migration.
+ * cluster-allow-replica-migration; the nofailover flag.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClusterBus, Link, type BusHost } from '../../src/cluster/bus.js';
 import { ClusterNode, ClusterState } from '../../src/cluster/state.js';
 import { CLUSTER_SLOTS } from '../../src/cluster/slot.js';
+import { loadNodesConf, saveNodesConf } from '../../src/cluster/nodes-conf.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 interface Options {
   allowMigration?: boolean;
@@ -145,4 +149,28 @@ test('a replica whose master lost its last slot follows the taker; without repli
   // A failover: the new master claims exactly our master's slots.
   const failover = claimScene(false, 0, 99);
   assert.deepEqual(failover.host.followed, [failover.m2]);
+});
+
+test('the nofailover flag comes with each message from its node, shows in NODES lines and survives nodes.conf', () => {
+  const st = new ClusterState('0'.repeat(40));
+  st.myself.ip = '127.0.0.1';
+  const m1 = node(st, '1', 7001);
+  const r = node(st, '3', 7003, m1);
+  own(st, m1, 0, CLUSTER_SLOTS - 1);
+  const bus = new ClusterBus(fakeHost(st));
+  const ping = (nofailover: boolean) => {
+    const from = { id: r.id, ip: '127.0.0.1', port: 7003, cport: 17003, master: false, masterId: m1.id, epoch: 0, slots: '', off: 0, ...(nofailover ? { nofailover: true } : {}) };
+    (bus as unknown as { process(l: Link, m: unknown): void }).process(fakeLink(r), { t: 'ping', cur: 0, from, gossip: [] });
+  };
+  ping(true);
+  assert.equal(r.flagsText, 'slave,nofailover');
+  const dir = mkdtempSync(join(tmpdir(), 'mnemo-nofailover-'));
+  try {
+    saveNodesConf(st, join(dir, 'nodes.conf'));
+    assert.equal(loadNodesConf(join(dir, 'nodes.conf'))!.nodes.get(r.id)!.nofailover, true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  ping(false);
+  assert.equal(r.flagsText, 'slave');
 });
