@@ -56,6 +56,8 @@ interface SenderInfo {
   paused?: boolean;
   /** cluster-replica-no-failover (CLUSTER_NODE_NOFAILOVER). */
   nofailover?: boolean;
+  /** cluster-announce-hostname (Redis's hostname ping extension), absent when none. */
+  hostname?: string;
 }
 
 interface GossipEntry {
@@ -272,6 +274,7 @@ export class ClusterBus {
     const info: SenderInfo = { id: me.id, ip: me.ip, port: me.port, cport: me.cport, master: me.master, masterId: me.masterId, epoch: me.configEpoch, slots, off: this.host.replOffset() };
     if (me.master && this.mfPaused) info.paused = true;
     if (me.nofailover) info.nofailover = true;
+    if (me.hostname !== '') info.hostname = me.hostname;
     return info;
   }
 
@@ -340,8 +343,17 @@ export class ClusterBus {
       }
       st.rename(hs, f.id);
       hs.handshake = false;
-      sender = hs;
+      hs.master = f.master;
       st.changed();
+      // As Redis, the reply that completes a handshake only names the node (and its role):
+      // the sender was unknown when it arrived, so its slots, gossip and hostname wait for
+      // its next message.
+      if (msg.t === 'pong') {
+        hs.pongRecv = Date.now();
+        hs.pingSent = 0;
+      }
+      if (msg.t === 'ping' || msg.t === 'meet') this.send(link, 'pong');
+      return;
     }
     if (sender === undefined) {
       if (msg.t !== 'meet') return; // only MEET introduces a node we never heard of
@@ -629,6 +641,14 @@ export class ClusterBus {
       changed = true;
     }
     if (typeof f.off === 'number') s.replOffset = f.off;
+    // Redis's ping extensions: a PING, PONG or MEET without a hostname means the sender has none.
+    if (msg.t === 'ping' || msg.t === 'pong' || msg.t === 'meet') {
+      const hostname = typeof f.hostname === 'string' ? f.hostname : '';
+      if (s.hostname !== hostname) {
+        s.hostname = hostname;
+        changed = true;
+      }
+    }
     // A dynamic flag: the sender's latest word is trusted (its siblings' election ranks need it).
     const nofailover = f.nofailover === true;
     if (s.nofailover !== nofailover) {

@@ -47,6 +47,12 @@ export class Cluster {
     this.state.onChange = () => this.changed();
     this.state.onSlotRemoved = (slot) => this.slotRemoved(slot);
     this.bus = new ClusterBus(this);
+    // Redis's clusterUpdateMyselfHostname: the configured hostname is ours at once.
+    this.state.myself.hostname = cfg.get('cluster-announce-hostname') ?? '';
+    cfg.onChange('cluster-announce-hostname', (_name, value) => {
+      this.state.myself.hostname = value;
+      this.state.changed();
+    });
   }
 
   nodeTimeout(): number {
@@ -55,7 +61,9 @@ export class Cluster {
 
   replOffset(): number {
     const m = replicationOf(this.server);
-    if (m.link !== null) return Math.max(m.link.offset, 0);
+    // Redis's replicationGetSlaveOffset: 0 while a full sync transfers and loads (no master
+    // client, the cached one was discarded at FULLRESYNC).
+    if (m.link !== null) return m.link.state === 'sync' ? 0 : Math.max(m.link.offset, 0);
     m.drain();
     return m.offset;
   }
@@ -131,6 +139,10 @@ export class Cluster {
 
   dropFilter(): number {
     return this.server.clusterDropPacketFilter;
+  }
+
+  endpointType(): number {
+    return this.server.config.getNumber('cluster-preferred-endpoint-type');
   }
 
   allowPubsubshardWhenDown(): boolean {

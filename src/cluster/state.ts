@@ -21,6 +21,8 @@ export class ClusterNode {
   handshake = false;
   /** Not answering for cluster-node-timeout (PFAIL, "fail?"). */
   pfail = false;
+  /** cluster-announce-hostname as the node announces it ('' for none). */
+  hostname = '';
   /** Will never fail over its master (cluster-replica-no-failover, as it announces). */
   nofailover = false;
   /** Considered failed (FAIL). */
@@ -74,6 +76,18 @@ export class ClusterNode {
     if (this.nofailover) f.push('nofailover');
     return f.join(',');
   }
+}
+
+/** cluster-preferred-endpoint-type values, as the config's enum numbers them. */
+export const ENDPOINT_IP = 0;
+export const ENDPOINT_HOSTNAME = 1;
+export const ENDPOINT_UNKNOWN = 2;
+
+/** Redis's getPreferredEndpoint: what MOVED/ASK and CLUSTER SHARDS name a node by. */
+export function preferredEndpoint(n: ClusterNode, type: number): string {
+  if (type === ENDPOINT_IP) return n.ip;
+  if (type === ENDPOINT_HOSTNAME) return n.hostname !== '' ? n.hostname : '?';
+  return '';
 }
 
 export class ClusterState {

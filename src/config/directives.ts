@@ -469,4 +469,6 @@ export const EFFECTIVE_DIRECTIVES: ReadonlySet<string> = new Set([
   'cluster-migration-barrier',
   'cluster-replica-no-failover',
   'cluster-replica-validity-factor',
+  'cluster-announce-hostname',
+  'cluster-preferred-endpoint-type',
 ]);

@@ -267,6 +267,59 @@ async function ownerOf(slot: number): Promise<number> {
   return nodes.findIndex((n) => n.port === port);
 }
 
+test('cluster-announce-hostname reaches the other nodes; CLUSTER SLOTS/SHARDS/NODES and MOVED follow cluster-preferred-endpoint-type', async () => {
+  // Reply shapes as redis-server 7.0.15's addNodeToNodeReply / addNodeDetailsToShardReply / clusterRedirectClient.
+  const key = 'hostkey';
+  const slot = Number(await nodes[0].client.cluster('KEYSLOT', key));
+  const owner = nodes[await ownerOf(slot)];
+  const other = nodes.find((n) => n !== owner)!;
+  const ownerId = (await owner.client.cluster('MYID')) as string;
+  type SlotNode = [string | null, number, string, unknown];
+  const slotNode = async (): Promise<SlotNode> => {
+    const ranges = (await other.client.cluster('SLOTS')) as unknown as Array<[number, number, SlotNode]>;
+    return ranges.find((r) => r[0] <= slot && slot <= r[1])![2];
+  };
+  const moved = async (): Promise<string> => {
+    try {
+      await other.client.set(key, 'v');
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'no error';
+  };
+  try {
+    assert.equal(await owner.client.config('SET', 'cluster-announce-hostname', 'owner.example'), 'OK');
+    await waitFor('the hostname to reach the other node', async () => JSON.stringify(await slotNode()).includes('owner.example'));
+    // Default (ip): the ip first, the hostname in the map.
+    assert.deepEqual(await slotNode(), ['127.0.0.1', owner.port, ownerId, ['hostname', 'owner.example']]);
+    const line = String(await other.client.cluster('NODES')).split('\n').find((l) => l.startsWith(ownerId))!;
+    assert.equal(line.split(' ')[1], `127.0.0.1:${owner.port}@${owner.busPort},owner.example`);
+    assert.equal(await moved(), `MOVED ${slot} 127.0.0.1:${owner.port}`);
+    const shardNode = async (): Promise<string[]> => {
+      const shards = (await other.client.cluster('SHARDS')) as unknown as Array<[string, unknown, string, string[][]]>;
+      for (const sh of shards) for (const n of sh[3]) if (n[1] === ownerId) return n.map(String);
+      throw new Error('owner not in CLUSTER SHARDS');
+    };
+    const sn = await shardNode();
+    assert.deepEqual(sn.slice(0, 10), ['id', ownerId, 'port', String(owner.port), 'ip', '127.0.0.1', 'endpoint', '127.0.0.1', 'hostname', 'owner.example']);
+    assert.deepEqual([sn[10], sn[11], sn[12], sn[14], sn[15]], ['role', 'master', 'replication-offset', 'health', 'online']);
+    // hostname: the hostname first (or '?' for a node without one), the ip in the map.
+    assert.equal(await other.client.config('SET', 'cluster-preferred-endpoint-type', 'hostname'), 'OK');
+    assert.deepEqual(await slotNode(), ['owner.example', owner.port, ownerId, ['ip', '127.0.0.1']]);
+    assert.equal(await moved(), `MOVED ${slot} owner.example:${owner.port}`);
+    assert.equal((await shardNode())[7], 'owner.example');
+    // unknown-endpoint: a null first, then both.
+    assert.equal(await other.client.config('SET', 'cluster-preferred-endpoint-type', 'unknown-endpoint'), 'OK');
+    assert.deepEqual(await slotNode(), [null, owner.port, ownerId, ['ip', '127.0.0.1', 'hostname', 'owner.example']]);
+    assert.equal(await moved(), `MOVED ${slot} :${owner.port}`);
+    assert.equal(await owner.client.config('SET', 'cluster-announce-hostname', ''), 'OK');
+    await waitFor('the hostname to be removed', async () => !JSON.stringify(await slotNode()).includes('owner.example'));
+  } finally {
+    await other.client.config('SET', 'cluster-preferred-endpoint-type', 'ip');
+    await owner.client.config('SET', 'cluster-announce-hostname', '');
+  }
+});
+
 test('a client blocked on a slot that moves away is answered MOVED, as Redis does from its clients cron', async () => {
   const key = '{blk}list';
   const slot = Number(await nodes[0].client.cluster('KEYSLOT', key));

@@ -174,3 +174,32 @@ test('the nofailover flag comes with each message from its node, shows in NODES 
   ping(false);
   assert.equal(r.flagsText, 'slave');
 });
+
+test('the PONG that completes a handshake names the node only: its slots and hostname come with its next message', () => {
+  const st = new ClusterState('0'.repeat(40));
+  st.myself.ip = '127.0.0.1';
+  const hs = node(st, 'e', 7009);
+  hs.handshake = true;
+  const bus = new ClusterBus(fakeHost(st));
+  const realId = '7'.repeat(40);
+  const pong = { t: 'pong', cur: 1, from: { id: realId, ip: '127.0.0.1', port: 7009, cport: 17009, master: true, masterId: null, epoch: 1, slots: bitmap(0, 9), off: 0, hostname: 'n.example' }, gossip: [] };
+  const link = fakeLink(hs);
+  const proc = (bus as unknown as { process(l: Link, m: unknown): void }).process.bind(bus);
+  proc(link, pong);
+  assert.equal(hs.id, realId);
+  assert.equal(hs.handshake, false);
+  assert.equal(hs.slotCount, 0);
+  assert.equal(hs.hostname, '');
+  proc(link, pong);
+  assert.equal(hs.slotCount, 10);
+  assert.equal(hs.hostname, 'n.example');
+  // nodes.conf keeps the hostname after the address, as Redis: ip:port@cport,hostname
+  const dir = mkdtempSync(join(tmpdir(), 'mnemo-hostname-'));
+  try {
+    saveNodesConf(st, join(dir, 'nodes.conf'));
+    const back = loadNodesConf(join(dir, 'nodes.conf'))!.nodes.get(realId)!;
+    assert.deepEqual([back.ip, back.port, back.cport, back.hostname], ['127.0.0.1', 7009, 17009, 'n.example']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
