@@ -39,3 +39,31 @@ test('killing the master client starts the link-down time at once (a blocking co
     await closeAll(b, ib);
   }
 });
+
+test('a replica keeps the keys a snapshot holds past their TTL (full sync and DEBUG RELOAD), as Redis loads them when not a master', async () => {
+  const config = { 'repl-diskless-sync-delay': '0', 'enable-debug-command': 'yes' };
+  const a = await startTestServer(config);
+  const b = await startTestServer(config);
+  const [ia, ib] = [await connectIo(a), await connectIo(b)];
+  setLogSink(a.server, () => {});
+  setLogSink(b.server, () => {});
+  try {
+    // The master does not expire actively: the key is logically expired but still stored.
+    await ia.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+    await ia.set('gone', 'v', 'PX', 50);
+    await ia.set('kept', 'v');
+    await new Promise((r) => setTimeout(r, 120));
+    assert.equal(await ia.dbsize(), 2);
+    await ib.call('REPLICAOF', a.host, String(a.port));
+    await waitFor(async () => (await info(ib, 'replication')).get('master_link_status') === 'up', 'b in sync');
+    assert.equal(await ib.dbsize(), 2);
+    assert.equal(await ib.call('DEBUG', 'RELOAD'), 'OK');
+    assert.equal(await ib.dbsize(), 2);
+    // A master's reload skips it.
+    assert.equal(await ia.call('DEBUG', 'RELOAD'), 'OK');
+    assert.equal(await ia.dbsize(), 1);
+  } finally {
+    await closeAll(a, ia);
+    await closeAll(b, ib);
+  }
+});
