@@ -545,7 +545,7 @@ export interface LoadResult {
  * follows no master. Only a master skips the keys an RDB holds past their TTL; a replica
  * keeps them until its master's DELs arrive (the master decides what expires).
  */
-function iAmMaster(server: Server): boolean {
+export function iAmMaster(server: Server): boolean {
   return server.cluster !== null ? server.cluster.state.myself.master : server.config.replicaOf() === null;
 }
 
