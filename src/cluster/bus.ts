@@ -112,6 +112,8 @@ export interface BusHost {
   /** cluster-migration-barrier: replicas a master keeps before one of them may migrate. */
   migrationBarrier(): number;
   replPingPeriod(): number;
+  /** cluster-link-sendbuf-limit in bytes (0: no limit). */
+  linkSendBufferLimit(): number;
   /** A replica won an election (or a TAKEOVER): become a master with the old master's slots. */
   promoted(): void;
   /** This node now follows n (its master lost all slots to n, or so did we). */
@@ -134,6 +136,8 @@ export class ClusterBus {
   readonly inbound = new Set<Link>();
   readonly sent = new Map<MessageType, number>();
   readonly received = new Map<MessageType, number>();
+  /** Links freed for exceeding cluster-link-sendbuf-limit (CLUSTER INFO total_cluster_links_buffer_limit_exceeded). */
+  linksBufferLimitExceeded = 0;
   private lastConnect = new Map<ClusterNode, number>();
   private lastPing = new Map<ClusterNode, number>();
   private broadcastScheduled = false;
@@ -750,6 +754,7 @@ export class ClusterBus {
     const st = this.state;
     const now = Date.now();
     const timeout = this.host.nodeTimeout();
+    this.freeLinksOverBufferLimit();
     for (const n of [...st.nodes.values()]) {
       if (n.myself) continue;
       if (n.handshake && now - n.createdAt > Math.max(timeout, 1000)) {
@@ -779,6 +784,33 @@ export class ClusterBus {
           n.connected = false;
         }
       }
+    }
+  }
+
+  /**
+   * Redis's freeClusterLinkOnBufferLimitReached: a link whose unsent bytes passed
+   * cluster-link-sendbuf-limit (a peer that stopped reading) is freed; an outbound one is
+   * reconnected at once, in the same cron pass, as Redis's.
+   */
+  private freeLinksOverBufferLimit(): void {
+    const limit = this.host.linkSendBufferLimit();
+    if (limit === 0) return;
+    for (const [n, l] of [...this.outbound]) {
+      if (l.socket.writableLength <= limit) continue;
+      this.host.log('warning', `Freeing cluster link(to node ${n.id}, used memory: ${l.socket.writableLength}) due to exceeding send buffer memory limit.`);
+      l.node = null;
+      l.socket.destroy();
+      this.outbound.delete(n);
+      n.connected = false;
+      this.lastConnect.delete(n);
+      this.linksBufferLimitExceeded++;
+    }
+    for (const l of [...this.inbound]) {
+      if (l.socket.writableLength <= limit) continue;
+      this.host.log('warning', `Freeing cluster link(from node ${l.node?.id ?? ''}, used memory: ${l.socket.writableLength}) due to exceeding send buffer memory limit.`);
+      l.socket.destroy();
+      this.inbound.delete(l);
+      this.linksBufferLimitExceeded++;
     }
   }
 

@@ -92,6 +92,10 @@ export class Cluster {
     return this.server.config.getNumber('cluster-migration-barrier');
   }
 
+  linkSendBufferLimit(): number {
+    return this.server.config.getNumber('cluster-link-sendbuf-limit');
+  }
+
   replPingPeriod(): number {
     return this.server.config.getNumber('repl-ping-replica-period');
   }

@@ -105,7 +105,7 @@ function info(c: Client, cl: Cluster): void {
     if (n > 0) lines.push(`cluster_stats_messages_${t}_received:${n}`);
     received += n;
   }
-  lines.push(`cluster_stats_messages_received:${received}`, 'total_cluster_links_buffer_limit_exceeded:0');
+  lines.push(`cluster_stats_messages_received:${received}`, `total_cluster_links_buffer_limit_exceeded:${cl.bus.linksBufferLimitExceeded}`);
   c.addVerbatim(lines.join('\r\n') + '\r\n');
 }
 

@@ -471,4 +471,5 @@ export const EFFECTIVE_DIRECTIVES: ReadonlySet<string> = new Set([
   'cluster-replica-validity-factor',
   'cluster-announce-hostname',
   'cluster-preferred-endpoint-type',
+  'cluster-link-sendbuf-limit',
 ]);

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 interface Options {
   allowMigration?: boolean;
   barrier?: number;
+  sendBufferLimit?: number;
 }
 
 function fakeHost(state: ClusterState, opts: Options = {}): BusHost & { followed: ClusterNode[] } {
@@ -31,6 +32,7 @@ function fakeHost(state: ClusterState, opts: Options = {}): BusHost & { followed
     replicaNoFailover: () => false,
     allowReplicaMigration: () => opts.allowMigration ?? true,
     migrationBarrier: () => opts.barrier ?? 1,
+    linkSendBufferLimit: () => opts.sendBufferLimit ?? 0,
     replPingPeriod: () => 10,
     promoted: () => {},
     followNode: (n) => {
@@ -110,9 +112,18 @@ test('no replica migration under the barrier, without cluster-allow-replica-migr
   }
 });
 
-function fakeLink(n: ClusterNode): Link {
-  const socket = { localAddress: '127.0.0.1', remoteAddress: '127.0.0.1', destroyed: false, write: () => true, destroy: () => {} };
-  return new Link(socket as never, true, n);
+function fakeLink(n: ClusterNode, outbound = true, writableLength = 0): Link {
+  const socket = {
+    localAddress: '127.0.0.1',
+    remoteAddress: '127.0.0.1',
+    destroyed: false,
+    writableLength,
+    write: () => true,
+    destroy() {
+      this.destroyed = true;
+    },
+  };
+  return new Link(socket as never, outbound, n);
 }
 
 function bitmap(from: number, to: number): string {
@@ -201,5 +212,27 @@ test('the PONG that completes a handshake names the node only: its slots and hos
     assert.deepEqual([back.ip, back.port, back.cport, back.hostname], ['127.0.0.1', 7009, 17009, 'n.example']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a link whose unsent bytes pass cluster-link-sendbuf-limit is freed and counted; an outbound one is reconnected at once', () => {
+  const st = new ClusterState('0'.repeat(40));
+  st.myself.ip = '127.0.0.1';
+  // A peer on a port nothing listens on: the reconnection attempt just fails.
+  const peer = node(st, '4', 1);
+  const bus = new ClusterBus(fakeHost(st, { sendBufferLimit: 1000 }));
+  try {
+    const stuck = fakeLink(peer, true, 1001);
+    const inboundOk = fakeLink(peer, false, 1000);
+    bus.outbound.set(peer, stuck);
+    bus.inbound.add(inboundOk);
+    bus.cron();
+    assert.equal(stuck.socket.destroyed, true);
+    assert.equal(bus.linksBufferLimitExceeded, 1);
+    assert.notEqual(bus.outbound.get(peer), stuck); // a new link, connecting
+    assert.equal(bus.outbound.has(peer), true);
+    assert.equal(bus.inbound.has(inboundOk), true);
+  } finally {
+    bus.close();
   }
 });
