@@ -501,6 +501,9 @@ const reset: ClusterHandler = (c, cl, argv) => {
     c.addError("ERR CLUSTER RESET can't be called with master nodes containing keys");
     return;
   }
+  // Redis's clusterReset deletes every slot: those of our shard unsubscribe their shard
+  // channels (a sunsubscribe push each), on a master and on its replicas.
+  for (let s = 0; s < CLUSTER_SLOTS; s++) old.setOwner(s, null);
   if (!old.myself.master) {
     cl.stopFollowing();
     for (const db of c.server.dbs) db.flush();
@@ -515,7 +518,10 @@ const reset: ClusterHandler = (c, cl, argv) => {
     me.configEpoch = old.myself.configEpoch;
     fresh.currentEpoch = old.currentEpoch;
   }
+  me.hostname = old.myself.hostname;
+  me.nofailover = old.myself.nofailover;
   fresh.onChange = old.onChange;
+  fresh.onSlotRemoved = old.onSlotRemoved;
   cl.state = fresh;
   cl.updateState();
   fresh.changed();

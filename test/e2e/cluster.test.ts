@@ -31,7 +31,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis, Cluster } from 'ioredis';
 import { fileCleanups, freePort, spawnServer, MNEMO_BIN, type ServerProcess } from '../helpers/process.js';
@@ -266,6 +266,33 @@ async function ownerOf(slot: number): Promise<number> {
   const port = slotsReply.find((r) => r[0] <= slot && slot <= r[1])![2][1];
   return nodes.findIndex((n) => n.port === port);
 }
+
+test('DELSLOTS and CLUSTER RESET unsubscribe the shard channels of the slots they remove (sunsubscribe pushes), also after a reset', async () => {
+  const solo = await startNode();
+  // A raw connection: the sunsubscribe pushes arrive without a request (ioredis refuses them).
+  const sock = connect(solo.port, '127.0.0.1');
+  cleanups.push(() => void sock.destroy());
+  let got = '';
+  sock.setEncoding('latin1');
+  sock.on('data', (d: string) => (got += d));
+  const ch = 'solo-news';
+  const frame = (kind: string, count: number) => `*3\r\n$${kind.length}\r\n${kind}\r\n$${ch.length}\r\n${ch}\r\n:${count}\r\n`;
+  const slot = Number(await solo.client.cluster('KEYSLOT', ch));
+  const subscribed = async (): Promise<void> => {
+    assert.equal(await solo.client.cluster('ADDSLOTS', slot), 'OK');
+    // The cluster is down (one slot served), but cluster-allow-pubsubshard-when-down is yes.
+    got = '';
+    sock.write(`SSUBSCRIBE ${ch}\r\n`);
+    await waitFor('the subscription', async () => got === frame('ssubscribe', 1));
+    got = '';
+  };
+  await subscribed();
+  assert.equal(await solo.client.cluster('RESET', 'HARD'), 'OK');
+  await waitFor('the reset to unsubscribe', async () => got === frame('sunsubscribe', 0));
+  await subscribed();
+  assert.equal(await solo.client.cluster('DELSLOTS', slot), 'OK');
+  await waitFor('DELSLOTS after a reset to unsubscribe', async () => got === frame('sunsubscribe', 0));
+});
 
 test('cluster-announce-hostname reaches the other nodes; CLUSTER SLOTS/SHARDS/NODES and MOVED follow cluster-preferred-endpoint-type', async () => {
   // Reply shapes as redis-server 7.0.15's addNodeToNodeReply / addNodeDetailsToShardReply / clusterRedirectClient.
