@@ -26,13 +26,13 @@ import { createServer, connect, type Server as NetServer, type Socket } from 'no
 import { ClusterNode, type ClusterState, randomNodeId } from './state.js';
 import { CLUSTER_SLOTS } from './slot.js';
 
-export type MessageType = 'meet' | 'ping' | 'pong' | 'fail' | 'publish' | 'auth-req' | 'auth-ack' | 'mfstart' | 'publishshard';
+export type MessageType = 'meet' | 'ping' | 'pong' | 'fail' | 'publish' | 'auth-req' | 'auth-ack' | 'update' | 'mfstart' | 'publishshard';
 
 /** Redis's numbers for the message types (CLUSTERMSG_TYPE_*), as DEBUG DROP-CLUSTER-PACKET-FILTER names them. */
-export const MESSAGE_TYPE_NUMBER: Readonly<Record<MessageType, number>> = { ping: 0, pong: 1, meet: 2, fail: 3, publish: 4, 'auth-req': 5, 'auth-ack': 6, mfstart: 8, publishshard: 10 };
+export const MESSAGE_TYPE_NUMBER: Readonly<Record<MessageType, number>> = { ping: 0, pong: 1, meet: 2, fail: 3, publish: 4, 'auth-req': 5, 'auth-ack': 6, update: 7, mfstart: 8, publishshard: 10 };
 
 /** The types in Redis's order, for CLUSTER INFO's per-type statistics. */
-export const MESSAGE_TYPES: readonly MessageType[] = ['ping', 'pong', 'meet', 'fail', 'publish', 'publishshard', 'auth-req', 'auth-ack', 'mfstart'];
+export const MESSAGE_TYPES: readonly MessageType[] = ['ping', 'pong', 'meet', 'fail', 'publish', 'publishshard', 'auth-req', 'auth-ack', 'update', 'mfstart'];
 
 /** CLUSTER_MF_TIMEOUT: how long a manual failover may take (ms). */
 const MF_TIMEOUT = 5000;
@@ -80,6 +80,8 @@ interface Message {
   claimEpoch?: number;
   claim?: number[];
   force?: boolean;
+  /** update: a newer configuration of a node than the receiver claims (its id, config epoch, slots bitmap). */
+  upd?: { id: string; epoch: number; slots: string };
   /** publish / publishshard: the channel and message (latin1 strings, binary-safe). */
   channel?: string;
   message?: string;
@@ -403,6 +405,7 @@ export class ClusterBus {
       this.handleReplicaFailover();
     }
     if (msg.t === 'mfstart') this.manualFailoverRequested(sender);
+    if (msg.t === 'update') this.processUpdate(msg);
     if ((msg.t === 'publish' || msg.t === 'publishshard') && typeof msg.channel === 'string' && typeof msg.message === 'string') {
       this.host.deliverPublish(msg.t === 'publishshard', msg.channel, msg.message);
     }
@@ -671,59 +674,26 @@ export class ClusterBus {
       if (me.masterId === s.id || (!me.master && me.masterId === f.id)) this.host.roleChanged();
     }
     // The master whose slots we follow: ourselves, or the one we replicate.
-    const curPrimary = me.master ? me : st.masterOf(me);
-    let takenFromPrimary = 0;
-    let claimSeen = false;
-    // The same claim, epoch and slot map as last time changes nothing (Redis compares the bitmaps too).
-    const claimKey = typeof f.slots === 'string' ? `${f.epoch}/${st.slotsVersion}/${st.importing.size}/${f.slots}` : '';
-    if (s.master && claimKey !== s.lastClaim) {
-      claimSeen = true;
-      const claimed = Buffer.from(claimKey === '' ? '' : f.slots, 'base64');
-      for (let k = 0; k < CLUSTER_SLOTS; k++) {
-        const owner = st.slots[k];
-        if (((claimed[k >> 3] ?? 0) & (1 << (k & 7))) !== 0) {
-          if (owner === s || st.importing.has(k)) continue;
-          if (owner === null || owner.configEpoch < s.configEpoch) {
-            st.setOwner(k, s);
-            if (owner === me) st.migrating.delete(k);
-            if (owner !== null && owner === curPrimary) takenFromPrimary++;
-            changed = true;
+    if (s.master) {
+      const claimKey = typeof f.slots === 'string' ? `${f.epoch}/${st.slotsVersion}/${st.importing.size}/${f.slots}` : '';
+      // The same claim, epoch and slot map as last time changes nothing (Redis compares the bitmaps too).
+      if (claimKey !== s.lastClaim) {
+        const r = this.updateSlotsConfigWith(s, claimKey === '' ? '' : f.slots);
+        if (r.changed) changed = true;
+        s.lastClaim = `${f.epoch}/${st.slotsVersion}/${st.importing.size}/${f.slots}`;
+        // Redis's UPDATE: the sender claims a slot a node with a newer config epoch serves.
+        if (r.newer !== null && (msg.t === 'ping' || msg.t === 'pong' || msg.t === 'meet')) {
+          const out = this.outbound.get(s);
+          if (out !== undefined) {
+            this.host.log('verbose', `Node ${s.id} has old slots configuration, sending an UPDATE message about ${r.newer.id}`);
+            this.send(out, 'update', undefined, { upd: { id: r.newer.id, epoch: r.newer.configEpoch, slots: this.slotsBitmapOf(r.newer) } });
           }
         }
-        // A slot the sender no longer claims stays its own in our view until another
-        // master claims it, as Redis (only claimed slots update the configuration).
       }
-      s.lastClaim = `${f.epoch}/${st.slotsVersion}/${st.importing.size}/${f.slots}`;
-    }
-    if (s.master) {
       // Config epoch collision between two masters: the greater id takes a new epoch.
       if (me.master && s.configEpoch === me.configEpoch && me.id > s.id) {
         st.currentEpoch++;
         me.configEpoch = st.currentEpoch;
-        changed = true;
-      }
-    }
-    // Our master (or we) lost its last slot to the sender: follow the sender (Redis's
-    // clusterUpdateSlotsConfigWith), as after a failover the old master and its other replicas do.
-    // With cluster-allow-replica-migration no, only when the sender took exactly our shard's
-    // slots (a failover), not when slots were moved away one by one (a rebalance).
-    const myMaster = me.master ? null : st.masterOf(me);
-    if (
-      takenFromPrimary > 0 &&
-      curPrimary !== null &&
-      curPrimary.slotCount === 0 &&
-      s !== curPrimary &&
-      (this.host.allowReplicaMigration() || s.slotCount === takenFromPrimary)
-    ) {
-      this.host.log('warning', `Configuration change detected. Reconfiguring myself as a replica of ${s.id}`);
-      this.host.followNode(s);
-      changed = true;
-    } else if (claimSeen && myMaster !== null && !myMaster.master && myMaster.masterId !== null && myMaster.masterId !== me.id) {
-      // Redis's safeguard against sub-replicas: our master turned into a replica of another node.
-      const grand = st.nodes.get(myMaster.masterId);
-      if (grand !== undefined) {
-        this.host.log('warning', `I'm a sub-replica! Reconfiguring myself as a replica of grandmaster ${grand.id}`);
-        this.host.followNode(grand);
         changed = true;
       }
     }
@@ -746,6 +716,84 @@ export class ClusterBus {
       }
     }
     if (changed) st.changed();
+  }
+
+  /** The slots `n` serves in our map, as the bitmap messages carry. */
+  private slotsBitmapOf(n: ClusterNode): string {
+    if (n.myself) return this.mySlotsBitmap();
+    const bits = Buffer.alloc(CLUSTER_SLOTS / 8);
+    for (let k = 0; k < CLUSTER_SLOTS; k++) if (this.state.slots[k] === n) bits[k >> 3] |= 1 << (k & 7);
+    return bits.toString('base64');
+  }
+
+  /**
+   * Redis's clusterUpdateSlotsConfigWith: the slots `s` claims (base64 bitmap) go to it where
+   * unassigned or held with an older config epoch. When our master (or we) lost its last slot
+   * to it, we follow it, as after a failover the old master and its other replicas do; with
+   * cluster-allow-replica-migration no, only when it took exactly our shard's slots (a
+   * failover), not when slots were moved away one by one (a rebalance). Returns whether the
+   * map changed, and a node with a newer epoch serving a slot `s` claims (for an UPDATE).
+   */
+  private updateSlotsConfigWith(s: ClusterNode, slotsB64: string): { changed: boolean; newer: ClusterNode | null } {
+    const st = this.state;
+    const me = st.myself;
+    const curPrimary = me.master ? me : st.masterOf(me);
+    let takenFromPrimary = 0;
+    let changed = false;
+    let newer: ClusterNode | null = null;
+    const claimed = Buffer.from(slotsB64, 'base64');
+    for (let k = 0; k < CLUSTER_SLOTS; k++) {
+      if (((claimed[k >> 3] ?? 0) & (1 << (k & 7))) === 0) continue;
+      // A slot the sender no longer claims stays its own in our view until another
+      // master claims it, as Redis (only claimed slots update the configuration).
+      const owner = st.slots[k];
+      if (owner === s) continue;
+      if (owner !== null && owner.configEpoch > s.configEpoch && newer === null) newer = owner;
+      if (st.importing.has(k)) continue;
+      if (owner === null || owner.configEpoch < s.configEpoch) {
+        st.setOwner(k, s);
+        if (owner === me) st.migrating.delete(k);
+        if (owner !== null && owner === curPrimary) takenFromPrimary++;
+        changed = true;
+      }
+    }
+    const myMaster = me.master ? null : st.masterOf(me);
+    if (
+      takenFromPrimary > 0 &&
+      curPrimary !== null &&
+      curPrimary.slotCount === 0 &&
+      s !== curPrimary &&
+      (this.host.allowReplicaMigration() || s.slotCount === takenFromPrimary)
+    ) {
+      this.host.log('warning', `Configuration change detected. Reconfiguring myself as a replica of ${s.id}`);
+      this.host.followNode(s);
+      changed = true;
+    } else if (myMaster !== null && !myMaster.master && myMaster.masterId !== null && myMaster.masterId !== me.id) {
+      // Redis's safeguard against sub-replicas: our master turned into a replica of another node.
+      const grand = st.nodes.get(myMaster.masterId);
+      if (grand !== undefined) {
+        this.host.log('warning', `I'm a sub-replica! Reconfiguring myself as a replica of grandmaster ${grand.id}`);
+        this.host.followNode(grand);
+        changed = true;
+      }
+    }
+    return { changed, newer };
+  }
+
+  /** Redis's UPDATE handling: a newer configuration of a node we know replaces ours. */
+  private processUpdate(msg: Message): void {
+    const u = msg.upd;
+    if (u === undefined || typeof u.id !== 'string' || typeof u.slots !== 'string') return;
+    const st = this.state;
+    const n = st.nodes.get(u.id);
+    if (n === undefined || n.configEpoch >= u.epoch) return;
+    if (!n.master) {
+      n.master = true;
+      n.masterId = null;
+    }
+    n.configEpoch = u.epoch;
+    this.updateSlotsConfigWith(n, u.slots);
+    st.changed();
   }
 
   /** Called every server cron tick: connections, PINGs, handshake timeouts, failure detection. */

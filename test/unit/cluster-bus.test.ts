@@ -236,3 +236,41 @@ test('a link whose unsent bytes pass cluster-link-sendbuf-limit is freed and cou
     bus.close();
   }
 });
+
+test('UPDATE: a master claiming slots a newer node serves is told so, and the told node gives them up and follows that node', () => {
+  // We know m5 (epoch 5) took slots 0-99; the old master m0 (epoch 1) comes back claiming them.
+  const st = new ClusterState('0'.repeat(40));
+  st.myself.ip = '127.0.0.1';
+  const m0 = node(st, 'a', 7000);
+  const m5 = node(st, '5', 7005);
+  m0.configEpoch = 1;
+  m5.configEpoch = 5;
+  own(st, m5, 0, 99);
+  const bus = new ClusterBus(fakeHost(st));
+  const written: string[] = [];
+  const out = fakeLink(m0);
+  out.ready = true;
+  (out.socket as unknown as { write: (s: string) => boolean }).write = (line: string) => written.push(line) > 0;
+  bus.outbound.set(m0, out);
+  const proc = (bus as unknown as { process(l: Link, m: unknown): void }).process.bind(bus);
+  proc(fakeLink(m0, false), { t: 'ping', cur: 5, from: { id: m0.id, ip: '127.0.0.1', port: 7000, cport: 17000, master: true, masterId: null, epoch: 1, slots: bitmap(0, 99), off: 0 }, gossip: [] });
+  assert.equal(st.slots[0], m5);
+  const update = written.map((l) => JSON.parse(l)).find((m) => m.t === 'update');
+  assert.deepEqual(update?.upd, { id: m5.id, epoch: 5, slots: bitmap(0, 99) });
+
+  // The old master's side: it serves 0-99 with epoch 1 and learns of m5's newer claim.
+  const st2 = new ClusterState(m0.id);
+  st2.myself.ip = '127.0.0.1';
+  st2.myself.configEpoch = 1;
+  const peer = node(st2, '0', 7001);
+  const m5b = node(st2, '5', 7005);
+  m5b.master = false;
+  m5b.masterId = st2.myself.id;
+  own(st2, st2.myself, 0, 99);
+  const host2 = fakeHost(st2);
+  const bus2 = new ClusterBus(host2);
+  (bus2 as unknown as { process(l: Link, m: unknown): void }).process(fakeLink(peer), { ...update, from: { id: peer.id, ip: '127.0.0.1', port: 7001, cport: 17001, master: true, masterId: null, epoch: 0, slots: '', off: 0 }, gossip: [] });
+  assert.equal(st2.slots[0], m5b);
+  assert.equal(m5b.master, true);
+  assert.deepEqual(host2.followed, [m5b]);
+});
