@@ -79,13 +79,30 @@ async function main(): Promise<void> {
   };
   // Every interface unless `bind` says otherwise (see listenHost); CONFIG SET bind/port re-listen.
   const host = listenHost(config);
+  const cluster = server.cluster;
+  const port = config.getNumber('port');
+  if (cluster !== null && port !== 0 && host !== null) {
+    // Redis's clusterInit: the bus is bound before anything is served, or the node exits.
+    const cport = cluster.busPort(port);
+    if (cport > 65535) {
+      log(server, 'warning', 'Redis port number too high. Cluster communication port is 10,000 port numbers higher than your Redis port. Your Redis port number must be 55535 or less.');
+      process.exit(1);
+    }
+    try {
+      await cluster.listenBus(port, host);
+    } catch (e) {
+      const addr = (config.bindAddresses()[0] ?? '*').replace(/^-/, '');
+      log(server, 'warning', `Warning: Could not create server TCP listening socket ${addr}:${cport}: bind: ${strerror(e)}`);
+      log(server, 'warning', `Failed listening on port ${cport} (cluster), aborting.`);
+      process.exit(1);
+    }
+  }
   try {
     // `--port 0` at start-up picks a free port (Mnemo's convenience, see the README);
     // CONFIG SET port 0 later closes the TCP listener, as Redis.
     await server.listen(config.getNumber('port'), host);
   } catch (e) {
     // Redis's two lines (the test suite's server launcher reads the second to retry on another port).
-    const port = config.getNumber('port');
     const addr = (config.bindAddresses()[0] ?? '*').replace(/^-/, '');
     log(server, 'warning', `Warning: Could not create server TCP listening socket ${addr}:${port}: bind: ${strerror(e)}`);
     log(server, 'warning', `Failed listening on port ${port} (TCP), aborting.`);

@@ -26,16 +26,19 @@ import { createServer, connect, type Server as NetServer, type Socket } from 'no
 import { ClusterNode, type ClusterState, randomNodeId } from './state.js';
 import { CLUSTER_SLOTS } from './slot.js';
 
-export type MessageType = 'meet' | 'ping' | 'pong' | 'fail' | 'publish' | 'auth-req' | 'auth-ack' | 'mfstart' | 'publishshard';
+export type MessageType = 'meet' | 'ping' | 'pong' | 'fail' | 'publish' | 'auth-req' | 'auth-ack' | 'update' | 'mfstart' | 'publishshard';
 
 /** Redis's numbers for the message types (CLUSTERMSG_TYPE_*), as DEBUG DROP-CLUSTER-PACKET-FILTER names them. */
-export const MESSAGE_TYPE_NUMBER: Readonly<Record<MessageType, number>> = { ping: 0, pong: 1, meet: 2, fail: 3, publish: 4, 'auth-req': 5, 'auth-ack': 6, mfstart: 8, publishshard: 10 };
+export const MESSAGE_TYPE_NUMBER: Readonly<Record<MessageType, number>> = { ping: 0, pong: 1, meet: 2, fail: 3, publish: 4, 'auth-req': 5, 'auth-ack': 6, update: 7, mfstart: 8, publishshard: 10 };
 
 /** The types in Redis's order, for CLUSTER INFO's per-type statistics. */
-export const MESSAGE_TYPES: readonly MessageType[] = ['ping', 'pong', 'meet', 'fail', 'publish', 'publishshard', 'auth-req', 'auth-ack', 'mfstart'];
+export const MESSAGE_TYPES: readonly MessageType[] = ['ping', 'pong', 'meet', 'fail', 'publish', 'publishshard', 'auth-req', 'auth-ack', 'update', 'mfstart'];
 
 /** CLUSTER_MF_TIMEOUT: how long a manual failover may take (ms). */
 const MF_TIMEOUT = 5000;
+
+/** CLUSTER_SLAVE_MIGRATION_DELAY: how long a master stays orphaned before a replica migrates to it (ms). */
+const MIGRATION_DELAY = 5000;
 
 interface SenderInfo {
   id: string;
@@ -51,6 +54,10 @@ interface SenderInfo {
   off?: number;
   /** A master paused for a manual failover (CLUSTERMSG_FLAG0_PAUSED). */
   paused?: boolean;
+  /** cluster-replica-no-failover (CLUSTER_NODE_NOFAILOVER). */
+  nofailover?: boolean;
+  /** cluster-announce-hostname (Redis's hostname ping extension), absent when none. */
+  hostname?: string;
 }
 
 interface GossipEntry {
@@ -73,6 +80,8 @@ interface Message {
   claimEpoch?: number;
   claim?: number[];
   force?: boolean;
+  /** update: a newer configuration of a node than the receiver claims (its id, config epoch, slots bitmap). */
+  upd?: { id: string; epoch: number; slots: string };
   /** publish / publishshard: the channel and message (latin1 strings, binary-safe). */
   channel?: string;
   message?: string;
@@ -102,7 +111,11 @@ export interface BusHost {
   replicaValidityFactor(): number;
   replicaNoFailover(): boolean;
   allowReplicaMigration(): boolean;
+  /** cluster-migration-barrier: replicas a master keeps before one of them may migrate. */
+  migrationBarrier(): number;
   replPingPeriod(): number;
+  /** cluster-link-sendbuf-limit in bytes (0: no limit). */
+  linkSendBufferLimit(): number;
   /** A replica won an election (or a TAKEOVER): become a master with the old master's slots. */
   promoted(): void;
   /** This node now follows n (its master lost all slots to n, or so did we). */
@@ -125,6 +138,8 @@ export class ClusterBus {
   readonly inbound = new Set<Link>();
   readonly sent = new Map<MessageType, number>();
   readonly received = new Map<MessageType, number>();
+  /** Links freed for exceeding cluster-link-sendbuf-limit (CLUSTER INFO total_cluster_links_buffer_limit_exceeded). */
+  linksBufferLimitExceeded = 0;
   private lastConnect = new Map<ClusterNode, number>();
   private lastPing = new Map<ClusterNode, number>();
   private broadcastScheduled = false;
@@ -151,6 +166,10 @@ export class ClusterBus {
 
   private get state(): ClusterState {
     return this.host.state;
+  }
+
+  get listening(): boolean {
+    return this.listener !== null;
   }
 
   listen(port: number, bindHost: string): Promise<void> {
@@ -260,6 +279,8 @@ export class ClusterBus {
     const slots = me.master ? this.mySlotsBitmap() : '';
     const info: SenderInfo = { id: me.id, ip: me.ip, port: me.port, cport: me.cport, master: me.master, masterId: me.masterId, epoch: me.configEpoch, slots, off: this.host.replOffset() };
     if (me.master && this.mfPaused) info.paused = true;
+    if (me.nofailover) info.nofailover = true;
+    if (me.hostname !== '') info.hostname = me.hostname;
     return info;
   }
 
@@ -328,8 +349,17 @@ export class ClusterBus {
       }
       st.rename(hs, f.id);
       hs.handshake = false;
-      sender = hs;
+      hs.master = f.master;
       st.changed();
+      // As Redis, the reply that completes a handshake only names the node (and its role):
+      // the sender was unknown when it arrived, so its slots, gossip and hostname wait for
+      // its next message.
+      if (msg.t === 'pong') {
+        hs.pongRecv = Date.now();
+        hs.pingSent = 0;
+      }
+      if (msg.t === 'ping' || msg.t === 'meet') this.send(link, 'pong');
+      return;
     }
     if (sender === undefined) {
       if (msg.t !== 'meet') return; // only MEET introduces a node we never heard of
@@ -375,6 +405,7 @@ export class ClusterBus {
       this.handleReplicaFailover();
     }
     if (msg.t === 'mfstart') this.manualFailoverRequested(sender);
+    if (msg.t === 'update') this.processUpdate(msg);
     if ((msg.t === 'publish' || msg.t === 'publishshard') && typeof msg.channel === 'string' && typeof msg.message === 'string') {
       this.host.deliverPublish(msg.t === 'publishshard', msg.channel, msg.message);
     }
@@ -425,7 +456,7 @@ export class ClusterBus {
     if (m === null) return 0;
     const mine = this.host.replOffset();
     let rank = 0;
-    for (const r of st.replicasOf(m)) if (r !== me && !r.fail && r.replOffset > mine) rank++;
+    for (const r of st.replicasOf(m)) if (r !== me && !r.fail && !r.nofailover && r.replOffset > mine) rank++;
     return rank;
   }
 
@@ -617,50 +648,52 @@ export class ClusterBus {
       changed = true;
     }
     if (typeof f.off === 'number') s.replOffset = f.off;
+    // Redis's ping extensions: a PING, PONG or MEET without a hostname means the sender has none.
+    if (msg.t === 'ping' || msg.t === 'pong' || msg.t === 'meet') {
+      const hostname = typeof f.hostname === 'string' ? f.hostname : '';
+      if (s.hostname !== hostname) {
+        s.hostname = hostname;
+        changed = true;
+      }
+    }
+    // A dynamic flag: the sender's latest word is trusted (its siblings' election ranks need it).
+    const nofailover = f.nofailover === true;
+    if (s.nofailover !== nofailover) {
+      s.nofailover = nofailover;
+      changed = true;
+    }
     if (f.master !== s.master || f.masterId !== s.masterId) {
       if (!f.master) for (let k = 0; k < CLUSTER_SLOTS; k++) if (st.slots[k] === s) st.setOwner(k, null);
+      // Redis's clusterSetNodeAsMaster: a replica turned master is a migration target (it took
+      // over a master that had replicas); a master turned replica no longer is.
+      if (f.master && !s.master) s.migrateTo = true;
+      else if (!f.master && s.master) s.migrateTo = false;
       s.master = f.master;
       s.masterId = f.master ? null : f.masterId;
       changed = true;
       if (me.masterId === s.id || (!me.master && me.masterId === f.id)) this.host.roleChanged();
     }
     // The master whose slots we follow: ourselves, or the one we replicate.
-    const curPrimary = me.master ? me : st.masterOf(me);
-    let takenFromPrimary = 0;
-    // The same claim, epoch and slot map as last time changes nothing (Redis compares the bitmaps too).
-    const claimKey = typeof f.slots === 'string' ? `${f.epoch}/${st.slotsVersion}/${st.importing.size}/${f.slots}` : '';
-    if (s.master && claimKey !== s.lastClaim) {
-      const claimed = Buffer.from(claimKey === '' ? '' : f.slots, 'base64');
-      for (let k = 0; k < CLUSTER_SLOTS; k++) {
-        const owner = st.slots[k];
-        if (((claimed[k >> 3] ?? 0) & (1 << (k & 7))) !== 0) {
-          if (owner === s || st.importing.has(k)) continue;
-          if (owner === null || owner.configEpoch < s.configEpoch) {
-            st.setOwner(k, s);
-            if (owner === me) st.migrating.delete(k);
-            if (owner !== null && owner === curPrimary) takenFromPrimary++;
-            changed = true;
+    if (s.master) {
+      const claimKey = typeof f.slots === 'string' ? `${f.epoch}/${st.slotsVersion}/${st.importing.size}/${f.slots}` : '';
+      // The same claim, epoch and slot map as last time changes nothing (Redis compares the bitmaps too).
+      if (claimKey !== s.lastClaim) {
+        const r = this.updateSlotsConfigWith(s, claimKey === '' ? '' : f.slots);
+        if (r.changed) changed = true;
+        s.lastClaim = `${f.epoch}/${st.slotsVersion}/${st.importing.size}/${f.slots}`;
+        // Redis's UPDATE: the sender claims a slot a node with a newer config epoch serves.
+        if (r.newer !== null && (msg.t === 'ping' || msg.t === 'pong' || msg.t === 'meet')) {
+          const out = this.outbound.get(s);
+          if (out !== undefined) {
+            this.host.log('verbose', `Node ${s.id} has old slots configuration, sending an UPDATE message about ${r.newer.id}`);
+            this.send(out, 'update', undefined, { upd: { id: r.newer.id, epoch: r.newer.configEpoch, slots: this.slotsBitmapOf(r.newer) } });
           }
         }
-        // A slot the sender no longer claims stays its own in our view until another
-        // master claims it, as Redis (only claimed slots update the configuration).
       }
-      s.lastClaim = `${f.epoch}/${st.slotsVersion}/${st.importing.size}/${f.slots}`;
-    }
-    if (s.master) {
       // Config epoch collision between two masters: the greater id takes a new epoch.
       if (me.master && s.configEpoch === me.configEpoch && me.id > s.id) {
         st.currentEpoch++;
         me.configEpoch = st.currentEpoch;
-        changed = true;
-      }
-    }
-    // Our master (or we) lost its last slot to the sender: follow the sender (Redis's
-    // clusterUpdateSlotsConfigWith), as after a failover the old master and its other replicas do.
-    if (takenFromPrimary > 0 && curPrimary !== null && curPrimary.slotCount === 0 && s !== curPrimary) {
-      if (!me.master || this.host.allowReplicaMigration() || s.slotCount === takenFromPrimary) {
-        this.host.log('warning', `Configuration change detected. Reconfiguring myself as a replica of ${s.id}`);
-        this.host.followNode(s);
         changed = true;
       }
     }
@@ -685,12 +718,91 @@ export class ClusterBus {
     if (changed) st.changed();
   }
 
+  /** The slots `n` serves in our map, as the bitmap messages carry. */
+  private slotsBitmapOf(n: ClusterNode): string {
+    if (n.myself) return this.mySlotsBitmap();
+    const bits = Buffer.alloc(CLUSTER_SLOTS / 8);
+    for (let k = 0; k < CLUSTER_SLOTS; k++) if (this.state.slots[k] === n) bits[k >> 3] |= 1 << (k & 7);
+    return bits.toString('base64');
+  }
+
+  /**
+   * Redis's clusterUpdateSlotsConfigWith: the slots `s` claims (base64 bitmap) go to it where
+   * unassigned or held with an older config epoch. When our master (or we) lost its last slot
+   * to it, we follow it, as after a failover the old master and its other replicas do; with
+   * cluster-allow-replica-migration no, only when it took exactly our shard's slots (a
+   * failover), not when slots were moved away one by one (a rebalance). Returns whether the
+   * map changed, and a node with a newer epoch serving a slot `s` claims (for an UPDATE).
+   */
+  private updateSlotsConfigWith(s: ClusterNode, slotsB64: string): { changed: boolean; newer: ClusterNode | null } {
+    const st = this.state;
+    const me = st.myself;
+    const curPrimary = me.master ? me : st.masterOf(me);
+    let takenFromPrimary = 0;
+    let changed = false;
+    let newer: ClusterNode | null = null;
+    const claimed = Buffer.from(slotsB64, 'base64');
+    for (let k = 0; k < CLUSTER_SLOTS; k++) {
+      if (((claimed[k >> 3] ?? 0) & (1 << (k & 7))) === 0) continue;
+      // A slot the sender no longer claims stays its own in our view until another
+      // master claims it, as Redis (only claimed slots update the configuration).
+      const owner = st.slots[k];
+      if (owner === s) continue;
+      if (owner !== null && owner.configEpoch > s.configEpoch && newer === null) newer = owner;
+      if (st.importing.has(k)) continue;
+      if (owner === null || owner.configEpoch < s.configEpoch) {
+        st.setOwner(k, s);
+        if (owner === me) st.migrating.delete(k);
+        if (owner !== null && owner === curPrimary) takenFromPrimary++;
+        changed = true;
+      }
+    }
+    const myMaster = me.master ? null : st.masterOf(me);
+    if (
+      takenFromPrimary > 0 &&
+      curPrimary !== null &&
+      curPrimary.slotCount === 0 &&
+      s !== curPrimary &&
+      (this.host.allowReplicaMigration() || s.slotCount === takenFromPrimary)
+    ) {
+      this.host.log('warning', `Configuration change detected. Reconfiguring myself as a replica of ${s.id}`);
+      this.host.followNode(s);
+      changed = true;
+    } else if (myMaster !== null && !myMaster.master && myMaster.masterId !== null && myMaster.masterId !== me.id) {
+      // Redis's safeguard against sub-replicas: our master turned into a replica of another node.
+      const grand = st.nodes.get(myMaster.masterId);
+      if (grand !== undefined) {
+        this.host.log('warning', `I'm a sub-replica! Reconfiguring myself as a replica of grandmaster ${grand.id}`);
+        this.host.followNode(grand);
+        changed = true;
+      }
+    }
+    return { changed, newer };
+  }
+
+  /** Redis's UPDATE handling: a newer configuration of a node we know replaces ours. */
+  private processUpdate(msg: Message): void {
+    const u = msg.upd;
+    if (u === undefined || typeof u.id !== 'string' || typeof u.slots !== 'string') return;
+    const st = this.state;
+    const n = st.nodes.get(u.id);
+    if (n === undefined || n.configEpoch >= u.epoch) return;
+    if (!n.master) {
+      n.master = true;
+      n.masterId = null;
+    }
+    n.configEpoch = u.epoch;
+    this.updateSlotsConfigWith(n, u.slots);
+    st.changed();
+  }
+
   /** Called every server cron tick: connections, PINGs, handshake timeouts, failure detection. */
   cron(): void {
     if (this.closed) return;
     const st = this.state;
     const now = Date.now();
     const timeout = this.host.nodeTimeout();
+    this.freeLinksOverBufferLimit();
     for (const n of [...st.nodes.values()]) {
       if (n.myself) continue;
       if (n.handshake && now - n.createdAt > Math.max(timeout, 1000)) {
@@ -724,6 +836,33 @@ export class ClusterBus {
   }
 
   /**
+   * Redis's freeClusterLinkOnBufferLimitReached: a link whose unsent bytes passed
+   * cluster-link-sendbuf-limit (a peer that stopped reading) is freed; an outbound one is
+   * reconnected at once, in the same cron pass, as Redis's.
+   */
+  private freeLinksOverBufferLimit(): void {
+    const limit = this.host.linkSendBufferLimit();
+    if (limit === 0) return;
+    for (const [n, l] of [...this.outbound]) {
+      if (l.socket.writableLength <= limit) continue;
+      this.host.log('warning', `Freeing cluster link(to node ${n.id}, used memory: ${l.socket.writableLength}) due to exceeding send buffer memory limit.`);
+      l.node = null;
+      l.socket.destroy();
+      this.outbound.delete(n);
+      n.connected = false;
+      this.lastConnect.delete(n);
+      this.linksBufferLimitExceeded++;
+    }
+    for (const l of [...this.inbound]) {
+      if (l.socket.writableLength <= limit) continue;
+      this.host.log('warning', `Freeing cluster link(from node ${l.node?.id ?? ''}, used memory: ${l.socket.writableLength}) due to exceeding send buffer memory limit.`);
+      l.socket.destroy();
+      this.inbound.delete(l);
+      this.linksBufferLimitExceeded++;
+    }
+  }
+
+  /**
    * PUBLISH in cluster mode goes to every node (Redis's clusterPropagatePublish); SPUBLISH to
    * the nodes of our shard (our master and its replicas, or our replicas).
    */
@@ -751,8 +890,77 @@ export class ClusterBus {
   /** The per-tick failover work (after the links and failure detection). */
   failoverCron(): void {
     if (this.closed) return;
+    this.updateMigrationTargets();
     this.manualFailoverCron();
     this.handleReplicaFailover();
+    this.replicaMigrationCron();
+  }
+
+  /**
+   * The MIGRATE_TO flags as Redis keeps them with each master's replica list: a master
+   * that gains a replica becomes a target, one whose last replica left (followed another
+   * master, or was forgotten) stops being one. A failed replica is still listed.
+   */
+  private updateMigrationTargets(): void {
+    const st = this.state;
+    for (const n of st.nodes.values()) {
+      if (!n.master) {
+        n.knownReplicas = 0;
+        continue;
+      }
+      let k = 0;
+      for (const r of st.nodes.values()) if (!r.master && r.masterId === n.id) k++;
+      if (k > 0) n.migrateTo = true;
+      else if (n.knownReplicas > 0) n.migrateTo = false;
+      n.knownReplicas = k;
+    }
+  }
+
+  /**
+   * Redis's replica migration (clusterCron + clusterHandleSlaveMigration): when a master
+   * serving slots is left without working replicas, a replica of a master with the most
+   * working replicas (the one with the smallest id) migrates to it, if its own master keeps
+   * more than cluster-migration-barrier working replicas and the orphan stays so for 5 s.
+   */
+  private replicaMigrationCron(): void {
+    const st = this.state;
+    const me = st.myself;
+    if (me.master || !this.host.allowReplicaMigration()) return;
+    let orphaned = 0;
+    let maxReplicas = 0;
+    let myReplicas = 0;
+    for (const n of st.nodes.values()) {
+      if (!n.master || n.fail) continue;
+      const ok = st.workingReplicas(n);
+      if (ok === 0 && n.slotCount > 0 && n.migrateTo) orphaned++;
+      if (ok > maxReplicas) maxReplicas = ok;
+      if (me.masterId === n.id) myReplicas = ok;
+    }
+    if (orphaned === 0 || maxReplicas < 2 || myReplicas !== maxReplicas) return;
+    if (!st.ok) return;
+    const myMaster = st.masterOf(me);
+    if (myMaster === null) return;
+    let okSiblings = 0;
+    for (const r of st.replicasOf(myMaster)) if (!r.fail && !r.pfail) okSiblings++;
+    if (okSiblings <= this.host.migrationBarrier()) return;
+    let target: ClusterNode | null = null;
+    let candidate = me;
+    const now = Date.now();
+    for (const n of st.nodes.values()) {
+      const ok = n.master ? st.workingReplicas(n) : 0;
+      const isOrphaned = n.master && !n.fail && n.migrateTo && ok === 0;
+      if (isOrphaned) {
+        if (target === null && n.slotCount > 0) target = n;
+        if (n.orphanedTime === 0) n.orphanedTime = now;
+      } else n.orphanedTime = 0;
+      if (n.master && ok === maxReplicas) {
+        for (const r of st.replicasOf(n)) if (r.id < candidate.id) candidate = r;
+      }
+    }
+    if (target !== null && candidate === me && now - target.orphanedTime > MIGRATION_DELAY) {
+      this.host.log('notice', `Migrating to orphaned master ${target.id}`);
+      this.host.followNode(target);
+    }
   }
 
   linkCount(): number {

@@ -47,6 +47,12 @@ export class Cluster {
     this.state.onChange = () => this.changed();
     this.state.onSlotRemoved = (slot) => this.slotRemoved(slot);
     this.bus = new ClusterBus(this);
+    // Redis's clusterUpdateMyselfHostname: the configured hostname is ours at once.
+    this.state.myself.hostname = cfg.get('cluster-announce-hostname') ?? '';
+    cfg.onChange('cluster-announce-hostname', (_name, value) => {
+      this.state.myself.hostname = value;
+      this.state.changed();
+    });
   }
 
   nodeTimeout(): number {
@@ -55,7 +61,9 @@ export class Cluster {
 
   replOffset(): number {
     const m = replicationOf(this.server);
-    if (m.link !== null) return Math.max(m.link.offset, 0);
+    // Redis's replicationGetSlaveOffset: 0 while a full sync transfers and loads (no master
+    // client, the cached one was discarded at FULLRESYNC).
+    if (m.link !== null) return m.link.state === 'sync' ? 0 : Math.max(m.link.offset, 0);
     m.drain();
     return m.offset;
   }
@@ -78,6 +86,14 @@ export class Cluster {
 
   allowReplicaMigration(): boolean {
     return this.server.config.getBool('cluster-allow-replica-migration');
+  }
+
+  migrationBarrier(): number {
+    return this.server.config.getNumber('cluster-migration-barrier');
+  }
+
+  linkSendBufferLimit(): number {
+    return this.server.config.getNumber('cluster-link-sendbuf-limit');
   }
 
   replPingPeriod(): number {
@@ -129,12 +145,37 @@ export class Cluster {
     return this.server.clusterDropPacketFilter;
   }
 
+  endpointType(): number {
+    return this.server.config.getNumber('cluster-preferred-endpoint-type');
+  }
+
   allowPubsubshardWhenDown(): boolean {
     return this.server.config.getBool('cluster-allow-pubsubshard-when-down');
   }
 
   allowReadsWhenDown(): boolean {
     return this.server.config.getBool('cluster-allow-reads-when-down');
+  }
+
+  /** The bus port for a node serving clients on `port` (cluster-port, or port + 10000). */
+  busPort(port: number): number {
+    return this.server.config.getNumber('cluster-port') || port + 10000;
+  }
+
+  /**
+   * Binds the bus before the server serves anything, as Redis's clusterInit: the
+   * caller (mnemo-server) exits when this fails, so a launcher sees the node down
+   * and can retry on other ports, instead of a node that serves without a bus.
+   */
+  async listenBus(port: number, host: string): Promise<void> {
+    try {
+      await this.bus.listen(this.busPort(port), host);
+    } catch (e) {
+      // A host without IPv6: every IPv4 interface instead, as the client listener does.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw e;
+      await this.bus.listen(this.busPort(port), '0.0.0.0');
+    }
   }
 
   /** Once the server listens: our address, the bus listener, replication of a configured master. */
@@ -144,13 +185,15 @@ export class Cluster {
     const cfg = this.server.config;
     const me = this.state.myself;
     me.port = cfg.getNumber('cluster-announce-port') || this.server.port;
-    const busPort = cfg.getNumber('cluster-port') || this.server.port + 10000;
+    const busPort = this.busPort(this.server.port);
     me.cport = cfg.getNumber('cluster-announce-bus-port') || busPort;
     const announceIp = cfg.get('cluster-announce-ip') ?? '';
     if (announceIp !== '') me.ip = announceIp;
-    this.bus.listen(busPort, this.server.host).catch((e: Error) => {
-      process.stderr.write(`Could not bind the cluster bus port ${busPort}: ${e.message}\n`);
-    });
+    if (!this.bus.listening) {
+      this.bus.listen(busPort, this.server.host).catch((e: Error) => {
+        process.stderr.write(`Could not bind the cluster bus port ${busPort}: ${e.message}\n`);
+      });
+    }
     this.updateState();
     this.saveNow();
     this.roleChanged();
@@ -208,6 +251,13 @@ export class Cluster {
 
   cron(): void {
     this.ensureStarted();
+    // Redis's clusterUpdateMyselfFlags: the nofailover flag follows the config.
+    const me = this.state.myself;
+    const nofailover = this.replicaNoFailover();
+    if (me.nofailover !== nofailover) {
+      me.nofailover = nofailover;
+      this.state.changed();
+    }
     this.bus.cron();
     this.updateState();
     this.bus.failoverCron();

@@ -11,7 +11,8 @@ import { ClusterNode, ClusterState } from './state.js';
 export function nodeLine(state: ClusterState, n: ClusterNode): string {
   // A replica shows its master's config epoch, as Redis.
   const epoch = n.master ? n.configEpoch : state.masterOf(n)?.configEpoch ?? n.configEpoch;
-  let line = `${n.id} ${n.ip}:${n.port}@${n.cport} ${n.flagsText} ${n.masterId ?? '-'} ${n.pingSent} ${n.pongRecv} ${epoch} ${
+  const host = n.hostname !== '' ? `,${n.hostname}` : '';
+  let line = `${n.id} ${n.ip}:${n.port}@${n.cport}${host} ${n.flagsText} ${n.masterId ?? '-'} ${n.pingSent} ${n.pongRecv} ${epoch} ${
     n.myself || n.connected ? 'connected' : 'disconnected'
   }`;
   if (n.master) for (const [a, b] of state.rangesOf(n)) line += a === b ? ` ${a}` : ` ${a}-${b}`;
@@ -59,13 +60,16 @@ export function loadNodesConf(path: string): ClusterState | null {
       continue;
     }
     if (f.length < 8 || !/^[0-9a-f]{40}$/.test(f[0])) throw new Error(`Unrecoverable error: corrupted cluster config file "${line}".`);
-    const m = /^(.*):(\d+)@(\d+)(?:,.*)?$/.exec(f[1]);
+    // ip:port@cport[,hostname]
+    const m = /^([^,]*):(\d+)@(\d+)(?:,(.*))?$/.exec(f[1]);
     if (m === null) throw new Error(`Unrecoverable error: corrupted cluster config file "${line}".`);
     const flags = f[2].split(',');
     const n = new ClusterNode(f[0], m[1], Number(m[2]), Number(m[3]));
     n.master = !flags.includes('slave');
     n.masterId = f[3] === '-' ? null : f[3];
     n.configEpoch = Number(f[6]);
+    n.nofailover = flags.includes('nofailover');
+    n.hostname = m[4] ?? '';
     if (flags.includes('myself')) {
       state = new ClusterState(n.id);
       const me = state.myself;

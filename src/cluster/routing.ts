@@ -9,7 +9,7 @@ import { CMD_ASKING, CMD_MOVABLE_KEYS, CMD_WRITE, type Command } from '../server
 import { getKeys, factsHaveKeys } from '../commands/command.js';
 import { effectiveCommandFlags } from '../server/pause.js';
 import { keyHashSlot } from './slot.js';
-import type { ClusterState, ClusterNode } from './state.js';
+import { preferredEndpoint, type ClusterState, type ClusterNode } from './state.js';
 
 export const ERR_CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot";
 export const ERR_UNBOUND = 'CLUSTERDOWN Hash slot not served';
@@ -28,6 +28,8 @@ export interface RoutingHost {
   readonly flags: ClientFlags;
   allowReadsWhenDown(): boolean;
   allowPubsubshardWhenDown(): boolean;
+  /** cluster-preferred-endpoint-type (ENDPOINT_*). */
+  endpointType(): number;
 }
 
 const hasKeysCache = new WeakMap<Command, boolean>();
@@ -45,8 +47,8 @@ function commandHasKeys(cmd: Command): boolean {
   return v;
 }
 
-function addr(n: ClusterNode): string {
-  return `${n.ip}:${n.port}`;
+function addr(host: RoutingHost, n: ClusterNode): string {
+  return `${preferredEndpoint(n, host.endpointType())}:${n.port}`;
 }
 
 /** Hash slot of a command's first key, or -1 when it has no keys. */
@@ -132,7 +134,7 @@ export function routingRefusal(host: RoutingHost, c: Client, cmd: Command, argv:
   if (migrating && missing > 0) {
     if (existing > 0) return ERR_TRYAGAIN;
     const to = st.migrating.get(slot)!;
-    return `ASK ${slot} ${addr(to)}`;
+    return `ASK ${slot} ${addr(host, to)}`;
   }
   if (importing && (host.flags.asking.has(c) || asking)) {
     if (multipleKeys && missing > 0) return ERR_TRYAGAIN;
@@ -140,7 +142,7 @@ export function routingRefusal(host: RoutingHost, c: Client, cmd: Command, argv:
   }
   if (owner === me) return null;
   if (!write && !me.master && me.masterId === owner.id && (pubsubShard || host.flags.readonly.has(c))) return null;
-  return `MOVED ${slot} ${addr(owner)}`;
+  return `MOVED ${slot} ${addr(host, owner)}`;
 }
 
 /**
@@ -158,7 +160,7 @@ export function blockedRedirect(host: RoutingHost, c: Client, keys: readonly str
     const slot = keyHashSlot(key);
     let owner = st.slots[slot];
     if (owner !== null && host.flags.readonly.has(c) && (cmd.flags & CMD_WRITE) === 0 && !me.master && me.masterId === owner.id) owner = me;
-    if (owner !== me && !st.importing.has(slot)) return owner === null ? ERR_UNBOUND : `MOVED ${slot} ${addr(owner)}`;
+    if (owner !== me && !st.importing.has(slot)) return owner === null ? ERR_UNBOUND : `MOVED ${slot} ${addr(host, owner)}`;
   }
   return null;
 }

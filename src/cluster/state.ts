@@ -21,6 +21,10 @@ export class ClusterNode {
   handshake = false;
   /** Not answering for cluster-node-timeout (PFAIL, "fail?"). */
   pfail = false;
+  /** cluster-announce-hostname as the node announces it ('' for none). */
+  hostname = '';
+  /** Will never fail over its master (cluster-replica-no-failover, as it announces). */
+  nofailover = false;
   /** Considered failed (FAIL). */
   fail = false;
   failTime = 0;
@@ -40,6 +44,16 @@ export class ClusterNode {
   dataReceived = 0;
   /** The last slot claim applied from it (with the epochs and slot map it met), to skip repeats. */
   lastClaim = '';
+  /**
+   * Redis's CLUSTER_NODE_MIGRATE_TO: a master that had replicas (or is a replica that
+   * took over, or got its first slot while other masters had replicas), so a valid
+   * target for replica migration once it has no working replica.
+   */
+  migrateTo = false;
+  /** Replicas it had at the last replica-migration check (the flag goes when this drops to 0). */
+  knownReplicas = 0;
+  /** Since when it is an orphaned master (ms, 0: not orphaned). */
+  orphanedTime = 0;
   /** Failure reports: master id -> when it last reported this node PFAIL or FAIL (ms). */
   readonly failReports = new Map<string, number>();
   readonly createdAt = Date.now();
@@ -59,8 +73,21 @@ export class ClusterNode {
     if (this.fail) f.push('fail');
     if (this.handshake) f.push('handshake');
     if (this.ip === '' && !this.myself) f.push('noaddr');
+    if (this.nofailover) f.push('nofailover');
     return f.join(',');
   }
+}
+
+/** cluster-preferred-endpoint-type values, as the config's enum numbers them. */
+export const ENDPOINT_IP = 0;
+export const ENDPOINT_HOSTNAME = 1;
+export const ENDPOINT_UNKNOWN = 2;
+
+/** Redis's getPreferredEndpoint: what MOVED/ASK and CLUSTER SHARDS name a node by. */
+export function preferredEndpoint(n: ClusterNode, type: number): string {
+  if (type === ENDPOINT_IP) return n.ip;
+  if (type === ENDPOINT_HOSTNAME) return n.hostname !== '' ? n.hostname : '?';
+  return '';
 }
 
 export class ClusterState {
@@ -121,7 +148,12 @@ export class ClusterState {
     const me = this.myself;
     if (old !== null && (old === me || (!me.master && me.masterId === old.id))) this.onSlotRemoved(slot);
     if (old !== null) old.slotCount--;
-    if (n !== null) n.slotCount++;
+    if (n !== null) {
+      n.slotCount++;
+      // Redis's clusterNodeSetSlotBit: a master's first slot makes it a migration target
+      // when some master has replicas.
+      if (n.slotCount === 1 && !n.migrateTo && this.mastersHaveReplicas()) n.migrateTo = true;
+    }
     this.slots[slot] = n;
   }
 
@@ -145,6 +177,23 @@ export class ClusterState {
     const out: ClusterNode[] = [];
     for (const r of this.nodes.values()) if (!r.master && r.masterId === n.id) out.push(r);
     return out;
+  }
+
+  /** Whether any master has a replica (Redis's clusterMastersHaveSlaves). */
+  mastersHaveReplicas(): boolean {
+    for (const r of this.nodes.values()) {
+      if (r.master || r.masterId === null) continue;
+      const m = this.nodes.get(r.masterId);
+      if (m !== undefined && m.master) return true;
+    }
+    return false;
+  }
+
+  /** Replicas of n not flagged FAIL (Redis's clusterCountNonFailingSlaves). */
+  workingReplicas(n: ClusterNode): number {
+    let k = 0;
+    for (const r of this.nodes.values()) if (!r.master && r.masterId === n.id && !r.fail) k++;
+    return k;
   }
 
   masterOf(n: ClusterNode): ClusterNode | null {

@@ -19,7 +19,7 @@ import { replyHelp } from './client.js';
 import { ERR_NOT_INT, ERR_SYNTAX } from './errors.js';
 import { parseInt64 } from '../util/numbers.js';
 import type { Cluster } from '../cluster/index.js';
-import { ClusterState, type ClusterNode } from '../cluster/state.js';
+import { ClusterState, ENDPOINT_HOSTNAME, ENDPOINT_IP, preferredEndpoint, type ClusterNode } from '../cluster/state.js';
 import { CLUSTER_SLOTS, keyHashSlot } from '../cluster/slot.js';
 import { nodeLine, nodesText } from '../cluster/nodes-conf.js';
 import { MESSAGE_TYPES } from '../cluster/bus.js';
@@ -105,12 +105,13 @@ function info(c: Client, cl: Cluster): void {
     if (n > 0) lines.push(`cluster_stats_messages_${t}_received:${n}`);
     received += n;
   }
-  lines.push(`cluster_stats_messages_received:${received}`, 'total_cluster_links_buffer_limit_exceeded:0');
+  lines.push(`cluster_stats_messages_received:${received}`, `total_cluster_links_buffer_limit_exceeded:${cl.bus.linksBufferLimitExceeded}`);
   c.addVerbatim(lines.join('\r\n') + '\r\n');
 }
 
 function slotsReply(c: Client, cl: Cluster): void {
   const st = cl.state;
+  const type = cl.endpointType();
   const ranges: Array<[number, number, ClusterNode]> = [];
   let start = -1;
   for (let s = 0; s <= CLUSTER_SLOTS; s++) {
@@ -130,18 +131,38 @@ function slotsReply(c: Client, cl: Cluster): void {
     c.addArrayLen(3 + replicas.length);
     c.addInt(a);
     c.addInt(b);
-    for (const node of [n, ...replicas]) {
-      c.addArrayLen(4);
-      c.addBulk(node.ip);
-      c.addInt(node.port);
-      c.addBulk(node.id);
-      c.addMapLen(0);
-    }
+    for (const node of [n, ...replicas]) nodeForSlots(c, node, type);
+  }
+}
+
+/**
+ * One node of a CLUSTER SLOTS range (Redis's addNodeToNodeReply): the preferred endpoint
+ * (unknown-endpoint: a null), port, id, then the other known endpoints: the ip unless it
+ * came first, the hostname (when set) unless it came first.
+ */
+function nodeForSlots(c: Client, n: ClusterNode, type: number): void {
+  c.addArrayLen(4);
+  if (type === ENDPOINT_IP) c.addBulk(n.ip);
+  else if (type === ENDPOINT_HOSTNAME) c.addBulk(n.hostname !== '' ? n.hostname : '?');
+  else c.addNull();
+  c.addInt(n.port);
+  c.addBulk(n.id);
+  const ip = type !== ENDPOINT_IP;
+  const hostname = type !== ENDPOINT_HOSTNAME && n.hostname !== '';
+  c.addMapLen((ip ? 1 : 0) + (hostname ? 1 : 0));
+  if (ip) {
+    c.addBulk('ip');
+    c.addBulk(n.ip);
+  }
+  if (hostname) {
+    c.addBulk('hostname');
+    c.addBulk(n.hostname);
   }
 }
 
 function shards(c: Client, cl: Cluster): void {
   const st = cl.state;
+  const type = cl.endpointType();
   const masters = [...st.nodes.values()].filter((n) => n.master);
   c.addArrayLen(masters.length);
   for (const m of masters) {
@@ -157,7 +178,10 @@ function shards(c: Client, cl: Cluster): void {
     const members = [m, ...st.replicasOf(m)];
     c.addArrayLen(members.length);
     for (const n of members) {
-      c.addMapLen(7);
+      // Redis's addNodeDetailsToShardReply: a node's offset as its messages said (our own
+      // read locally); a replica still at offset 0 is loading.
+      const offset = n.myself ? cl.replOffset() : n.replOffset;
+      c.addMapLen(n.hostname !== '' ? 8 : 7);
       c.addBulk('id');
       c.addBulk(n.id);
       c.addBulk('port');
@@ -165,13 +189,17 @@ function shards(c: Client, cl: Cluster): void {
       c.addBulk('ip');
       c.addBulk(n.ip);
       c.addBulk('endpoint');
-      c.addBulk(n.ip);
+      c.addBulk(preferredEndpoint(n, type));
+      if (n.hostname !== '') {
+        c.addBulk('hostname');
+        c.addBulk(n.hostname);
+      }
       c.addBulk('role');
       c.addBulk(n.master ? 'master' : 'replica');
       c.addBulk('replication-offset');
-      c.addInt(n.myself ? replicationOf(c.server).offset : 0);
+      c.addInt(offset);
       c.addBulk('health');
-      c.addBulk(n.fail || n.pfail ? 'fail' : 'online');
+      c.addBulk(n.fail ? 'fail' : !n.master && offset === 0 ? 'loading' : 'online');
     }
   }
 }
@@ -473,6 +501,9 @@ const reset: ClusterHandler = (c, cl, argv) => {
     c.addError("ERR CLUSTER RESET can't be called with master nodes containing keys");
     return;
   }
+  // Redis's clusterReset deletes every slot: those of our shard unsubscribe their shard
+  // channels (a sunsubscribe push each), on a master and on its replicas.
+  for (let s = 0; s < CLUSTER_SLOTS; s++) old.setOwner(s, null);
   if (!old.myself.master) {
     cl.stopFollowing();
     for (const db of c.server.dbs) db.flush();
@@ -487,7 +518,10 @@ const reset: ClusterHandler = (c, cl, argv) => {
     me.configEpoch = old.myself.configEpoch;
     fresh.currentEpoch = old.currentEpoch;
   }
+  me.hostname = old.myself.hostname;
+  me.nofailover = old.myself.nofailover;
   fresh.onChange = old.onChange;
+  fresh.onSlotRemoved = old.onSlotRemoved;
   cl.state = fresh;
   cl.updateState();
   fresh.changed();

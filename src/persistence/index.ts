@@ -539,9 +539,19 @@ export interface LoadResult {
   keysExpired: number;
 }
 
+/**
+ * Redis's iAmMaster: a cluster node by its role in the cluster, otherwise a server that
+ * follows no master. Only a master skips the keys an RDB holds past their TTL; a replica
+ * keeps them until its master's DELs arrive (the master decides what expires).
+ */
+export function iAmMaster(server: Server): boolean {
+  return server.cluster !== null ? server.cluster.state.myself.master : server.config.replicaOf() === null;
+}
+
 function loadOptions(server: Server, extra: Partial<RdbLoadOptions> = {}): RdbLoadOptions {
   const st = persistenceOf(server);
   return {
+    keepExpired: !iAmMaster(server),
     limits: decodeLimits(server),
     now: server.clock.now(),
     lruSec: server.lruClock,
@@ -583,7 +593,7 @@ function installLoaded(server: Server, staged: Database[]): void {
  */
 export function loadRdb(server: Server, buf: Buffer, opts: { aofPreamble?: boolean; start?: number } = {}): LoadResult {
   const staged = freshDatabases(server);
-  const parser = new RdbParser(buf, staged, loadOptions(server, { keepExpired: opts.aofPreamble === true }), opts.start ?? 0);
+  const parser = new RdbParser(buf, staged, loadOptions(server, opts.aofPreamble === true ? { keepExpired: true } : {}), opts.start ?? 0);
   while (!parser.step()) {
     /* step() reads to the end */
   }
@@ -614,7 +624,7 @@ export async function loadRdbAsync(server: Server, buf: Buffer, opts: { aofPream
   st.loadingTotalBytes = buf.length;
   st.loadingLoadedBytes = 0;
   try {
-    const parser = new RdbParser(buf, staged, loadOptions(server, { keepExpired: opts.aofPreamble === true }), opts.start ?? 0);
+    const parser = new RdbParser(buf, staged, loadOptions(server, opts.aofPreamble === true ? { keepExpired: true } : {}), opts.start ?? 0);
     for (;;) {
       // key-load-delay (microseconds per key, for tests): a few keys per timer tick, clients served between.
       const delay = server.config.getNumber('key-load-delay');

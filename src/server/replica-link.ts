@@ -471,7 +471,14 @@ export class ReplicaLink {
     const sock = this.socket;
     master.addr = `${this.host}:${this.port}`;
     master.laddr = sock !== null ? `${sock.localAddress}:${sock.localPort}` : '';
-    master.onKill = () => sock?.destroy();
+    master.onKill = () => {
+      // The link is down from now on (Redis's replicationHandleMasterDisconnection at
+      // freeClient), not from when the socket's close event arrives: a command that kills
+      // the master client and then blocks (DEBUG SLEEP) counts that time as data age.
+      if (sock === null) return;
+      sock.destroy();
+      this.onClose(sock);
+    };
     master.onErrorReply = (msg) => this.errorFromStream(master, msg);
     server.clients.set(master.id, master);
     this.master = master;

@@ -24,7 +24,7 @@ import type { Server } from './server.js';
 import { PROPAGATE_REPL, type PropagateSink } from './propagate.js';
 import { ReplyMode, type Client } from './client.js';
 import { putDecimal, putLatin1 } from '../util/latin1.js';
-import { persistenceOf, runRdbSnapshot } from '../persistence/index.js';
+import { iAmMaster, persistenceOf, runRdbSnapshot } from '../persistence/index.js';
 import type { ReplSaveInfo } from '../persistence/rdb/snapshot.js';
 import { flush } from '../net/connection.js';
 import { clientIntrospection } from '../commands/client.js';
@@ -605,7 +605,9 @@ export class ReplicationMaster {
    * offset) with an empty backlog, so its replicas continue with +CONTINUE.
    */
   restoreFromRdb(info: ReplSaveInfo, expired: Array<[number, string]> = []): void {
-    if (this.server.config.replicaOf() !== null) {
+    // A replica (by replicaof, or a cluster node that nodes.conf says is one) continues its
+    // master's stream, as Redis's cached master made from the RDB.
+    if (!iAmMaster(this.server)) {
       this.replId = info.replId;
       this.offset = info.offset;
       this.restored = info;

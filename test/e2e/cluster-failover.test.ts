@@ -170,6 +170,27 @@ test('a replica restarted with an AOF follows its master only after loading it (
   assert.equal(await digest(follower), await digest(master));
 });
 
+test("a replica restarted from its RDB continues its master's stream with a partial resync (Redis's cached master from the RDB)", async () => {
+  // After the previous test: `replica` follows `masterA`, with an AOF.
+  const master = masterA;
+  const follower = replica;
+  await follower.client.config('SET', 'appendonly', 'no');
+  assert.equal(await follower.client.call('SAVE'), 'OK');
+  const partial = async () => Number(/sync_partial_ok:(\d+)/.exec(String(await master.client.info('stats')))![1]);
+  const before = await partial();
+  await follower.proc.stop();
+  const { proc, client } = await launch(follower.port, follower.dir, follower.args);
+  follower.proc = proc;
+  follower.client = client;
+  await waitFor('the replica in sync again', async () => /master_link_status:up/.test(String(await follower.client.info('replication'))));
+  assert.equal(await partial(), before + 1);
+  // The bus links to the restarted node are back before the next test publishes.
+  await waitFor('every bus link up', async () => {
+    for (const n of nodes) if (/ disconnected/.test(String(await n.client.cluster('NODES')))) return false;
+    return true;
+  });
+});
+
 test('PUBLISH reaches subscribers on every node over the bus; SPUBLISH the replicas of its shard', async () => {
   const subscribers = await Promise.all(
     nodes.map(async (n) => {

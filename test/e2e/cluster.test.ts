@@ -31,9 +31,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis, Cluster } from 'ioredis';
-import { fileCleanups, freePort, spawnServer, type ServerProcess } from '../helpers/process.js';
+import { fileCleanups, freePort, spawnServer, MNEMO_BIN, type ServerProcess } from '../helpers/process.js';
 
 const run = promisify(execFile);
 const REDIS_CLI = process.env.REDIS_CLI ?? 'redis-cli';
@@ -77,6 +78,27 @@ async function errorOf(p: Promise<unknown>): Promise<string> {
   }
   return 'no error';
 }
+
+test('a node whose bus port is taken exits at start-up with Redis’s log lines (clusterInit), so launchers retry elsewhere', async () => {
+  const busPort = await freePort();
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(busPort, '0.0.0.0', r));
+  try {
+    const port = await freePort();
+    const dir = tempDir();
+    const args = [MNEMO_BIN, '--port', String(port), '--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--dir', dir, '--save', ''];
+    const failed = await run(process.execPath, args, { timeout: 20000 }).then(
+      () => null,
+      (e: { code: number; stdout: string }) => e,
+    );
+    assert.equal(failed?.code, 1);
+    const err = failed.stdout;
+    assert.match(err, new RegExp(`Could not create server TCP listening socket \\*:${busPort}: bind: Address already in use`));
+    assert.match(err, new RegExp(`Failed listening on port ${busPort} \\(cluster\\), aborting\\.`));
+  } finally {
+    blocker.close();
+  }
+});
 
 before(async () => {
   for (let i = 0; i < 3; i++) nodes.push(await startNode());
@@ -244,6 +266,86 @@ async function ownerOf(slot: number): Promise<number> {
   const port = slotsReply.find((r) => r[0] <= slot && slot <= r[1])![2][1];
   return nodes.findIndex((n) => n.port === port);
 }
+
+test('DELSLOTS and CLUSTER RESET unsubscribe the shard channels of the slots they remove (sunsubscribe pushes), also after a reset', async () => {
+  const solo = await startNode();
+  // A raw connection: the sunsubscribe pushes arrive without a request (ioredis refuses them).
+  const sock = connect(solo.port, '127.0.0.1');
+  cleanups.push(() => void sock.destroy());
+  let got = '';
+  sock.setEncoding('latin1');
+  sock.on('data', (d: string) => (got += d));
+  const ch = 'solo-news';
+  const frame = (kind: string, count: number) => `*3\r\n$${kind.length}\r\n${kind}\r\n$${ch.length}\r\n${ch}\r\n:${count}\r\n`;
+  const slot = Number(await solo.client.cluster('KEYSLOT', ch));
+  const subscribed = async (): Promise<void> => {
+    assert.equal(await solo.client.cluster('ADDSLOTS', slot), 'OK');
+    // The cluster is down (one slot served), but cluster-allow-pubsubshard-when-down is yes.
+    got = '';
+    sock.write(`SSUBSCRIBE ${ch}\r\n`);
+    await waitFor('the subscription', async () => got === frame('ssubscribe', 1));
+    got = '';
+  };
+  await subscribed();
+  assert.equal(await solo.client.cluster('RESET', 'HARD'), 'OK');
+  await waitFor('the reset to unsubscribe', async () => got === frame('sunsubscribe', 0));
+  await subscribed();
+  assert.equal(await solo.client.cluster('DELSLOTS', slot), 'OK');
+  await waitFor('DELSLOTS after a reset to unsubscribe', async () => got === frame('sunsubscribe', 0));
+});
+
+test('cluster-announce-hostname reaches the other nodes; CLUSTER SLOTS/SHARDS/NODES and MOVED follow cluster-preferred-endpoint-type', async () => {
+  // Reply shapes as redis-server 7.0.15's addNodeToNodeReply / addNodeDetailsToShardReply / clusterRedirectClient.
+  const key = 'hostkey';
+  const slot = Number(await nodes[0].client.cluster('KEYSLOT', key));
+  const owner = nodes[await ownerOf(slot)];
+  const other = nodes.find((n) => n !== owner)!;
+  const ownerId = (await owner.client.cluster('MYID')) as string;
+  type SlotNode = [string | null, number, string, unknown];
+  const slotNode = async (): Promise<SlotNode> => {
+    const ranges = (await other.client.cluster('SLOTS')) as unknown as Array<[number, number, SlotNode]>;
+    return ranges.find((r) => r[0] <= slot && slot <= r[1])![2];
+  };
+  const moved = async (): Promise<string> => {
+    try {
+      await other.client.set(key, 'v');
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'no error';
+  };
+  try {
+    assert.equal(await owner.client.config('SET', 'cluster-announce-hostname', 'owner.example'), 'OK');
+    await waitFor('the hostname to reach the other node', async () => JSON.stringify(await slotNode()).includes('owner.example'));
+    // Default (ip): the ip first, the hostname in the map.
+    assert.deepEqual(await slotNode(), ['127.0.0.1', owner.port, ownerId, ['hostname', 'owner.example']]);
+    const line = String(await other.client.cluster('NODES')).split('\n').find((l) => l.startsWith(ownerId))!;
+    assert.equal(line.split(' ')[1], `127.0.0.1:${owner.port}@${owner.busPort},owner.example`);
+    assert.equal(await moved(), `MOVED ${slot} 127.0.0.1:${owner.port}`);
+    const shardNode = async (): Promise<string[]> => {
+      const shards = (await other.client.cluster('SHARDS')) as unknown as Array<[string, unknown, string, string[][]]>;
+      for (const sh of shards) for (const n of sh[3]) if (n[1] === ownerId) return n.map(String);
+      throw new Error('owner not in CLUSTER SHARDS');
+    };
+    const sn = await shardNode();
+    assert.deepEqual(sn.slice(0, 10), ['id', ownerId, 'port', String(owner.port), 'ip', '127.0.0.1', 'endpoint', '127.0.0.1', 'hostname', 'owner.example']);
+    assert.deepEqual([sn[10], sn[11], sn[12], sn[14], sn[15]], ['role', 'master', 'replication-offset', 'health', 'online']);
+    // hostname: the hostname first (or '?' for a node without one), the ip in the map.
+    assert.equal(await other.client.config('SET', 'cluster-preferred-endpoint-type', 'hostname'), 'OK');
+    assert.deepEqual(await slotNode(), ['owner.example', owner.port, ownerId, ['ip', '127.0.0.1']]);
+    assert.equal(await moved(), `MOVED ${slot} owner.example:${owner.port}`);
+    assert.equal((await shardNode())[7], 'owner.example');
+    // unknown-endpoint: a null first, then both.
+    assert.equal(await other.client.config('SET', 'cluster-preferred-endpoint-type', 'unknown-endpoint'), 'OK');
+    assert.deepEqual(await slotNode(), [null, owner.port, ownerId, ['ip', '127.0.0.1', 'hostname', 'owner.example']]);
+    assert.equal(await moved(), `MOVED ${slot} :${owner.port}`);
+    assert.equal(await owner.client.config('SET', 'cluster-announce-hostname', ''), 'OK');
+    await waitFor('the hostname to be removed', async () => !JSON.stringify(await slotNode()).includes('owner.example'));
+  } finally {
+    await other.client.config('SET', 'cluster-preferred-endpoint-type', 'ip');
+    await owner.client.config('SET', 'cluster-announce-hostname', '');
+  }
+});
 
 test('a client blocked on a slot that moves away is answered MOVED, as Redis does from its clients cron', async () => {
   const key = '{blk}list';

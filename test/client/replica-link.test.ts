@@ -1,0 +1,69 @@
+/**
+ * The replica side of a master link, between in-process servers.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Redis } from 'ioredis';
+import { closeAll, connectIo, startTestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
+import { infoFields } from '../helpers/info.js';
+import { setLogSink } from '../../src/persistence/log.js';
+
+const info = async (io: Redis, section: string) => infoFields(await io.info(section));
+
+test('killing the master client starts the link-down time at once (a blocking command after it counts as data age)', async () => {
+  const config = { 'repl-diskless-sync-delay': '0', 'enable-debug-command': 'yes' };
+  const a = await startTestServer(config);
+  const b = await startTestServer(config);
+  const [ia, ib] = [await connectIo(a), await connectIo(b)];
+  setLogSink(a.server, () => {});
+  setLogSink(b.server, () => {});
+  try {
+    await ib.call('REPLICAOF', a.host, String(a.port));
+    await waitFor(async () => (await info(ib, 'replication')).get('master_link_status') === 'up', 'b in sync');
+    // The master accepts no new replica for a while: the link stays down after the kill.
+    await ia.call('CLIENT', 'PAUSE', '10000');
+    // As Redis's cluster test 06: the kill and a sleep in one transaction (in-process, the
+    // sleep also holds the socket's close event until it ends).
+    const tx = ib.multi();
+    tx.call('CLIENT', 'KILL', 'TYPE', 'master');
+    tx.call('DEBUG', 'SLEEP', '1.2');
+    const replies = await tx.exec();
+    assert.deepEqual(replies, [[null, 1], [null, 'OK']]);
+    const r = await info(ib, 'replication');
+    assert.equal(r.get('master_link_status'), 'down');
+    assert.ok(Number(r.get('master_link_down_since_seconds')) >= 1, r.get('master_link_down_since_seconds'));
+    await ia.call('CLIENT', 'UNPAUSE');
+  } finally {
+    await closeAll(a, ia);
+    await closeAll(b, ib);
+  }
+});
+
+test('a replica keeps the keys a snapshot holds past their TTL (full sync and DEBUG RELOAD), as Redis loads them when not a master', async () => {
+  const config = { 'repl-diskless-sync-delay': '0', 'enable-debug-command': 'yes' };
+  const a = await startTestServer(config);
+  const b = await startTestServer(config);
+  const [ia, ib] = [await connectIo(a), await connectIo(b)];
+  setLogSink(a.server, () => {});
+  setLogSink(b.server, () => {});
+  try {
+    // The master does not expire actively: the key is logically expired but still stored.
+    await ia.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+    await ia.set('gone', 'v', 'PX', 50);
+    await ia.set('kept', 'v');
+    await new Promise((r) => setTimeout(r, 120));
+    assert.equal(await ia.dbsize(), 2);
+    await ib.call('REPLICAOF', a.host, String(a.port));
+    await waitFor(async () => (await info(ib, 'replication')).get('master_link_status') === 'up', 'b in sync');
+    assert.equal(await ib.dbsize(), 2);
+    assert.equal(await ib.call('DEBUG', 'RELOAD'), 'OK');
+    assert.equal(await ib.dbsize(), 2);
+    // A master's reload skips it.
+    assert.equal(await ia.call('DEBUG', 'RELOAD'), 'OK');
+    assert.equal(await ia.dbsize(), 1);
+  } finally {
+    await closeAll(a, ia);
+    await closeAll(b, ib);
+  }
+});
