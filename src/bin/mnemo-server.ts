@@ -100,6 +100,9 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   }
+  // Cluster mode: the bus port is bound before the banner, and failing to bind it is fatal (Redis's clusterInit).
+  const bus = server.cluster?.bindBus() ?? null;
+  if (bus !== null && (await bus) !== null) process.exit(1);
   if (pidfile !== '') {
     try {
       writeFileSync(pidfile, `${process.pid}\n`);

@@ -12,6 +12,7 @@ import type { Command } from '../server/command-table.js';
 import { ClusterState, type ClusterNode } from './state.js';
 import { setFailoverPause } from '../server/pause.js';
 import { log } from '../persistence/log.js';
+import { strerror } from '../config/special.js';
 import { isLoading } from '../persistence/index.js';
 import { pubsubOf } from '../server/pubsub.js';
 import { keyHashSlot } from './slot.js';
@@ -34,6 +35,8 @@ export class Cluster {
   readonly flags: ClientFlags = { readonly: new WeakSet(), asking: new WeakSet() };
   readonly configPath: string;
   private started = false;
+  /** The bus listener's bind, once started: resolves to the error if it failed, else null. */
+  busListening: Promise<Error | null> | null = null;
   private saveScheduled = false;
   /** ip:port of the master our replication follows. */
   private following = '';
@@ -137,6 +140,28 @@ export class Cluster {
     return this.server.config.getBool('cluster-allow-reads-when-down');
   }
 
+  /**
+   * Binds the cluster bus port (cluster-port, else port + 10000) once the server listens.
+   * As Redis's clusterInit, a port that cannot be bound is fatal, logged in Redis's two lines
+   * (the test suite's launcher reads the second to retry on another port): the binary awaits
+   * busListening and exits; an embedded server only logs.
+   */
+  bindBus(): Promise<Error | null> | null {
+    if (this.busListening !== null || this.server.port === 0) return this.busListening;
+    const busPort = this.server.config.getNumber('cluster-port') || this.server.port + 10000;
+    const host = this.server.host;
+    this.busListening = this.bus.listen(busPort, host).then(
+      () => null,
+      (e: Error) => {
+        const addr = host === '' || host === '::' || host === '0.0.0.0' ? '*' : host;
+        log(this.server, 'warning', `Warning: Could not create server TCP listening socket ${addr}:${busPort}: bind: ${strerror(e)}`);
+        log(this.server, 'warning', `Failed listening on port ${busPort} (cluster), aborting.`);
+        return e;
+      },
+    );
+    return this.busListening;
+  }
+
   /** Once the server listens: our address, the bus listener, replication of a configured master. */
   ensureStarted(): void {
     if (this.started || this.server.port === 0) return;
@@ -148,9 +173,7 @@ export class Cluster {
     me.cport = cfg.getNumber('cluster-announce-bus-port') || busPort;
     const announceIp = cfg.get('cluster-announce-ip') ?? '';
     if (announceIp !== '') me.ip = announceIp;
-    this.bus.listen(busPort, this.server.host).catch((e: Error) => {
-      process.stderr.write(`Could not bind the cluster bus port ${busPort}: ${e.message}\n`);
-    });
+    this.bindBus();
     this.updateState();
     this.saveNow();
     this.roleChanged();
