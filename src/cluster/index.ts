@@ -50,6 +50,11 @@ export class Cluster {
     this.state.onChange = () => this.changed();
     this.state.onSlotRemoved = (slot) => this.slotRemoved(slot);
     this.bus = new ClusterBus(this);
+    for (const name of ['cluster-announce-port', 'cluster-announce-bus-port', 'cluster-announce-tls-port']) {
+      cfg.onChange(name, () => {
+        if (this.started) this.deriveAnnouncedPorts();
+      });
+    }
   }
 
   nodeTimeout(): number {
@@ -162,15 +167,26 @@ export class Cluster {
     return this.busListening;
   }
 
+  /**
+   * Redis's deriveAnnouncedPorts: the port and bus port we announce are the listening ones
+   * unless cluster-announce-port / cluster-announce-bus-port say otherwise (no TLS, so
+   * cluster-announce-tls-port is not used). CONFIG SET of either applies at once, and the
+   * next ping carries it to the other nodes, as clusterUpdateMyselfAnnouncedPorts.
+   */
+  private deriveAnnouncedPorts(): void {
+    const cfg = this.server.config;
+    const me = this.state.myself;
+    me.port = cfg.getNumber('cluster-announce-port') || this.server.port;
+    me.cport = cfg.getNumber('cluster-announce-bus-port') || cfg.getNumber('cluster-port') || this.server.port + 10000;
+  }
+
   /** Once the server listens: our address, the bus listener, replication of a configured master. */
   ensureStarted(): void {
     if (this.started || this.server.port === 0) return;
     this.started = true;
     const cfg = this.server.config;
     const me = this.state.myself;
-    me.port = cfg.getNumber('cluster-announce-port') || this.server.port;
-    const busPort = cfg.getNumber('cluster-port') || this.server.port + 10000;
-    me.cport = cfg.getNumber('cluster-announce-bus-port') || busPort;
+    this.deriveAnnouncedPorts();
     const announceIp = cfg.get('cluster-announce-ip') ?? '';
     if (announceIp !== '') me.ip = announceIp;
     this.bindBus();

@@ -454,4 +454,7 @@ export const EFFECTIVE_DIRECTIVES: ReadonlySet<string> = new Set([
   'replica-serve-stale-data',
   'min-replicas-to-write',
   'min-replicas-max-lag',
+  // cluster mode: the ports myself announces, at start and on CONFIG SET (cluster/index.ts)
+  'cluster-announce-port',
+  'cluster-announce-bus-port',
 ]);

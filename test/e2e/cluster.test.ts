@@ -316,3 +316,21 @@ test("CLUSTER SLOTS lists a replica only once it has a replication offset (Redis
   await owner.client.set('{lastslot}k', 'v');
   await waitFor('the replica to be listed once its offset moved', listed);
 });
+
+test('CONFIG SET cluster-announce-port / cluster-announce-bus-port apply to myself at once and reach the others by gossip', async () => {
+  const [a, b] = nodes;
+  const id = (await a.client.cluster('MYID')) as string;
+  const lineOf = async (n: Node): Promise<string> => String(await n.client.cluster('NODES')).split('\n').find((l) => l.startsWith(id))!;
+  const announced = 1 + (a.port === 65535 ? 1 : a.port);
+  await a.client.config('SET', 'cluster-announce-port', String(announced));
+  assert.match(await lineOf(a), new RegExp(`:${announced}@${a.busPort} `));
+  await waitFor('the announced port to reach another node', async () => (await lineOf(b)).includes(`:${announced}@`));
+  await a.client.config('SET', 'cluster-announce-port', '0');
+  assert.match(await lineOf(a), new RegExp(`:${a.port}@${a.busPort} `));
+  await a.client.config('SET', 'cluster-announce-bus-port', String(announced));
+  assert.match(await lineOf(a), new RegExp(`:${a.port}@${announced} `));
+  await waitFor('the announced bus port to reach another node', async () => (await lineOf(b)).includes(`@${announced} `));
+  await a.client.config('SET', 'cluster-announce-bus-port', '0');
+  assert.match(await lineOf(a), new RegExp(`:${a.port}@${a.busPort} `));
+  await waitFor('the bus port to be restored on another node', async () => (await lineOf(b)).includes(`:${a.port}@${a.busPort} `));
+});
