@@ -334,3 +334,20 @@ test('CONFIG SET cluster-announce-port / cluster-announce-bus-port apply to myse
   assert.match(await lineOf(a), new RegExp(`:${a.port}@${a.busPort} `));
   await waitFor('the bus port to be restored on another node', async () => (await lineOf(b)).includes(`:${a.port}@${a.busPort} `));
 });
+
+test('DEBUG CLUSTERLINK KILL drops the links with a node, which come back; unknown node and direction are refused', async () => {
+  const [a, b] = nodes;
+  const bId = (await b.client.cluster('MYID')) as string;
+  const linksWith = async (id: string): Promise<string[]> => {
+    const links = (await a.client.cluster('LINKS')) as unknown as string[][];
+    return links.filter((l) => l[l.indexOf('node') + 1] === id).map((l) => l[l.indexOf('direction') + 1]).sort();
+  };
+  await waitFor('both links with b', async () => (await linksWith(bId)).join() === 'from,to');
+  assert.equal(await a.client.call('DEBUG', 'CLUSTERLINK', 'KILL', 'to', bId), 'OK');
+  assert.deepEqual(await linksWith(bId), ['from']);
+  assert.equal(await a.client.call('DEBUG', 'CLUSTERLINK', 'KILL', 'all', bId), 'OK');
+  assert.deepEqual(await linksWith(bId), []);
+  await waitFor('both links with b again', async () => (await linksWith(bId)).join() === 'from,to');
+  assert.equal(await errorOf(a.client.call('DEBUG', 'CLUSTERLINK', 'KILL', 'to', 'nosuchnode')), 'ERR Unknown node nosuchnode');
+  assert.equal(await errorOf(a.client.call('DEBUG', 'CLUSTERLINK', 'KILL', 'sideways', bId)), 'ERR Unknown direction sideways');
+});
