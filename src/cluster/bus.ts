@@ -257,6 +257,29 @@ export class ClusterBus {
     });
   }
 
+  /**
+   * DEBUG CLUSTERLINK KILL: closes our link to n (`to`), n's link to us (`from`), or both, as
+   * Redis's freeClusterLink. Nothing more is sent on a killed link; the cron connects again,
+   * and n connects again from its side.
+   */
+  killLinks(n: ClusterNode, to: boolean, from: boolean): void {
+    if (to) {
+      const l = this.outbound.get(n);
+      if (l !== undefined) {
+        this.outbound.delete(n);
+        n.connected = false;
+        l.socket.destroy();
+      }
+    }
+    if (from) {
+      for (const il of this.inbound) {
+        if (il.node !== n) continue;
+        this.inbound.delete(il);
+        il.socket.destroy();
+      }
+    }
+  }
+
   dropNode(n: ClusterNode): void {
     const l = this.outbound.get(n);
     if (l !== undefined) {

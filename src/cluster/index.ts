@@ -12,6 +12,7 @@ import type { Command } from '../server/command-table.js';
 import { ClusterState, type ClusterNode } from './state.js';
 import { setFailoverPause } from '../server/pause.js';
 import { log } from '../persistence/log.js';
+import { strerror } from '../config/special.js';
 import { isLoading } from '../persistence/index.js';
 import { pubsubOf } from '../server/pubsub.js';
 import { keyHashSlot } from './slot.js';
@@ -53,6 +54,11 @@ export class Cluster {
       this.state.myself.hostname = value;
       this.state.changed();
     });
+    for (const name of ['cluster-announce-port', 'cluster-announce-bus-port', 'cluster-announce-tls-port']) {
+      cfg.onChange(name, () => {
+        if (this.started) this.deriveAnnouncedPorts();
+      });
+    }
   }
 
   nodeTimeout(): number {
@@ -178,18 +184,30 @@ export class Cluster {
     }
   }
 
+  /**
+   * Redis's deriveAnnouncedPorts: the port and bus port we announce are the listening ones
+   * unless cluster-announce-port / cluster-announce-bus-port say otherwise (no TLS, so
+   * cluster-announce-tls-port is not used). CONFIG SET of either applies at once, and the
+   * next ping carries it to the other nodes, as clusterUpdateMyselfAnnouncedPorts.
+   */
+  private deriveAnnouncedPorts(): void {
+    const cfg = this.server.config;
+    const me = this.state.myself;
+    me.port = cfg.getNumber('cluster-announce-port') || this.server.port;
+    me.cport = cfg.getNumber('cluster-announce-bus-port') || this.busPort(this.server.port);
+  }
+
   /** Once the server listens: our address, the bus listener, replication of a configured master. */
   ensureStarted(): void {
     if (this.started || this.server.port === 0) return;
     this.started = true;
     const cfg = this.server.config;
     const me = this.state.myself;
-    me.port = cfg.getNumber('cluster-announce-port') || this.server.port;
-    const busPort = this.busPort(this.server.port);
-    me.cport = cfg.getNumber('cluster-announce-bus-port') || busPort;
+    this.deriveAnnouncedPorts();
     const announceIp = cfg.get('cluster-announce-ip') ?? '';
     if (announceIp !== '') me.ip = announceIp;
     if (!this.bus.listening) {
+      const busPort = this.busPort(this.server.port);
       this.bus.listen(busPort, this.server.host).catch((e: Error) => {
         process.stderr.write(`Could not bind the cluster bus port ${busPort}: ${e.message}\n`);
       });

@@ -1,7 +1,7 @@
 /**
  * Server commands: INFO, CONFIG (GET, SET, RESETSTAT, REWRITE, HELP), DEBUG
  * (SLEEP, SET-ACTIVE-EXPIRE, PAUSE-CRON, OBJECT, POPULATE, ERROR, PROTOCOL, QUICKLIST-PACKED-THRESHOLD,
- * HTSTATS, HTSTATS-KEY, CONFIG-REWRITE-FORCE-ALL, REPLYBUFFER, HELP), TIME,
+ * HTSTATS, HTSTATS-KEY, CONFIG-REWRITE-FORCE-ALL, REPLYBUFFER, CLUSTERLINK, HELP), TIME,
  * LASTSAVE and SHUTDOWN.
  *
  * Argument checks and their order follow Redis 7.0, so the same error wins.
@@ -215,6 +215,32 @@ function debugDropClusterPacketFilter(c: Client, argv: string[]): void {
     return;
   }
   c.server.clusterDropPacketFilter = n;
+  c.addOK();
+}
+
+/** DEBUG CLUSTERLINK KILL <to|from|all> <node-id>: drops cluster bus links to test their recovery. */
+function debugClusterlink(c: Client, argv: string[]): void {
+  if (argv[2].toLowerCase() !== 'kill') {
+    subcommandSyntaxError(c, argv);
+    return;
+  }
+  const cluster = c.server.cluster;
+  if (cluster === null) {
+    c.addError('ERR Debug option only available for cluster mode enabled setup!');
+    return;
+  }
+  const n = cluster.state.nodes.get(argv[4]);
+  if (n === undefined) {
+    c.addError(`ERR Unknown node ${argv[4]}`);
+    return;
+  }
+  const dir = argv[3].toLowerCase();
+  if (dir !== 'to' && dir !== 'from' && dir !== 'all') {
+    // Redis 7.0 sends this error and then +OK too (two replies to one command): we send the error only.
+    c.addError(`ERR Unknown direction ${argv[3]}`);
+    return;
+  }
+  cluster.bus.killLinks(n, dir !== 'from', dir !== 'to');
   c.addOK();
 }
 
@@ -580,6 +606,7 @@ const DEBUG_SUBCOMMANDS: ReadonlyMap<string, { argc: (n: number) => boolean; run
   ['sleep', { argc: (n: number) => n === 3, run: debugSleep }],
   ['set-active-expire', { argc: (n: number) => n === 3, run: debugSetActiveExpire }],
   ['drop-cluster-packet-filter', { argc: (n: number) => n === 3, run: debugDropClusterPacketFilter }],
+  ['clusterlink', { argc: (n: number) => n === 5, run: debugClusterlink }],
   ['pause-cron', { argc: (n: number) => n === 3, run: debugPauseCron }],
   ['object', { argc: (n: number) => n === 3, run: debugObject }],
   ['populate', { argc: (n: number) => n >= 3 && n <= 5, run: debugPopulate }],
@@ -610,6 +637,8 @@ function debugReplicate(c: Client, argv: string[]): void {
 function debugHelp(c: Client): void {
   // Only what Mnemo implements, in Redis's wording.
   replyHelp(c, 'DEBUG', [
+    'CLUSTERLINK KILL <to|from|all> <node-id>',
+    '    Kills the link based on the direction to/from (both) with the provided node.',
     'CONFIG-REWRITE-FORCE-ALL',
     '    Like CONFIG REWRITE but writes all configuration options, including',
     '    keywords not listed in original configuration file or default values.',

@@ -10,6 +10,9 @@ import type { ServerHandle } from '../../src/index.js';
 import { startServer } from '../../src/index.js';
 import { connectIo } from '../helpers/server.js';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileCleanups, MNEMO_BIN, spawnServer } from '../helpers/process.js';
 
 const { cleanups } = fileCleanups('mnemo-listen-');
@@ -145,5 +148,44 @@ test("mnemo-server on a busy port logs Redis's two lines (stdout, where Redis's 
     assert.match(out, new RegExp(`# Failed listening on port ${port} \\(TCP\\), aborting\\.\\n`));
   } finally {
     busy.close();
+  }
+});
+
+test('mnemo-server in cluster mode whose bus port is busy logs Redis\'s two lines and exits 1, as clusterInit', async () => {
+  // A busy port B with B - 10000 free: the server's port, whose bus port (port + 10000) is B.
+  let busy: net.Server | null = null;
+  let port = 0;
+  for (let i = 0; i < 50 && port === 0; i++) {
+    const s = net.createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    const b = (s.address() as net.AddressInfo).port;
+    const free = b > 11024 && (await new Promise<boolean>((r) => {
+      const t = net.createServer().once('error', () => r(false)).listen(b - 10000, '127.0.0.1', () => t.close(() => r(true)));
+    }));
+    if (free) {
+      busy = s;
+      port = b - 10000;
+    } else s.close();
+  }
+  assert.ok(busy !== null, 'no port pair found');
+  const dir = mkdtempSync(join(tmpdir(), 'mnemo-busport-'));
+  try {
+    const child = spawn(process.execPath, [MNEMO_BIN, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--cluster-enabled', 'yes'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    // A server that carries on without its bus is stopped, and fails the exit-code check.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    clearTimeout(timer);
+    assert.equal(code, 1);
+    assert.match(out, new RegExp(`# Warning: Could not create server TCP listening socket 127\\.0\\.0\\.1:${port + 10000}: bind: Address already in use\\n`));
+    assert.match(out, new RegExp(`# Failed listening on port ${port + 10000} \\(cluster\\), aborting\\.\\n`));
+    assert.doesNotMatch(out, /PID: |Running mode=/);
+  } finally {
+    busy.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

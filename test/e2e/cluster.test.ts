@@ -418,3 +418,38 @@ test("CLUSTER SLOTS lists a replica only once it has a replication offset (Redis
   await owner.client.set('{lastslot}k', 'v');
   await waitFor('the replica to be listed once its offset moved', listed);
 });
+
+test('CONFIG SET cluster-announce-port / cluster-announce-bus-port apply to myself at once and reach the others by gossip', async () => {
+  const [a, b] = nodes;
+  const id = (await a.client.cluster('MYID')) as string;
+  const lineOf = async (n: Node): Promise<string> => String(await n.client.cluster('NODES')).split('\n').find((l) => l.startsWith(id))!;
+  const announced = 1 + (a.port === 65535 ? 1 : a.port);
+  await a.client.config('SET', 'cluster-announce-port', String(announced));
+  assert.match(await lineOf(a), new RegExp(`:${announced}@${a.busPort} `));
+  await waitFor('the announced port to reach another node', async () => (await lineOf(b)).includes(`:${announced}@`));
+  await a.client.config('SET', 'cluster-announce-port', '0');
+  assert.match(await lineOf(a), new RegExp(`:${a.port}@${a.busPort} `));
+  await a.client.config('SET', 'cluster-announce-bus-port', String(announced));
+  assert.match(await lineOf(a), new RegExp(`:${a.port}@${announced} `));
+  await waitFor('the announced bus port to reach another node', async () => (await lineOf(b)).includes(`@${announced} `));
+  await a.client.config('SET', 'cluster-announce-bus-port', '0');
+  assert.match(await lineOf(a), new RegExp(`:${a.port}@${a.busPort} `));
+  await waitFor('the bus port to be restored on another node', async () => (await lineOf(b)).includes(`:${a.port}@${a.busPort} `));
+});
+
+test('DEBUG CLUSTERLINK KILL drops the links with a node, which come back; unknown node and direction are refused', async () => {
+  const [a, b] = nodes;
+  const bId = (await b.client.cluster('MYID')) as string;
+  const linksWith = async (id: string): Promise<string[]> => {
+    const links = (await a.client.cluster('LINKS')) as unknown as string[][];
+    return links.filter((l) => l[l.indexOf('node') + 1] === id).map((l) => l[l.indexOf('direction') + 1]).sort();
+  };
+  await waitFor('both links with b', async () => (await linksWith(bId)).join() === 'from,to');
+  assert.equal(await a.client.call('DEBUG', 'CLUSTERLINK', 'KILL', 'to', bId), 'OK');
+  assert.deepEqual(await linksWith(bId), ['from']);
+  assert.equal(await a.client.call('DEBUG', 'CLUSTERLINK', 'KILL', 'all', bId), 'OK');
+  assert.deepEqual(await linksWith(bId), []);
+  await waitFor('both links with b again', async () => (await linksWith(bId)).join() === 'from,to');
+  assert.equal(await errorOf(a.client.call('DEBUG', 'CLUSTERLINK', 'KILL', 'to', 'nosuchnode')), 'ERR Unknown node nosuchnode');
+  assert.equal(await errorOf(a.client.call('DEBUG', 'CLUSTERLINK', 'KILL', 'sideways', bId)), 'ERR Unknown direction sideways');
+});
