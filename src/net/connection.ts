@@ -198,9 +198,10 @@ export function flush(server: Server, c: Client): void {
     // The reply buffer itself goes to the socket (no copy): written at once, the usual
     // case, it is free again; if the socket queued any of it, the client takes a new one.
     socket.write(c.outputView());
-    c.outputWritten(socket.writableLength !== 0);
+    const queued = socket.writableLength;
+    c.outputWritten(queued !== 0);
     // Output the peer does not read piles up in the socket: it counts against the limit too.
-    if (socket.writableLength > server.outputLimitFloor) checkOutputLimit(server, c, 0);
+    if (queued > server.outputLimitFloor) checkOutputLimit(server, c, 0);
   } else if (c.len > 0) {
     c.len = 0;
   }
