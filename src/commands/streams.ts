@@ -129,15 +129,11 @@ function notify(c: Client, event: string, key: string, db: Database): void {
   c.server.notifier.notify('t', event, key, db.id);
 }
 
-const SMALL_ELEMENT = 1024;
-const CHUNK_CHARS = 64 * 1024;
-
 /**
- * Writes entries as `[id, [field, value, ...]]` arrays. Small strings are
- * framed into one chunk written at once, much cheaper than a call per string.
+ * Writes entries as `[id, [field, value, ...]]` arrays, each string framed straight into
+ * the reply buffer (cheaper than joining the frames into a string first).
  */
 class EntryWriter {
-  private chunk = '';
   constructor(private c: Client) {}
 
   entry(node: StreamNode, i: number, id = idToString(node.idAt(i))): void {
@@ -145,25 +141,15 @@ class EntryWriter {
   }
 
   fields(id: string, fv: string[]): void {
-    let s = this.chunk + '*2\r\n$' + id.length + '\r\n' + id + '\r\n*' + fv.length + '\r\n';
-    for (let k = 0; k < fv.length; k++) {
-      const v = fv[k];
-      if (v.length > SMALL_ELEMENT) {
-        this.c.addRaw(s);
-        s = '';
-        this.c.addBulk(v);
-        continue;
-      }
-      s += '$' + v.length + '\r\n' + v + '\r\n';
-    }
-    this.chunk = s;
-    if (s.length > CHUNK_CHARS) this.flush();
+    const c = this.c;
+    c.addArrayLen(2);
+    c.addBulk(id);
+    c.addArrayLen(fv.length);
+    for (let k = 0; k < fv.length; k++) c.addBulk(fv[k]);
   }
 
-  flush(): void {
-    if (this.chunk !== '') this.c.addRaw(this.chunk);
-    this.chunk = '';
-  }
+  /** Nothing is held back any more; kept so callers mark where a reply's entries end. */
+  flush(): void {}
 }
 
 /**

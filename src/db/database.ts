@@ -59,6 +59,36 @@ class KeyTable extends DenseMap<Value> {
   accountedBytes = 0;
   accountedKeys = 0;
 
+  /**
+   * The last key found or stored and its position. A write command looks its key up,
+   * stores the result and the accounting hook finds it again: one Map lookup for the
+   * three. Checked against `keys` (a key has one position), so deletes need no upkeep.
+   */
+  private memoKey: string | null = null;
+  private memoPos = 0;
+
+  override find(key: string): number {
+    const p = this.memoPos;
+    if (key === this.memoKey && p < this.keys.length && this.keys[p] === key) return p;
+    const i = this.index.get(key);
+    if (i === undefined) return -1;
+    this.memoKey = key;
+    this.memoPos = i;
+    return i;
+  }
+
+  override put(key: string, val: Value): number {
+    const p = this.memoPos;
+    if (key === this.memoKey && p < this.keys.length && this.keys[p] === key) {
+      this.vals[p] = val;
+      return p;
+    }
+    const i = super.put(key, val);
+    this.memoKey = key;
+    this.memoPos = i;
+    return i;
+  }
+
   protected override onAdd(i: number): void {
     if (i >= this.access.length) {
       const next = new Uint32Array(this.access.length * 2);

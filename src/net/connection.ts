@@ -194,11 +194,14 @@ export function flush(server: Server, c: Client): void {
   // appendfsync always: replies wait until the writes they may reflect are fsynced.
   if (c.len > 0 && server.replyBarrier !== null && server.replyBarrier(c)) return;
   if (c.len > 0 && !socket.destroyed) {
-    const out = c.takeOutput();
-    server.stats.netOutputBytes += out.length;
-    socket.write(out);
+    server.stats.netOutputBytes += c.len;
+    // The reply buffer itself goes to the socket (no copy): written at once, the usual
+    // case, it is free again; if the socket queued any of it, the client takes a new one.
+    socket.write(c.outputView());
+    const queued = socket.writableLength;
+    c.outputWritten(queued !== 0);
     // Output the peer does not read piles up in the socket: it counts against the limit too.
-    if (socket.writableLength > server.outputLimitFloor) checkOutputLimit(server, c, 0);
+    if (queued > server.outputLimitFloor) checkOutputLimit(server, c, 0);
   } else if (c.len > 0) {
     c.len = 0;
   }

@@ -133,6 +133,18 @@ export class PersistenceState {
 }
 
 const states = new WeakMap<Server, PersistenceState>();
+// The dispatcher asks for a server's state on every command (MISCONF, LOADING): the last
+// answer is kept, so that one process's usual single server costs no WeakMap lookups.
+let lastServer: Server | null = null;
+let lastState: PersistenceState | undefined;
+
+function stateOf(server: Server): PersistenceState | undefined {
+  if (server === lastServer) return lastState;
+  const st = states.get(server);
+  lastServer = server;
+  lastState = st;
+  return st;
+}
 
 /** The persistence state of a server (created by installPersistence). */
 export function persistenceOf(server: Server): PersistenceState {
@@ -140,6 +152,7 @@ export function persistenceOf(server: Server): PersistenceState {
   if (st === undefined) {
     st = new PersistenceState(server);
     states.set(server, st);
+    if (lastServer === server) lastState = st;
   }
   return st;
 }
@@ -481,7 +494,10 @@ function startCron(server: Server): void {
  * Server.execute must reply to write commands and PING, or null.
  */
 export function writesRefused(server: Server): string | null {
-  const st = states.get(server);
+  return bgsaveErrorRefusal(server, stateOf(server));
+}
+
+function bgsaveErrorRefusal(server: Server, st: PersistenceState | undefined): string | null {
   if (st === undefined || st.lastbgsaveStatus !== 'err') return null;
   if (!server.config.getBool('stop-writes-on-bgsave-error')) return null;
   if (server.config.saveParams().length === 0) return null;
@@ -494,12 +510,12 @@ export function writesRefused(server: Server): string | null {
  * and PING are refused while writesRefused() (or the AOF's write error) says so.
  */
 export function misconfRefused(server: Server, cmd: Command, c?: Client): string | null {
-  const st = states.get(server);
+  const st = stateOf(server);
   if (st === undefined) return null;
   let isWrite = (cmd.flags & CMD_WRITE) !== 0;
   if (!isWrite && cmd.fullName === 'exec' && c?.multi) isWrite = c.multi.queue.some((q) => (q.cmd.flags & CMD_WRITE) !== 0);
   if (!isWrite && cmd.fullName !== 'ping') return null;
-  return writesRefused(server) ?? st.aofWriteRefusal();
+  return bgsaveErrorRefusal(server, st) ?? st.aofWriteRefusal();
 }
 
 /**
@@ -507,7 +523,7 @@ export function misconfRefused(server: Server, cmd: Command, c?: Client): string
  * flag (and EXEC of a transaction holding one) are refused with this error.
  */
 export function loadingRefused(server: Server, cmd: Command, c?: Client): string | null {
-  const st = states.get(server);
+  const st = stateOf(server);
   if (st === undefined || !st.loading) return st !== undefined && st.asyncLoading ? asyncLoadingRefused(cmd, c) : null;
   if ((cmd.flags & CMD_LOADING) === 0) return LOADING_ERROR;
   if (cmd.fullName === 'exec' && c?.multi) {

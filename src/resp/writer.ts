@@ -62,6 +62,27 @@ export class ReplyWriter {
     return chunk;
   }
 
+  /**
+   * The pending bytes as a view of `out`, without a copy, for one socket write; resets the
+   * buffer. The caller then says with outputWritten whether the socket kept the bytes.
+   */
+  outputView(): Buffer {
+    const n = this.len;
+    this.len = 0;
+    const used = n < this.bufSize ? n : this.bufSize;
+    if (used > this.bufPeak) this.bufPeak = used;
+    return this.out.subarray(0, n);
+  }
+
+  /**
+   * After writing outputView(): `kept` when the socket could not send everything at once
+   * and holds on to the bytes (they are still `out`'s memory), so `out` is replaced; a
+   * buffer a huge reply grew is given up too, as takeOutput does.
+   */
+  outputWritten(kept: boolean): void {
+    if (kept || this.out.length > 1024 * 1024) this.out = Buffer.allocUnsafe(this.bufSize);
+  }
+
   /** Appends raw protocol text (ASCII/latin1). */
   addRaw(s: string): void {
     const n = s.length;

@@ -123,6 +123,7 @@ export class CommandTable {
   private fast = new Map<string, Command>();
 
   add(cmd: Command): void {
+    this.lastName = null;
     this.commands.set(cmd.fullName, cmd);
     this.fast.set(cmd.fullName, cmd);
     this.fast.set(cmd.fullName.toUpperCase(), cmd);
@@ -137,8 +138,18 @@ export class CommandTable {
 
   /** Finds a top-level command by name as sent by the client (any case). */
   lookup(name: string): Command | undefined {
-    return this.fast.get(name) ?? (this.dispatch ?? this.commands).get(name.toLowerCase());
+    // Pipelines repeat a command: the parser interns names, so this is mostly a pointer test.
+    if (name === this.lastName) return this.lastCommand;
+    const cmd = this.fast.get(name);
+    if (cmd === undefined) return (this.dispatch ?? this.commands).get(name.toLowerCase());
+    this.lastName = name;
+    this.lastCommand = cmd;
+    return cmd;
   }
+
+  /** The last name found in `fast` and its command (reset whenever `fast` changes). */
+  private lastName: string | null = null;
+  private lastCommand: Command | undefined = undefined;
 
   /**
    * `rename-command from to`: the command answers to `to` only (`to` empty: to no
@@ -146,6 +157,7 @@ export class CommandTable {
    */
   rename(from: string, to: string): string | null {
     const dispatch = (this.dispatch ??= new Map(this.commands));
+    this.lastName = null;
     const cmd = dispatch.get(from.toLowerCase());
     if (cmd === undefined) return 'No such command in rename-command';
     dispatch.delete(from.toLowerCase());

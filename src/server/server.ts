@@ -6,6 +6,7 @@
  */
 import { PROPAGATE_ALL, type PendingWrite, type PropagateSink } from './propagate.js';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { Clock } from './clock.js';
 import { Client, ReplyMode } from './client.js';

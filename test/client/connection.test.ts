@@ -116,3 +116,34 @@ test('a connection refused for maxclients that the peer resets does not take the
     a.socket.write(resp('CONFIG', 'SET', 'maxclients', original));
   }
 });
+
+test('replies queued by a socket the client does not read arrive intact', async () => {
+  // Replies go to the socket straight from the client's reply buffer; once the kernel's
+  // buffers are full the socket keeps the bytes, so later replies must not overwrite them.
+  // Each read's replies stay well under 1 MB (a reply buffer that big is let go anyway).
+  const a = await rawClient();
+  const values = Array.from({ length: 8 }, (_, i) => String.fromCharCode(0x61 + i).repeat(300) + i);
+  let setup = '';
+  for (let i = 0; i < values.length; i++) setup += resp('SET', `cq:${i}`, values[i]);
+  a.socket.write(setup);
+  await waitFor(() => a.received() === '+OK\r\n'.repeat(values.length), 'the values to be set');
+  a.socket.pause();
+  const before = a.received().length;
+  const expected: string[] = [];
+  for (let j = 0; j < 60; j++) {
+    let batch = '';
+    for (let k = 0; k < 1000; k++) {
+      const i = (j * 1000 + k) % values.length;
+      batch += resp('GET', `cq:${i}`);
+      expected.push(`$${values[i].length}\r\n${values[i]}\r\n`);
+    }
+    a.socket.write(batch);
+  }
+  const expect = expected.join('');
+  // Let the server answer into full socket buffers before anything is read.
+  await new Promise((r) => setTimeout(r, 300));
+  a.socket.resume();
+  await waitFor(() => a.received().length - before >= expect.length, 'all the replies', 20000);
+  assert.equal(a.received().length - before, expect.length);
+  assert.ok(a.received().slice(before) === expect, 'the replies are the values in order');
+});
