@@ -21,41 +21,7 @@
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import { flush } from '../net/connection.js';
-
-/** sdscatrepr: the argument in double quotes, escaping what is not printable ASCII. */
-export function quoteArg(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charCodeAt(i);
-    switch (ch) {
-      case 0x5c:
-        out += '\\\\';
-        break;
-      case 0x22:
-        out += '\\"';
-        break;
-      case 0x0a:
-        out += '\\n';
-        break;
-      case 0x0d:
-        out += '\\r';
-        break;
-      case 0x09:
-        out += '\\t';
-        break;
-      case 0x07:
-        out += '\\a';
-        break;
-      case 0x08:
-        out += '\\b';
-        break;
-      default:
-        if (ch >= 0x20 && ch <= 0x7e) out += s[i];
-        else out += '\\x' + (ch < 16 ? '0' : '') + ch.toString(16);
-    }
-  }
-  return out + '"';
-}
+import { quoteArg } from '../util/splitargs.js';
 
 const REDACTED = '(redacted)';
 

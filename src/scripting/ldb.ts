@@ -39,6 +39,7 @@ import type { Database } from '../db/database.js';
 import type { Value } from '../data/values.js';
 import { cloneValue } from '../persistence/rdb/snapshot.js';
 import { log } from '../persistence/log.js';
+import { quoteArg } from '../util/splitargs.js';
 
 const BREAKPOINTS_MAX = 64;
 /** YES: how long the script runs before other clients get a turn (ms). */
@@ -963,40 +964,6 @@ function savedKey(db: Database, key: string): SavedKey {
 
 // ---- value and reply rendering -----------------------------------------------------------------
 
-/** sdscatrepr: a quoted string with C escapes. */
-export function repr(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charCodeAt(i);
-    switch (ch) {
-      case 0x5c:
-        out += '\\\\';
-        break;
-      case 0x22:
-        out += '\\"';
-        break;
-      case 0x0a:
-        out += '\\n';
-        break;
-      case 0x0d:
-        out += '\\r';
-        break;
-      case 0x09:
-        out += '\\t';
-        break;
-      case 0x07:
-        out += '\\a';
-        break;
-      case 0x08:
-        out += '\\b';
-        break;
-      default:
-        out += ch >= 0x20 && ch <= 0x7e ? s[i] : '\\x' + ch.toString(16).padStart(2, '0');
-    }
-  }
-  return out + '"';
-}
-
 /** ldbCatStackValueRec: a Lua value as the debugger shows it. */
 export function catValue(L: LuaState, idx: number, level: number): string {
   const E = lua();
@@ -1004,7 +971,7 @@ export function catValue(L: LuaState, idx: number, level: number): string {
   const t = E.type(L, idx);
   switch (t) {
     case LUA_TSTRING:
-      return repr(E.toStr(L, idx)!);
+      return quoteArg(E.toStr(L, idx)!);
     case LUA_TBOOLEAN:
       return E.toBoolean(L, idx) ? 'true' : 'false';
     case LUA_TNUMBER:
@@ -1058,12 +1025,12 @@ function protocolToHuman(out: { s: string }, buf: Buffer, pos: number): number {
         out.s += 'NULL';
         return p;
       }
-      out.s += repr(buf.latin1Slice(p, p + len));
+      out.s += quoteArg(buf.latin1Slice(p, p + len));
       return p + len + 2;
     }
     case 0x2b /* + */:
     case 0x2d /* - */:
-      out.s += repr(buf.latin1Slice(pos, eol));
+      out.s += quoteArg(buf.latin1Slice(pos, eol));
       return p;
     case 0x2a /* * */: {
       const n = Number(line);

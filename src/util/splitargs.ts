@@ -75,7 +75,10 @@ export function splitArgs(line: string): string[] | null {
   }
 }
 
-/** Quotes a string so that splitArgs() gives it back unchanged. */
+/**
+ * Quotes a string so that splitArgs() gives it back unchanged: Redis's sdscatrepr, also
+ * the form of MONITOR's arguments and the Lua debugger's strings.
+ */
 export function quoteArg(s: string): string {
   let out = '"';
   for (let i = 0; i < s.length; i++) {
