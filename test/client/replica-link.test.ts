@@ -11,13 +11,19 @@ import { setLogSink } from '../../src/persistence/log.js';
 
 const info = async (io: Redis, section: string) => infoFields(await io.info(section));
 
-test('killing the master client starts the link-down time at once (a blocking command after it counts as data age)', async () => {
+/** Two quiet in-process servers (a master-to-be and a replica-to-be) with their clients. */
+async function twoServers() {
   const config = { 'repl-diskless-sync-delay': '0', 'enable-debug-command': 'yes' };
   const a = await startTestServer(config);
   const b = await startTestServer(config);
   const [ia, ib] = [await connectIo(a), await connectIo(b)];
   setLogSink(a.server, () => {});
   setLogSink(b.server, () => {});
+  return { a, b, ia, ib };
+}
+
+test('killing the master client starts the link-down time at once (a blocking command after it counts as data age)', async () => {
+  const { a, b, ia, ib } = await twoServers();
   try {
     await ib.call('REPLICAOF', a.host, String(a.port));
     await waitFor(async () => (await info(ib, 'replication')).get('master_link_status') === 'up', 'b in sync');
@@ -41,12 +47,7 @@ test('killing the master client starts the link-down time at once (a blocking co
 });
 
 test('a replica keeps the keys a snapshot holds past their TTL (full sync and DEBUG RELOAD), as Redis loads them when not a master', async () => {
-  const config = { 'repl-diskless-sync-delay': '0', 'enable-debug-command': 'yes' };
-  const a = await startTestServer(config);
-  const b = await startTestServer(config);
-  const [ia, ib] = [await connectIo(a), await connectIo(b)];
-  setLogSink(a.server, () => {});
-  setLogSink(b.server, () => {});
+  const { a, b, ia, ib } = await twoServers();
   try {
     // The master does not expire actively: the key is logically expired but still stored.
     await ia.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
