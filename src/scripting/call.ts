@@ -36,11 +36,15 @@ export interface CallContext {
   /** Cluster mode: the slot the script's keys must hash to, -1 until known. */
   clusterSlot: number;
   /** A Lua debugging session (ldb.ts): while it steps, commands and replies are logged. */
-  readonly debug?: {
-    logging(): boolean;
-    logCommand(argv: string[]): void;
-    logReply(buf: Buffer, len: number): void;
-  } | null;
+  readonly debug?: CallDebugLog | null;
+}
+
+/** The part of a Lua debugging session that redis.call reports to. */
+export interface CallDebugLog {
+  /** redis.call logs the command and its reply while this is true (stepping). */
+  logging(): boolean;
+  logCommand(argv: string[]): void;
+  logReply(buf: Buffer, len: number): void;
 }
 
 /** Reads the command arguments off the Lua stack (numbers as %.17g), or null. */

@@ -37,7 +37,7 @@ import {
 } from './engine.js';
 import { enterChain, moveBodyOutcome, pushErrorTable, RunChain, type LuaEnv } from './sandbox.js';
 import { extractErrorInfo, luaToReply } from './convert.js';
-import type { CallContext } from './call.js';
+import type { CallContext, CallDebugLog } from './call.js';
 import { setScriptBusy } from './busy.js';
 import { keyHashSlot } from '../cluster/slot.js';
 import { isOutOfMemory } from './oom.js';
@@ -74,17 +74,13 @@ export interface RunRequest {
 }
 
 /** What a run being debugged reports to its debugging session (ldb.ts). */
-export interface RunDebugger {
+export interface RunDebugger extends CallDebugLog {
   /** The line and count hook. */
   hook(run: ScriptRun, L: LuaState, ar: number): void;
   /** The run suspended at a stop (pauseAt). */
   paused(): void;
   /** The run ended: its reply is about to be written to the caller. */
   beforeReply(): void;
-  /** redis.call logs the command and its reply while this is true (stepping). */
-  logging(): boolean;
-  logCommand(argv: string[]): void;
-  logReply(buf: Buffer, len: number): void;
 }
 
 /** What a run needs from the server's scripting state. */
@@ -185,7 +181,7 @@ export class ScriptRun implements CallContext {
     this.chain = new RunChain({ T, ref: this.thread.ref, parked: false }, this.canSuspend && (this.threshold > 0 || this.debug !== null));
     if (this.debug !== null) {
       // Redis's luaLdbLineHook: every new line, and the instruction count for the timeout stop.
-      E.setHook(T, ldbHook, LUA_MASKLINE | LUA_MASKCOUNT, HOOK_COUNT);
+      this.setDebugHookCount(T);
       this.thread.hooked = false;
     } else if (!this.thread.hooked) {
       // The hook stays on a reused coroutine; it does nothing when the threshold is 0.
