@@ -328,12 +328,11 @@ function measureClientBuffers(server: Server, st: InfoState): void {
   let normal = 0;
   let replicas = 0;
   for (const c of server.clients.values()) {
-    const p = c.parser;
-    const argc = p.partialArgc;
+    const pending = c.parser.pendingBytes;
     if (clientIntrospection.role(c) === 'replica') {
-      replicas += c.out.length + p.pendingBytes + (argc === 0 ? 0 : p.partialArgvBytes + 8 * argc) + (c.socket?.writableLength ?? 0);
+      replicas += c.out.length + pending + partialArgvMemory(c) + (c.socket?.writableLength ?? 0);
     } else {
-      normal += clientMemoryUsage(c, p.pendingBytes, partialArgvMemory(c)) + clientOverheadBytes(c);
+      normal += clientMemoryUsage(c, pending, partialArgvMemory(c)) + clientOverheadBytes(c);
     }
   }
   st.clientsNormal = normal;
