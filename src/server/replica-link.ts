@@ -24,7 +24,7 @@ import { connect, type Socket } from 'node:net';
 import type { Server } from './server.js';
 import { Client } from './client.js';
 import { RespParser, ProtocolError } from '../resp/parser.js';
-import { loadRdb, persistenceOf } from '../persistence/index.js';
+import { loadRdb, loadRdbAsync, persistenceOf } from '../persistence/index.js';
 import { log } from '../persistence/log.js';
 import { encodeCommand } from '../persistence/aof/resp.js';
 
@@ -50,7 +50,7 @@ export interface StreamHooks {
   ownReplId(): string;
 }
 
-type Phase = 'pong' | 'auth' | 'port' | 'capa' | 'psync' | 'bulk-header' | 'bulk' | 'stream';
+type Phase = 'pong' | 'auth' | 'port' | 'capa' | 'psync' | 'bulk-header' | 'bulk' | 'loading' | 'stream';
 
 const CRLF = Buffer.from('\r\n');
 
@@ -174,6 +174,8 @@ export class ReplicaLink {
   cron(): void {
     if (this.closed) return;
     const now = this.server.clock.now();
+    // No new attempt and no transfer timeout while a received snapshot loads (Redis runs no cron then).
+    if (this.loadingReceived) return;
     if (this.socket === null) {
       if (now >= this.nextAttempt) this.connect();
       return;
@@ -210,6 +212,11 @@ export class ReplicaLink {
     if (this.phase === 'stream') {
       this.readOffset += d.length;
       this.runStream(d);
+      return;
+    }
+    if (this.phase === 'loading') {
+      // Read before the pause took effect: the stream's beginning, kept for startStream.
+      this.input = this.input.length === 0 ? d : Buffer.concat([this.input, d]);
       return;
     }
     this.input = this.input.length === 0 ? d : Buffer.concat([this.input, d]);
@@ -259,9 +266,7 @@ export class ReplicaLink {
         this.bulkParts = [];
         this.eofTail = Buffer.alloc(0);
         this.eofMark = null;
-        this.loadSnapshot(image);
-        this.stream.adopt(this.masterReplId, this.offset, true);
-        this.startStream(0);
+        this.snapshotReceived(image);
         return;
       }
       if (this.phase === 'bulk') {
@@ -272,10 +277,9 @@ export class ReplicaLink {
           this.bulkLeft -= n;
         }
         if (this.bulkLeft > 0) return;
-        this.loadSnapshot(Buffer.concat(this.bulkParts));
+        const image = Buffer.concat(this.bulkParts);
         this.bulkParts = [];
-        this.stream.adopt(this.masterReplId, this.offset, true);
-        this.startStream(0);
+        this.snapshotReceived(image);
         return;
       }
       const reply = this.line();
@@ -438,25 +442,83 @@ export class ReplicaLink {
     if (mode === 'swapdb') log(this.server, 'notice', 'MASTER <-> REPLICA sync: Discarding temporary DB in background');
   }
 
-  private loadSnapshot(image: Buffer): void {
+  /** A snapshot received to disk is being loaded a slice at a time (see loadReceived). */
+  private loadingReceived = false;
+
+  /** The whole snapshot has arrived: load it, then the stream follows. */
+  private snapshotReceived(image: Buffer): void {
     const mode = this.diskless;
     if (mode === null) {
-      log(this.server, 'notice', 'MASTER <-> REPLICA sync: Flushing old data');
-      log(this.server, 'notice', 'MASTER <-> REPLICA sync: Loading DB in memory');
-      loadRdb(this.server, image);
-    } else {
-      this.diskless = null;
-      try {
-        loadRdb(this.server, image);
-      } finally {
-        this.endDisklessLoad();
-      }
-      if (mode === 'swapdb') {
-        log(this.server, 'notice', 'MASTER <-> REPLICA sync: Swapping active DB with loaded DB');
-        log(this.server, 'notice', 'MASTER <-> REPLICA sync: Discarding old DB in background');
-      }
+      this.loadReceived(image);
+      return;
     }
+    // A diskless load was under way during the transfer (async under swapdb, where the
+    // old dataset is served meanwhile): it ends here in one go.
+    this.diskless = null;
+    try {
+      loadRdb(this.server, image);
+    } finally {
+      this.endDisklessLoad();
+    }
+    if (mode === 'swapdb') {
+      log(this.server, 'notice', 'MASTER <-> REPLICA sync: Swapping active DB with loaded DB');
+      log(this.server, 'notice', 'MASTER <-> REPLICA sync: Discarding old DB in background');
+    }
+    this.synced();
+  }
+
+  /**
+   * Loads a snapshot received "to disk" a slice at a time, as Redis's rdbLoad
+   * processes events while it loads: clients get -LOADING (INFO loading:1), the
+   * cluster bus keeps gossiping (a loading replica's offset is 0, so it is left
+   * out of CLUSTER SLOTS and shown as loading by CLUSTER SHARDS), and
+   * key-load-delay slows it down. The master's stream waits unread meanwhile.
+   */
+  private loadReceived(image: Buffer): void {
+    const server = this.server;
+    const sock = this.socket;
+    this.phase = 'loading';
+    this.loadingReceived = true;
+    sock?.pause();
+    log(server, 'notice', 'MASTER <-> REPLICA sync: Flushing old data');
+    log(server, 'notice', 'MASTER <-> REPLICA sync: Loading DB in memory');
+    loadRdbAsync(server, image).then(
+      () => {
+        this.loadingReceived = false;
+        if (this.closed) return;
+        if (this.socket !== sock || sock === null) {
+          // The link dropped while we loaded: the dataset is the FULLRESYNC's, so the
+          // next PSYNC continues from it, as Redis's master client cached at its close.
+          log(server, 'notice', 'MASTER <-> REPLICA sync: Finished with success');
+          this.stream.adopt(this.masterReplId, this.offset, true);
+          return;
+        }
+        this.synced();
+        sock.resume();
+      },
+      (e: unknown) => {
+        this.loadingReceived = false;
+        log(server, 'warning', `Failed trying to load the MASTER synchronization DB from disk: ${(e as Error).message}`);
+        const b = this.beforeFull;
+        if (b !== null) {
+          this.masterReplId = b.replId;
+          this.offset = b.offset;
+          this.readOffset = b.readOffset;
+        }
+        this.beforeFull = null;
+        if (this.socket === sock && sock !== null) {
+          sock.destroy();
+          this.onClose(sock);
+        }
+      },
+    );
+  }
+
+  /** The snapshot is loaded: its replication id and offset are ours, and the stream follows. */
+  private synced(): void {
     log(this.server, 'notice', 'MASTER <-> REPLICA sync: Finished with success');
+    this.stream.adopt(this.masterReplId, this.offset, true);
+    this.startStream(0);
   }
 
   /** Online: what follows is the write stream; the input left over is its beginning. */

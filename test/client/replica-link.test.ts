@@ -68,3 +68,29 @@ test('a replica keeps the keys a snapshot holds past their TTL (full sync and DE
     await closeAll(b, ib);
   }
 });
+
+test('a snapshot received to disk loads a slice at a time: -LOADING and INFO loading:1 meanwhile, then the stream that waited follows', async () => {
+  const { a, b, ia, ib } = await twoServers();
+  try {
+    for (let i = 0; i < 200; i++) await ia.set(`k${i}`, 'v');
+    // 200 keys at 5 ms each: about a second of loading.
+    await ib.config('SET', 'key-load-delay', '5000');
+    await ib.call('REPLICAOF', a.host, String(a.port));
+    await waitFor(async () => (await info(ib, 'persistence')).get('loading') === '1', 'b loading');
+    // Clients are served while it loads, with -LOADING for data commands.
+    await assert.rejects(ib.get('k1'), /^ReplyError: LOADING Redis is loading the dataset in memory/);
+    const r = await info(ib, 'replication');
+    assert.equal(r.get('master_link_status'), 'down');
+    assert.equal(r.get('master_sync_in_progress'), '1');
+    // Written on the master during the load: applied after it.
+    await ia.set('after', 'x');
+    await ib.config('SET', 'key-load-delay', '0');
+    await waitFor(async () => (await info(ib, 'replication')).get('master_link_status') === 'up', 'b in sync');
+    await waitFor(async () => (await ib.get('after')) === 'x', 'stream applied');
+    assert.equal(await ib.dbsize(), 201);
+    assert.equal((await info(ib, 'persistence')).get('loading'), '0');
+  } finally {
+    await closeAll(a, ia);
+    await closeAll(b, ib);
+  }
+});
