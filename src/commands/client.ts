@@ -47,6 +47,8 @@ export interface ClientIntrospection {
   tracking(c: Client): { on: boolean; bcast: boolean; brokenRedir: boolean; redirect: number };
   /** Number of BCAST prefixes of this client. */
   trackingPrefixes(c: Client): number;
+  /** A replica's share of the shared replication buffer (its omem); 0 for other clients. */
+  replicaOutput(c: Client): number;
 }
 
 export const clientIntrospection: ClientIntrospection = {
@@ -57,6 +59,7 @@ export const clientIntrospection: ClientIntrospection = {
   role: () => null,
   tracking: () => ({ on: false, bcast: false, brokenRedir: false, redirect: -1 }),
   trackingPrefixes: () => 0,
+  replicaOutput: () => 0,
 };
 
 /** Redis's getClientType: master link, replica, subscriber, or normal. */
@@ -190,9 +193,13 @@ export function clientInfoLine(c: Client, argv: readonly string[] | null = null)
   const multiMem = clientIntrospection.multiMemory(c);
   const rbs = c.bufSize;
   const obl = c.len;
-  const omem = c.socket?.writableLength ?? 0;
-  const totMem = clientMemoryUsage(c, qbuf, argvMem + 8 * (running ? running.length : c.parser.partialArgc)) + clientOverheadBytes(c);
-  const events = omem > 0 ? 'rw' : 'r';
+  const unsent = c.socket?.writableLength ?? 0;
+  // A replica's output is its share of the shared replication buffer, as Redis counts it.
+  const replica = clientIntrospection.role(c) === 'replica';
+  const omem = replica ? clientIntrospection.replicaOutput(c) : unsent;
+  const totMem =
+    clientMemoryUsage(c, qbuf, argvMem + 8 * (running ? running.length : c.parser.partialArgc)) + clientOverheadBytes(c) + (replica ? omem - unsent : 0);
+  const events = unsent > 0 ? 'rw' : 'r';
   const cmd = c.current?.fullName ?? c.lastCommand;
   const redir = clientIntrospection.tracking(c).redirect;
   return (

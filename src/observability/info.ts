@@ -80,6 +80,8 @@ interface InfoState {
   /** Client buffers of normal (and pub/sub) clients and of replicas, as last measured (cron tick, INFO). */
   clientsNormal: number;
   clientsReplicas: number;
+  /** The replicas' part of the shared replication buffer (set once replication is installed). */
+  replicaBuffers: () => number;
   /** Replication id of this (master) server; fixed for its lifetime until replication exists. */
   replId: string;
   providers: Map<string, SectionProvider>;
@@ -98,12 +100,18 @@ function stateOf(server: Server): InfoState {
       peakMemory: REDIS_STARTUP_BYTES,
       clientsNormal: 0,
       clientsReplicas: 0,
+      replicaBuffers: () => 0,
       replId: randomHex(40),
       providers: new Map(),
     };
     states.set(server, st);
   }
   return st;
+}
+
+/** Replication supplies the replicas' part of its shared buffer (Redis's mem_clients_slaves). */
+export function setReplicaBuffersMemory(server: Server, measure: () => number): void {
+  stateOf(server).replicaBuffers = measure;
 }
 
 /**
@@ -317,8 +325,9 @@ export function measureClientMemory(server: Server): void {
 }
 
 /**
- * Measures the clients' memory: replicas' buffers (query buffer, reply buffer,
- * socket queue) as Redis's mem_clients_slaves; every other client's CLIENT LIST
+ * Measures the clients' memory: the replicas' part of the shared replication
+ * buffer (what it holds beyond repl-backlog-size) as Redis's mem_clients_slaves;
+ * every other client's CLIENT LIST
  * tot-mem as mem_clients_normal, as Redis sums getClientMemoryUsage. That is
  * the figure client eviction counts too, so maxmemory never sees more client
  * memory than maxmemory-clients does (a client's idle reply buffer capacity
@@ -326,17 +335,12 @@ export function measureClientMemory(server: Server): void {
  */
 function measureClientBuffers(server: Server, st: InfoState): void {
   let normal = 0;
-  let replicas = 0;
   for (const c of server.clients.values()) {
-    const pending = c.parser.pendingBytes;
-    if (clientIntrospection.role(c) === 'replica') {
-      replicas += c.out.length + pending + partialArgvMemory(c) + (c.socket?.writableLength ?? 0);
-    } else {
-      normal += clientMemoryUsage(c, pending, partialArgvMemory(c)) + clientOverheadBytes(c);
-    }
+    if (clientIntrospection.role(c) === 'replica') continue;
+    normal += clientMemoryUsage(c, c.parser.pendingBytes, partialArgvMemory(c)) + clientOverheadBytes(c);
   }
   st.clientsNormal = normal;
-  st.clientsReplicas = replicas;
+  st.clientsReplicas = st.replicaBuffers();
 }
 
 function memorySection(server: Server): InfoFields {

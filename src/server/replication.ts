@@ -7,13 +7,16 @@
  *  - The stream is what `Server.propagate` hands its sinks (the single effects
  *    path), encoded as RESP commands with a SELECT whenever the db changes,
  *    exactly what Redis sends: the master replication offset counts its bytes.
- *  - The backlog is a ring of `repl-backlog-size` bytes, created when the
- *    first replica attaches (as Redis's createReplicationBacklog) and kept:
+ *  - The stream goes into one buffer shared by the backlog and every replica
+ *    (src/server/repl-buffer.ts, Redis 7.0's replication buffer), created when
+ *    the first replica attaches (as Redis's createReplicationBacklog) and kept:
  *    a replica that reconnects with the same replication id and an offset the
- *    backlog still holds gets `+CONTINUE` and only the bytes it missed.
- *  - A full resync writes the snapshot synchronously (like SAVE: nothing runs
- *    in between, so the RDB is exactly the state at the offset sent in
- *    +FULLRESYNC) and the replica is online at once; Redis forks instead.
+ *    buffer still holds gets `+CONTINUE` and only the bytes it missed. The
+ *    backlog keeps `repl-backlog-size` bytes, more while a replica still needs
+ *    older ones.
+ *  - A full resync produces a point-in-time snapshot in slices (BGSAVE's
+ *    machinery), the state at the offset sent in +FULLRESYNC; the stream
+ *    written meanwhile waits in the shared buffer and follows the image.
  *  - Every `repl-ping-replica-period` seconds a PING goes down the stream, so
  *    replicas see traffic within their repl-timeout.
  *  - WAIT counts replicas whose acknowledged offset reached the offset of the
@@ -30,11 +33,12 @@ import { flush } from '../net/connection.js';
 import { clientIntrospection } from '../commands/client.js';
 import { resetStatHooks } from '../commands/server.js';
 import { ReplicaLink } from './replica-link.js';
+import { ReplBuffer } from './repl-buffer.js';
 import { OUTPUT_CLASS_REPLICA, overOutputLimit, watchOutputLimit, type OutputLimit } from './output-limit.js';
 import { log } from '../persistence/log.js';
 import { CMD_STALE, CMD_WRITE, type Command } from './command-table.js';
 import { dynamicCommandFlags, isHeldByPause, setFailoverPause } from './pause.js';
-import { replicationId, setInfoProvider, type InfoFields, type SectionProvider } from '../observability/info.js';
+import { replicationId, setInfoProvider, setReplicaBuffersMemory, type InfoFields, type SectionProvider } from '../observability/info.js';
 import { randomHex } from '../util/random-hex.js';
 
 /** Commands whose flags come from the script or function they run. */
@@ -58,13 +62,17 @@ export interface Replica {
   ackOffset: number;
   /** Server-clock ms of the last ACK (INFO's lag). */
   ackTime: number;
-  /** wait_bgsave while its snapshot is produced (the stream waits in `held`), then online. */
+  /** wait_bgsave while its snapshot is produced (the stream waits in the shared buffer), then online. */
   state: 'wait_bgsave' | 'online';
-  held: Buffer[] | null;
   /** Stops the snapshot of a replica that went away mid-sync. */
   abortSync: (() => void) | null;
-  /** Bytes waiting in `held`, and when the output first reached the soft limit. */
-  heldBytes: number;
+  /** Offset of the first stream byte it gets (after its snapshot, or its PSYNC offset). */
+  from: number;
+  /** Offset up to which the stream was handed to its socket. */
+  handed: number;
+  /** Stream was fed since it attached (Redis's ref_repl_buf_node is set): its share of the buffer counts. */
+  fed: boolean;
+  /** When the output first reached the soft limit. */
   softLimitSince: number;
 }
 
@@ -111,11 +119,10 @@ export class ReplicationMaster {
   readonly replicas: Replica[] = [];
   private readonly byClient = new Map<Client, Replica>();
   private readonly handshakes = new WeakMap<Client, Handshake>();
-  /** The ring, or null until the first replica attached. */
-  private backlog: Buffer | null = null;
-  /** Next write position in the ring, and bytes of history it holds. */
-  private backlogIdx = 0;
-  backlogHistlen = 0;
+  /** Whether the backlog exists (from the first replica on, until repl-backlog-ttl frees it). */
+  backlogActive = false;
+  /** The stream shared by the backlog and the replicas. */
+  private readonly buffer = new ReplBuffer();
   /** Offset of the db the stream last selected; -1 forces a SELECT before the next write. */
   private selectedDb = -1;
   /** Stream bytes produced since the last drain (see drain()). */
@@ -198,7 +205,7 @@ export class ReplicationMaster {
       // Restarted from an RDB that recorded our master's stream (Redis's cached master from the RDB).
       this.link.resumeFrom(this.replId, this.offset, this.restored.streamDb);
       this.restored = null;
-    } else if (this.backlog !== null) {
+    } else if (this.backlogActive) {
       log(
         this.server,
         'notice',
@@ -251,7 +258,7 @@ export class ReplicationMaster {
       this.replId2 = '0'.repeat(40);
       this.secondOffset = -1;
       this.offset = offset;
-      this.backlogHistlen = 0;
+      this.buffer.reset(offset + 1);
     } else if (replId !== this.replId) {
       this.replId2 = this.replId;
       this.secondOffset = this.offset + 1;
@@ -264,7 +271,7 @@ export class ReplicationMaster {
 
   /** Replica side: master stream bytes that ran here, on to the backlog and our replicas. */
   proxy(bytes: Buffer): void {
-    if (this.backlog === null) return;
+    if (!this.backlogActive) return;
     const n = bytes.length;
     this.reserve(n);
     bytes.copy(this.out, this.outLen);
@@ -283,60 +290,85 @@ export class ReplicationMaster {
   }
 
   /**
-   * CONFIG SET repl-backlog-size: the ring takes the new size at once and keeps
-   * the most recent history that fits (Redis 7.0 trims its backlog to the new
-   * size), so a PSYNC from before that history gets a full resync.
+   * CONFIG SET repl-backlog-size: takes effect at once, as Redis's
+   * resizeReplicationBacklog: the history beyond the new size is trimmed
+   * (whole blocks no replica still needs), so a PSYNC from before it gets a
+   * full resync.
    */
   resizeBacklog(): void {
-    const ring = this.backlog;
-    if (ring === null) return;
+    if (!this.backlogActive) return;
     this.drain();
-    const size = Math.max(16 * 1024, this.server.config.getNumber('repl-backlog-size'));
-    if (size === ring.length) return;
-    const keep = Math.min(this.backlogHistlen, size);
-    const next = Buffer.alloc(size);
-    const start = (this.backlogIdx - keep + ring.length) % ring.length;
-    const head = Math.min(keep, ring.length - start);
-    ring.copy(next, 0, start, start + head);
-    if (head < keep) ring.copy(next, head, 0, keep - head);
-    this.backlog = next;
-    this.backlogIdx = keep % size;
-    this.backlogHistlen = keep;
+    this.trim();
+  }
+
+  /** repl-backlog-size as the backlog uses it (at least 16 KB, as Redis). */
+  private backlogLimit(): number {
+    return Math.max(16 * 1024, this.server.config.getNumber('repl-backlog-size'));
+  }
+
+  /** Drops the history no replica needs beyond repl-backlog-size. */
+  private trim(): void {
+    let needed = Infinity;
+    for (const r of this.replicas) needed = Math.min(needed, this.readerPos(r));
+    this.buffer.trim(this.backlogLimit(), needed);
+  }
+
+  /**
+   * Where a replica has got to in the stream: what was handed to its socket
+   * minus what still waits there (Redis's ref_block_pos moves as writes complete).
+   */
+  private readerPos(r: Replica): number {
+    const unsent = r.client.socket?.writableLength ?? 0;
+    return Math.max(r.from, r.handed - unsent);
+  }
+
+  /** A replica's share of the shared buffer (its omem, and what its output limit checks). */
+  replicaOutputMemory(c: Client): number {
+    const r = this.byClient.get(c);
+    if (r === undefined || !r.fed) return 0;
+    this.drain();
+    return this.buffer.readerMemory(this.readerPos(r));
   }
 
   /** The last 256 bytes of the backlog, quoted as Redis's sdscatrepr ('' when there is none). */
   latestBacklog(): string {
     this.drain();
-    const ring = this.backlog;
-    if (ring === null || this.backlogHistlen === 0) return '';
-    const n = Math.min(256, this.backlogHistlen);
+    if (!this.backlogActive) return '';
     let out = '';
-    for (let i = 0; i < n; i++) {
-      const b = ring[(this.backlogIdx - n + i + ring.length) % ring.length];
-      out += reprByte(b);
-    }
+    for (const b of this.buffer.tail(256)) out += reprByte(b);
     return out;
   }
 
-  /**
-   * mem_total_replication_buffers: the backlog plus what waits for each replica (its
-   * reply buffer, the socket's unsent bytes and the stream held during its sync). Redis
-   * shares one buffer between them; here each replica's part is its own copy.
-   */
+  /** mem_total_replication_buffers: the shared buffer's blocks (Redis's repl_buffer_mem). */
   replicationBuffers(): number {
     this.drain();
-    let n = this.backlogSize;
-    for (const r of this.replicas) n += r.client.len + (r.client.socket?.writableLength ?? 0) + r.heldBytes;
-    return n;
+    return this.backlogActive ? this.buffer.mem : 0;
+  }
+
+  /**
+   * mem_replication_backlog and mem_clients_slaves, split as Redis's
+   * getMemoryOverheadData: with replicas attached, what the buffer holds
+   * beyond repl-backlog-size counts as theirs.
+   */
+  replicationMemory(): { backlog: number; replicas: number } {
+    const mem = this.replicationBuffers();
+    const size = this.server.config.getNumber('repl-backlog-size');
+    if (this.replicas.length > 0 && mem > size) return { backlog: size, replicas: mem - size };
+    return { backlog: mem, replicas: 0 };
+  }
+
+  /** repl_backlog_histlen: bytes of history the backlog holds. */
+  get backlogHistlen(): number {
+    return this.backlogActive ? this.buffer.histlen : 0;
   }
 
   get backlogSize(): number {
-    return this.backlog === null ? 0 : this.backlog.length;
+    return this.backlogActive ? this.replicationMemory().backlog : 0;
   }
 
   /** repl_backlog_first_byte_offset: the offset of the oldest byte the backlog holds. */
   get backlogFirstByteOffset(): number {
-    return this.backlog === null ? 0 : this.offset - this.backlogHistlen + 1;
+    return this.backlogActive ? this.buffer.first : 0;
   }
 
   isReplica(c: Client): boolean {
@@ -452,7 +484,7 @@ export class ReplicationMaster {
     // A new snapshot: the stream after it must start with a SELECT.
     this.selectedDb = -1;
     if (psync) c.addRaw(`+FULLRESYNC ${this.replId} ${this.offset}\r\n`);
-    const r = this.attach(c, 'wait_bgsave');
+    const r = this.attach(c, 'wait_bgsave', this.offset + 1);
     const server = this.server;
     const eof = this.wantsEof(c);
     const mark = eof ? randomHex(40) : '';
@@ -494,11 +526,8 @@ export class ReplicationMaster {
           c.addRaw(`$${image.length}\r\n`);
           c.addRawBuffer(image);
         }
-        for (const b of r.held!) c.addRawBuffer(b);
-        r.held = null;
-        r.heldBytes = 0;
         r.state = 'online';
-        flush(server, c);
+        this.writeStream(r);
       },
       (e: unknown) => {
         process.emitWarning(`replica sync failed: ${(e as Error)?.message ?? e}`);
@@ -508,27 +537,20 @@ export class ReplicationMaster {
   }
 
   private tryPartial(c: Client, replId: string, fromOffset: number): boolean {
-    const ring = this.backlog;
     // Our id, or the previous one up to where it ended (after a promotion: PSYNC2).
     const known = replId === this.replId || (replId === this.replId2 && fromOffset <= this.secondOffset);
-    if (ring === null || !known) return false;
-    const first = this.backlogFirstByteOffset;
-    if (fromOffset < first || fromOffset > this.offset + 1) return false;
+    if (!this.backlogActive || !known) return false;
+    if (fromOffset < this.buffer.first || fromOffset > this.offset + 1) return false;
     c.addRaw(`+CONTINUE ${this.replId}\r\n`);
-    const missed = this.offset + 1 - fromOffset;
-    if (missed > 0) {
-      const start = (this.backlogIdx - missed + ring.length) % ring.length;
-      if (start + missed <= ring.length) c.addRawBuffer(ring.subarray(start, start + missed));
-      else {
-        c.addRawBuffer(ring.subarray(start));
-        c.addRawBuffer(ring.subarray(0, missed - (ring.length - start)));
-      }
-    }
-    this.attach(c, 'online');
+    const r = this.attach(c, 'online', fromOffset);
+    // The missed bytes follow from the shared buffer at the end of the turn.
+    r.fed = fromOffset < this.buffer.end;
+    this.pending.add(c);
+    this.scheduleFlush();
     return true;
   }
 
-  private attach(c: Client, state: Replica['state']): Replica {
+  private attach(c: Client, state: Replica['state'], from: number): Replica {
     const h = this.handshakes.get(c);
     const ip = h?.ip || c.addr.slice(0, c.addr.lastIndexOf(':'));
     const r: Replica = {
@@ -538,9 +560,10 @@ export class ReplicationMaster {
       ackOffset: 0,
       ackTime: this.server.clock.now(),
       state,
-      held: state === 'online' ? null : [],
       abortSync: null,
-      heldBytes: 0,
+      from,
+      handed: from,
+      fed: false,
       softLimitSince: 0,
     };
     this.replicas.push(r);
@@ -562,13 +585,14 @@ export class ReplicationMaster {
     if (this.replicas.length === 0) this.noReplicasSince = this.server.clock.now();
     this.pending.delete(c);
     r.abortSync?.();
+    // What only it still needed goes (Redis's freeReplicaReferencedReplBuffer).
+    if (this.backlogActive) this.trim();
   }
 
   private ensureBacklog(): void {
-    if (this.backlog !== null) return;
-    this.backlog = Buffer.alloc(Math.max(16 * 1024, this.server.config.getNumber('repl-backlog-size')));
-    this.backlogIdx = 0;
-    this.backlogHistlen = 0;
+    if (this.backlogActive) return;
+    this.backlogActive = true;
+    this.buffer.reset(this.offset + 1);
     this.selectedDb = -1;
     this.server.propagateSinks.push(this.sink);
     if (this.offsetHooked) return;
@@ -591,7 +615,7 @@ export class ReplicationMaster {
   saveInfo(): ReplSaveInfo | null {
     const link = this.link;
     if (link === null) {
-      if (this.backlog === null) return null;
+      if (!this.backlogActive) return null;
       return { streamDb: this.selectedDb === -1 ? 0 : this.selectedDb, replId: this.replId, offset: this.offset };
     }
     if (link.offset < 0) return null;
@@ -617,7 +641,7 @@ export class ReplicationMaster {
     this.replId2 = info.replId;
     this.secondOffset = info.offset + 1;
     this.offset = info.offset;
-    this.backlogHistlen = 0;
+    this.buffer.reset(info.offset + 1);
     this.noReplicasSince = this.server.clock.now();
     // Keys that expired while we were down were not loaded: their DELs go down the stream, as Redis's RDBFLAGS_FEED_REPL.
     const del = this.server.config.getBool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL';
@@ -636,16 +660,15 @@ export class ReplicationMaster {
    */
   private expireBacklog(): void {
     const ttl = this.server.config.getNumber('repl-backlog-ttl');
-    if (ttl === 0 || this.backlog === null || this.link !== null) return;
+    if (ttl === 0 || !this.backlogActive || this.link !== null) return;
     const idleSeconds = Math.floor((this.server.clock.now() - this.noReplicasSince) / 1000);
     if (idleSeconds <= ttl) return;
     this.drain();
     this.replId = randomHex(40);
     this.replId2 = '0'.repeat(40);
     this.secondOffset = -1;
-    this.backlog = null;
-    this.backlogIdx = 0;
-    this.backlogHistlen = 0;
+    this.backlogActive = false;
+    this.buffer.reset(this.offset + 1);
     const i = this.server.propagateSinks.indexOf(this.sink);
     if (i >= 0) this.server.propagateSinks.splice(i, 1);
     log(this.server, 'notice', `Replication backlog freed after ${ttl} seconds without connected replicas.`);
@@ -656,7 +679,7 @@ export class ReplicationMaster {
   /** A propagated write: appended to the backlog and sent to every replica. */
   private feed(db: number, argv: string[]): void {
     // A replica's stream is its master's (proxy()): its own effects do not go to its replicas.
-    if (this.backlog === null || this.link !== null) return;
+    if (!this.backlogActive || this.link !== null) return;
     if (db >= 0 && db !== this.selectedDb) {
       this.encode(['SELECT', String(db)]);
       this.selectedDb = db;
@@ -710,47 +733,48 @@ export class ReplicationMaster {
   }
 
   /**
-   * Moves the pending stream into the backlog and to every replica, once per
-   * turn (or per DRAIN_BYTES): one copy each instead of one per command.
-   * Whatever reads the backlog or the replicas' buffers drains first.
+   * Moves the pending stream into the shared buffer, once per turn (or per
+   * DRAIN_BYTES): one copy, whatever the number of replicas. Whatever reads
+   * the buffer drains first. Output limits are checked when a block is added,
+   * as Redis does, and the backlog is trimmed then.
    */
   drain(): void {
     const n = this.outLen;
-    const ring = this.backlog;
-    if (n === 0 || ring === null) return;
+    if (n === 0 || !this.backlogActive) return;
     this.outLen = 0;
-    const bytes = this.out.subarray(0, n);
-    // Only the last ring.length bytes can stay.
-    let from = n > ring.length ? n - ring.length : 0;
-    while (from < n) {
-      const k = Math.min(n - from, ring.length - this.backlogIdx);
-      bytes.copy(ring, this.backlogIdx, from, from + k);
-      this.backlogIdx = (this.backlogIdx + k) % ring.length;
-      from += k;
-    }
-    this.backlogHistlen = Math.min(ring.length, this.backlogHistlen + n);
+    const added = this.buffer.append(this.out.subarray(0, n), this.backlogLimit());
     const nowSec = Math.floor(this.server.clock.now() / 1000);
     for (let i = this.replicas.length - 1; i >= 0; i--) {
       const r = this.replicas[i];
       const c = r.client;
+      r.fed = true;
       // A replica still receiving its snapshot gets the stream after it.
-      if (r.held !== null) {
-        r.held.push(Buffer.from(bytes));
-        r.heldBytes += n;
-      } else {
-        c.addRawBuffer(bytes);
-        this.pending.add(c);
-      }
+      if (r.state === 'online') this.pending.add(c);
+      if (!added) continue;
       // client-output-buffer-limit replica: one that cannot keep up is dropped (it resyncs later).
-      const used = c.len + (c.socket?.writableLength ?? 0) + r.heldBytes;
-      if (overOutputLimit(this.outputLimit, used, r, nowSec)) {
+      if (overOutputLimit(this.outputLimit, this.buffer.readerMemory(this.readerPos(r)), r, nowSec)) {
         log(this.server, 'warning', `Client id=${c.id} addr=${c.addr} scheduled to be closed ASAP for overcoming of output buffer limits.`);
         c.len = 0;
         this.dropClient(c);
       }
     }
+    if (added) this.trim();
     // A burst of huge writes must not keep a huge buffer.
     if (this.out.length > 4 << 20) this.out = Buffer.allocUnsafe(64 * 1024);
+  }
+
+  /** Sends a replica its own replies (the snapshot) and then the stream it has not been handed. */
+  private writeStream(r: Replica): void {
+    const c = r.client;
+    flush(this.server, c);
+    const socket = c.socket;
+    if (socket === null || socket.destroyed || c.closed) return;
+    const end = this.buffer.end;
+    if (r.handed >= end) return;
+    this.buffer.forEachFrom(r.handed, (bytes) => {
+      socket.write(bytes);
+    });
+    r.handed = end;
   }
 
   /** Replicas get their stream in one write per event-loop turn, as Redis writes them in beforeSleep. */
@@ -765,7 +789,10 @@ export class ReplicationMaster {
       }
       this.drain();
       this.flushScheduled = false;
-      for (const c of this.pending) if (!c.closed) flush(this.server, c);
+      for (const c of this.pending) {
+        const r = this.byClient.get(c);
+        if (r !== undefined && !c.closed) this.writeStream(r);
+      }
       this.pending.clear();
     });
   }
@@ -845,8 +872,11 @@ export class ReplicationMaster {
     this.startWaitingFullSyncs();
     if (this.replicas.length === 0) {
       this.expireBacklog();
+      if (this.backlogActive) this.trim();
       return;
     }
+    // Replicas that caught up release blocks (Redis trims as their writes complete).
+    this.trim();
     const now = this.server.clock.now();
     const period = this.server.config.getNumber('repl-ping-replica-period') * 1000;
     if (now - this.lastPing < period) return;
@@ -1048,6 +1078,7 @@ export function installReplication(server: Server): void {
     // Once per process: the hook finds each client's server itself.
     roleHookInstalled = true;
     const earlierRole = clientIntrospection.role;
+    clientIntrospection.replicaOutput = (c) => replicationOf(c.server).replicaOutputMemory(c);
     clientIntrospection.role = (c) => (c.isMaster ? 'master' : replicationOf(c.server).isReplica(c) ? 'replica' : earlierRole(c));
     // CONFIG RESETSTAT zeroes the resync counters too, as Redis's resetServerStats.
     resetStatHooks.push((srv) => {
@@ -1077,6 +1108,7 @@ export function installReplication(server: Server): void {
     m.cron();
   });
   setInfoProvider(server, 'replication', () => replicationFields(m));
+  setReplicaBuffersMemory(server, () => m.replicationMemory().replicas);
   const counters = new Map<string, () => number>([
     ['sync_full', () => m.syncFull],
     ['sync_partial_ok', () => m.syncPartialOk],
@@ -1137,7 +1169,7 @@ function replicationFields(m: ReplicationMaster): InfoFields {
     ['master_replid2', m.replId2],
     ['master_repl_offset', following ? Math.max(link.offset, 0) : m.offset],
     ['second_repl_offset', m.secondOffset],
-    ['repl_backlog_active', m.backlogSize > 0 ? 1 : 0],
+    ['repl_backlog_active', m.backlogActive ? 1 : 0],
     ['repl_backlog_size', server.config.getNumber('repl-backlog-size')],
     ['repl_backlog_first_byte_offset', m.backlogFirstByteOffset],
     ['repl_backlog_histlen', m.backlogHistlen],

@@ -29,8 +29,9 @@ async function replication(): Promise<Map<string, string>> {
 }
 
 /** A replica speaking the protocol by hand: PSYNC, and what the master answered first. */
-async function psync(id: string, offset: string, capaEof = false): Promise<{ socket: Socket; first: () => string }> {
-  const socket = connect(handle.port, handle.host);
+async function psync(id: string, offset: string, capaEof = false, target?: ServerHandle): Promise<{ socket: Socket; first: () => string }> {
+  const to = target ?? handle;
+  const socket = connect(to.port, to.host);
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   let got = '';
   socket.on('data', (b: Buffer) => (got += b.toString('latin1')));
@@ -100,7 +101,7 @@ test('CONFIG RESETSTAT zeroes sync_full, sync_partial_ok and sync_partial_err', 
   }
 });
 
-test('CONFIG SET repl-backlog-size resizes the backlog at once, keeping the most recent history that fits', async () => {
+test('CONFIG SET repl-backlog-size takes effect at once: the history beyond it is trimmed a whole block at a time, as Redis 7.0', async () => {
   const first = await psync('?', '-1');
   try {
     await io.config('SET', 'repl-backlog-size', '1mb');
@@ -110,11 +111,13 @@ test('CONFIG SET repl-backlog-size resizes the backlog at once, keeping the most
     assert.ok(Number(big.get('repl_backlog_histlen')) > 160000);
     await io.config('SET', 'repl-backlog-size', '16384');
     const small = await replication();
-    assert.equal(small.get('repl_backlog_histlen'), '16384');
-    assert.equal(small.get('repl_backlog_first_byte_offset'), String(offset - 16384 + 1));
+    const histlen = Number(small.get('repl_backlog_histlen'));
+    // Blocks of 20440 bytes (a 16 KB block in jemalloc's 20 KB size class) go while more than 16384 bytes stay.
+    assert.ok(histlen > 16384 && histlen <= 16384 + 20440, String(histlen));
+    assert.equal(small.get('repl_backlog_first_byte_offset'), String(offset - histlen + 1));
     assert.equal(small.get('master_repl_offset'), String(offset));
     // From before the history kept: a full resync; from within it: the bytes that followed.
-    const old = await psync(small.get('master_replid')!, String(offset - 20000));
+    const old = await psync(small.get('master_replid')!, String(offset - histlen - 1000));
     assert.match(old.first(), /^\+FULLRESYNC /);
     old.socket.destroy();
     const recent = await psync(small.get('master_replid')!, String(offset - 99));
@@ -122,9 +125,64 @@ test('CONFIG SET repl-backlog-size resizes the backlog at once, keeping the most
     recent.socket.destroy();
     // Growing keeps what there is.
     await io.config('SET', 'repl-backlog-size', '1mb');
-    assert.equal((await replication()).get('repl_backlog_histlen'), '16384');
+    assert.equal((await replication()).get('repl_backlog_histlen'), String(histlen));
   } finally {
     first.socket.destroy();
+  }
+});
+
+test('one replication buffer shared by the backlog and the replicas: a replica waiting for its snapshot keeps the history, and the backlog outgrows its size until it goes', async () => {
+  const h = await startTestServer({ 'repl-diskless-sync-delay': '0', 'repl-backlog-size': '16384', 'client-output-buffer-limit': 'replica 0 0 0' });
+  setLogSink(h.server, () => {});
+  const c = await connectIo(h);
+  const sockets: Socket[] = [];
+  const fields = async (section: string) => infoFields(await c.info(section));
+  try {
+    await c.set('k', 'v');
+    // Two replicas whose snapshots take a long while: the stream waits for them.
+    await c.config('SET', 'rdb-key-save-delay', '3000000');
+    for (let i = 0; i < 2; i++) {
+      const s = connect(h.port, h.host);
+      sockets.push(s);
+      s.on('error', () => {});
+      let got = '';
+      s.on('data', (b: Buffer) => (got += b.toString('latin1')));
+      await new Promise<void>((resolve) => s.once('connect', resolve));
+      s.write('*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n');
+      await waitFor(() => got.includes('+FULLRESYNC'), 'the full resync');
+    }
+    const start = Number((await fields('replication')).get('master_repl_offset'));
+    for (let i = 0; i < 64; i++) await c.set(`big:${i}`, 'A'.repeat(16 * 1024));
+    const repl = await fields('replication');
+    const histlen = Number(repl.get('repl_backlog_histlen'));
+    // Everything since the snapshots began is kept, 1 MB against a 16 KB backlog.
+    assert.ok(histlen >= Number(repl.get('master_repl_offset')) - start, String(histlen));
+    const mem = await fields('memory');
+    const total = Number(mem.get('mem_total_replication_buffers'));
+    // Held once, not once per replica (a copy each would be 2 MB).
+    assert.ok(total > histlen && total < histlen * 1.3, `${total} for ${histlen}`);
+    assert.equal(Number(mem.get('mem_clients_slaves')), total - 16384);
+    assert.equal(Number(mem.get('mem_replication_backlog')), 16384);
+    // Each replica's output is its share of the buffer: all of it.
+    const list = String(await c.call('CLIENT', 'LIST', 'TYPE', 'replica'));
+    const omems = [...list.matchAll(/ omem=(\d+) /g)].map((m) => Number(m[1]));
+    assert.equal(omems.length, 2);
+    for (const o of omems) assert.ok(o >= histlen, `${o} < ${histlen}`);
+    // A PSYNC from the start of that history continues, far beyond repl-backlog-size.
+    const id = repl.get('master_replid')!;
+    const cont = await psync(id, String(start + 1), false, h);
+    sockets.push(cont.socket);
+    assert.equal(cont.first(), `+CONTINUE ${id}`);
+    // Once the waiting replicas are gone, the history shrinks back to about the backlog's size.
+    for (const s of sockets) s.destroy();
+    await waitFor(async () => (await fields('replication')).get('connected_slaves') === '0', 'the replicas to go');
+    await c.set('after', 'x');
+    await waitFor(async () => Number((await fields('replication')).get('repl_backlog_histlen')) < 16384 + 20440, 'the backlog to be trimmed');
+    assert.ok(Number((await fields('memory')).get('mem_total_replication_buffers')) < 3 * 20504);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await c.config('SET', 'rdb-key-save-delay', '0').catch(() => {});
+    await closeAll(h, c);
   }
 });
 
