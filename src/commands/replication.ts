@@ -119,6 +119,12 @@ function syncCommand(c: Client, argv: string[]): void {
     c.addError("NOMASTERLINK Can't SYNC while failing over");
     return;
   }
+  // A replica serves sub-replicas only while its own link is up: a snapshot taken now
+  // would not be its master's stream (they try again later, keeping what they have).
+  if (m.link !== null && m.link.state !== 'connected') {
+    c.addError("NOMASTERLINK Can't SYNC while not connected with my master");
+    return;
+  }
   let offset = -1;
   if (psync) {
     const n = parseInt64(argv[2]);

@@ -334,6 +334,12 @@ export class ReplicaLink {
             this.startStream(this.streamDb);
             return;
           }
+          if (reply.startsWith('-NOMASTERLINK') || reply.startsWith('-LOADING')) {
+            // A transient refusal: try again at the next attempt, with the stream we hold.
+            log(this.server, 'notice', `Master is currently unable to PSYNC but should be in the future: ${reply}`);
+            this.socket?.destroy();
+            return;
+          }
           if (this.stream.failoverPsync()) {
             log(this.server, 'warning', `Unexpected reply to PSYNC from master: ${reply}`);
             // Undoes the failover: we are a master again and this link is closed.
