@@ -194,7 +194,8 @@ export function flush(server: Server, c: Client): void {
   // appendfsync always: replies wait until the writes they may reflect are fsynced.
   if (c.len > 0 && server.replyBarrier !== null && server.replyBarrier(c)) return;
   if (c.len > 0 && !socket.destroyed) {
-    server.stats.netOutputBytes += c.len;
+    if (c.replicaOutput) server.stats.netReplOutputBytes += c.len;
+    else server.stats.netOutputBytes += c.len;
     // The reply buffer itself goes to the socket (no copy): written at once, the usual
     // case, it is free again; if the socket queued any of it, the client takes a new one.
     socket.write(c.outputView());

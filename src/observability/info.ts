@@ -74,6 +74,8 @@ interface InfoState {
   ops: RateSampler;
   netIn: RateSampler;
   netOut: RateSampler;
+  netReplIn: RateSampler;
+  netReplOut: RateSampler;
   lastSample: number;
   /** Highest used_memory seen (sampled each cron tick and at every INFO). */
   peakMemory: number;
@@ -96,6 +98,8 @@ function stateOf(server: Server): InfoState {
       ops: new RateSampler(),
       netIn: new RateSampler(),
       netOut: new RateSampler(),
+      netReplIn: new RateSampler(),
+      netReplOut: new RateSampler(),
       lastSample: 0,
       peakMemory: REDIS_STARTUP_BYTES,
       clientsNormal: 0,
@@ -139,6 +143,8 @@ export function sampleInfoMetrics(server: Server): void {
   st.ops.sample(now, server.stats.totalCommands);
   st.netIn.sample(now, server.stats.netInputBytes);
   st.netOut.sample(now, server.stats.netOutputBytes);
+  st.netReplIn.sample(now, server.stats.netReplInputBytes);
+  st.netReplOut.sample(now, server.stats.netReplOutputBytes);
   const used = usedMemory(server);
   if (used > st.peakMemory) st.peakMemory = used;
 }
@@ -149,6 +155,8 @@ export function resetInfoMetrics(server: Server): void {
   st.ops.reset();
   st.netIn.reset();
   st.netOut.reset();
+  st.netReplIn.reset();
+  st.netReplOut.reset();
   st.peakMemory = usedMemory(server);
 }
 
@@ -483,12 +491,12 @@ function statsSection(server: Server): InfoFields {
     ['instantaneous_ops_per_sec', Math.floor(st.ops.mean())],
     ['total_net_input_bytes', s.netInputBytes],
     ['total_net_output_bytes', s.netOutputBytes],
-    ['total_net_repl_input_bytes', 0],
-    ['total_net_repl_output_bytes', 0],
+    ['total_net_repl_input_bytes', s.netReplInputBytes],
+    ['total_net_repl_output_bytes', s.netReplOutputBytes],
     ['instantaneous_input_kbps', fixed2f(st.netIn.mean() / 1024)],
     ['instantaneous_output_kbps', fixed2f(st.netOut.mean() / 1024)],
-    ['instantaneous_input_repl_kbps', '0.00'],
-    ['instantaneous_output_repl_kbps', '0.00'],
+    ['instantaneous_input_repl_kbps', fixed2f(st.netReplIn.mean() / 1024)],
+    ['instantaneous_output_repl_kbps', fixed2f(st.netReplOut.mean() / 1024)],
     ['rejected_connections', s.rejectedConnections],
     ['sync_full', 0],
     ['sync_partial_ok', 0],

@@ -81,6 +81,8 @@ export class Client extends ReplyWriter {
   forcePropagation = false;
   /** The client that runs our master's replication stream (replica side): it may write on a read-only replica. */
   isMaster = false;
+  /** An attached replica (master side): what it is sent counts as replication output. */
+  replicaOutput = false;
   /**
    * Runs a command a CLIENT PAUSE held, when the pause ends, instead of the
    * dispatcher (the master link continues its stream from there); null for

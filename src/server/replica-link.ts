@@ -209,6 +209,7 @@ export class ReplicaLink {
 
   private onData(d: Buffer): void {
     this.lastIo = this.server.clock.now();
+    this.server.stats.netReplInputBytes += d.length;
     if (this.phase === 'stream') {
       this.readOffset += d.length;
       this.runStream(d);

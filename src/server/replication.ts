@@ -568,6 +568,7 @@ export class ReplicationMaster {
     };
     this.replicas.push(r);
     this.byClient.set(c, r);
+    c.replicaOutput = true;
     // As Redis: a replica's own commands get no replies, which would corrupt its stream.
     // From the next turn on: PSYNC's header and the backlog bytes above are replies too.
     setImmediate(() => {
@@ -774,6 +775,7 @@ export class ReplicationMaster {
     this.buffer.forEachFrom(r.handed, (bytes) => {
       socket.write(bytes);
     });
+    this.server.stats.netReplOutputBytes += end - r.handed;
     r.handed = end;
   }
 

@@ -11,6 +11,9 @@ export class ServerStats {
   keyspaceMisses = 0;
   netInputBytes = 0;
   netOutputBytes = 0;
+  /** Replication traffic, counted apart as Redis does: the master's stream and snapshots to replicas, and our master's to us. */
+  netReplInputBytes = 0;
+  netReplOutputBytes = 0;
   totalErrorReplies = 0;
   unexpectedErrorReplies = 0;
   /** Error replies by their first word (ERR, WRONGTYPE, ...), for INFO errorstats. */

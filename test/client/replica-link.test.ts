@@ -94,3 +94,26 @@ test('a snapshot received to disk loads a slice at a time: -LOADING and INFO loa
     await closeAll(b, ib);
   }
 });
+
+test('replication traffic is counted apart (total_net_repl_output_bytes on the master, total_net_repl_input_bytes on the replica), not as client traffic', async () => {
+  const { a, b, ia, ib } = await twoServers();
+  try {
+    await ib.call('REPLICAOF', a.host, String(a.port));
+    await waitFor(async () => (await info(ib, 'replication')).get('master_link_status') === 'up', 'b in sync');
+    const before = await info(ia, 'stats');
+    const value = 'x'.repeat(200_000);
+    await ia.set('big', value);
+    await waitFor(async () => (await ib.strlen('big')) === value.length, 'the write to reach b');
+    const after = await info(ia, 'stats');
+    const grew = (m: Map<string, string>, n: Map<string, string>, f: string) => Number(n.get(f)) - Number(m.get(f));
+    assert.ok(grew(before, after, 'total_net_repl_output_bytes') >= value.length, 'stream counted as replication output');
+    // The client's own output (+OK and INFO replies) does not include the stream.
+    assert.ok(grew(before, after, 'total_net_output_bytes') < value.length / 2, 'stream not counted as client output');
+    const replicaStats = await info(ib, 'stats');
+    assert.ok(Number(replicaStats.get('total_net_repl_input_bytes')) >= value.length);
+    assert.ok(Number(replicaStats.get('total_net_input_bytes')) < value.length / 2);
+  } finally {
+    await closeAll(a, ia);
+    await closeAll(b, ib);
+  }
+});
