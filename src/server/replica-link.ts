@@ -425,16 +425,20 @@ export class ReplicaLink {
    * before, as Redis keeps its cached master until a sync succeeds.
    */
   private abortTransfer(): void {
-    if (this.phase === 'bulk-header' || this.phase === 'bulk') {
-      const b = this.beforeFull;
-      if (b !== null) {
-        this.masterReplId = b.replId;
-        this.offset = b.offset;
-        this.readOffset = b.readOffset;
-      }
-    }
+    if (this.phase === 'bulk-header' || this.phase === 'bulk') this.restoreBeforeFull();
     this.beforeFull = null;
     this.abortDisklessLoad();
+  }
+
+  /** The FULLRESYNC's snapshot never became ours: back to the stream held before it. */
+  private restoreBeforeFull(): void {
+    const b = this.beforeFull;
+    if (b !== null) {
+      this.masterReplId = b.replId;
+      this.offset = b.offset;
+      this.readOffset = b.readOffset;
+    }
+    this.beforeFull = null;
   }
 
   /** The transfer of a diskless load broke off: the old dataset stays, as Redis discards its temporary db. */
@@ -506,13 +510,7 @@ export class ReplicaLink {
       (e: unknown) => {
         this.loadingReceived = false;
         log(server, 'warning', `Failed trying to load the MASTER synchronization DB from disk: ${(e as Error).message}`);
-        const b = this.beforeFull;
-        if (b !== null) {
-          this.masterReplId = b.replId;
-          this.offset = b.offset;
-          this.readOffset = b.readOffset;
-        }
-        this.beforeFull = null;
+        this.restoreBeforeFull();
         if (this.socket === sock && sock !== null) {
           sock.destroy();
           this.onClose(sock);

@@ -22,9 +22,19 @@ async function twoServers() {
   return { a, b, ia, ib };
 }
 
-test('killing the master client starts the link-down time at once (a blocking command after it counts as data age)', async () => {
-  const { a, b, ia, ib } = await twoServers();
+/** Runs a test on two fresh servers, and stops them whatever happens. */
+async function withTwoServers(run: (p: Awaited<ReturnType<typeof twoServers>>) => Promise<void>): Promise<void> {
+  const p = await twoServers();
   try {
+    await run(p);
+  } finally {
+    await closeAll(p.a, p.ia);
+    await closeAll(p.b, p.ib);
+  }
+}
+
+test('killing the master client starts the link-down time at once (a blocking command after it counts as data age)', () =>
+  withTwoServers(async ({ a, b, ia, ib }) => {
     await ib.call('REPLICAOF', a.host, String(a.port));
     await waitFor(async () => (await info(ib, 'replication')).get('master_link_status') === 'up', 'b in sync');
     // The master accepts no new replica for a while: the link stays down after the kill.
@@ -40,15 +50,10 @@ test('killing the master client starts the link-down time at once (a blocking co
     assert.equal(r.get('master_link_status'), 'down');
     assert.ok(Number(r.get('master_link_down_since_seconds')) >= 1, r.get('master_link_down_since_seconds'));
     await ia.call('CLIENT', 'UNPAUSE');
-  } finally {
-    await closeAll(a, ia);
-    await closeAll(b, ib);
-  }
-});
+  }));
 
-test('a replica keeps the keys a snapshot holds past their TTL (full sync and DEBUG RELOAD), as Redis loads them when not a master', async () => {
-  const { a, b, ia, ib } = await twoServers();
-  try {
+test('a replica keeps the keys a snapshot holds past their TTL (full sync and DEBUG RELOAD), as Redis loads them when not a master', () =>
+  withTwoServers(async ({ a, b, ia, ib }) => {
     // The master does not expire actively: the key is logically expired but still stored.
     await ia.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
     await ia.set('gone', 'v', 'PX', 50);
@@ -63,15 +68,10 @@ test('a replica keeps the keys a snapshot holds past their TTL (full sync and DE
     // A master's reload skips it.
     assert.equal(await ia.call('DEBUG', 'RELOAD'), 'OK');
     assert.equal(await ia.dbsize(), 1);
-  } finally {
-    await closeAll(a, ia);
-    await closeAll(b, ib);
-  }
-});
+  }));
 
-test('a snapshot received to disk loads a slice at a time: -LOADING and INFO loading:1 meanwhile, then the stream that waited follows', async () => {
-  const { a, b, ia, ib } = await twoServers();
-  try {
+test('a snapshot received to disk loads a slice at a time: -LOADING and INFO loading:1 meanwhile, then the stream that waited follows', () =>
+  withTwoServers(async ({ a, b, ia, ib }) => {
     for (let i = 0; i < 200; i++) await ia.set(`k${i}`, 'v');
     // 200 keys at 5 ms each: about a second of loading.
     await ib.config('SET', 'key-load-delay', '5000');
@@ -89,15 +89,10 @@ test('a snapshot received to disk loads a slice at a time: -LOADING and INFO loa
     await waitFor(async () => (await ib.get('after')) === 'x', 'stream applied');
     assert.equal(await ib.dbsize(), 201);
     assert.equal((await info(ib, 'persistence')).get('loading'), '0');
-  } finally {
-    await closeAll(a, ia);
-    await closeAll(b, ib);
-  }
-});
+  }));
 
-test('replication traffic is counted apart (total_net_repl_output_bytes on the master, total_net_repl_input_bytes on the replica), not as client traffic', async () => {
-  const { a, b, ia, ib } = await twoServers();
-  try {
+test('replication traffic is counted apart (total_net_repl_output_bytes on the master, total_net_repl_input_bytes on the replica), not as client traffic', () =>
+  withTwoServers(async ({ a, b, ia, ib }) => {
     await ib.call('REPLICAOF', a.host, String(a.port));
     await waitFor(async () => (await info(ib, 'replication')).get('master_link_status') === 'up', 'b in sync');
     const before = await info(ia, 'stats');
@@ -112,8 +107,4 @@ test('replication traffic is counted apart (total_net_repl_output_bytes on the m
     const replicaStats = await info(ib, 'stats');
     assert.ok(Number(replicaStats.get('total_net_repl_input_bytes')) >= value.length);
     assert.ok(Number(replicaStats.get('total_net_input_bytes')) < value.length / 2);
-  } finally {
-    await closeAll(a, ia);
-    await closeAll(b, ib);
-  }
-});
+  }));
