@@ -22,6 +22,8 @@ export interface StartOptions {
   config?: Record<string, string>;
   /** Start with the clock frozen at this time (ms since epoch) or now (true). */
   frozenClock?: number | boolean;
+  /** Also accept TLS clients on this port (0 picks a free one), with the tls-* directives of `config`. */
+  tlsPort?: number;
 }
 
 export interface ServerHandle {
@@ -42,6 +44,15 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
   const server = new Server({ config, clock });
   const host = opts.host ?? '127.0.0.1';
   await server.listen(opts.port ?? 0, host);
+  if (opts.tlsPort !== undefined) {
+    const errors = await server.startTls(host, opts.tlsPort);
+    if (errors !== null) {
+      await server.close();
+      throw new Error(errors.lines.join(' '));
+    }
+    // CONFIG GET / SET tls-port see the port listened on.
+    config.setInternal('tls-port', String(server.tlsPort));
+  }
   return {
     host,
     port: server.port,

@@ -108,6 +108,14 @@ async function main(): Promise<void> {
     log(server, 'warning', `Failed listening on port ${port} (TCP), aborting.`);
     process.exit(1);
   }
+  if (config.getNumber('tls-port') !== 0 && host !== null) {
+    const errors = await server.startTls(host);
+    if (errors !== null) {
+      for (const line of errors.lines) log(server, 'warning', line);
+      log(server, 'warning', `Failed listening on port ${config.getNumber('tls-port')} (tls), aborting.`);
+      process.exit(1);
+    }
+  }
   const unixsocket = config.get('unixsocket') ?? '';
   if (unixsocket !== '') {
     try {

@@ -6,6 +6,7 @@
  *
  * Argument checks and their order follow Redis 7.0, so the same error wins.
  */
+import { TLS_CONTEXT_DIRECTIVES, tlsServerSetup } from '../net/tls.js';
 import { replicationOf } from '../server/replication.js';
 import { scriptBusyError, setDenyScriptDisabled } from '../scripting/busy.js';
 import type { CommandImpl } from '../server/command-table.js';
@@ -58,7 +59,7 @@ function configSet(c: Client, argv: string[]): void {
   const pairs: Array<[string, string]> = [];
   for (let i = 2; i < argv.length; i += 2) pairs.push([argv[i], argv[i + 1]]);
   const config = c.server.config;
-  const before = { port: config.get('port'), bind: config.get('bind') };
+  const before = { port: config.get('port'), bind: config.get('bind'), tlsPort: config.get('tls-port') };
   // Every directive's old value: a failed re-listen rolls them all back (and re-applies them), as Redis.
   const previous: Array<[string, string | undefined]> = pairs.map(([name]) => [name, config.get(name)]);
   // dir, appendonly and repl-diskless-load cannot change while a dataset loads.
@@ -69,11 +70,62 @@ function configSet(c: Client, argv: string[]): void {
   }
   const portChanged = config.get('port') !== before.port;
   const bindChanged = config.get('bind') !== before.bind;
+  const undo = (): void => {
+    for (const [name, value] of previous) if (value !== undefined) config.setInternal(name, value);
+  };
+  // tls-* certificates and settings: the listener takes them at once, or nothing changes (Redis's applyTlsCfg).
+  const tlsNamed = pairs.find(([n]) => TLS_CONTEXT_DIRECTIVES.has(n.toLowerCase()));
+  if (tlsNamed !== undefined && c.server.tlsActive) {
+    const setup = tlsServerSetup(config);
+    if (setup.errors !== null) {
+      for (const line of setup.errors) log(c.server, 'warning', line);
+      undo();
+      c.addError(`ERR CONFIG SET failed (possibly related to argument '${tlsNamed[0]}') - Unable to update TLS configuration. Check server logs.`);
+      return;
+    }
+    c.server.reloadTls(setup.options);
+  }
+  if (config.get('tls-port') !== before.tlsPort) {
+    retlsForConfig(c, pairs, undo);
+    return;
+  }
   if (portChanged || bindChanged) {
-    relistenForConfig(c, pairs, previous, portChanged);
+    relistenForConfig(c, pairs, undo, portChanged);
     return;
   }
   c.addOK();
+}
+
+/**
+ * CONFIG SET tls-port: the TLS listener moves (or closes, for 0) at once. As
+ * for `port`, the caller waits for the listen, and a failure undoes the change.
+ */
+function retlsForConfig(c: Client, pairs: Array<[string, string]>, undo: () => void): void {
+  const server = c.server;
+  const port = server.config.getNumber('tls-port');
+  if (port === 0) {
+    server.closeTls();
+    c.addOK();
+    return;
+  }
+  const named = pairs.find(([n]) => n.toLowerCase() === 'tls-port')?.[0] ?? 'tls-port';
+  const host = server.bindHost() ?? '::';
+  const waiting = c.inMulti ? null : (server.blocking.block(c, c.current!, ['config', 'set'], { keys: [], timeoutMs: 0, serve: () => false }), c.blocked);
+  if (waiting === null) c.addOK();
+  void server.startTls(host, port).then((errors) => {
+    if (errors !== null) {
+      for (const line of errors.lines) log(server, 'warning', line);
+      undo();
+    }
+    if (waiting === null || c.closed || c.blocked !== waiting) return;
+    server.blocking.unblock(c);
+    if (errors === null) c.addOK();
+    else {
+      const why = errors.configError ? 'Unable to update TLS configuration.' : 'Unable to listen on this port.';
+      c.addError(`ERR CONFIG SET failed (possibly related to argument '${named}') - ${why} Check server logs.`);
+    }
+    server.resume(c);
+  });
 }
 
 /**
@@ -83,7 +135,7 @@ function configSet(c: Client, argv: string[]): void {
  * Inside MULTI nothing may wait: the listen happens after the reply, and a
  * failure is logged and undone.
  */
-function relistenForConfig(c: Client, pairs: Array<[string, string]>, previous: Array<[string, string | undefined]>, portChanged: boolean): void {
+function relistenForConfig(c: Client, pairs: Array<[string, string]>, undo: () => void, portChanged: boolean): void {
   const server = c.server;
   const config = server.config;
   const port = portChanged ? config.getNumber('port') : server.port;
@@ -93,9 +145,6 @@ function relistenForConfig(c: Client, pairs: Array<[string, string]>, previous: 
   const failure = portChanged
     ? `ERR CONFIG SET failed (possibly related to argument '${named('port')}') - Unable to listen on this port. Check server logs.`
     : `ERR CONFIG SET failed (possibly related to argument '${named('bind')}') - Failed to bind to specified addresses.`;
-  const undo = (): void => {
-    for (const [name, value] of previous) if (value !== undefined) config.setInternal(name, value);
-  };
   const waiting = c.inMulti ? null : (server.blocking.block(c, c.current!, ['config', 'set'], { keys: [], timeoutMs: 0, serve: () => false }), c.blocked);
   if (waiting === null) c.addOK();
   void server.relisten(port, host).then((err) => {

@@ -378,8 +378,29 @@ export const DEPRECATED_DIRECTIVES: ReadonlyMap<string, number> = new Map([
  * Directives Mnemo acts on. Everything else is accepted, stored and reported
  * by CONFIG GET but has no effect yet.
  */
+/** The directives that make the TLS listener's context (CONFIG SET reloads it, as Redis's applyTlsCfg). */
+export const TLS_CONTEXT_DIRECTIVES: ReadonlySet<string> = new Set([
+  'tls-cert-file',
+  'tls-key-file',
+  'tls-key-file-pass',
+  'tls-ca-cert-file',
+  'tls-ca-cert-dir',
+  'tls-auth-clients',
+  'tls-protocols',
+  'tls-ciphers',
+  'tls-ciphersuites',
+  'tls-prefer-server-ciphers',
+  'tls-session-caching',
+  'tls-session-cache-timeout',
+  'tls-dh-params-file',
+]);
+
 export const EFFECTIVE_DIRECTIVES: ReadonlySet<string> = new Set([
   'port',
+  // TLS for client connections (src/net/tls.ts); tls-replication, tls-cluster, the
+  // outgoing tls-client-* certificates and tls-session-cache-size are not used yet.
+  'tls-port',
+  ...TLS_CONTEXT_DIRECTIVES,
   'bind',
   'bind-source-addr',
   'protected-mode',

@@ -6,6 +6,8 @@
  */
 import { PROPAGATE_ALL, type PendingWrite, type PropagateSink } from './propagate.js';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TlsOptions } from 'node:tls';
+import { tlsServerSetup } from '../net/tls.js';
 import { performance } from 'node:perf_hooks';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { Clock } from './clock.js';
@@ -79,6 +81,10 @@ export class Server implements KeyspaceEffects {
   private unixListener: NetServer | null = null;
   /** Path of the unix socket listened on ('' when none). */
   unixSocketPath = '';
+  /** The `tls-port` listener (src/net/tls.ts), when one is configured. */
+  private tlsListener: TlsServer | null = null;
+  /** The port the TLS listener accepts on (0 when none). */
+  tlsPort = 0;
   private cronTimer: NodeJS.Timeout | null = null;
   /** Set by client tracking while tracking-table-max-keys is set: trims the table before each command. */
   trackingLimit: ((c: Client) => void) | null = null;
@@ -323,6 +329,60 @@ export class Server implements KeyspaceEffects {
     });
   }
 
+  /**
+   * Accepts TLS clients on `tls-port` (Redis's TLS connections): once the
+   * handshake is done, a TLS socket is an ordinary client connection.
+   */
+  listenTls(port: number, host: string, options: TlsOptions): Promise<string | null> {
+    return new Promise((resolve) => {
+      const srv = createTlsServer(options, (socket) => this.accept(socket));
+      // A failed handshake (no or a bad client certificate) only closes that connection.
+      srv.on('tlsClientError', () => undefined);
+      srv.once('error', (e) => resolve(e.message));
+      srv.listen(port, host, () => {
+        const addr = srv.address();
+        this.tlsPort = typeof addr === 'object' && addr ? addr.port : port;
+        const old = this.tlsListener;
+        this.tlsListener = srv;
+        old?.close();
+        resolve(null);
+      });
+    });
+  }
+
+  /**
+   * Opens the `tls-port` listener from the configuration (start-up, CONFIG SET tls-port);
+   * null, or the lines to log when the TLS settings are unusable or the port is taken.
+   */
+  async startTls(host: string, port = this.config.getNumber('tls-port')): Promise<{ configError: boolean; lines: string[] } | null> {
+    const setup = tlsServerSetup(this.config);
+    if (setup.errors !== null) return { configError: true, lines: [...setup.errors, 'Failed to configure TLS. Check logs for more info.'] };
+    const err = await this.listenTls(port, host, setup.options);
+    return err === null ? null : { configError: false, lines: [`Could not create server TLS listening socket ${host}:${port}: ${err}`] };
+  }
+
+  /** CONFIG SET of a tls-* directive: new connections use the new certificates and settings. */
+  reloadTls(options: TlsOptions): void {
+    const srv = this.tlsListener;
+    if (srv === null) return;
+    srv.setSecureContext(options);
+    // Asking for and checking client certificates are the listener's, not the context's.
+    const fields = srv as unknown as { requestCert: boolean; rejectUnauthorized: boolean };
+    fields.requestCert = options.requestCert === true;
+    fields.rejectUnauthorized = options.rejectUnauthorized === true;
+  }
+
+  /** CONFIG SET tls-port 0: no more TLS connections (those accepted stay). */
+  closeTls(): void {
+    this.tlsListener?.close();
+    this.tlsListener = null;
+    this.tlsPort = 0;
+  }
+
+  get tlsActive(): boolean {
+    return this.tlsListener !== null;
+  }
+
   private accept(socket: Socket): void {
     const maxClients = this.config.getNumber('maxclients');
     if (this.clients.size >= maxClients) {
@@ -375,6 +435,9 @@ export class Server implements KeyspaceEffects {
     const u = this.unixListener;
     this.unixListener = null;
     const uClosed = u ? new Promise<void>((r) => u.close(() => r())) : null;
+    const t = this.tlsListener;
+    this.tlsListener = null;
+    const tClosed = t ? new Promise<void>((r) => t.close(() => r())) : null;
     if (this.cronTimer) clearInterval(this.cronTimer);
     this.cronTimer = null;
     this.sentinel?.stop();
@@ -385,6 +448,7 @@ export class Server implements KeyspaceEffects {
     await stopMetricsEndpoint(this);
     if (lClosed) await lClosed;
     if (uClosed) await uClosed;
+    if (tClosed) await tClosed;
   }
 
   // ---- command execution -------------------------------------------------

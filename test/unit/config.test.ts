@@ -5,10 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import {
   Config,
   ConfigFileError,
@@ -25,16 +24,7 @@ import {
 import { parseMemory } from '../../src/config/parse.js';
 import { splitArgs, quoteArg } from '../../src/util/splitargs.js';
 import { parseServerArgs } from '../../src/config/args.js';
-
-/** test/fixtures/<name>, found above this (possibly compiled) file or in the working directory. */
-function fixture(name: string): string {
-  const candidates = [join(process.cwd(), 'test', 'fixtures', name)];
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++, dir = dirname(dir)) candidates.push(join(dir, 'test', 'fixtures', name));
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`fixture ${name} not found`);
-  return found;
-}
+import { fixture } from '../helpers/fixtures.js';
 
 function withTempDir(fn: (dir: string) => void): void {
   // realpath: `dir` values are physical paths, like getcwd().
