@@ -14,7 +14,8 @@
  * after 10 s unused; INFO migrate_cached_sockets), SELECT is sent only when
  * the db differs from the connection's last one, and a cached connection
  * found broken is replaced once. Inside MULTI or a script, which cannot wait,
- * MIGRATE is refused.
+ * MIGRATE is refused. The timeout is, as in Redis, how long the target stays
+ * silent: time the event loop spends on other clients meanwhile does not count.
  */
 import { connect, type Socket } from 'node:net';
 import type { CommandImpl } from '../server/command-table.js';
@@ -261,8 +262,13 @@ function exchange(
     let connected = !socket.connecting;
     let input = '';
     let timedOut = false;
+    let settled = false;
+    /** Bumped by every sign of life from the target (connected, bytes read). */
+    let progress = 0;
     const replies: string[] = [];
     const done = (o: Outcome, ok: boolean): void => {
+      if (settled) return;
+      settled = true;
       socket.setTimeout(0);
       socket.removeListener('timeout', onTimeout);
       socket.removeListener('error', onFail);
@@ -278,16 +284,28 @@ function exchange(
       }
       resolve(o);
     };
+    // Redis waits for the target blocked in poll(), so its timeout means the target was silent
+    // that long. Here the event loop keeps serving other clients meanwhile, and Node runs expired
+    // timers before it polls the sockets: after the loop was busy (a slow command of another
+    // client, a GC pause), the idle timer fires while the connect's completion or the reply is
+    // already waiting in the kernel. So the verdict waits for this turn's poll phase
+    // (setImmediate runs after it): anything the target sent by then counts, as in Redis.
     const onTimeout = (): void => {
-      timedOut = true;
-      done({ ioError: connected ? 'reading to target instance' : 'connecting to the client' }, false);
+      const seen = progress;
+      setImmediate(() => {
+        if (settled || progress !== seen) return;
+        timedOut = true;
+        done({ ioError: connected ? 'reading to target instance' : 'connecting to the client' }, false);
+      });
     };
     const onFail = (): void => done({ ioError: connected ? 'reading to target instance' : 'writing to target instance' }, false);
     const onConnect = (): void => {
       connected = true;
+      progress++;
       socket.write(Buffer.concat(request));
     };
     const onData = (d: Buffer): void => {
+      progress++;
       input += d.toString('latin1');
       let end: number;
       while ((end = input.indexOf('\r\n')) >= 0) {

@@ -143,3 +143,66 @@ test('migrate: Mnemo to Mnemo, and other clients are served while a migration wa
   assert.equal(await pending, 'IOERR error or timeout reading to target instance');
   assert.equal(await src.get('slow'), 'v');
 });
+
+test('migrate: the timeout is the target\'s silence, not time the source spent serving other clients', async () => {
+  // A target that answers 40 ms after the request, well within MIGRATE's 150 ms timeout. Right
+  // when the request arrives, another client makes the source busy for 400 ms (DEBUG SLEEP
+  // holds its event loop). Redis, which waits for the target before serving anyone else, gets
+  // the answer in time: so must Mnemo, although its timer expired during the other command.
+  const busySource = await startServer({ port: 0, config: { 'enable-debug-command': 'yes' } });
+  cleanups.push(() => busySource.close());
+  const migrating = new Redis(busySource.port, busySource.host, { lazyConnect: true });
+  await migrating.connect();
+  cleanups.push(() => void migrating.disconnect());
+  const busy = migrating.duplicate();
+  cleanups.push(() => void busy.disconnect());
+  await busy.ping();
+  const conns: Socket[] = [];
+  let slept: Promise<unknown> | null = null;
+  const slow = createServer((sock) => {
+    conns.push(sock);
+    sock.on('error', () => {});
+    let input = Buffer.alloc(0);
+    sock.on('data', (d: Buffer) => {
+      input = Buffer.concat([input, d]);
+      // SELECT then RESTORE: two commands.
+      if (slept === null && countFrames(input) === 2) {
+        slept = busy.call('DEBUG', 'SLEEP', '0.4');
+        setTimeout(() => sock.write('+OK\r\n+OK\r\n'), 40);
+      }
+    });
+  });
+  await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
+  cleanups.push(() => {
+    for (const sock of conns) sock.destroy();
+    return new Promise<void>((r) => slow.close(() => r()));
+  });
+  await migrating.set('patient', 'v');
+  const port = (slow.address() as { port: number }).port;
+  assert.equal(await migrating.call('MIGRATE', '127.0.0.1', port, 'patient', 0, 150), 'OK');
+  assert.equal(await slept, 'OK');
+  assert.equal(await migrating.exists('patient'), 0);
+});
+
+/** How many complete RESP arrays of bulk strings `buf` holds. */
+function countFrames(buf: Buffer): number {
+  let pos = 0;
+  let frames = 0;
+  const line = (): number | null => {
+    const end = buf.indexOf('\r\n', pos);
+    if (end < 0) return null;
+    const n = Number(buf.toString('latin1', pos + 1, end));
+    pos = end + 2;
+    return n;
+  };
+  for (;;) {
+    const items = line();
+    if (items === null) return frames;
+    for (let i = 0; i < items; i++) {
+      const len = line();
+      if (len === null || pos + len + 2 > buf.length) return frames;
+      pos += len + 2;
+    }
+    frames++;
+  }
+}
