@@ -20,7 +20,7 @@ import type { Client } from './client.js';
 import type { Command } from './command-table.js';
 import type { ShutdownRequest } from '../commands/server.js';
 import { log } from '../persistence/log.js';
-import { isLoading, persistenceOf } from '../persistence/index.js';
+import { isLoading, killRdbChildForShutdown, persistenceOf } from '../persistence/index.js';
 import { replicationOf } from './replication.js';
 import { setShutdownPause } from './pause.js';
 import { setInfoProvider } from '../observability/info.js';
@@ -154,6 +154,8 @@ function finishShutdown(server: Server): void {
     log(server, 'warning', `Lagging replica ${name} reported offset ${m.offset - r.ackOffset} behind master, lag=${lag}, state=${r.state}.`);
   }
   if (m.replicas.length > 0) log(server, 'notice', `${m.replicas.length - lagging} of ${m.replicas.length} replicas are in sync when shutting down.`);
+  // A BGSAVE child must not overwrite the final save (or outlive the server): killed whatever the save mode.
+  killRdbChildForShutdown(server);
   // The first AOF is still being written: exiting now would lose the dataset.
   if (persistenceOf(server).aofWaitingRewrite()) {
     if (!req.force) {
