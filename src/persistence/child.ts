@@ -1,6 +1,6 @@
 /**
- * The background child of BGSAVE: a small Node process (writer-child.ts) that
- * does the disk side of Redis's forked rdb child. The server streams the image
+ * The background child of BGSAVE and BGREWRITEAOF: a small Node process
+ * (writer-child.ts) that does the disk side of Redis's forked child. The server streams the image
  * to it in frames; the child writes `temp-<its pid>.rdb`, fsyncs and renames
  * it. This module spawns it, feeds it with backpressure, relays its log lines
  * and reports how it ended, in the terms of Redis's checkChildrenDone
@@ -26,9 +26,11 @@ export interface ChildEnd {
 }
 
 export interface WriterChildOptions {
-  /** The server's dir (the temp file goes there). */
+  /** rdb: temp-<pid>.rdb renamed to finalPath; aof: temp-rewriteaof-bg-<pid>.aof, left in place. */
+  kind: 'rdb' | 'aof';
+  /** The server's dir (the AOF dir for an AOF base): the temp file goes there. */
   dir: string;
-  /** Where the finished image is renamed to. */
+  /** Where the finished image is renamed to ('' for none). */
   finalPath: string;
   /** oom_score_adj for the child (its bg-child class), or null to leave it. */
   oomScore: number | null;
@@ -67,7 +69,7 @@ export class WriterChild {
   static spawn(opts: WriterChildOptions): WriterChild | string {
     let proc: ChildProcess;
     try {
-      proc = spawn(process.execPath, [CHILD_SCRIPT, opts.dir, opts.finalPath, opts.oomScore === null ? '' : String(opts.oomScore), opts.title], {
+      proc = spawn(process.execPath, [CHILD_SCRIPT, opts.kind, opts.dir, opts.finalPath, opts.oomScore === null ? '' : String(opts.oomScore), opts.title], {
         stdio: ['pipe', 'ignore', 'pipe'],
       });
     } catch (e) {

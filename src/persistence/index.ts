@@ -404,6 +404,7 @@ export function bgsaveStart(server: Server): boolean {
   const delay = server.config.getNumber('rdb-key-save-delay');
   const spawnStart = performance.now();
   const child = WriterChild.spawn({
+    kind: 'rdb',
     dir,
     finalPath,
     oomScore: bgChildOomScore(server),

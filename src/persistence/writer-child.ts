@@ -1,13 +1,15 @@
 /**
- * The background writer child: the process Redis's forked BGSAVE child is, for
- * the disk side only. The server produces the point-in-time image itself (in
- * slices, see persistence/index.ts) and streams it here over standard input;
- * this process writes it to `temp-<its pid>.rdb` in the server's dir, fsyncs
- * it and renames it over the final file, as Redis's rdbSave does in the child.
+ * The background writer child: the process Redis's forked BGSAVE (or AOF
+ * rewrite) child is, for the disk side only. The server produces the image
+ * itself (in slices, see persistence/index.ts and aof/rewrite.ts) and streams
+ * it here over standard input; this process writes it to `temp-<its pid>.rdb`
+ * in the server's dir, fsyncs it and renames it over the final file, as
+ * Redis's rdbSave does in the child (kind `aof`: `temp-rewriteaof-bg-<its
+ * pid>.aof` in the AOF dir, fsynced and left for the server to rename).
  *
  * It imports nothing of the server, so it starts in the time Node itself takes.
  *
- * Arguments: <dir> <final path> <oom_score_adj or ''> <process title>.
+ * Arguments: <kind: rdb|aof> <dir> <final path or ''> <oom_score_adj or ''> <process title>.
  * Input: frames of [u32 length, little-endian][bytes]; a frame of length 0
  * ends the image. Standard input closing before that frame (the server died
  * or gave up) removes the temp file and exits 1, as a failed rdbSave does.
@@ -19,8 +21,9 @@
 import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [dir, finalPath, oomScore, title] = process.argv.slice(2);
-const tempName = `temp-${process.pid}.rdb`;
+const [kind, dir, finalPath, oomScore, title] = process.argv.slice(2);
+const aof = kind === 'aof';
+const tempName = aof ? `temp-rewriteaof-bg-${process.pid}.aof` : `temp-${process.pid}.rdb`;
 const tempPath = join(dir, tempName);
 
 function say(level: 'notice' | 'warning', text: string): void {
@@ -70,7 +73,8 @@ let fd = -1;
 try {
   fd = openSync(tempPath, 'w');
 } catch (e) {
-  say('warning', `Failed opening the temp RDB file ${tempName} (in server root dir ${dir}) for saving: ${strerror(e)}`);
+  if (aof) say('warning', `Opening the temp file for AOF rewrite in rewriteAppendOnlyFile(): ${strerror(e)}`);
+  else say('warning', `Failed opening the temp RDB file ${tempName} (in server root dir ${dir}) for saving: ${strerror(e)}`);
   process.stdin.destroy();
   quit(1);
 }
@@ -82,7 +86,8 @@ let remaining = 0;
 
 function fail(op: string, e: unknown): void {
   failed = true;
-  say('warning', `Write error saving DB on disk(${op}): ${strerror(e)}`);
+  if (aof) say('warning', `Write error writing append only file on disk: ${strerror(e)}`);
+  else say('warning', `Write error saving DB on disk(${op}): ${strerror(e)}`);
   try {
     closeSync(fd);
   } catch {
@@ -114,6 +119,13 @@ function finish(): void {
     closeSync(fd);
   } catch (e) {
     fail('fclose', e);
+    return;
+  }
+  if (finalPath === '') {
+    // The server renames it (the AOF base, once its incremental part is written too).
+    say('notice', 'SYNC append only file rewrite performed');
+    process.stdin.destroy();
+    quit(0);
     return;
   }
   try {
