@@ -64,6 +64,8 @@ interface BgsaveJob {
   /** The writer child process and the temp file it writes. */
   child: WriterChild;
   tempPath: string;
+  /** How it ended, set before `finished` settles: ok, err (failed or killed by a signal), killed (our SIGUSR1). */
+  outcome: 'ok' | 'err' | 'killed' | null;
   /** Settles when the job has finished, renamed or cleaned up. */
   finished: Promise<void>;
 }
@@ -430,7 +432,7 @@ export function bgsaveStart(server: Server): boolean {
   log(server, 'notice', `Background saving started by pid ${child.pid}`);
   // The image's point in time is now: runRdbSnapshot takes it before any await.
   const run = runRdbSnapshot(server, (chunk) => child.write(chunk), { keyDelayMicros: delay > 0 ? delay : 0 });
-  const job: BgsaveJob = { run, startMs, child, tempPath, finished: Promise.resolve() };
+  const job: BgsaveJob = { run, startMs, child, tempPath, outcome: null, finished: Promise.resolve() };
   st.bgsave = job;
   run.done.then(
     () => {
@@ -456,6 +458,7 @@ export function bgsaveStart(server: Server): boolean {
     st.lastCowSize = run.snapshot.peakOverhead;
     if (st.bgsave === job) st.bgsave = null;
     st.lastBgsaveTimeSec = Math.round((performance.now() - started) / 1000);
+    job.outcome = bysignal === 0 && exitcode === 0 ? 'ok' : bysignal === SIGUSR1_NUMBER ? 'killed' : 'err';
     if (bysignal === 0 && exitcode === 0) {
       log(server, 'notice', 'Background saving terminated with success');
       server.dirty = Math.max(0, server.dirty - st.dirtyBeforeBgsave);
@@ -502,6 +505,11 @@ export function killRdbChildForShutdown(server: Server): void {
   } catch {
     /* not created */
   }
+}
+
+/** The BGSAVE in progress, if any: its `finished` promise and `outcome` (replication's disk-target syncs). */
+export function currentBgsave(server: Server): { readonly finished: Promise<void>; readonly outcome: 'ok' | 'err' | 'killed' | null } | null {
+  return persistenceOf(server).bgsave;
 }
 
 /** Resolves when the BGSAVE in progress (if any) has finished. */

@@ -58,6 +58,8 @@ function quit(code: number): void {
 }
 
 process.on('SIGUSR1', () => process.exit(255));
+// A dead server leaves the log pipe broken: that must not end this process before its cleanup.
+process.stderr.on('error', () => undefined);
 // From now on SIGUSR1 ends this process (before, Node would start its inspector).
 process.stderr.write('ready\n');
 if (title) process.title = title;
@@ -182,7 +184,8 @@ if (fd >= 0) {
       fail('rdbSaveRio', e);
     }
   });
-  process.stdin.on('end', () => {
+  // The input ends (or breaks) before the end frame: the server died or gave up.
+  const abandon = (): void => {
     if (failed || ended) return;
     // The server went away before the end of the image: nothing to keep.
     failed = true;
@@ -196,7 +199,10 @@ if (fd >= 0) {
     } catch {
       /* nothing */
     }
-    quit(1);
-  });
-  process.stdin.on('error', () => undefined);
+    // Nothing to log, and nobody to log to when the server died: exit at once.
+    process.exit(1);
+  };
+  process.stdin.on('end', abandon);
+  process.stdin.on('error', abandon);
+  process.stdin.on('close', abandon);
 }
