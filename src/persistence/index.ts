@@ -101,7 +101,8 @@ export class PersistenceState {
 
   /**
    * Background jobs started that Redis runs in a forked child (BGSAVE, AOF rewrite, a
-   * replica's snapshot): INFO total_forks. Mnemo runs them in slices in-process.
+   * replica's snapshot): INFO total_forks. Mnemo produces their images in slices
+   * in-process; BGSAVE and the AOF rewrite's base are written by a writer child process.
    */
   backgroundJobs = 0;
   /** Full syncs producing a snapshot for a replica (INFO rdb_bgsave_in_progress counts them, as Redis's rdb child). */
