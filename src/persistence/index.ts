@@ -14,13 +14,15 @@
  *  - persistenceOf(server): hooks the AOF module sets (aofChildActive,
  *    aofStartupLoader) and the INFO field providers it adds.
  *
- * BGSAVE never stops the server: the image is written a slice (a few ms) at
- * a time between client commands, with async file writes, and stays
- * point-in-time through the Database.beforeWrite barrier (rdb/snapshot.ts).
+ * BGSAVE never stops the server: the image is produced a slice (a few ms) at
+ * a time between client commands, and stays point-in-time through the
+ * Database.beforeWrite barrier (rdb/snapshot.ts). The disk side runs in a
+ * writer child process (child.ts, writer-child.ts), Redis's rdb child for the
+ * tools and tests that look for it (pgrep -P, kill, temp-<pid>.rdb).
  */
 import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, readFileSync } from 'node:fs';
-import { open, rename, unlink, readFile, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { unlink, readFile } from 'node:fs/promises';
+import { join, resolve as resolvePath } from 'node:path';
 import type { Server } from '../server/server.js';
 import type { Client } from '../server/client.js';
 import { CMD_LOADING, CMD_NO_ASYNC_LOADING, CMD_WRITE, type Command } from '../server/command-table.js';
@@ -34,6 +36,8 @@ import { limitsFrom, type DecodeLimits } from './rdb/decode.js';
 import { RdbParser, RdbLoadError, type RdbLoadOptions } from './rdb/loader.js';
 import { lfuCounterAt } from '../server/lfu.js';
 import { log } from './log.js';
+import { WriterChild, CHILD_NOERROR_RETVAL, SIGUSR1_NUMBER, SIGTERM_NUMBER } from './child.js';
+import { bgChildOomScore } from '../server/oom-score.js';
 import { installDebugSubcommands } from '../commands/persistence.js';
 
 export { RdbLoadError } from './rdb/loader.js';
@@ -57,7 +61,11 @@ const SLICE_KEYS = 4096;
 interface BgsaveJob {
   run: SnapshotRun;
   startMs: number;
-  aborted: boolean;
+  /** The writer child process and the temp file it writes. */
+  child: WriterChild;
+  tempPath: string;
+  /** How it ended, set before `finished` settles: ok, err (failed or killed by a signal), killed (our SIGUSR1). */
+  outcome: 'ok' | 'err' | 'killed' | null;
   /** Settles when the job has finished, renamed or cleaned up. */
   finished: Promise<void>;
 }
@@ -76,6 +84,8 @@ export class PersistenceState {
   /** Successful saves (INFO rdb_saves). */
   rdbSaves = 0;
   lastCowSize = 0;
+  /** Time to start the last writer child, in microseconds (INFO latest_fork_usec). */
+  latestForkUsec = 0;
 
   loading = false;
   /** A replica loading its master's snapshot while it keeps serving the old dataset (repl-diskless-load swapdb, same replication id). */
@@ -91,7 +101,8 @@ export class PersistenceState {
 
   /**
    * Background jobs started that Redis runs in a forked child (BGSAVE, AOF rewrite, a
-   * replica's snapshot): INFO total_forks. Mnemo runs them in slices in-process.
+   * replica's snapshot): INFO total_forks. Mnemo produces their images in slices
+   * in-process; BGSAVE and the AOF rewrite's base are written by a writer child process.
    */
   backgroundJobs = 0;
   /** Full syncs producing a snapshot for a replica (INFO rdb_bgsave_in_progress counts them, as Redis's rdb child). */
@@ -267,6 +278,8 @@ export function runRdbSnapshot(
 ): SnapshotRun {
   const snap = beginSnapshot(server, opts);
   let aborted = false;
+  // The pending rdb-key-save-delay sleep, cut short by abort().
+  let wake: (() => void) | null = null;
   const delay = opts.keyDelayMicros ?? 0;
   const done = (async () => {
     try {
@@ -281,7 +294,14 @@ export function runRdbSnapshot(
           // A key per 1 ms tick at most (setTimeout's resolution), as many as the delay allows.
           const perTick = Math.max(1, Math.floor(1000 / delay));
           chunk = snap.produce(perTick);
-          await new Promise((r) => setTimeout(r, Math.max(1, Math.round((delay * perTick) / 1000))));
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, Math.max(1, Math.round((delay * perTick) / 1000)));
+            wake = () => {
+              clearTimeout(t);
+              r();
+            };
+          });
+          wake = null;
         } else {
           chunk = snap.produce(SLICE_KEYS * 64, performance.now() + SLICE_MS);
         }
@@ -298,6 +318,7 @@ export function runRdbSnapshot(
     done,
     abort: () => {
       aborted = true;
+      (wake as (() => void) | null)?.();
     },
     snapshot: snap,
   };
@@ -363,10 +384,16 @@ export function hasActiveChild(server: Server): boolean {
 }
 
 /**
- * rdbSaveBackground: starts writing the image to a temp file in slices. On
- * completion the file is renamed over dbfilename, or the failure is recorded
- * (INFO rdb_last_bgsave_status:err, and MISCONF with stop-writes-on-bgsave-error).
- * Returns false if one is already running.
+ * rdbSaveBackground. The image is produced here, in slices between client
+ * commands (point-in-time through the barrier), and streamed to a writer
+ * child process (child.ts) that writes `temp-<child pid>.rdb`, fsyncs it and
+ * renames it over dbfilename, as Redis's forked child does. The child's end
+ * decides the outcome (backgroundSaveDoneHandlerDisk): exit 0 is a success,
+ * another exit code a "Background saving error", a signal other than the
+ * server's own SIGUSR1 an error too; either way INFO rdb_last_bgsave_status:err
+ * and MISCONF with stop-writes-on-bgsave-error. A child killed by a signal
+ * leaves its temp file, which is removed here.
+ * Returns false if one is already running or the child could not be started.
  */
 export function bgsaveStart(server: Server): boolean {
   const st = persistenceOf(server);
@@ -375,70 +402,115 @@ export function bgsaveStart(server: Server): boolean {
   st.lastbgsaveTry = Math.floor(startMs / 1000);
   st.dirtyBeforeBgsave = server.dirty;
   st.bgsaveScheduled = false;
-  st.backgroundJobs++;
-  const dir = server.config.dir || process.cwd();
-  const tempPath = join(dir, `temp-bgsave-${process.pid}.rdb`);
-  const finalPath = rdbPath(server);
+  const dir = resolvePath(server.config.dir || process.cwd());
+  const finalPath = resolvePath(dir, server.config.dbfilename);
   const delay = server.config.getNumber('rdb-key-save-delay');
+  const spawnStart = performance.now();
+  const child = WriterChild.spawn({
+    kind: 'rdb',
+    dir,
+    finalPath,
+    oomScore: bgChildOomScore(server),
+    title: 'redis-rdb-bgsave',
+    log: (level, text) => log(server, level, text, 'C'),
+  });
+  if (typeof child === 'string') {
+    st.lastbgsaveStatus = 'err';
+    st.lastBgsaveError = child;
+    log(server, 'warning', `Can't save in background: fork: ${child}`);
+    return false;
+  }
+  st.latestForkUsec = Math.round((performance.now() - spawnStart) * 1000);
+  st.backgroundJobs++;
+  const tempPath = join(dir, `temp-${child.pid}.rdb`);
+  // The temp file exists from now on, as a forked child's would (the child opens it again once started).
+  try {
+    closeSync(openSync(tempPath, 'w'));
+  } catch {
+    /* the child reports it */
+  }
   const started = performance.now();
-  log(server, 'notice', 'Background saving started');
-  let handle: FileHandle | null = null;
+  log(server, 'notice', `Background saving started by pid ${child.pid}`);
   // The image's point in time is now: runRdbSnapshot takes it before any await.
-  const run = runRdbSnapshot(
-    server,
-    async (chunk) => {
-      if (handle === null) handle = await open(tempPath, 'w');
-      let off = 0;
-      while (off < chunk.length) off += (await handle.write(chunk, off, chunk.length - off)).bytesWritten;
-    },
-    { keyDelayMicros: delay > 0 ? delay : 0 },
-  );
-  const job: BgsaveJob = { run, startMs, aborted: false, finished: Promise.resolve() };
+  const run = runRdbSnapshot(server, (chunk) => child.write(chunk), { keyDelayMicros: delay > 0 ? delay : 0 });
+  const job: BgsaveJob = { run, startMs, child, tempPath, outcome: null, finished: Promise.resolve() };
   st.bgsave = job;
+  run.done.then(
+    () => {
+      // A complete image is committed; one cut short (the server closing) is not.
+      if (run.snapshot.done) child.end();
+      else child.kill();
+    },
+    // A write failed: the child is gone or going (its end is the outcome).
+    () => undefined,
+  );
   job.finished = (async () => {
-    let error: string | null = null;
-    try {
-      await run.done;
-      if (job.aborted) throw new Error('aborted');
-      if (handle === null) handle = await open(tempPath, 'w');
-      await handle.sync();
-      await handle.close();
-      handle = null;
-      await rename(tempPath, finalPath);
-    } catch (e) {
-      error = job.aborted ? 'aborted' : errorText(e);
-      const h = handle as FileHandle | null;
-      if (h !== null) await h.close().catch(() => undefined);
-      await unlink(tempPath).catch(() => undefined);
+    const end = await child.exited;
+    run.abort();
+    let { exitcode, bysignal } = end;
+    // sigKillChildHandler's exit code: the server's own SIGUSR1 (checkChildrenDone).
+    if (bysignal === 0 && exitcode === CHILD_NOERROR_RETVAL) {
+      bysignal = SIGUSR1_NUMBER;
+      exitcode = 1;
     }
+    // Killed by us before it could handle SIGUSR1 (kill() sent SIGTERM, or its input closed first).
+    if (child.killedOnPurpose && (bysignal === SIGTERM_NUMBER || (bysignal === 0 && exitcode !== 0))) bysignal = SIGUSR1_NUMBER;
+    if (bysignal !== 0) await unlink(tempPath).catch(() => undefined);
     st.lastCowSize = run.snapshot.peakOverhead;
-    st.bgsave = null;
+    if (st.bgsave === job) st.bgsave = null;
     st.lastBgsaveTimeSec = Math.round((performance.now() - started) / 1000);
-    if (error === null) {
+    job.outcome = bysignal === 0 && exitcode === 0 ? 'ok' : bysignal === SIGUSR1_NUMBER ? 'killed' : 'err';
+    if (bysignal === 0 && exitcode === 0) {
       log(server, 'notice', 'Background saving terminated with success');
       server.dirty = Math.max(0, server.dirty - st.dirtyBeforeBgsave);
       st.lastsave = nowSec(server);
       st.lastbgsaveStatus = 'ok';
       st.rdbSaves++;
-    } else if (error === 'aborted') {
-      // Killed on purpose (SHUTDOWN, FLUSHALL): not a failure, as in Redis.
-      log(server, 'warning', 'Background saving terminated by signal 10');
-    } else {
-      log(server, 'warning', `Background saving error: ${error}`);
+    } else if (bysignal === 0) {
+      log(server, 'warning', 'Background saving error');
       st.lastbgsaveStatus = 'err';
-      st.lastBgsaveError = error;
+      st.lastBgsaveError = `exit code ${exitcode}`;
+    } else {
+      log(server, 'warning', `Background saving terminated by signal ${bysignal}`);
+      // SIGUSR1 is the server's own way to stop a child: not a failure.
+      if (bysignal !== SIGUSR1_NUMBER) {
+        st.lastbgsaveStatus = 'err';
+        st.lastBgsaveError = `killed by signal ${bysignal}`;
+      }
     }
   })();
   return true;
 }
 
-/** killRDBChild: stops a BGSAVE in progress; resolves once its temp file is gone. */
+/** killRDBChild: stops a BGSAVE in progress; resolves once the child is reaped and its temp file gone. */
 export async function bgsaveAbort(server: Server): Promise<void> {
   const job = persistenceOf(server).bgsave;
   if (job === null) return;
-  job.aborted = true;
+  job.child.kill();
   job.run.abort();
   await job.finished;
+}
+
+/**
+ * finishShutdown's part for a BGSAVE in progress: kill the child and remove its
+ * temp file now (the server exits before the child's end is handled).
+ */
+export function killRdbChildForShutdown(server: Server): void {
+  const job = stateOf(server)?.bgsave ?? null;
+  if (job === null || !job.child.running || job.child.killedOnPurpose) return;
+  log(server, 'warning', 'There is a child saving an .rdb. Killing it!');
+  job.child.kill();
+  job.run.abort();
+  try {
+    unlinkSync(job.tempPath);
+  } catch {
+    /* not created */
+  }
+}
+
+/** The BGSAVE in progress, if any: its `finished` promise and `outcome` (replication's disk-target syncs). */
+export function currentBgsave(server: Server): { readonly finished: Promise<void>; readonly outcome: 'ok' | 'err' | 'killed' | null } | null {
+  return persistenceOf(server).bgsave;
 }
 
 /** Resolves when the BGSAVE in progress (if any) has finished. */
@@ -495,6 +567,17 @@ function startCron(server: Server): void {
  */
 export function writesRefused(server: Server): string | null {
   return bgsaveErrorRefusal(server, stateOf(server));
+}
+
+/**
+ * writeCommandsDeniedByDiskError with its message: a failed BGSAVE (with
+ * stop-writes-on-bgsave-error) or failing AOF writes; for a script's write
+ * commands (scriptVerifyWriteCommandAllow).
+ */
+export function diskWritesRefused(server: Server): string | null {
+  const st = stateOf(server);
+  if (st === undefined) return null;
+  return bgsaveErrorRefusal(server, st) ?? st.aofWriteRefusal();
 }
 
 function bgsaveErrorRefusal(server: Server, st: PersistenceState | undefined): string | null {
@@ -786,11 +869,7 @@ export function afterFlushAll(server: Server): void {
  * synchronously. False when the save failed (SHUTDOWN then errors unless FORCE).
  */
 export function saveForShutdown(server: Server, req: ShutdownRequest): boolean {
-  const st = persistenceOf(server);
-  if (st.bgsave !== null) {
-    log(server, 'warning', 'There is a child saving an .rdb. Killing it!');
-    void bgsaveAbort(server);
-  }
+  killRdbChildForShutdown(server);
   log(server, 'notice', 'Saving the final RDB snapshot before exiting.');
   if (rdbSaveSync(server) !== null) {
     log(server, 'warning', req.force ? 'Error trying to save the DB. Exit anyway.' : 'Error trying to save the DB, can\'t exit.');
@@ -856,8 +935,22 @@ export function installPersistence(server: Server): void {
   persistenceOf(server);
   setInfoProvider(server, 'persistence', persistenceInfo);
   setInfoProvider(server, 'stats', (_srv, fields) =>
-    fields.map(([k, v]) => (k === 'total_forks' ? [k, persistenceOf(server).backgroundJobs] : [k, v])),
+    fields.map(([k, v]) =>
+      k === 'total_forks' ? [k, persistenceOf(server).backgroundJobs] : k === 'latest_fork_usec' ? [k, persistenceOf(server).latestForkUsec] : [k, v],
+    ),
   );
+  // A server closed without SHUTDOWN (embedders, tests) leaves no writer child behind.
+  server.closeHooks.push(() => {
+    const job = stateOf(server)?.bgsave ?? null;
+    if (job === null || !job.child.running) return;
+    job.child.kill();
+    job.run.abort();
+    try {
+      unlinkSync(job.tempPath);
+    } catch {
+      /* not created */
+    }
+  });
   server.saveForShutdown = (req) => saveForShutdown(server, req);
   debugObjectHooks.serializedLength = (v) => serializedLength(v, encodeOptions(server));
   installDebugSubcommands(server);

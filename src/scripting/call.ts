@@ -15,6 +15,7 @@ import { PROPAGATE_ALL, type PendingWrite } from '../server/propagate.js';
 import type { Client } from '../server/client.js';
 import { Denied } from '../server/acl.js';
 import { denyScriptDisabled } from './busy.js';
+import { diskWritesRefused } from '../persistence/index.js';
 import { staticCommandFlags } from '../server/pause.js';
 
 /** What redis.call needs to know about the script running. */
@@ -122,6 +123,11 @@ export function scriptCommand(ctx: CallContext, L: LuaState, raise: boolean): nu
   // A script that already wrote is not failed by the server's state (scriptVerifyWriteCommandAllow): only staleness stops it.
   if (refused !== null && isWrite && ctx.writeDirty && refused !== MASTERDOWN_ERROR) refused = null;
   if (refused !== null) return fail(L, raise, refused === MASTERDOWN_ERROR ? 'Can not execute the command on a stale replica' : '-' + refused, server, cmd);
+  // Nor may it write while the disk refuses writes (MISCONF), until it wrote.
+  if (isWrite && !ctx.writeDirty) {
+    const disk = diskWritesRefused(server);
+    if (disk !== null) return fail(L, raise, '-' + disk, server, cmd);
+  }
   // Cluster mode: only keys this node serves (scriptVerifyClusterState).
   if (server.cluster !== null) {
     const caller = (ctx as { caller?: Client }).caller;

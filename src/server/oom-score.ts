@@ -1,7 +1,7 @@
 /**
  * oom-score-adj: as Redis's setOOMScoreAdj, the server writes its OOM killer score to
  * /proc/self/oom_score_adj from `oom-score-adj-values` (master, replica, background
- * child; Mnemo has no child process, so the third value is never used). `relative`
+ * child: the BGSAVE writer child sets the third value on itself, bgChildOomScore). `relative`
  * (or `yes`) adds the value to the score the process had when Mnemo first took over,
  * `absolute` writes it as is; `no` writes that original score back. Applied at start,
  * on CONFIG SET of either directive (a failed write fails the CONFIG SET, which rolls
@@ -66,8 +66,26 @@ function apply(server: Server, st: OomState): boolean {
   return true;
 }
 
+const states = new WeakMap<Server, OomState>();
+
+/**
+ * The score a background child sets on itself (Redis's setOOMScoreAdj(CONFIG_OOM_BGCHILD)
+ * in the forked child): the third value, relative to the same base; null when
+ * oom-score-adj is off (the child keeps the score it inherits).
+ */
+export function bgChildOomScore(server: Server): number | null {
+  const st = states.get(server);
+  const mode = String(server.config.getNumber('oom-score-adj'));
+  if (st === undefined || !st.adjusted || mode === MODE_NO) return null;
+  const values = (server.config.get('oom-score-adj-values') ?? '0 200 800').split(' ').map(Number);
+  let val = values[2];
+  if (mode !== MODE_ABSOLUTE) val += st.base;
+  return Math.max(-1000, Math.min(1000, val));
+}
+
 export function installOomScoreAdj(server: Server): void {
   const st: OomState = { adjusted: false, base: 0 };
+  states.set(server, st);
   const hook = (): string | void => (apply(server, st) ? undefined : OOM_SCORE_ERROR);
   server.config.onChange('oom-score-adj', hook);
   server.config.onChange('oom-score-adj-values', hook);

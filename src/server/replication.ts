@@ -27,7 +27,8 @@ import type { Server } from './server.js';
 import { PROPAGATE_REPL, type PropagateSink } from './propagate.js';
 import { ReplyMode, type Client } from './client.js';
 import { putDecimal, putLatin1 } from '../util/latin1.js';
-import { iAmMaster, persistenceOf, runRdbSnapshot } from '../persistence/index.js';
+import { bgsaveAbort, bgsaveStart, currentBgsave, hasActiveChild, iAmMaster, persistenceOf, rdbPath, runRdbSnapshot } from '../persistence/index.js';
+import { readFileSync } from 'node:fs';
 import type { ReplSaveInfo } from '../persistence/rdb/snapshot.js';
 import { flush } from '../net/connection.js';
 import { clientIntrospection } from '../commands/client.js';
@@ -72,6 +73,8 @@ export interface Replica {
   handed: number;
   /** Stream was fed since it attached (Redis's ref_repl_buf_node is set): its share of the buffer counts. */
   fed: boolean;
+  /** False while it waits for a disk BGSAVE to start (WAIT_BGSAVE_START): it needs no stream yet. */
+  started: boolean;
   /** When the output first reached the soft limit. */
   softLimitSince: number;
 }
@@ -309,7 +312,7 @@ export class ReplicationMaster {
   /** Drops the history no replica needs beyond repl-backlog-size. */
   private trim(): void {
     let needed = Infinity;
-    for (const r of this.replicas) needed = Math.min(needed, this.readerPos(r));
+    for (const r of this.replicas) if (r.started) needed = Math.min(needed, this.readerPos(r));
     this.buffer.trim(this.backlogLimit(), needed);
   }
 
@@ -424,9 +427,10 @@ export class ReplicationMaster {
    * The snapshot is produced between other clients' commands (BGSAVE's
    * point-in-time slices), so a big dataset does not stop the server. It is
    * the state at the offset sent in +FULLRESYNC; writes after it wait for the
-   * replica in `held` until the image is sent. A replica that announced
-   * `capa eof` gets it as it is produced (`$EOF:<mark>` ... `<mark>`, Redis's
-   * diskless format), any other once it is complete, with its length.
+   * replica in the shared buffer until the image is sent. With
+   * repl-diskless-sync, a replica that announced `capa eof` gets it as it is
+   * produced (`$EOF:<mark>` ... `<mark>`, Redis's diskless format); otherwise
+   * the target is disk (a BGSAVE, then the file with its length).
    */
   sync(c: Client, psync: boolean, replId: string, fromOffset: number): void {
     // The backlog and the replicas' buffers must hold everything produced so far.
@@ -438,7 +442,12 @@ export class ReplicationMaster {
     // A replica that asked to continue ("?" asks for a full sync) counts as a failed partial sync.
     if (psync && replId !== '?') this.syncPartialErr++;
     const cfg = this.server.config;
-    if (cfg.getBool('repl-diskless-sync') && this.wantsEof(c) && cfg.getNumber('repl-diskless-sync-delay') > 0) {
+    // Disk target (repl-diskless-sync no, or a replica that cannot read the EOF format): a BGSAVE, then the file.
+    if (!cfg.getBool('repl-diskless-sync') || !this.wantsEof(c)) {
+      this.diskFullSync(c, psync);
+      return;
+    }
+    if (cfg.getNumber('repl-diskless-sync-delay') > 0) {
       // Diskless: wait repl-diskless-sync-delay seconds for more replicas (or until
       // repl-diskless-sync-max-replicas wait) before the transfer and its +FULLRESYNC start.
       this.waitingStart.push({ client: c, psync, since: this.server.clock.now() });
@@ -446,6 +455,125 @@ export class ReplicationMaster {
       return;
     }
     this.fullSync(c, psync);
+  }
+
+  /** Disk-target full syncs waiting for a BGSAVE to start (Redis's WAIT_BGSAVE_START). */
+  private diskWaiting: Array<{ r: Replica; psync: boolean }> = [];
+  /** The BGSAVE producing the file for replicas (WAIT_BGSAVE_END), and the offset it stands for. */
+  private diskSave: { replicas: Array<{ r: Replica; psync: boolean }>; offset: number; finished: Promise<void> } | null = null;
+
+  /**
+   * A full sync with target disk, as Redis's syncCommand: the replica waits for a
+   * BGSAVE (dump.rdb through the writer child, a normal BGSAVE that also resets
+   * dirty and LASTSAVE), started now when no child runs, else at the next
+   * chance; once it succeeds the file is sent as `$<length>`, then the stream
+   * held since the save's start.
+   */
+  private diskFullSync(c: Client, psync: boolean): void {
+    this.syncFull++;
+    this.ensureBacklog();
+    const r = this.attach(c, 'wait_bgsave', this.offset + 1);
+    r.started = false;
+    this.diskWaiting.push({ r, psync });
+    this.startDiskSync();
+  }
+
+  private live(r: Replica): boolean {
+    return !r.client.closed && this.byClient.get(r.client) === r;
+  }
+
+  /** The replica's sync starts at `offset`: +FULLRESYNC, and the stream held from here. */
+  private beginDiskSync(w: { r: Replica; psync: boolean }, offset: number): void {
+    const c = w.r.client;
+    // Its stream starts where the save's image ends, and waits in the shared buffer.
+    w.r.from = w.r.handed = offset + 1;
+    w.r.started = true;
+    w.r.fed = false;
+    if (w.psync) {
+      c.addRaw(`+FULLRESYNC ${this.replId} ${offset}\r\n`);
+      flush(this.server, c);
+    }
+  }
+
+  /** replicationStartPendingFork for the disk target: a BGSAVE for the replicas waiting, when none runs. */
+  private startDiskSync(): void {
+    if (this.diskWaiting.length === 0) return;
+    this.diskWaiting = this.diskWaiting.filter((w) => this.live(w.r));
+    if (this.diskWaiting.length === 0) return;
+    const server = this.server;
+    this.drain();
+    const running = this.diskSave;
+    if (running !== null && running.offset === this.offset && currentBgsave(server)?.finished === running.finished) {
+      // Nothing written since that save started: its file is this replica's snapshot too.
+      log(server, 'notice', 'Waiting for end of BGSAVE for SYNC');
+      for (const w of this.diskWaiting) {
+        this.beginDiskSync(w, running.offset);
+        running.replicas.push(w);
+      }
+      this.diskWaiting = [];
+      return;
+    }
+    if (hasActiveChild(server)) return;
+    // The stream after the snapshot must start with a SELECT.
+    this.selectedDb = -1;
+    const offset = this.offset;
+    log(server, 'notice', 'Starting BGSAVE for SYNC with target: disk');
+    const waiting = this.diskWaiting;
+    this.diskWaiting = [];
+    if (!bgsaveStart(server)) {
+      log(server, 'warning', 'BGSAVE for replication failed');
+      for (const w of waiting) w.r.client.socket?.destroy();
+      return;
+    }
+    const job = currentBgsave(server)!;
+    const save = { replicas: waiting, offset, finished: job.finished };
+    this.diskSave = save;
+    for (const w of waiting) this.beginDiskSync(w, offset);
+    void job.finished.then(() => this.diskSyncDone(save, job.outcome));
+  }
+
+  /** updateSlavesWaitingBgsave: the file goes to the replicas that waited for it. */
+  private diskSyncDone(save: { replicas: Array<{ r: Replica; psync: boolean }> }, outcome: 'ok' | 'err' | 'killed' | null): void {
+    if (this.diskSave === save) this.diskSave = null;
+    const server = this.server;
+    let image: Buffer | null = null;
+    if (outcome === 'ok') {
+      try {
+        image = readFileSync(rdbPath(server));
+      } catch (e) {
+        log(server, 'warning', `SYNC failed. Can't open/stat DB after BGSAVE: ${(e as Error).message}`);
+      }
+    } else log(server, 'warning', 'SYNC failed. BGSAVE child returned an error');
+    for (const { r } of save.replicas) {
+      if (!this.live(r)) continue;
+      const c = r.client;
+      if (image === null) {
+        c.socket?.destroy();
+        continue;
+      }
+      c.addRaw(`$${image.length}\r\n`);
+      c.addRawBuffer(image);
+      r.state = 'online';
+      this.writeStream(r);
+      log(server, 'notice', `Synchronization with replica ${r.ip}:${r.port} succeeded`);
+    }
+    // Replicas that arrived meanwhile get the next BGSAVE.
+    setImmediate(() => this.startDiskSync());
+  }
+
+  /**
+   * A replica waiting for a disk BGSAVE went away: with no other replica waiting for
+   * that file and no save points (nobody needs it), the child is killed, as Redis does.
+   */
+  private dropDiskSync(r: Replica): void {
+    this.diskWaiting = this.diskWaiting.filter((w) => w.r !== r);
+    const save = this.diskSave;
+    if (save === null) return;
+    save.replicas = save.replicas.filter((w) => w.r !== r);
+    if (save.replicas.some((w) => this.live(w.r))) return;
+    if (this.server.config.saveParams().length > 0) return;
+    if (currentBgsave(this.server)?.finished !== save.finished) return;
+    void bgsaveAbort(this.server);
   }
 
   /** Full syncs waiting for the diskless delay (Redis's WAIT_BGSAVE_START). */
@@ -564,6 +692,7 @@ export class ReplicationMaster {
       from,
       handed: from,
       fed: false,
+      started: true,
       softLimitSince: 0,
     };
     this.replicas.push(r);
@@ -586,6 +715,7 @@ export class ReplicationMaster {
     if (this.replicas.length === 0) this.noReplicasSince = this.server.clock.now();
     this.pending.delete(c);
     r.abortSync?.();
+    if (r.state === 'wait_bgsave') this.dropDiskSync(r);
     // What only it still needed goes (Redis's freeReplicaReferencedReplBuffer).
     if (this.backlogActive) this.trim();
   }
@@ -748,6 +878,7 @@ export class ReplicationMaster {
     for (let i = this.replicas.length - 1; i >= 0; i--) {
       const r = this.replicas[i];
       const c = r.client;
+      if (!r.started) continue;
       r.fed = true;
       // A replica still receiving its snapshot gets the stream after it.
       if (r.state === 'online') this.pending.add(c);
@@ -872,6 +1003,7 @@ export class ReplicationMaster {
     // loops since start): a replica that just attached waits for the next beat, so a
     // fresh stream starts with the SELECT of its first write, not with a PING.
     this.startWaitingFullSyncs();
+    this.startDiskSync();
     if (this.replicas.length === 0) {
       this.expireBacklog();
       if (this.backlogActive) this.trim();

@@ -20,7 +20,7 @@ import type { Client } from './client.js';
 import type { Command } from './command-table.js';
 import type { ShutdownRequest } from '../commands/server.js';
 import { log } from '../persistence/log.js';
-import { isLoading, persistenceOf } from '../persistence/index.js';
+import { isLoading, killRdbChildForShutdown, persistenceOf } from '../persistence/index.js';
 import { replicationOf } from './replication.js';
 import { setShutdownPause } from './pause.js';
 import { setInfoProvider } from '../observability/info.js';
@@ -31,8 +31,9 @@ interface ShutdownState {
   req: ShutdownRequest;
   /** SHUTDOWN callers waiting for the outcome. */
   waiting: Client[];
-  /** A signal asked for a shutdown (Redis's shutdown_asap). */
+  /** A signal asked for a shutdown (Redis's shutdown_asap), acted on by the next cron run. */
   signalled: boolean;
+  signal: 'SIGTERM' | 'SIGINT';
 }
 
 const states = new WeakMap<Server, ShutdownState>();
@@ -40,10 +41,16 @@ const states = new WeakMap<Server, ShutdownState>();
 function stateOf(server: Server): ShutdownState {
   let st = states.get(server);
   if (st === undefined) {
-    st = { deadline: 0, req: { save: null, now: false, force: false }, waiting: [], signalled: false };
+    st = { deadline: 0, req: { save: null, now: false, force: false }, waiting: [], signalled: false, signal: 'SIGTERM' };
     states.set(server, st);
     const state = st;
     server.cronHooks.push(() => {
+      // A signal's shutdown starts here, as in serverCron (so DEBUG PAUSE-CRON holds it, and SHUTDOWN ABORT can cancel it).
+      if (state.signalled && state.deadline === 0 && !server.shuttingDown) {
+        state.signalled = false;
+        requestShutdown(server, signalRequest(server, state.signal), null, null, []);
+        return;
+      }
       if (state.deadline !== 0 && (server.clock.now() >= state.deadline || readyToShutdown(server))) finishShutdown(server);
     });
     server.disconnectHooks.push((c) => {
@@ -120,12 +127,7 @@ export function signalShutdown(server: Server, signal: 'SIGTERM' | 'SIGINT'): vo
   log(server, 'warning', isLoading(server) ? 'Received shutdown signal during loading, scheduling shutdown.' : `Received ${signal} scheduling shutdown...`);
   if (st.deadline !== 0) return;
   st.signalled = true;
-  // As Redis, the signal is acted on from the event loop, not inside the handler.
-  setImmediate(() => {
-    if (!st.signalled || st.deadline !== 0 || server.shuttingDown) return;
-    st.signalled = false;
-    requestShutdown(server, signalRequest(server, signal), null, null, []);
-  });
+  st.signal = signal;
 }
 
 /** shutdown-on-sigterm / shutdown-on-sigint: default, save, nosave, now, force. */
@@ -154,6 +156,8 @@ function finishShutdown(server: Server): void {
     log(server, 'warning', `Lagging replica ${name} reported offset ${m.offset - r.ackOffset} behind master, lag=${lag}, state=${r.state}.`);
   }
   if (m.replicas.length > 0) log(server, 'notice', `${m.replicas.length - lagging} of ${m.replicas.length} replicas are in sync when shutting down.`);
+  // A BGSAVE child must not overwrite the final save (or outlive the server): killed whatever the save mode.
+  killRdbChildForShutdown(server);
   // The first AOF is still being written: exiting now would lose the dataset.
   if (persistenceOf(server).aofWaitingRewrite()) {
     if (!req.force) {

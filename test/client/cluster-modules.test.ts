@@ -156,6 +156,8 @@ test('FAILOVER with a replica attached: FORCE and TO are checked, then a valid r
     await waitFor(() => got === '+OK\r\n', 'REPLCONF to be answered');
     replica.write('*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n');
     await waitFor(async () => (await infoOf(io, 'replication')).connected_slaves === '1', 'the replica to attach');
+    // Without capa eof its sync goes through a BGSAVE to disk: FAILOVER TO wants it online.
+    await waitFor(async () => /state=online/.test((await infoOf(io, 'replication')).slave0 ?? ''), 'the replica to be online', 10000);
     await assert.rejects(io.call('FAILOVER', 'ABORT'), /^ReplyError: ERR No failover in progress\.$/);
     await assert.rejects(io.call('FAILOVER', 'TIMEOUT', '0'), /ERR FAILOVER timeout must be greater than 0/);
     await assert.rejects(io.call('FAILOVER', 'FORCE'), /^ReplyError: ERR FAILOVER with force option requires both a timeout and target HOST and IP\.$/);

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { startServer, type ServerHandle } from '../../src/index.js';
+import { startTestServer } from '../helpers/server.js';
 import { PROPAGATE_AOF, PROPAGATE_REPL } from '../../src/server/propagate.js';
 import { isScriptBusy } from '../../src/scripting/busy.js';
 import { scriptingIfUsed } from '../../src/scripting/context.js';
@@ -468,7 +469,8 @@ test('INFO memory reports the cached scripts, functions and the Lua heaps', asyn
 });
 
 test('a script that already wrote goes on writing when the good replicas drop (scriptVerifyWriteCommandAllow)', async () => {
-  const s = await startServer({ port: 0, config: { 'min-replicas-to-write': '1', 'busy-reply-threshold': '10', 'repl-diskless-sync-delay': '0' } });
+  // (A temp dir: this replica's sync, without capa eof, writes dump.rdb there.)
+  const s = await startTestServer({ 'min-replicas-to-write': '1', 'busy-reply-threshold': '10', 'repl-diskless-sync-delay': '0' });
   const { connect } = await import('node:net');
   const replica = connect(s.port, s.host);
   const io = new Redis({ port: s.port, lazyConnect: false });

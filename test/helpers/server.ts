@@ -12,6 +12,9 @@ import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis, type RedisOptions } from 'ioredis';
 import { createClient } from 'redis';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startServer, type ServerHandle } from '../../src/index.js';
 
 export type NodeRedisClient = ReturnType<typeof createClient>;
@@ -22,9 +25,21 @@ export interface ServerWithClients {
   nr: NodeRedisClient;
 }
 
-/** Starts a server on a free port, with config directives as redis.conf names. */
+let scratchDir: string | null = null;
+
+/** One temp dir per test process for servers given no `dir` (removed at exit): files they write (a replica's disk sync) stay out of the repository. */
+function defaultDir(): string {
+  if (scratchDir === null) {
+    const d = mkdtempSync(join(tmpdir(), 'mnemo-test-dir-'));
+    scratchDir = d;
+    process.once('exit', () => rmSync(d, { recursive: true, force: true }));
+  }
+  return scratchDir;
+}
+
+/** Starts a server on a free port, with config directives as redis.conf names (`dir` a temp dir unless given). */
 export function startTestServer(config?: Record<string, string>): Promise<ServerHandle> {
-  return startServer({ port: 0, config });
+  return startServer({ port: 0, config: { dir: defaultDir(), ...config } });
 }
 
 /**

@@ -366,10 +366,13 @@ export class Aof {
   }
 
   private cancelRewrite(): void {
-    this.rewrite?.cancel();
+    const rw = this.rewrite;
+    if (rw === null) return;
+    // Redis's killAppendOnlyChild line (the fix-up phase runs in the server: its writer child has exited then).
+    const pid = rw.childPid;
+    this.log('notice', pid >= 0 ? `Killing running AOF rewrite child: ${pid}` : 'Killing running AOF rewrite child');
+    rw.cancel();
     this.rewrite = null;
-    // Redis's killAppendOnlyChild line; the rewrite is our "child" (it runs in this process, so no pid).
-    this.log('notice', 'Killing running AOF rewrite child');
   }
 
   // ---- rewriting ---------------------------------------------------------------------------
@@ -400,16 +403,20 @@ export class Aof {
       this.writer.timestamps,
       (outcome) => this.rewriteDone(rw, outcome),
     );
+    const spawnStart = performance.now();
     try {
       rw.start();
     } catch (e) {
-      this.log('warning', `Can't start the AOF rewrite: ${strerror(e)}`);
+      const why = strerror(e);
+      this.log('warning', why.startsWith('fork: ') ? `Can't rewrite append only file in background: ${why}` : `Can't start the AOF rewrite: ${why}`);
       this.rewriteFailed();
-      return strerror(e);
+      return why;
     }
     this.rewrite = rw;
-    persistenceOf(this.server).backgroundJobs++;
-    this.log('notice', 'Background append only file rewriting started');
+    const st = persistenceOf(this.server);
+    st.latestForkUsec = Math.round((performance.now() - spawnStart) * 1000);
+    st.backgroundJobs++;
+    this.log('notice', `Background append only file rewriting started by pid ${rw.childPid}`);
     return null;
   }
 
@@ -428,8 +435,11 @@ export class Aof {
     if (this.rewrite !== rw) return;
     this.rewrite = null;
     if (!outcome.ok) {
-      this.log('warning', `Background AOF rewrite failed: ${outcome.error}`);
-      this.rewriteFailed();
+      if (outcome.logged !== true) this.log('warning', `Background AOF rewrite failed: ${outcome.error}`);
+      // The server's own kill of the child (SIGUSR1) is not a failure, as in Redis.
+      if (outcome.killed === true) {
+        if (this.state === 'wait-rewrite') this.rewriteScheduled = true;
+      } else this.rewriteFailed();
       return;
     }
     try {

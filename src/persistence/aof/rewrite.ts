@@ -22,10 +22,16 @@
  *    both files are fsynced, and the caller commits them in the manifest and
  *    appends every later write to the new incremental file.
  *
+ * The base file is written by a writer child process (persistence/child.ts),
+ * as Redis's rewrite child writes it: the base bytes stream to it, it writes
+ * `temp-rewriteaof-bg-<its pid>.aof`, fsyncs it at the end of the base and
+ * exits 0. Killed by a signal, or failing, it fails the rewrite (and its temp
+ * file is removed); the server's own kill (SIGUSR1) is not an error.
+ *
  * Loading base + fix-ups gives exactly the dataset at the finish instant, and
  * the incremental file goes on from there.
  */
-import { closeSync, fdatasync, fdatasyncSync, openSync, unlinkSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from '../../server/server.js';
 import type { Database } from '../../db/database.js';
@@ -35,6 +41,9 @@ import { strerror, writeAllSync } from './files.js';
 import { tempBaseName, tempIncrName } from './manifest.js';
 import { RdbBaseWriter } from './rdb-bridge.js';
 import { persistenceOf } from '../index.js';
+import { WriterChild, CHILD_NOERROR_RETVAL, SIGUSR1_NUMBER, SIGTERM_NUMBER, type ChildEnd } from '../child.js';
+import { bgChildOomScore } from '../../server/oom-score.js';
+import { log } from '../log.js';
 
 /** Work per slice before yielding to clients. */
 const SLICE_MS = 4;
@@ -56,7 +65,11 @@ export interface RewriteFiles {
   incrSize: number;
 }
 
-export type RewriteOutcome = { ok: true; files: RewriteFiles } | { ok: false; error: string };
+/**
+ * `logged`: the failure was already logged in Redis's terms (the child's end);
+ * `killed`: the server's own SIGUSR1, not counted as a failure.
+ */
+export type RewriteOutcome = { ok: true; files: RewriteFiles } | { ok: false; error: string; logged?: boolean; killed?: boolean };
 
 export class AofRewrite {
   readonly startedAt = Date.now();
@@ -65,14 +78,16 @@ export class AofRewrite {
   private db = 0;
   private idx = 0;
   private phase: 'base' | 'fixup' | 'done' = 'base';
-  private baseFd = -1;
+  private child: WriterChild | null = null;
+  /** Base writes the child's pipe has not taken yet; the base phase waits for them. */
+  private inflight = 0;
+  private waitingWrite = false;
   private incrFd = -1;
-  private readonly baseTemp: string;
+  private baseTemp = '';
   private readonly incrTemp: string;
   private baseSize = 0;
   private incrSize = 0;
   private baseSynced = false;
-  private baseError: Error | null = null;
   private readonly out = new CommandBuffer(WRITE_CHUNK + 64 * 1024);
   private readonly fix = new CommandBuffer();
   private fixSelected = -1;
@@ -109,7 +124,6 @@ export class AofRewrite {
     private readonly timestamps: boolean,
     private readonly onDone: (outcome: RewriteOutcome) => void,
   ) {
-    this.baseTemp = tempBaseName(process.pid);
     this.incrTemp = tempIncrName(prefix);
     this.rdb = useRdb ? new RdbBaseWriter(server) : null;
   }
@@ -118,15 +132,38 @@ export class AofRewrite {
     return this.rdb !== null;
   }
 
-  /** Opens the temporary files and starts; throws (with nothing left behind) when they cannot be created. */
+  /** The writer child's pid while it runs (INFO, logs), else -1. */
+  get childPid(): number {
+    return this.child !== null && this.child.running ? this.child.pid : -1;
+  }
+
+  /**
+   * Starts the writer child and opens the temporary files; throws (with nothing
+   * left behind) when they cannot be created, or the child cannot start
+   * (message "fork: <reason>").
+   */
   start(): void {
+    const child = WriterChild.spawn({
+      kind: 'aof',
+      dir: this.dir,
+      finalPath: '',
+      oomScore: bgChildOomScore(this.server),
+      title: 'redis-aof-rewrite',
+      log: (level, text) => log(this.server, level, text, 'C'),
+    });
+    if (typeof child === 'string') throw new Error(`fork: ${child}`);
+    this.child = child;
+    this.baseTemp = tempBaseName(child.pid);
     try {
-      this.baseFd = openSync(join(this.dir, this.baseTemp), 'w', 0o644);
+      // The temp base exists from now on, as a forked child's would.
+      closeSync(openSync(join(this.dir, this.baseTemp), 'w', 0o644));
       this.incrFd = openSync(join(this.dir, this.incrTemp), 'w', 0o644);
     } catch (e) {
+      child.kill();
       this.cleanup();
       throw e;
     }
+    void child.exited.then((end) => this.childExited(child, end));
     for (const db of this.server.dbs) {
       this.snapshot.push(db.keys.keys.slice());
       this.dirty.push(new Set());
@@ -145,11 +182,42 @@ export class AofRewrite {
     if (this.phase !== 'done') this.fix.appendCommand(argv);
   }
 
-  /** Stops and deletes the temporary files (AOF turned off, shutdown). */
+  /** Stops (killing the child) and deletes the temporary files (AOF turned off, shutdown). */
   cancel(): void {
     if (this.phase === 'done') return;
     this.phase = 'done';
+    this.child?.kill();
     this.cleanup();
+  }
+
+  /** backgroundRewriteDoneHandler's reading of the child's end. */
+  private childExited(child: WriterChild, end: ChildEnd): void {
+    let { exitcode, bysignal } = end;
+    if (bysignal === 0 && exitcode === CHILD_NOERROR_RETVAL) {
+      bysignal = SIGUSR1_NUMBER;
+      exitcode = 1;
+    }
+    if (child.killedOnPurpose && (bysignal === SIGTERM_NUMBER || (bysignal === 0 && exitcode !== 0))) bysignal = SIGUSR1_NUMBER;
+    if (bysignal === 0 && exitcode === 0) {
+      // The base is on disk (fsynced by the child): the fix-ups can finish.
+      if (this.phase === 'fixup') {
+        this.baseSynced = true;
+        return;
+      }
+      // It ended before the base did (its input closed early): a failure.
+      exitcode = 1;
+    }
+    if (this.phase === 'done') {
+      // Cancelled (killAppendOnlyChild): cleanup() removed the files already.
+      return;
+    }
+    if (bysignal === 0) {
+      log(this.server, 'warning', 'Background AOF rewrite terminated with error');
+      this.fail(`exit code ${exitcode}`, true);
+    } else {
+      log(this.server, 'warning', `Background AOF rewrite terminated by signal ${bysignal}`);
+      this.fail(`killed by signal ${bysignal}`, true, bysignal === SIGUSR1_NUMBER);
+    }
   }
 
   get inProgress(): boolean {
@@ -158,6 +226,11 @@ export class AofRewrite {
 
   private readonly step = (): void => {
     if (this.phase === 'done') return;
+    // The child's pipe paces the base: wait until it took what was written.
+    if (this.inflight > 0) {
+      this.waitingWrite = true;
+      return;
+    }
     const deadline = performance.now() + SLICE_MS;
     let idle = false;
     // rdb-key-save-delay (µs per key, as Redis's rewrite sleeps): a few keys per timer tick.
@@ -212,11 +285,8 @@ export class AofRewrite {
     }
     if (this.rdb) this.rdb.end();
     this.writeBase();
-    // The base is complete: sync it in the background while the fix-ups start.
-    fdatasync(this.baseFd, (err) => {
-      if (err) this.baseError = err;
-      else this.baseSynced = true;
-    });
+    // The base is complete: the child syncs it and exits 0 (childExited) while the fix-ups start.
+    this.child?.end();
     this.phase = 'fixup';
     this.startRound();
   }
@@ -229,9 +299,23 @@ export class AofRewrite {
   private writeBase(): void {
     if (this.rdb !== null) this.out.appendBuffer(this.rdb.take());
     if (this.out.len === 0) return;
-    writeAllSync(this.baseFd, this.out.buf, 0, this.out.len);
-    this.baseSize += this.out.len;
+    const child = this.child!;
+    // A copy: the buffer is reused at once, the pipe takes the bytes later.
+    const chunk = Buffer.from(this.out.buf.subarray(0, this.out.len));
+    this.baseSize += chunk.length;
     this.out.reset();
+    this.inflight++;
+    const taken = (): void => {
+      this.inflight--;
+      if (this.inflight === 0 && this.waitingWrite) {
+        this.waitingWrite = false;
+        setImmediate(this.step);
+      }
+    };
+    // A failed write means the child is gone: its end (childExited) decides.
+    child.write(chunk).then(taken, () => {
+      this.inflight--;
+    });
   }
 
   // ---- fix-up phase ---------------------------------------------------------------
@@ -264,12 +348,15 @@ export class AofRewrite {
         if ((this.roundIdx & 63) === 0 && performance.now() >= deadline) return false;
       }
       const pending = this.pendingDirty();
-      if (this.baseSynced && (pending <= FINAL_KEYS || this.rounds >= MAX_ROUNDS)) {
-        this.finish();
-        return false;
+      if (pending <= FINAL_KEYS || this.rounds >= MAX_ROUNDS) {
+        if (this.baseSynced) {
+          this.finish();
+          return false;
+        }
+        // Few enough keys for the finish: wait for the child's fsync of the base
+        // rather than rewrite the same keys again and again meanwhile.
+        return true;
       }
-      if (this.baseError !== null) throw this.baseError;
-      if (pending === 0) return true;
       this.startRound();
       if (performance.now() >= deadline) return false;
     }
@@ -306,9 +393,6 @@ export class AofRewrite {
     }
     this.writeIncr();
     fdatasyncSync(this.incrFd);
-    fdatasyncSync(this.baseFd);
-    closeSync(this.baseFd);
-    this.baseFd = -1;
     this.phase = 'done';
     this.unhook();
     const files: RewriteFiles = {
@@ -323,11 +407,12 @@ export class AofRewrite {
     this.onDone({ ok: true, files });
   }
 
-  private fail(error: string): void {
+  private fail(error: string, logged = false, killed = false): void {
     if (this.phase === 'done') return;
     this.phase = 'done';
+    this.child?.kill();
     this.cleanup();
-    this.onDone({ ok: false, error });
+    this.onDone({ ok: false, error, logged, killed });
   }
 
   private unhook(): void {
@@ -339,16 +424,16 @@ export class AofRewrite {
 
   private cleanup(): void {
     this.unhook();
-    for (const fd of [this.baseFd, this.incrFd]) {
-      if (fd < 0) continue;
+    if (this.incrFd >= 0) {
       try {
-        closeSync(fd);
+        closeSync(this.incrFd);
       } catch {
         // already closed
       }
     }
-    this.baseFd = this.incrFd = -1;
+    this.incrFd = -1;
     for (const name of [this.baseTemp, this.incrTemp]) {
+      if (name === '') continue;
       try {
         unlinkSync(join(this.dir, name));
       } catch {
