@@ -144,6 +144,17 @@ test('every node sees the same three masters, with Redis’s NODES line format',
   assert.match(conf, /vars currentEpoch 3 lastVoteEpoch 0\n$/);
 });
 
+test("the myself line of CLUSTER NODES shows the pong time the other nodes gossip about us, in whole seconds (Redis's clusterProcessGossipSection)", async () => {
+  // Redis 7.0.15 (three masters): `... myself,master - 0 1795730847000 1 connected 0-5460`.
+  const myPong = async (n: Node): Promise<number> => Number(String(await n.client.cluster('NODES')).split('\n').find((l) => l.includes('myself'))!.split(' ')[5]);
+  for (const n of nodes) await waitFor('a pong time on the myself line', async () => (await myPong(n)) > 0, 10000);
+  for (const n of nodes) {
+    const pong = await myPong(n);
+    assert.equal(pong % 1000, 0);
+    assert.ok(pong <= Date.now() + 500);
+  }
+});
+
 test("ioredis's Redis.Cluster runs the seed's lines, multi-key commands with hash tags", async () => {
   const cluster = new Cluster(nodes.map((n) => ({ host: '127.0.0.1', port: n.port })));
   try {
