@@ -155,6 +155,23 @@ test("the myself line of CLUSTER NODES shows the pong time the other nodes gossi
   }
 });
 
+test("CLUSTER LINKS lists node by node (its outbound link, then its inbound one), and idle links read events r, as Redis's", async () => {
+  // Redis 7.0.15: `direction to node <a> ... events r send-buffer-allocated 0 send-buffer-used 0`,
+  // then `direction from node <a> ... events r ...`, then node <b>'s pair.
+  await waitFor('two links with each other node', async () => ((await nodes[0].client.cluster('LINKS')) as unknown[]).length === 4);
+  const links = ((await nodes[0].client.cluster('LINKS')) as unknown as string[][]).map((l) => Object.fromEntries(l.flatMap((v, i) => (i % 2 === 0 ? [[v, l[i + 1]]] : []))));
+  assert.deepEqual(
+    links.map((l) => l.direction),
+    ['to', 'from', 'to', 'from'],
+  );
+  assert.equal(links[0].node, links[1].node);
+  assert.equal(links[2].node, links[3].node);
+  for (const l of links) {
+    assert.equal(l.events, 'r');
+    assert.equal(l['send-buffer-used'], 0);
+  }
+});
+
 test("ioredis's Redis.Cluster runs the seed's lines, multi-key commands with hash tags", async () => {
   const cluster = new Cluster(nodes.map((n) => ({ host: '127.0.0.1', port: n.port })));
   try {
