@@ -68,6 +68,8 @@ interface GossipEntry {
   /** The sender sees it as PFAIL or FAIL: a failure report when the sender is a master. */
   pfail?: boolean;
   fail?: boolean;
+  /** When the sender last had a PONG from it, in seconds (Redis's gossip pong_received); absent when never. */
+  pong?: number;
 }
 
 interface Message {
@@ -320,13 +322,20 @@ export class ClusterBus {
     return this.bitmap;
   }
 
-  private gossip(except: ClusterNode | null): GossipEntry[] {
+  /**
+   * The gossip section: every node we know but ourselves. As in Redis's clusterSendPing, the
+   * receiver is not left out: what we say about it (its last PONG time) is how a node learns
+   * the pong_received that CLUSTER NODES shows on its own line.
+   */
+  private gossip(): GossipEntry[] {
     const out: GossipEntry[] = [];
     for (const n of this.state.nodes.values()) {
-      if (n.myself || n === except || n.handshake || n.ip === '') continue;
+      if (n.myself || n.handshake || n.ip === '') continue;
       const g: GossipEntry = { id: n.id, ip: n.ip, port: n.port, cport: n.cport };
       if (n.pfail) g.pfail = true;
       if (n.fail) g.fail = true;
+      const pong = Math.floor(n.pongRecv / 1000);
+      if (pong > 0) g.pong = pong;
       out.push(g);
     }
     return out;
@@ -334,7 +343,7 @@ export class ClusterBus {
 
   private send(link: Link, t: MessageType, failed?: string, extra?: Partial<Message>): void {
     if (!link.ready || link.socket.destroyed) return;
-    const msg: Message = { t, cur: this.state.currentEpoch, from: this.info(), gossip: this.gossip(link.node) };
+    const msg: Message = { t, cur: this.state.currentEpoch, from: this.info(), gossip: this.gossip() };
     if (failed !== undefined) msg.failed = failed;
     if (extra !== undefined) Object.assign(msg, extra);
     link.socket.write(JSON.stringify(msg) + '\n');
@@ -730,6 +739,14 @@ export class ClusterBus {
             known.failReports.set(s.id, Date.now());
             this.markFailingIfNeeded(known);
           } else known.failReports.delete(s.id);
+        }
+        // Redis's clusterProcessGossipSection: a node the sender sees up, with no PING of ours
+        // pending and no failure reports, takes the sender's last PONG time when it is newer
+        // than ours and not in the future (500 ms of tolerance). Myself included: that is
+        // where the pong_received on CLUSTER NODES's myself line comes from.
+        if (known !== undefined && g.pfail !== true && g.fail !== true && typeof g.pong === 'number' && known.pingSent === 0 && this.validReports(known) === 0) {
+          const pongTime = g.pong * 1000;
+          if (pongTime <= Date.now() + 500 && pongTime > known.pongRecv) known.pongRecv = pongTime;
         }
         if (g.id === me.id || known !== undefined) continue;
         const until = st.forgotten.get(g.id);

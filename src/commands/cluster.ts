@@ -22,7 +22,7 @@ import type { Cluster } from '../cluster/index.js';
 import { ClusterState, ENDPOINT_HOSTNAME, ENDPOINT_IP, preferredEndpoint, type ClusterNode } from '../cluster/state.js';
 import { CLUSTER_SLOTS, keyHashSlot } from '../cluster/slot.js';
 import { nodeLine, nodesText } from '../cluster/nodes-conf.js';
-import { MESSAGE_TYPES } from '../cluster/bus.js';
+import { MESSAGE_TYPES, type Link } from '../cluster/bus.js';
 import { replicationOf } from '../server/replication.js';
 import { log } from '../persistence/log.js';
 
@@ -204,13 +204,22 @@ function shards(c: Client, cl: Cluster): void {
   }
 }
 
+/**
+ * Redis's addReplyClusterLinksDescription: node by node, its outbound link then its inbound
+ * one. `events` is Redis's connection handlers: always `r`, plus `w` while unsent bytes wait
+ * (Redis installs the write handler only then), so an idle link reads `r` either way.
+ */
 function links(c: Client, cl: Cluster): void {
-  const all = [
-    ...[...cl.bus.outbound.values()].map((l) => ['to', l] as const),
-    ...[...cl.bus.inbound].map((l) => ['from', l] as const),
-  ].filter(([, l]) => l.node !== null && !l.node.handshake);
+  const all: Array<readonly ['to' | 'from', Link]> = [];
+  for (const n of cl.state.nodes.values()) {
+    if (n.myself || n.handshake) continue;
+    const out = cl.bus.outbound.get(n);
+    if (out !== undefined && out.node === n) all.push(['to', out]);
+    for (const l of cl.bus.inbound) if (l.node === n) all.push(['from', l]);
+  }
   c.addArrayLen(all.length);
   for (const [dir, l] of all) {
+    const pending = l.socket.writableLength;
     c.addMapLen(6);
     c.addBulk('direction');
     c.addBulk(dir);
@@ -219,11 +228,11 @@ function links(c: Client, cl: Cluster): void {
     c.addBulk('create-time');
     c.addInt(l.createTime);
     c.addBulk('events');
-    c.addBulk(dir === 'to' ? 'rw' : 'r');
+    c.addBulk(pending > 0 ? 'rw' : 'r');
     c.addBulk('send-buffer-allocated');
-    c.addInt(0);
+    c.addInt(pending);
     c.addBulk('send-buffer-used');
-    c.addInt(l.socket.writableLength);
+    c.addInt(pending);
   }
 }
 

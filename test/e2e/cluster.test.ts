@@ -144,6 +144,34 @@ test('every node sees the same three masters, with Redis’s NODES line format',
   assert.match(conf, /vars currentEpoch 3 lastVoteEpoch 0\n$/);
 });
 
+test("the myself line of CLUSTER NODES shows the pong time the other nodes gossip about us, in whole seconds (Redis's clusterProcessGossipSection)", async () => {
+  // Redis 7.0.15 (three masters): `... myself,master - 0 1795730847000 1 connected 0-5460`.
+  const myPong = async (n: Node): Promise<number> => Number(String(await n.client.cluster('NODES')).split('\n').find((l) => l.includes('myself'))!.split(' ')[5]);
+  for (const n of nodes) await waitFor('a pong time on the myself line', async () => (await myPong(n)) > 0, 10000);
+  for (const n of nodes) {
+    const pong = await myPong(n);
+    assert.equal(pong % 1000, 0);
+    assert.ok(pong <= Date.now() + 500);
+  }
+});
+
+test("CLUSTER LINKS lists node by node (its outbound link, then its inbound one), and idle links read events r, as Redis's", async () => {
+  // Redis 7.0.15: `direction to node <a> ... events r send-buffer-allocated 0 send-buffer-used 0`,
+  // then `direction from node <a> ... events r ...`, then node <b>'s pair.
+  await waitFor('two links with each other node', async () => ((await nodes[0].client.cluster('LINKS')) as unknown[]).length === 4);
+  const links = ((await nodes[0].client.cluster('LINKS')) as unknown as string[][]).map((l) => Object.fromEntries(l.flatMap((v, i) => (i % 2 === 0 ? [[v, l[i + 1]]] : []))));
+  assert.deepEqual(
+    links.map((l) => l.direction),
+    ['to', 'from', 'to', 'from'],
+  );
+  assert.equal(links[0].node, links[1].node);
+  assert.equal(links[2].node, links[3].node);
+  for (const l of links) {
+    assert.equal(l.events, 'r');
+    assert.equal(l['send-buffer-used'], 0);
+  }
+});
+
 test("ioredis's Redis.Cluster runs the seed's lines, multi-key commands with hash tags", async () => {
   const cluster = new Cluster(nodes.map((n) => ({ host: '127.0.0.1', port: n.port })));
   try {
