@@ -509,7 +509,9 @@ export function killRdbChildForShutdown(server: Server): void {
 }
 
 /** The BGSAVE in progress, if any: its `finished` promise and `outcome` (replication's disk-target syncs). */
-export function currentBgsave(server: Server): { readonly finished: Promise<void>; readonly outcome: 'ok' | 'err' | 'killed' | null } | null {
+export function currentBgsave(
+  server: Server,
+): { readonly finished: Promise<void>; readonly outcome: 'ok' | 'err' | 'killed' | null; readonly child: { readonly killedOnPurpose: boolean } } | null {
   return persistenceOf(server).bgsave;
 }
 

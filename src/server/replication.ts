@@ -503,7 +503,9 @@ export class ReplicationMaster {
     const server = this.server;
     this.drain();
     const running = this.diskSave;
-    if (running !== null && running.offset === this.offset && currentBgsave(server)?.finished === running.finished) {
+    const job = currentBgsave(server);
+    // (Not one being killed: its file will never come.)
+    if (running !== null && running.offset === this.offset && job !== null && job.finished === running.finished && !job.child.killedOnPurpose) {
       // Nothing written since that save started: its file is this replica's snapshot too.
       log(server, 'notice', 'Waiting for end of BGSAVE for SYNC');
       for (const w of this.diskWaiting) {
@@ -525,11 +527,11 @@ export class ReplicationMaster {
       for (const w of waiting) w.r.client.socket?.destroy();
       return;
     }
-    const job = currentBgsave(server)!;
-    const save = { replicas: waiting, offset, finished: job.finished };
+    const started = currentBgsave(server)!;
+    const save = { replicas: waiting, offset, finished: started.finished };
     this.diskSave = save;
     for (const w of waiting) this.beginDiskSync(w, offset);
-    void job.finished.then(() => this.diskSyncDone(save, job.outcome));
+    void started.finished.then(() => this.diskSyncDone(save, started.outcome));
   }
 
   /** updateSlavesWaitingBgsave: the file goes to the replicas that waited for it. */

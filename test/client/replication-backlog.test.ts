@@ -104,6 +104,8 @@ test('CONFIG RESETSTAT zeroes sync_full, sync_partial_ok and sync_partial_err', 
 test('CONFIG SET repl-backlog-size takes effect at once: the history beyond it is trimmed a whole block at a time, as Redis 7.0', async () => {
   const first = await psync('?', '-1');
   try {
+    // Online, so it pins nothing: a replica still waiting for its snapshot would keep the history.
+    await waitFor(async () => /state=online/.test((await replication()).get('slave0') ?? ''), 'the replica online');
     await io.config('SET', 'repl-backlog-size', '1mb');
     for (let i = 0; i < 10; i++) await io.set(`big:${i}`, 'A'.repeat(16384));
     const big = await replication();
