@@ -397,10 +397,14 @@ export const TLS_CONTEXT_DIRECTIVES: ReadonlySet<string> = new Set([
 
 export const EFFECTIVE_DIRECTIVES: ReadonlySet<string> = new Set([
   'port',
-  // TLS for client connections (src/net/tls.ts); tls-replication, tls-cluster, the
-  // outgoing tls-client-* certificates and tls-session-cache-size are not used yet.
+  // TLS for client connections and replication links (src/net/tls.ts); tls-cluster,
+  // cluster-announce-tls-port and tls-session-cache-size are not used yet.
   'tls-port',
   ...TLS_CONTEXT_DIRECTIVES,
+  'tls-replication',
+  'tls-client-cert-file',
+  'tls-client-key-file',
+  'tls-client-key-file-pass',
   'bind',
   'bind-source-addr',
   'protected-mode',

@@ -12,7 +12,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TlsOptions, SecureVersion } from 'node:tls';
+import type { ConnectionOptions, TlsOptions, SecureVersion } from 'node:tls';
 import type { Config } from '../config/config.js';
 
 export { TLS_CONTEXT_DIRECTIVES } from '../config/directives.js';
@@ -44,6 +44,55 @@ function readCaDir(dir: string, errors: string[]): Buffer[] {
   }
 }
 
+/** The CA certificates of tls-ca-cert-file and tls-ca-cert-dir. */
+function readCa(config: Config, errors: string[]): Buffer[] {
+  const caFile = config.get('tls-ca-cert-file') ?? '';
+  const caDir = config.get('tls-ca-cert-dir') ?? '';
+  const ca: Buffer[] = [];
+  if (caFile !== '') {
+    const b = readPem(caFile, 'CA certificate(s)', errors);
+    if (b !== null) ca.push(b);
+  }
+  if (caDir !== '') ca.push(...readCaDir(caDir, errors));
+  return ca;
+}
+
+/** tls-protocols as Node's minimum and maximum versions; Redis's default is TLSv1.2 and TLSv1.3. */
+function protocolRange(config: Config, errors: string[]): { minVersion?: SecureVersion; maxVersion?: SecureVersion } {
+  const protocols = (config.get('tls-protocols') ?? '').trim();
+  if (protocols === '') return { minVersion: 'TLSv1.2' };
+  const idx = protocols.split(/\s+/).map((p) => PROTOCOLS.findIndex((q) => q.toLowerCase() === p.toLowerCase()));
+  if (idx.some((i) => i < 0)) {
+    errors.push(`Invalid tls-protocols specified. Use a combination of 'TLSv1', 'TLSv1.1', 'TLSv1.2' and 'TLSv1.3'.`);
+    return {};
+  }
+  return { minVersion: PROTOCOLS[Math.min(...idx)], maxVersion: PROTOCOLS[Math.max(...idx)] };
+}
+
+/**
+ * The options of an outgoing TLS connection (a replica's link to its master,
+ * tls-replication): tls-client-cert-file / tls-client-key-file when set, else
+ * the server's certificate, and the master's certificate checked against the
+ * CA. As Redis, the master's host name is not matched against its certificate.
+ */
+export function tlsClientSetup(config: Config): { options: ConnectionOptions; errors: null } | { options: null; errors: string[] } {
+  const errors: string[] = [];
+  const clientCert = config.get('tls-client-cert-file') ?? '';
+  const certFile = clientCert !== '' ? clientCert : (config.get('tls-cert-file') ?? '');
+  const keyFile = clientCert !== '' ? (config.get('tls-client-key-file') ?? '') : (config.get('tls-key-file') ?? '');
+  const pass = clientCert !== '' ? config.get('tls-client-key-file-pass') : config.get('tls-key-file-pass');
+  const options: ConnectionOptions = {
+    ca: readCa(config, errors),
+    rejectUnauthorized: true,
+    checkServerIdentity: () => undefined,
+    ...protocolRange(config, errors),
+  };
+  if (certFile !== '') options.cert = readPem(certFile, 'certificate', errors) ?? undefined;
+  if (keyFile !== '') options.key = readPem(keyFile, 'private key', errors) ?? undefined;
+  if (pass) options.passphrase = pass;
+  return errors.length > 0 ? { options: null, errors } : { options, errors: null };
+}
+
 /**
  * Builds the server-side TLS options from the configuration, as Redis's
  * tlsConfigure does: a certificate and key are required, and a CA when
@@ -63,12 +112,7 @@ export function tlsServerSetup(config: Config): TlsSetup {
   }
   const cert = readPem(certFile, 'certificate', errors);
   const key = readPem(keyFile, 'private key', errors);
-  const ca: Buffer[] = [];
-  if (caFile !== '') {
-    const b = readPem(caFile, 'CA certificate(s)', errors);
-    if (b !== null) ca.push(b);
-  }
-  if (caDir !== '') ca.push(...readCaDir(caDir, errors));
+  const ca = readCa(config, errors);
   const options: TlsOptions = {
     cert: cert ?? undefined,
     key: key ?? undefined,
@@ -78,20 +122,7 @@ export function tlsServerSetup(config: Config): TlsSetup {
     rejectUnauthorized: authClients === 'yes',
     honorCipherOrder: config.getBool('tls-prefer-server-ciphers'),
   };
-  const protocols = (config.get('tls-protocols') ?? '').trim();
-  if (protocols !== '') {
-    const listed = protocols.split(/\s+/);
-    const idx = listed.map((p) => PROTOCOLS.findIndex((q) => q.toLowerCase() === p.toLowerCase()));
-    if (idx.some((i) => i < 0)) {
-      errors.push(`Invalid tls-protocols specified. Use a combination of 'TLSv1', 'TLSv1.1', 'TLSv1.2' and 'TLSv1.3'.`);
-    } else {
-      options.minVersion = PROTOCOLS[Math.min(...idx)];
-      options.maxVersion = PROTOCOLS[Math.max(...idx)];
-    }
-  } else {
-    // Redis's default: TLSv1.2 and TLSv1.3.
-    options.minVersion = 'TLSv1.2';
-  }
+  Object.assign(options, protocolRange(config, errors));
   const ciphers = config.get('tls-ciphers') ?? '';
   const suites = config.get('tls-ciphersuites') ?? '';
   if (ciphers !== '') options.ciphers = ciphers;

@@ -21,6 +21,8 @@
  * to continue where it stopped.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { tlsClientSetup } from '../net/tls.js';
 import type { Server } from './server.js';
 import { Client } from './client.js';
 import { RespParser, ProtocolError } from '../resp/parser.js';
@@ -110,10 +112,18 @@ export class ReplicaLink {
     this.eofTail = Buffer.alloc(0);
     // bind-source-addr: the local address the master sees this replica connect from.
     const localAddress = this.server.config.get('bind-source-addr') || undefined;
-    const socket = connect({ host: this.host, port: this.port, localAddress });
+    // tls-replication: the master's TLS port, with our client certificate (src/net/tls.ts).
+    const tls = this.server.config.getBool('tls-replication') ? tlsClientSetup(this.server.config) : null;
+    if (tls !== null && tls.errors !== null) {
+      for (const line of tls.errors) log(this.server, 'warning', line);
+    }
+    const socket =
+      tls !== null && tls.options !== null
+        ? tlsConnect({ host: this.host, port: this.port, ...tls.options, ...({ localAddress } as object) })
+        : connect({ host: this.host, port: this.port, localAddress });
     socket.setNoDelay(true);
     this.socket = socket;
-    socket.on('connect', () => {
+    socket.on(tls !== null && tls.options !== null ? 'secureConnect' : 'connect', () => {
       log(this.server, 'notice', `MASTER <-> REPLICA sync started`);
       this.state = 'handshake';
       this.send(['PING']);

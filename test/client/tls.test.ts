@@ -135,3 +135,29 @@ test('CONFIG SET of an unusable tls-* setting is refused and changes nothing; tl
   await assert.rejects(refused.connect());
   refused.disconnect();
 });
+
+test('tls-replication: a replica follows its master over TLS with its client certificate (the master checks it, as tls-auth-clients yes says)', async () => {
+  const tlsConfig = { 'tls-cert-file': file('server.crt'), 'tls-key-file': file('server.key'), 'tls-ca-cert-file': file('ca.crt') };
+  const master = await startServer({ port: 0, tlsPort: 0, config: { ...tlsConfig, 'repl-diskless-sync-delay': '0' } });
+  const replica = await startServer({ port: 0, config: { ...tlsConfig, 'tls-replication': 'yes' } });
+  for (const h of [master, replica]) setLogSink(h.server, () => undefined);
+  const [m, r] = [await connectIo(master), await connectIo(replica)];
+  try {
+    await m.set('before', '1');
+    await r.call('REPLICAOF', '127.0.0.1', String(master.server.tlsPort));
+    const linkUp = async () => /master_link_status:up/.test(await r.info('replication'));
+    for (let i = 0; i < 100 && !(await linkUp()); i++) await new Promise((res) => setTimeout(res, 50));
+    assert.ok(await linkUp(), await r.info('replication'));
+    assert.equal(await r.get('before'), '1');
+    await m.set('after', '2');
+    assert.equal(await m.wait(1, 5000), 1);
+    assert.equal(await r.get('after'), '2');
+    // The replica's connection is a TLS client of the master's tls-port.
+    assert.match(String(await m.call('CLIENT', 'LIST', 'TYPE', 'replica')), new RegExp(`laddr=127\\.0\\.0\\.1:${master.server.tlsPort} `));
+  } finally {
+    m.disconnect();
+    r.disconnect();
+    await replica.close();
+    await master.close();
+  }
+});
