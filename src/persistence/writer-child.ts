@@ -86,20 +86,25 @@ let ended = false;
 let header = Buffer.alloc(0);
 let remaining = 0;
 
-function fail(op: string, e: unknown): void {
+/** Gives the temp file up: closed and removed (either may already have happened). */
+function discardTemp(): void {
   failed = true;
-  if (aof) say('warning', `Write error writing append only file on disk: ${strerror(e)}`);
-  else say('warning', `Write error saving DB on disk(${op}): ${strerror(e)}`);
   try {
     closeSync(fd);
   } catch {
-    /* already failing */
+    /* already closed */
   }
   try {
     unlinkSync(tempPath);
   } catch {
     /* may be gone */
   }
+}
+
+function fail(op: string, e: unknown): void {
+  if (aof) say('warning', `Write error writing append only file on disk: ${strerror(e)}`);
+  else say('warning', `Write error saving DB on disk(${op}): ${strerror(e)}`);
+  discardTemp();
   process.stdin.destroy();
   quit(1);
 }
@@ -188,17 +193,7 @@ if (fd >= 0) {
   const abandon = (): void => {
     if (failed || ended) return;
     // The server went away before the end of the image: nothing to keep.
-    failed = true;
-    try {
-      closeSync(fd);
-    } catch {
-      /* nothing */
-    }
-    try {
-      unlinkSync(tempPath);
-    } catch {
-      /* nothing */
-    }
+    discardTemp();
     // Nothing to log, and nobody to log to when the server died: exit at once.
     process.exit(1);
   };

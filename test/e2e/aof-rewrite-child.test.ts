@@ -7,23 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { fileCleanups, freePort, spawnServer } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
 import { infoOf } from '../helpers/info.js';
+import { fileCleanups, freePort, spawnServer, childrenOf } from '../helpers/process.js';
 
 const { cleanups, tempDir } = fileCleanups('mnemo-aofrw-child-');
-
-function childrenOf(pid: number): number[] {
-  const out = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'latin1' }).stdout;
-  return out
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map(Number);
-}
 
 test('a BGREWRITEAOF child killed by SIGKILL fails the rewrite and its temp base is removed; the next rewrite succeeds', async () => {
   const dir = tempDir();

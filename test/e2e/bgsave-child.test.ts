@@ -9,13 +9,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { fileCleanups, freePort, spawnServer, type ServerProcess } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
 import { infoOf } from '../helpers/info.js';
+import { fileCleanups, freePort, spawnServer, type ServerProcess, childrenOf, alive } from '../helpers/process.js';
 
 const { cleanups, tempDir } = fileCleanups('mnemo-bgsave-child-');
 
@@ -28,24 +27,6 @@ async function start(dir: string, extra: string[] = []): Promise<{ proc: ServerP
     r.disconnect();
   });
   return { proc, r };
-}
-
-/** The server's children, as `pgrep -P <pid>` lists them. */
-function childrenOf(pid: number): number[] {
-  const out = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'latin1' }).stdout;
-  return out
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map(Number);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const tempFiles = (dir: string): string[] => readdirSync(dir).filter((f) => f.startsWith('temp-'));

@@ -7,12 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { fileCleanups, freePort, spawnServer, type ServerProcess } from '../helpers/process.js';
 import { waitFor } from '../helpers/wait.js';
 import { infoOf } from '../helpers/info.js';
+import { fileCleanups, freePort, spawnServer, type ServerProcess, childrenOf, alive } from '../helpers/process.js';
 
 const { cleanups, tempDir } = fileCleanups('mnemo-disk-sync-');
 
@@ -26,23 +25,6 @@ async function start(extra: string[] = []): Promise<{ proc: ServerProcess; r: Re
     r.disconnect();
   });
   return { proc, r, port, dir };
-}
-
-function childrenOf(pid: number): number[] {
-  const out = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'latin1' }).stdout;
-  return out
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map(Number);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const slave0 = async (r: Redis): Promise<string> => (await infoOf(r, 'replication')).slave0 ?? '';

@@ -4,7 +4,7 @@
  * the test file's cleanup.
  */
 import { after } from 'node:test';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -107,4 +107,23 @@ export async function spawnSentinel(kind: 'redis' | 'mnemo', conf: string, clean
     child.stderr!.on('data', (d) => (out += d));
     void exited.then(() => reject(new Error(`${kind} sentinel exited at start: ${out}`)));
   });
+}
+
+/** A server's child processes, as `pgrep -P <pid>` lists them (Redis's test suite's get_child_pid). */
+export function childrenOf(pid: number): number[] {
+  const out = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'latin1' }).stdout;
+  return out
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map(Number);
+}
+
+/** Whether a process exists (signal 0). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
