@@ -115,15 +115,20 @@ export class ReplicaLink {
     // tls-replication: the master's TLS port, with our client certificate (src/net/tls.ts).
     const tls = this.server.config.getBool('tls-replication') ? tlsClientSetup(this.server.config) : null;
     if (tls !== null && tls.errors !== null) {
+      // Never in clear instead: no attempt until the certificates load (retried each second).
       for (const line of tls.errors) log(this.server, 'warning', line);
+      log(this.server, 'warning', `Unable to connect to MASTER: TLS configuration failed`);
+      this.state = 'connect';
+      this.nextAttempt = this.server.clock.now() + 1000;
+      return;
     }
     const socket =
-      tls !== null && tls.options !== null
+      tls !== null
         ? tlsConnect({ host: this.host, port: this.port, ...tls.options, ...({ localAddress } as object) })
         : connect({ host: this.host, port: this.port, localAddress });
     socket.setNoDelay(true);
     this.socket = socket;
-    socket.on(tls !== null && tls.options !== null ? 'secureConnect' : 'connect', () => {
+    socket.on(tls !== null ? 'secureConnect' : 'connect', () => {
       log(this.server, 'notice', `MASTER <-> REPLICA sync started`);
       this.state = 'handshake';
       this.send(['PING']);

@@ -161,3 +161,27 @@ test('tls-replication: a replica follows its master over TLS with its client cer
     await master.close();
   }
 });
+
+test('tls-replication with certificates that do not load: the replica does not fall back to a connection in clear', async () => {
+  const master = await startServer({ port: 0, config: { 'repl-diskless-sync-delay': '0' } });
+  const replica = await startServer({
+    port: 0,
+    config: { 'tls-replication': 'yes', 'tls-cert-file': '/nonexistent/client.crt', 'tls-key-file': file('client.key'), 'tls-ca-cert-file': file('ca.crt') },
+  });
+  const lines: string[] = [];
+  setLogSink(master.server, () => undefined);
+  setLogSink(replica.server, (_level, line) => lines.push(line));
+  const [m, r] = [await connectIo(master), await connectIo(replica)];
+  try {
+    await r.call('REPLICAOF', '127.0.0.1', String(master.port));
+    await new Promise((res) => setTimeout(res, 1500));
+    assert.match(await r.info('replication'), /master_link_status:down/);
+    assert.match(await m.info('replication'), /connected_slaves:0/);
+    assert.ok(lines.some((l) => l.includes('Failed to load certificate: /nonexistent/client.crt')), lines.join('\n'));
+  } finally {
+    m.disconnect();
+    r.disconnect();
+    await replica.close();
+    await master.close();
+  }
+});
