@@ -1008,6 +1008,17 @@ export function catValue(L: LuaState, idx: number, level: number): string {
   }
 }
 
+/** The n replies of an array or set at `p`, comma-separated between `open` and `close`. */
+function humanList(out: { s: string }, buf: Buffer, p: number, n: number, open: string, close: string): number {
+  out.s += open;
+  for (let j = 0; j < n; j++) {
+    p = protocolToHuman(out, buf, p);
+    if (j !== n - 1) out.s += ',';
+  }
+  out.s += close;
+  return p;
+}
+
 /** ldbRedisProtocolToHuman: one RESP reply at `pos`, appended to out.s; returns the position after it. */
 function protocolToHuman(out: { s: string }, buf: Buffer, pos: number): number {
   const type = buf[pos];
@@ -1038,23 +1049,11 @@ function protocolToHuman(out: { s: string }, buf: Buffer, pos: number): number {
         out.s += 'NULL';
         return p;
       }
-      out.s += '[';
-      for (let j = 0; j < n; j++) {
-        p = protocolToHuman(out, buf, p);
-        if (j !== n - 1) out.s += ',';
-      }
-      out.s += ']';
-      return p;
+      return humanList(out, buf, p, n, '[', ']');
     }
     case 0x7e /* ~ */: {
       const n = Number(line);
-      out.s += '~(';
-      for (let j = 0; j < n; j++) {
-        p = protocolToHuman(out, buf, p);
-        if (j !== n - 1) out.s += ',';
-      }
-      out.s += ')';
-      return p;
+      return humanList(out, buf, p, n, '~(', ')');
     }
     case 0x25 /* % */: {
       const n = Number(line);
