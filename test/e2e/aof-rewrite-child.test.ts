@@ -9,22 +9,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { waitFor } from '../helpers/wait.js';
 import { infoOf } from '../helpers/info.js';
-import { fileCleanups, freePort, spawnServer, childrenOf } from '../helpers/process.js';
+import { fileCleanups, spawnMnemoWithClient, childrenOf } from '../helpers/process.js';
 
 const { cleanups, tempDir } = fileCleanups('mnemo-aofrw-child-');
 
 test('a BGREWRITEAOF child killed by SIGKILL fails the rewrite and its temp base is removed; the next rewrite succeeds', async () => {
   const dir = tempDir();
-  const port = await freePort();
-  const proc = await spawnServer('mnemo', ['--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'yes', '--enable-debug-command', 'yes'], cleanups);
-  const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  await r.connect();
-  cleanups.push(() => {
-    r.disconnect();
-  });
+  const { proc, r } = await spawnMnemoWithClient(['--dir', dir, '--save', '', '--appendonly', 'yes', '--enable-debug-command', 'yes'], cleanups);
   const aofDir = join(dir, 'appendonlydir');
   await waitFor(async () => (await infoOf(r, 'persistence')).aof_rewrite_in_progress === '0', 'the first rewrite', 10000);
   await r.call('DEBUG', 'POPULATE', '100');

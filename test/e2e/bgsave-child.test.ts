@@ -14,19 +14,12 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { waitFor } from '../helpers/wait.js';
 import { infoOf } from '../helpers/info.js';
-import { fileCleanups, freePort, spawnServer, type ServerProcess, childrenOf, alive } from '../helpers/process.js';
+import { fileCleanups, spawnMnemoWithClient, type ServerProcess, childrenOf, alive } from '../helpers/process.js';
 
 const { cleanups, tempDir } = fileCleanups('mnemo-bgsave-child-');
 
 async function start(dir: string, extra: string[] = []): Promise<{ proc: ServerProcess; r: Redis }> {
-  const port = await freePort();
-  const proc = await spawnServer('mnemo', ['--port', String(port), '--dir', dir, '--save', '900 1', '--appendonly', 'no', '--enable-debug-command', 'yes', ...extra], cleanups);
-  const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  await r.connect();
-  cleanups.push(() => {
-    r.disconnect();
-  });
-  return { proc, r };
+  return spawnMnemoWithClient(['--dir', dir, '--save', '900 1', '--appendonly', 'no', '--enable-debug-command', 'yes', ...extra], cleanups);
 }
 
 const tempFiles = (dir: string): string[] => readdirSync(dir).filter((f) => f.startsWith('temp-'));

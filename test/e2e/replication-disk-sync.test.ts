@@ -11,20 +11,14 @@ import { existsSync, readdirSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { waitFor } from '../helpers/wait.js';
 import { infoOf } from '../helpers/info.js';
-import { fileCleanups, freePort, spawnServer, type ServerProcess, childrenOf, alive } from '../helpers/process.js';
+import { fileCleanups, spawnMnemoWithClient, type ServerProcess, childrenOf, alive } from '../helpers/process.js';
 
 const { cleanups, tempDir } = fileCleanups('mnemo-disk-sync-');
 
 async function start(extra: string[] = []): Promise<{ proc: ServerProcess; r: Redis; port: number; dir: string }> {
   const dir = tempDir();
-  const port = await freePort();
-  const proc = await spawnServer('mnemo', ['--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes', ...extra], cleanups);
-  const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  await r.connect();
-  cleanups.push(() => {
-    r.disconnect();
-  });
-  return { proc, r, port, dir };
+  const started = await spawnMnemoWithClient(['--dir', dir, '--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes', ...extra], cleanups);
+  return { ...started, dir };
 }
 
 const slave0 = async (r: Redis): Promise<string> => (await infoOf(r, 'replication')).slave0 ?? '';

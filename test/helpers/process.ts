@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 
 /** A port that was free a moment ago (for a child process that needs a port number up front). */
 export function freePort(): Promise<number> {
@@ -80,6 +81,21 @@ export async function spawnServer(kind: 'redis' | 'mnemo', args: string[], clean
     void exited.then(() => reject(new Error(`${kind} exited at start: ${out}`)));
   });
   return { child, exited, stop };
+}
+
+/**
+ * A Mnemo server process on a free port (`args` follow `--port`) and an ioredis
+ * client of it that never retries; `cleanups` gets the stops of both.
+ */
+export async function spawnMnemoWithClient(args: string[], cleanups: Array<() => void | Promise<void>>): Promise<{ proc: ServerProcess; r: Redis; port: number }> {
+  const port = await freePort();
+  const proc = await spawnServer('mnemo', ['--port', String(port), ...args], cleanups);
+  const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  await r.connect();
+  cleanups.push(() => {
+    r.disconnect();
+  });
+  return { proc, r, port };
 }
 
 /**
