@@ -176,7 +176,7 @@ function functionList(c: Client, argv: string[]): void {
 }
 
 function functionDump(c: Client): void {
-  c.addBulk(encodeFunctionsPayload([...scripting(c.server).libraries.values()].map((l) => l.code)));
+  c.addBulk(encodeFunctionsPayload([...scripting(c.server).libraries.values()].map((l) => l.code), c.server.config.getBool('rdbcompression')));
 }
 
 function functionRestore(c: Client, argv: string[]): void {

@@ -14,7 +14,7 @@ import {
   significantDigits,
 } from '../../src/scripting/libs/cnum.js';
 import { toBits } from '../../src/scripting/libs/bit.js';
-import { crc64, decodeFunctionsPayload, encodeFunctionsPayload, verifyPayload } from '../../src/scripting/rdb-payload.js';
+import { decodeFunctionsPayload, encodeFunctionsPayload, verifyPayload } from '../../src/scripting/rdb-payload.js';
 
 test('math.random starts where Redis 7.0 starts and seeds like redisSrand48', () => {
   const r = new Rand48();
@@ -74,15 +74,15 @@ test('bit library numbers: add 2^52+2^51 and keep the low word', () => {
   assert.equal(toBits(-1.5) | 0, -2);
 });
 
-test('CRC64 is Redis crc64 (Jones polynomial)', () => {
-  assert.equal(crc64(Buffer.from('123456789')), 0xe9c6d914c4b8d9can);
-});
-
 test('FUNCTION DUMP payloads: our own round trip, and one Redis wrote with LZF', () => {
   const codes = ["#!lua name=a\nredis.register_function('a', function() return 1 end)", '#!lua name=b\n' + 'x'.repeat(20000)];
-  const payload = Buffer.from(encodeFunctionsPayload(codes), 'latin1');
+  const payload = Buffer.from(encodeFunctionsPayload(codes, true), 'latin1');
   assert.equal(verifyPayload(payload), true);
   assert.deepEqual(decodeFunctionsPayload(payload), { codes });
+  // rdbcompression no: the codes as they are.
+  const plain = Buffer.from(encodeFunctionsPayload(codes, false), 'latin1');
+  assert.ok(plain.length > codes[0].length + codes[1].length && payload.length < 1000);
+  assert.deepEqual(decodeFunctionsPayload(plain), { codes });
   const corrupt = Buffer.from(payload);
   corrupt[5] ^= 1;
   assert.equal(verifyPayload(corrupt), false);
@@ -99,6 +99,8 @@ test('FUNCTION DUMP payloads: our own round trip, and one Redis wrote with LZF',
   assert.deepEqual(decoded.codes, [
     `#!lua name=lzf\nredis.register_function('lz1', function() return '${a88}' end)\nredis.register_function('lz2', function() return '${a88}' end)`,
   ]);
+  // And Mnemo's FUNCTION DUMP of that library is those bytes exactly.
+  assert.deepEqual(Buffer.from(encodeFunctionsPayload(decoded.codes, true), 'latin1'), fromRedis);
 });
 
 test("printf keeps a NaN's sign once the formatting code is optimized (x86's 0/0 is -nan, as Redis prints)", () => {

@@ -16,6 +16,11 @@ const w = new ByteWriter(4096);
 export function createDumpPayload(v: Value, opts: EncodeOptions): Buffer {
   w.reset();
   writeTypedObject(w, v, opts);
+  return sealDumpPayload(w);
+}
+
+/** Appends the footer (RDB version, 2 bytes little-endian, and the CRC-64 of all before it) and returns a copy of the payload. */
+export function sealDumpPayload(w: ByteWriter): Buffer {
   w.u8(RDB_VERSION & 0xff);
   w.u8((RDB_VERSION >> 8) & 0xff);
   const crc = new Crc64().update(w.buf, 0, w.pos);
