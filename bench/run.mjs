@@ -75,11 +75,16 @@ async function throughput() {
  * base RSS), the same for both servers: Mnemo returns V8's young generation
  * once it has been quiet for about 7 s (src/server/memory-reclaim.ts).
  */
+/** 12 decimal digits that look random (a multiplicative hash of i), the same for both servers. */
+const digits = (i) => String((Math.imul(i + 1, 2654435761) >>> 0) * 1000 + (i % 997)).padStart(12, '0').slice(-12);
+
 const SCENARIOS = {
   strings: [keys, (i) => ['SET', `key:${String(i).padStart(12, '0')}`, 'v'.repeat(16)]],
   'small-hashes': [keys, (i) => ['HSET', `user:${i}`, 'name', 'John', 'email', 'john@test.com', 'age', '30', 'city', 'Paris', 'visits', String(i % 1000)]],
   'big-hash': [keys, (i) => ['HSET', 'bighash', `field:${i}`, `value:${i}`]],
   stream: [keys, () => ['XADD', 'bench:stream', '*', 'field1', 'value1', 'field2', 'value2'], { bulk: true, idleMs: 10000 }],
+  // The same with values that repeat nothing (12 pseudo-random digits each): what node compression cannot shrink.
+  'stream-unique': [keys, (i) => ['XADD', 'bench:stream', '*', 'field1', digits(i), 'field2', digits(i + keys)], { bulk: true, idleMs: 10000 }],
 };
 
 /** Sends count commands in pipelined batches of 10,000, parsing each reply. */
@@ -130,7 +135,7 @@ if (rows.length) console.log('| test | pipeline | redis | mnemo | mnemo/redis |\
 for (const r of rows) console.log(`| ${r.test} | ${r.pipeline} | ${Math.round(r.redis)} | ${Math.round(r.mnemo)} | ${r.ratio} |`);
 if (process.env.BENCH_SKIP_MEMORY !== '1') {
   const mem = await memory();
-  console.log(`\nMemory (${keys} commands per scenario: strings = SET of 16-byte values, small-hashes = HSET of 5 fields per key, big-hash = one hash of ${keys} fields, stream = XADD of 2 small fields)`);
+  console.log(`\nMemory (${keys} commands per scenario: strings = SET of 16-byte values, small-hashes = HSET of 5 fields per key, big-hash = one hash of ${keys} fields, stream = XADD of 2 small fields, stream-unique = the same with 12-digit values that differ)`);
   console.log('| scenario | redis used_memory | mnemo used_memory | redis RSS | mnemo RSS | RSS mnemo/redis |\n|---|---|---|---|---|---|');
   for (const m of mem) console.log(`| ${m.scenario} | ${mb(m.redis.used)} | ${mb(m.mnemo.used)} | ${mb(m.redis.rss)} | ${mb(m.mnemo.rss)} | ${ratio(m.mnemo.rss, m.redis.rss)} |`);
   console.log('\nRSS growth (RSS after the load minus RSS before it) and total RSS, 0.5 s after the last command and after the scenario\'s idle time');

@@ -15,11 +15,12 @@
  *    when the emulated listpack size reaches `stream-node-max-bytes`; the
  *    nodes are an array sorted by first ID (binary search, O(1) append);
  *  - a node keeps each entry as bytes in a latin1 string: its ID as varint
- *    distances from the node's first ID, then the length-prefixed values, the
+ *    distances from the node's first ID, then the values (integers as integers), the
  *    field names omitted when they equal the node's master fields as Redis
  *    does. A full node is one flat string with an offset table (see
- *    StreamNode). A million entries with two small fields take about 20 MB of
- *    V8 heap (Redis's RSS grows by about 25 MB; see docs/BENCHMARKS.md);
+ *    StreamNode). A sealed node whose entry bytes LZF-compress to 3/4 or less
+ *    keeps only the compressed bytes, and is inflated again on access into
+ *    a small ring of recently read nodes (see "Compressed nodes" below);
  *  - deleted entries stay in their node flagged as deleted until the node
  *    empties, exactly as Redis's listpacks keep tombstones.
  * The emulated listpack byte size (`lpBytes`) follows listpack.c's encoding
@@ -27,6 +28,7 @@
  */
 import type { AggregateValue } from './values.js';
 import { parseInt64, parseInteger } from '../util/numbers.js';
+import { lzfCompress, lzfDecompress } from '../persistence/rdb/lzf.js';
 
 // ---- 64-bit ID parts --------------------------------------------------------------
 
@@ -269,6 +271,45 @@ const MAX_COMPACT_DELTA = 2 ** 51 - 1;
 /** Sealed nodes whose entry bytes reach this size use 4-byte offsets, else 2-byte. */
 const WIDE_OFFSETS_FROM = 65536;
 
+/**
+ * Compressed nodes. Most streams repeat themselves from entry to entry (the
+ * same event types, statuses, JSON keys, IDs one apart), so a sealed node's
+ * entry bytes are LZF-compressed (the algorithm Redis uses for RDB strings
+ * and quicklist nodes): 1,000,000 `XADD * field1 value1 field2 value2` take
+ * about 5 bytes an entry instead of 18. A node is kept compressed only when
+ * that saves a quarter or more, so nodes of random values stay plain and cost
+ * nothing to read. Reading a compressed node inflates it (about 3 µs for 100
+ * small entries) into `text`, which stays while the node is among the last
+ * INFLATED_RING nodes inflated or sealed: the tail readers (XREAD, XREADGROUP
+ * `>`) and a range walking node by node inflate each node at most once.
+ * Nodes of 64 KB or more (large values, where per-entry overhead is small)
+ * are not compressed.
+ */
+const INFLATED_RING = 64;
+const COMPRESS_BELOW = WIDE_OFFSETS_FROM;
+/** Sealed compressed nodes whose `text` is currently inflated, oldest overwritten first. */
+const inflated: (StreamNode | null)[] = new Array(INFLATED_RING).fill(null);
+let inflatedNext = 0;
+/**
+ * Scratch for LZF input and output: a node's entry bytes (below 64 KB) and their
+ * lengths (at most 3 bytes an entry) or offset table (2), entries being 4 bytes or more.
+ */
+const lzfIn = Buffer.allocUnsafe(2 * COMPRESS_BELOW);
+const lzfOut = Buffer.allocUnsafe(2 * COMPRESS_BELOW);
+
+/** Drops every inflated text, so the next read of each compressed node inflates it (tests use it). */
+export function dropInflatedNodes(): void {
+  for (let i = 0; i < INFLATED_RING; i++) keepInflated(null);
+}
+
+/** Records that `node`'s text is inflated; the oldest recorded node drops its text. */
+function keepInflated(node: StreamNode | null): void {
+  const old = inflated[inflatedNext];
+  if (old !== null && old !== node && old.packed !== null && old.parts === null) old.text = '';
+  inflated[inflatedNext] = node;
+  inflatedNext = (inflatedNext + 1) % INFLATED_RING;
+}
+
 /** One-character strings for byte values: short varints cost no allocation. */
 const BYTE_CHARS: string[] = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i));
 
@@ -284,6 +325,23 @@ function varintString(n: number): string {
 
 function wordString(w: number): string {
   return BYTE_CHARS[w >>> 24] + BYTE_CHARS[(w >>> 16) & 255] + BYTE_CHARS[(w >>> 8) & 255] + BYTE_CHARS[w & 255];
+}
+
+/** A sealed node's offset table: the start of each entry, 2 bytes each (4 when `wide`), big-endian. */
+function offsetTable(starts: readonly number[], wide: boolean): string {
+  const codes: number[] = [];
+  const table: string[] = [];
+  for (let i = 0; i < starts.length; i++) {
+    const off = starts[i];
+    if (wide) codes.push(off >>> 24, (off >>> 16) & 255, (off >>> 8) & 255, off & 255);
+    else codes.push(off >>> 8, off & 255);
+    if (codes.length >= 4096) {
+      table.push(String.fromCharCode.apply(null, codes));
+      codes.length = 0;
+    }
+  }
+  table.push(String.fromCharCode.apply(null, codes));
+  return table.join('');
 }
 
 /**
@@ -314,6 +372,8 @@ function readVarint(): number {
     b = dStr.charCodeAt(dPos++);
     v += (b & 0x7f) * mul;
     if (b < 128) return v;
+    // charCodeAt past the end is NaN, which would loop forever: an internal bug, not bad input.
+    if (dPos > dStr.length) throw new Error('stream node decoding ran past the end of its bytes');
     mul *= 128;
   }
 }
@@ -325,11 +385,52 @@ function readWord(): number {
   return ((s.charCodeAt(p) << 24) | (s.charCodeAt(p + 1) << 16) | (s.charCodeAt(p + 2) << 8) | s.charCodeAt(p + 3)) >>> 0;
 }
 
+/** Reads a string stored by storedString. */
 function readString(): string {
-  const len = readVarint();
-  const p = dPos;
-  dPos = p + len;
-  return dStr.slice(p, p + len);
+  const h = readVarint();
+  if (h % 2 === 0) {
+    const p = dPos;
+    dPos = p + h / 2;
+    return dStr.slice(p, dPos);
+  }
+  const z = (h - 1) / 2;
+  return String(z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+}
+
+/** Magnitudes below this are stored as integers: zigzag(n) * 2 + 1 stays a safe integer. */
+const INT_VALUE_LIMIT = 2 ** 50;
+
+/** The integer `v` spells exactly as String(n) would (no sign on 0, no leading zeros), or null. */
+function canonicalInt(v: string): number | null {
+  const len = v.length;
+  if (len === 0 || len > 16) return null;
+  let i = 0;
+  const neg = v.charCodeAt(0) === 45;
+  if (neg) {
+    if (len === 1) return null;
+    i = 1;
+  }
+  if (v.charCodeAt(i) === 48) return len === 1 ? 0 : null;
+  let n = 0;
+  for (; i < len; i++) {
+    const d = v.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    n = n * 10 + d;
+  }
+  if (n >= INT_VALUE_LIMIT) return null;
+  return neg ? -n : n;
+}
+
+/**
+ * A field or value as a node stores it: a varint `length * 2` and the bytes,
+ * or, for an integer in canonical form, the varint `zigzag(n) * 2 + 1` (as a
+ * listpack stores integer-looking strings as integers: "1700000000123"
+ * takes 6 bytes instead of 14). String(n) gives the original back.
+ */
+function storedString(v: string): string {
+  const n = canonicalInt(v);
+  if (n === null) return varintString(v.length * 2) + v;
+  return varintString((n >= 0 ? n * 2 : -n * 2 - 1) * 2 + 1);
 }
 
 /** Sign of a - b for normalised U64 values (equal values have the same representation). */
@@ -344,21 +445,27 @@ function cmpU64(a: U64, b: U64): number {
  *    from the master ID; then a varint sequence, relative to the master's when
  *    msDelta is 0. IDs that do not fit (parts beyond 2^53, a huge distance)
  *    set FLAG_WIDE and follow as four big-endian u32 words;
- *  - the values, each a varint length and its bytes, when the field names are
- *    the master's (FLAG_SAMEFIELDS, as Redis omits them); otherwise a varint
- *    field count and every field and value.
+ *  - the values (see storedString: a varint length and the bytes, or an
+ *    integer), when the field names are the master's (FLAG_SAMEFIELDS, as
+ *    Redis omits them); otherwise a varint field count and every field and value.
  * While the node is open (the tail) its entries are separate strings, so an
  * append copies nothing; sealing joins them into one flat string followed by
  * an offset table (2 bytes an entry, 4 in nodes of 64 KB or more) for
- * O(1) access to entry i and binary search over IDs.
+ * O(1) access to entry i and binary search over IDs. A sealed node may then
+ * keep only its entry bytes LZF-compressed (`packed`; see "Compressed nodes"),
+ * `text` being rebuilt, offset table included, when it is read.
  * Deleted flags live apart, allocated at the node's first deletion, because
  * the strings are immutable.
  */
 export class StreamNode {
   /** Encoded entries while the node is open, one string each; null once sealed. */
   parts: string[] | null = [];
-  /** Sealed: every entry's bytes, then the offset table. */
+  /** Sealed: every entry's bytes, then the offset table ('' while only `packed` holds them). */
   text = '';
+  /** Sealed and compressed: the entry bytes and then each entry's length, LZF-compressed; else null. */
+  packed: string | null = null;
+  /** Bytes `packed` decompresses to. */
+  packedBytes = 0;
   /** Bytes of encoded entries (where the sealed offset table starts). */
   dataLen = 0;
   /** Entries stored, deleted ones included. */
@@ -386,7 +493,7 @@ export class StreamNode {
       dPos = 0;
       return;
     }
-    const s = this.text;
+    const s = this.text !== '' ? this.text : this.inflate();
     dStr = s;
     if (this.dataLen < WIDE_OFFSETS_FROM) {
       const p = this.dataLen + 2 * i;
@@ -532,12 +639,11 @@ export class StreamNode {
     }
     if (same) {
       for (let k = 0; k < numFields; k++) {
-        const v = argv[from + 2 * k + 1];
-        s += varintString(v.length) + v;
+        s += storedString(argv[from + 2 * k + 1]);
       }
     } else {
       s += varintString(numFields);
-      for (let k = from; k < from + 2 * numFields; k++) s += varintString(argv[k].length) + argv[k];
+      for (let k = from; k < from + 2 * numFields; k++) s += storedString(argv[k]);
     }
     this.parts!.push(s);
     this.dataLen += s.length;
@@ -553,6 +659,7 @@ export class StreamNode {
   reopen(): void {
     if (this.parts !== null) return;
     cNode = null;
+    if (this.text === '') this.inflate();
     const parts: string[] = new Array(this.count);
     for (let i = 0; i < this.count; i++) {
       this.seek(i);
@@ -566,35 +673,86 @@ export class StreamNode {
     }
     this.parts = parts;
     this.text = '';
+    this.packed = null;
   }
 
   /** Closes a full node: its entries joined into one flat string with the offset table (Redis's lpShrinkToFit). */
   seal(): void {
     const parts = this.parts;
     if (parts === null) return;
-    const wide = this.dataLen >= WIDE_OFFSETS_FROM;
-    const codes: number[] = [];
-    const table: string[] = [];
+    const starts: number[] = new Array(parts.length);
     let off = 0;
     for (let i = 0; i < parts.length; i++) {
-      if (wide) codes.push(off >>> 24, (off >>> 16) & 255, (off >>> 8) & 255, off & 255);
-      else codes.push(off >>> 8, off & 255);
+      starts[i] = off;
       off += parts[i].length;
-      if (codes.length >= 4096) {
-        table.push(String.fromCharCode.apply(null, codes));
-        codes.length = 0;
+    }
+    // One join: a flat one-byte string, not a rope of the parts.
+    parts.push(offsetTable(starts, this.dataLen >= WIDE_OFFSETS_FROM));
+    this.text = parts.join('');
+    this.parts = null;
+    this.compress();
+  }
+
+  /** Keeps the entry bytes LZF-compressed when that saves a quarter or more (see "Compressed nodes"). */
+  private compress(): void {
+    const n = this.dataLen;
+    if (n >= COMPRESS_BELOW || n < 64) return;
+    const text = this.text;
+    lzfIn.latin1Write(text, 0, n);
+    // The entry lengths follow the entry bytes (one byte, or 255 and two): alike entries
+    // make them compress to almost nothing, and they spare inflate() a walk through the entries.
+    let p = n;
+    for (let i = 0; i < this.count; i++) {
+      const at = n + 2 * i;
+      const end = i + 1 < this.count ? (text.charCodeAt(at + 2) << 8) | text.charCodeAt(at + 3) : n;
+      const len = end - ((text.charCodeAt(at) << 8) | text.charCodeAt(at + 1));
+      if (len < 255) lzfIn[p++] = len;
+      else {
+        lzfIn[p++] = 255;
+        lzfIn[p++] = len >>> 8;
+        lzfIn[p++] = len & 255;
       }
     }
-    table.push(String.fromCharCode.apply(null, codes));
-    // One join: a flat one-byte string, not a rope of the parts.
-    this.text = parts.concat(table).join('');
-    this.parts = null;
+    const z = lzfCompress(lzfIn.subarray(0, p), n - (n >> 2));
+    if (z === null) return;
+    this.packed = z.latin1Slice(0, z.length);
+    this.packedBytes = p;
+    keepInflated(this);
+  }
+
+  /** Rebuilds `text` from `packed`: the entry bytes, then the offset table made from the entry lengths. */
+  private inflate(): string {
+    const n = this.dataLen;
+    const count = this.count;
+    const z = this.packed!;
+    lzfIn.latin1Write(z, 0, z.length);
+    lzfDecompress(lzfIn.subarray(0, z.length), this.packedBytes, lzfOut);
+    // The table is built aside (lzfIn is free again), then copied over the lengths.
+    let p = n;
+    let off = 0;
+    for (let i = 0; i < count; i++) {
+      lzfIn[2 * i] = off >>> 8;
+      lzfIn[2 * i + 1] = off & 255;
+      let len = lzfOut[p++];
+      if (len === 255) {
+        len = (lzfOut[p] << 8) | lzfOut[p + 1];
+        p += 2;
+      }
+      off += len;
+    }
+    lzfOut.set(lzfIn.subarray(0, 2 * count), n);
+    this.text = lzfOut.latin1Slice(0, n + 2 * count);
+    keepInflated(this);
+    return this.text;
   }
 
   clone(): StreamNode {
     const n = new StreamNode(this.fields);
     n.parts = this.parts === null ? null : this.parts.slice();
-    n.text = this.text;
+    n.packed = this.packed;
+    n.packedBytes = this.packedBytes;
+    // A compressed copy inflates on its own when read, so no text outlives the ring.
+    n.text = this.packed === null ? this.text : '';
     n.dataLen = this.dataLen;
     n.count = this.count;
     n.live = this.live;

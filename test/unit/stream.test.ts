@@ -21,6 +21,7 @@ import {
   decrId,
   cmpId,
   normU64,
+  dropInflatedNodes,
   ZERO_ID,
   MAX_ID,
   U64_MAX,
@@ -81,7 +82,8 @@ type Op =
   | { op: 'range'; a: StreamID; b: StreamID; count: number; rev: boolean }
   | { op: 'maxlen'; n: number; approx: boolean; limit: number }
   | { op: 'minid'; id: StreamID; approx: boolean }
-  | { op: 'clone' };
+  | { op: 'clone' }
+  | { op: 'dropInflated' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 10, arbitrary: fc.record({ op: fc.constant('add' as const), id: idArb, fields: fieldsArb }) },
@@ -91,6 +93,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('maxlen' as const), n: fc.nat(20), approx: fc.boolean(), limit: fc.constantFrom(0, 0, 2, 5) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('minid' as const), id: idArb, approx: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('clone' as const) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('dropInflated' as const) }) },
 );
 
 test('stream: random operation sequences match a sorted array model', () => {
@@ -165,6 +168,9 @@ test('stream: random operation sequences match a sorted array model', () => {
             s = copy;
             break;
           }
+          case 'dropInflated':
+            dropInflatedNodes();
+            break;
         }
         assert.equal(s.length, model.length);
         assert.deepEqual(s.firstId, model.length > 0 ? model[0].id : ZERO_ID);
@@ -177,6 +183,79 @@ test('stream: random operation sequences match a sorted array model', () => {
     }),
     { numRuns: 300 },
   );
+});
+
+test('stream: integer-looking fields and values read back as they were written', () => {
+  const samples = ['0', '-0', '00', '007', '-', '+5', ' 5', '5 ', '1e3', '12.0', '-7', '42', '1700000000123',
+    String(2 ** 50 - 1), String(2 ** 50), String(-(2 ** 50 - 1)), String(-(2 ** 50)), '9007199254740993',
+    '18446744073709551615', '-9223372036854775808', '123456789012345678901'];
+  const s = new StreamValue();
+  const model: ModelEntry[] = [];
+  for (let i = 0; i < samples.length; i++) {
+    // As a value with the master's field names, and as field names of an entry with others.
+    for (const fields of [['f', samples[i]], [samples[i], samples[(i + 1) % samples.length], 'x', samples[i]]]) {
+      const e = { id: id(1 + model.length, 0), fields };
+      s.append(e.id, fields, 0, fields.length / 2, 4096, 3);
+      model.push(e);
+    }
+  }
+  dropInflatedNodes();
+  assert.deepEqual(entries(s), model);
+});
+
+test('stream: compressed nodes read back exactly, after eviction, cloning, deletion and reopening', () => {
+  const s = new StreamValue();
+  const model: ModelEntry[] = [];
+  const add = (e: ModelEntry) => {
+    s.append(e.id, e.fields, 0, e.fields.length / 2, 4096, 100);
+    model.push(e);
+  };
+  // Repetitive entries (compress), random ones (stay plain), field sets that differ
+  // from the node's master, IDs far apart and beyond 2^53 (wide headers), binary values.
+  let rnd = 12345;
+  const next = () => (rnd = (rnd * 1103515245 + 12345) % 2147483648);
+  for (let i = 0; i < 3000; i++) {
+    const block = Math.floor(i / 500);
+    let fields: string[];
+    if (block === 1) fields = ['r', String(next()) + String(next())];
+    else if (i % 7 === 0) fields = ['type', 'order', 'extra', 'x\x00\xff'.repeat(i % 3)];
+    else fields = ['type', i % 2 ? 'order' : 'refund', 'amount', String(i % 50)];
+    const ms = block === 4 ? 1e9 + i * 100000 : block === 5 ? 2n ** 53n + BigInt(i) : 100000 + i;
+    add({ id: id(ms, i % 3), fields });
+  }
+  const packed = s.nodes.filter((n) => n.packed !== null).length;
+  assert.ok(packed >= 20, `compressed nodes: ${packed} of ${s.nodes.length}`);
+  assert.ok(s.nodes.some((n, i) => i < s.nodes.length - 1 && n.packed === null), 'random-value nodes stay plain');
+  dropInflatedNodes();
+  assert.deepEqual(entries(s), model);
+  assert.deepEqual(entries(s, ZERO_ID, MAX_ID, 0, true), [...model].reverse());
+  // Random access after every node was dropped: each lookup inflates its node.
+  for (let k = 0; k < 200; k++) {
+    dropInflatedNodes();
+    const e = model[next() % model.length];
+    assert.deepEqual(entries(s, e.id, MAX_ID, 1), [e]);
+  }
+  // A copy inflates on its own; deleting from the original leaves it as it was.
+  const copy = s.clone();
+  dropInflatedNodes();
+  for (let k = 0; k < 40; k++) assert.equal(s.delete(model[k * 50].id), true);
+  assert.deepEqual(entries(copy), model);
+  const kept = model.filter((_, i) => i % 50 !== 0 || i >= 2000);
+  assert.deepEqual(entries(s), kept);
+  // Emptying the last node makes the compressed node before it the tail again: it takes new entries.
+  const tail = s.nodes[s.nodes.length - 1];
+  const before = s.nodes[s.nodes.length - 2];
+  assert.notEqual(before.packed, null);
+  dropInflatedNodes();
+  for (const e of kept.filter((e) => cmpId(e.id, tail.idAt(0)) >= 0)) assert.equal(s.delete(e.id), true);
+  const rest = kept.filter((e) => cmpId(e.id, tail.idAt(0)) < 0);
+  const last = rest[rest.length - 1];
+  const extra: ModelEntry = { id: id(BigInt(last.id.ms) + 1n, 0), fields: ['type', 'order', 'amount', '1'] };
+  s.append(extra.id, extra.fields, 0, 2, 0, 0);
+  assert.equal(s.nodes[s.nodes.length - 1], before);
+  assert.equal(before.packed, null);
+  dropInflatedNodes();
+  assert.deepEqual(entries(s), [...rest, extra]);
 });
 
 test('stream: the ID after MAX-MAX does not exist; XADD * and <ms>-* follow the last ID', () => {

@@ -150,9 +150,12 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
 /** Thrown for compressed data that does not decode to exactly the expected length. */
 export class LzfError extends Error {}
 
-/** Decompresses `input` into exactly `outLen` bytes (a new Buffer). */
-export function lzfDecompress(input: Uint8Array, outLen: number): Buffer {
-  const out = Buffer.allocUnsafe(outLen);
+/**
+ * Decompresses `input` into exactly `outLen` bytes: a new Buffer, or the
+ * first `outLen` bytes of `into` when given (it must be that large).
+ */
+export function lzfDecompress(input: Uint8Array, outLen: number, into?: Buffer): Buffer {
+  const out = into ?? Buffer.allocUnsafe(outLen);
   let ip = 0;
   let op = 0;
   const inEnd = input.length;
@@ -162,7 +165,9 @@ export function lzfDecompress(input: Uint8Array, outLen: number): Buffer {
       const n = ctrl + 1;
       if (op + n > outLen) throw new LzfError('LZF output overflow');
       if (ip + n > inEnd) throw new LzfError('LZF input truncated');
-      for (let k = 0; k < n; k++) out[op++] = input[ip++];
+      for (let k = 0; k < n; k++) out[op + k] = input[ip + k];
+      op += n;
+      ip += n;
     } else {
       let len = ctrl >> 5;
       if (len === 7) {
@@ -175,9 +180,10 @@ export function lzfDecompress(input: Uint8Array, outLen: number): Buffer {
       if (op + len > outLen) throw new LzfError('LZF output overflow');
       if (ref < 0) throw new LzfError('LZF back reference before the start');
       // Byte by byte: a reference may overlap the bytes it produces.
-      for (let k = 0; k < len; k++) out[op++] = out[ref + k];
+      for (let k = 0; k < len; k++) out[op + k] = out[ref + k];
+      op += len;
     }
   }
   if (op !== outLen) throw new LzfError('LZF output shorter than declared');
-  return out;
+  return into === undefined || into.length === outLen ? out : out.subarray(0, outLen);
 }
