@@ -3,7 +3,7 @@
 // base formats, through FLUSHDB and SWAPDB, and with the AOF on or off.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Server } from '../../src/server/server.js';
@@ -243,6 +243,57 @@ test('CONFIG SET appendonly no stops appending; the files stay', async () => {
   assert.ok(!readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof'), 'latin1').includes('$1\r\nb\r\n'));
 });
 
+test('after 3 failed rewrites in a row automatic ones wait, with Redis\'s log line when one is first due; BGREWRITEAOF still runs', async () => {
+  const dir = tempDir();
+  const { server, aof, run } = await start(dir, { 'rdb-key-save-delay': '100000' });
+  const lines: string[] = [];
+  setLogSink(server, (_level, text) => lines.push(text));
+  populate(run, 100);
+  for (let k = 0; k < 3; k++) {
+    assert.equal(aof.startRewrite(), null);
+    while (aof.rewrite!.childPid < 0) await new Promise((r) => setTimeout(r, 5));
+    process.kill(aof.rewrite!.childPid, 'SIGKILL');
+    await waitRewrite(aof);
+  }
+  assert.equal(aof.consecutiveFailures, 3);
+  const limited = () => lines.filter((l) => l.includes('repeatedly failed and triggered the limit')).length;
+  assert.equal(limited(), 0);
+  run('CONFIG', 'SET', 'auto-aof-rewrite-percentage', '1');
+  run('CONFIG', 'SET', 'auto-aof-rewrite-min-size', '1');
+  run('SET', 'grow', 'x'.repeat(5000));
+  aof.cron();
+  aof.cron();
+  assert.equal(aof.rewrite, null);
+  assert.equal(limited(), 1);
+  assert.ok(lines.some((l) => l.endsWith('Background AOF rewrite has repeatedly failed and triggered the limit, will retry in 1 minutes')));
+  run('CONFIG', 'SET', 'rdb-key-save-delay', '0');
+  assert.match(run('BGREWRITEAOF'), /^\+Background append only file rewriting started/);
+  await waitRewrite(aof);
+  assert.equal(aof.consecutiveFailures, 0);
+});
+
+test('DEBUG LOADAOF reads the manifest again: the next incr number follows the incr files it lists (as Redis)', async () => {
+  const dir = tempDir();
+  const { aof, run } = await start(dir);
+  run('SET', 'k', 'v');
+  for (let k = 0; k < 2; k++) {
+    assert.equal(aof.startRewrite(), null);
+    await waitRewrite(aof);
+  }
+  const manifest = () => readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1');
+  assert.equal(manifest(), 'file appendonly.aof.3.base.rdb seq 3 type b\nfile appendonly.aof.3.incr.aof seq 3 type i\n');
+  // With the AOF off a rewrite leaves a base only.
+  run('CONFIG', 'SET', 'appendonly', 'no');
+  assert.equal(aof.startRewrite(), null);
+  await waitRewrite(aof);
+  assert.equal(manifest(), 'file appendonly.aof.4.base.rdb seq 4 type b\n');
+  await aof.debugLoadAof();
+  run('CONFIG', 'SET', 'appendonly', 'yes');
+  await waitRewrite(aof);
+  assert.equal(manifest(), 'file appendonly.aof.5.base.rdb seq 5 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+  assert.equal(run('GET', 'k'), '$1\r\nv\r\n');
+});
+
 test('the AOF is rewritten automatically once it grew by auto-aof-rewrite-percentage', async () => {
   const dir = tempDir();
   const { aof, run } = await start(dir, { 'auto-aof-rewrite-min-size': '1', 'auto-aof-rewrite-percentage': '100', hz: '100' });
@@ -252,9 +303,42 @@ test('the AOF is rewritten automatically once it grew by auto-aof-rewrite-percen
     await new Promise((r) => setTimeout(r, 5));
   }
   await waitRewrite(aof);
-  // After the rewrite the size starts again from the new base.
-  assert.ok(aof.currentSize < 1000, `current size ${aof.currentSize}`);
+  // After the rewrite the size starts again from the new base (and the incr file opened when it began).
+  const base = readdirSync(join(dir, 'appendonlydir')).find((f) => f.includes('.base.'))!;
+  assert.ok(statSync(join(dir, 'appendonlydir', base)).size < 1000);
   assert.equal(aof.rewriteBaseSize, aof.currentSize);
+});
+
+test('with the AOF on, a rewrite opens the next incr file as it starts; failed ones leave theirs, the next success makes the others history (as Redis)', async () => {
+  const dir = tempDir();
+  const { server, aof, run } = await start(dir, { 'rdb-key-save-delay': '100000' });
+  populate(run, 300);
+  const aofDir = join(dir, 'appendonlydir');
+  const manifest = () => readFileSync(join(aofDir, 'appendonly.aof.manifest'), 'latin1');
+  const incrs = (seqs: number[]) => seqs.map((n) => `file appendonly.aof.${n}.incr.aof seq ${n} type i\n`).join('');
+  for (let k = 0; k < 3; k++) {
+    assert.equal(aof.startRewrite(), null);
+    // In the manifest from the start, before the rewrite ends.
+    assert.equal(manifest(), 'file appendonly.aof.1.base.rdb seq 1 type b\n' + incrs([1, 2, 3, 4].slice(0, k + 2)));
+    run('INCR', 'counter');
+    run('SET', `during-${k}`, 'x');
+    while (aof.rewrite!.childPid < 0) await new Promise((r) => setTimeout(r, 5));
+    process.kill(aof.rewrite!.childPid, 'SIGKILL');
+    await waitRewrite(aof);
+    run('INCR', 'counter');
+  }
+  assert.equal(new Map(sectionFields(server, 'persistence')).get('aof_last_bgrewrite_status'), 'err');
+  assert.equal(manifest(), 'file appendonly.aof.1.base.rdb seq 1 type b\n' + incrs([1, 2, 3, 4]));
+  run('CONFIG', 'SET', 'rdb-key-save-delay', '0');
+  assert.equal(aof.startRewrite(), null);
+  const turns = await writeWhile(run, () => aof.rewrite === null);
+  assert.ok(turns >= 1);
+  await waitRewrite(aof);
+  assert.equal(manifest(), 'file appendonly.aof.2.base.rdb seq 2 type b\n' + incrs([5]));
+  assert.deepEqual(readdirSync(aofDir).sort(), ['appendonly.aof.2.base.rdb', 'appendonly.aof.5.incr.aof', 'appendonly.aof.manifest']);
+  const expected = dump(server);
+  await server.close();
+  assert.equal(dump(await reload(dir)), expected);
 });
 
 test('BGREWRITEAOF during a BGSAVE is scheduled and runs once the BGSAVE is done, as in Redis', async () => {

@@ -30,6 +30,7 @@ import {
   formatManifest,
   incrFileName,
   manifestName,
+  tempIncrName,
   tempManifestName,
   type AofInfo,
   type AofManifest,
@@ -104,7 +105,9 @@ export class Aof {
   rewriteBaseSize = 0;
   /** Bytes of the base and of the incremental files before the current one. */
   private closedSize = 0;
-  private nextRewriteAllowedAt = 0;
+  /** aofRewriteLimited's state: the current delay, and when automatic rewrites may run again (0: not limited). */
+  private limitDelayMinutes = 0;
+  private limitUntil = 0;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly server: Server) {
@@ -395,6 +398,15 @@ export class Aof {
       this.rewriteFailed();
       return strerror(e);
     }
+    // With the AOF on, later writes go to a new incr file from now on (openNewIncrAofForAppend).
+    const live = this.state === 'on';
+    if (live) {
+      const err = this.openNewIncr();
+      if (err !== null) {
+        this.rewriteFailed();
+        return err;
+      }
+    }
     const rw = new AofRewrite(
       this.server,
       this.dir,
@@ -402,6 +414,7 @@ export class Aof {
       this.server.config.getBool('aof-use-rdb-preamble'),
       this.writer.timestamps,
       (outcome) => this.rewriteDone(rw, outcome),
+      live ? (bytes) => this.writer.feedRaw(bytes) : null,
     );
     const spawnStart = performance.now();
     try {
@@ -420,14 +433,42 @@ export class Aof {
     return null;
   }
 
+  /**
+   * Redis's openNewIncrAofForAppend for an AOF that is on: flushes the current
+   * incr file, creates the next one, persists the manifest with it and appends
+   * there. Returns null, or the error (nothing changed then).
+   */
+  private openNewIncr(): string | null {
+    this.writer.writePending();
+    const m = cloneManifest(this.manifest);
+    m.incrSeq++;
+    const incr: AofInfo = { name: incrFileName(this.prefix, m.incrSeq), seq: m.incrSeq, type: 'i' };
+    let fd: number;
+    try {
+      fd = openSync(join(this.dir, incr.name), 'w', 0o644);
+    } catch (e) {
+      this.log('warning', `Can't open the append-only file ${incr.name}: ${strerror(e)}`);
+      return strerror(e);
+    }
+    m.incrs.push(incr);
+    try {
+      this.persistManifest(m);
+    } catch (e) {
+      closeSync(fd);
+      unlinkQuietly(join(this.dir, incr.name));
+      this.log('warning', `Can't persist the AOF manifest: ${strerror(e)}`);
+      return strerror(e);
+    }
+    this.log('notice', `Creating AOF incr file ${incr.name} on background rewrite`);
+    this.manifest = m;
+    this.closedSize += this.writer.fileSize;
+    this.writer.switchTo(fd, 0);
+    return null;
+  }
+
   private rewriteFailed(): void {
     this.lastBgrewriteStatus = 'err';
     this.consecutiveFailures++;
-    // Like Redis's aofRewriteLimited: after 3 failures in a row, wait before retrying (1 min, doubling, at most 1 hour).
-    if (this.consecutiveFailures >= 3) {
-      const delay = Math.min(60_000 * 2 ** (this.consecutiveFailures - 3), 3_600_000);
-      this.nextRewriteAllowedAt = Date.now() + delay;
-    }
     if (this.state === 'wait-rewrite') this.rewriteScheduled = true;
   }
 
@@ -436,6 +477,8 @@ export class Aof {
     this.rewrite = null;
     if (!outcome.ok) {
       if (outcome.logged !== true) this.log('warning', `Background AOF rewrite failed: ${outcome.error}`);
+      // The rewrite removed its temporary incr file; Redis logs that while the AOF is being turned on.
+      if (this.state === 'wait-rewrite') this.log('notice', `Removing the temp incr aof file ${tempIncrName(this.prefix)} in the background`);
       // The server's own kill of the child (SIGUSR1) is not a failure, as in Redis.
       if (outcome.killed === true) {
         if (this.state === 'wait-rewrite') this.rewriteScheduled = true;
@@ -455,22 +498,26 @@ export class Aof {
     const dir = this.dir;
     const old = this.manifest;
     const live = this.state !== 'off';
+    // The fix-ups went to the incr file opened when the rewrite started, which goes on.
+    const inPlace = files.incrTemp === '';
     // Writes still buffered belong to the old incr file (used if we crash before the manifest changes).
     if (this.state === 'on') this.writer.writePending();
     const next = cloneManifest(old);
     next.baseSeq = old.baseSeq + 1;
     const base: AofInfo = { name: baseFileName(this.prefix, next.baseSeq, files.rdbBase), seq: next.baseSeq, type: 'b' };
-    const keepIncr = live || files.incrSize > 0;
+    const keepIncr = !inPlace && (live || files.incrSize > 0);
     const created: string[] = [];
     try {
       renameSync(join(dir, files.baseTemp), join(dir, base.name));
       created.push(base.name);
       next.base = base;
-      // Newest first, as Redis prepends them: the old base, then each old incr in turn.
+      // As Redis prepends them: the old base, then the rewritten incr files ahead of it, oldest first
+      // (markRewrittenIncrAofAsHistory: all but the one being written).
       next.history = [...old.history];
       if (old.base) next.history.unshift({ ...old.base, type: 'h' });
-      for (const i of old.incrs) next.history.unshift({ ...i, type: 'h' });
-      next.incrs = [];
+      const rewritten = inPlace ? old.incrs.slice(0, -1) : old.incrs;
+      for (let k = rewritten.length - 1; k >= 0; k--) next.history.unshift({ ...rewritten[k], type: 'h' });
+      next.incrs = inPlace ? old.incrs.slice(-1) : [];
       if (keepIncr) {
         next.incrSeq = old.incrSeq + 1;
         const incr: AofInfo = { name: incrFileName(this.prefix, next.incrSeq), seq: next.incrSeq, type: 'i' };
@@ -482,14 +529,16 @@ export class Aof {
       this.persistManifest(next);
     } catch (e) {
       // Not committed: the old manifest and files are still the AOF.
-      closeQuietly(files.incrFd);
-      for (const name of [files.baseTemp, files.incrTemp, ...created]) unlinkQuietly(join(dir, name));
+      if (!inPlace) closeQuietly(files.incrFd);
+      for (const name of [files.baseTemp, files.incrTemp, ...created]) if (name !== '') unlinkQuietly(join(dir, name));
       throw e;
     }
     fsyncDir(dir);
     this.log('notice', `Successfully renamed the temporary AOF base file ${files.baseTemp} into ${base.name}`);
     this.manifest = next;
-    if (live) {
+    if (inPlace) {
+      // Appending goes on where it is.
+    } else if (live) {
       this.writer.switchTo(files.incrFd, files.incrSize);
       if (this.state === 'wait-rewrite') {
         this.state = 'on';
@@ -504,7 +553,6 @@ export class Aof {
     this.rewriteBaseSize = this.currentSize;
     this.rewrites++;
     this.consecutiveFailures = 0;
-    this.nextRewriteAllowedAt = 0;
     this.lastBgrewriteStatus = 'ok';
     this.lastRewriteTimeSec = Math.round((Date.now() - startedAt) / 1000);
     this.log('notice', 'Background AOF rewrite finished successfully');
@@ -532,6 +580,9 @@ export class Aof {
     if (st.loading) return LOADING_ERROR;
     if (this.state === 'on') this.writer.sync();
     try {
+      // As Redis (aofLoadManifestFromDisk): the manifest is read again, so the next
+      // incr file's number follows the incr files listed, not the ones made since.
+      this.manifestRead = false;
       this.ensureManifest();
     } catch (e) {
       this.log('warning', (e as Error).message);
@@ -581,9 +632,9 @@ export class Aof {
   cron(): void {
     if (persistenceOf(this.server).loading) return;
     if (this.state === 'on') this.writer.sync();
-    if (this.rewrite !== null || this.bgsaveActive() || Date.now() < this.nextRewriteAllowedAt) return;
+    if (this.rewrite !== null || this.bgsaveActive()) return;
     if (this.rewriteScheduled) {
-      this.startRewrite();
+      if (!this.rewriteLimited()) this.startRewrite();
       return;
     }
     if (this.state !== 'on') return;
@@ -593,11 +644,33 @@ export class Aof {
     if (perc > 0 && size > config.getNumber('auto-aof-rewrite-min-size')) {
       const base = this.rewriteBaseSize > 0 ? this.rewriteBaseSize : 1;
       const growth = Math.floor((size * 100) / base) - 100;
-      if (growth >= perc) {
+      if (growth >= perc && !this.rewriteLimited()) {
         this.log('notice', `Starting automatic rewriting of AOF on ${growth}% growth`);
         this.startRewrite();
       }
     }
+  }
+
+  /**
+   * Redis's aofRewriteLimited: after 3 failed rewrites in a row, the cron's
+   * rewrites (scheduled or automatic; not BGREWRITEAOF) wait 1 minute, then 2,
+   * 4, ... at most 60; the wait starts when one is first due, with a log line.
+   */
+  private rewriteLimited(): boolean {
+    if (this.consecutiveFailures < 3) {
+      this.limitDelayMinutes = 0;
+      this.limitUntil = 0;
+      return false;
+    }
+    if (this.limitUntil !== 0) {
+      if (Date.now() < this.limitUntil) return true;
+      this.limitUntil = 0;
+      return false;
+    }
+    this.limitDelayMinutes = this.limitDelayMinutes === 0 ? 1 : Math.min(this.limitDelayMinutes * 2, 60);
+    this.limitUntil = Date.now() + this.limitDelayMinutes * 60_000;
+    this.log('warning', `Background AOF rewrite has repeatedly failed and triggered the limit, will retry in ${this.limitDelayMinutes} minutes`);
+    return true;
   }
 
   startTimer(): void {

@@ -22,6 +22,17 @@
  *    both files are fsynced, and the caller commits them in the manifest and
  *    appends every later write to the new incremental file.
  *
+ * With the AOF on, Redis opens the new incremental file when the rewrite
+ * starts (it is in the manifest from then on, and stays there if the rewrite
+ * fails). Then the fix-ups have no file of their own: they go to that live
+ * file through `fixupSink`, at the point of the stream where they were taken
+ * (handed over at the end of each slice, before any other command runs).
+ * Loading the new base and then that file gives the dataset: a key the base
+ * holds has its value from the start (it was not modified before it was
+ * written) and every write since follows; a key the base skipped gets its
+ * fix-up (DEL and the commands that rebuild it) after the writes that found
+ * it missing, and the writes after the fix-up apply on top of it.
+ *
  * The base file is written by a writer child process (persistence/child.ts),
  * as Redis's rewrite child writes it: the base bytes stream to it, it writes
  * `temp-rewriteaof-bg-<its pid>.aof`, fsyncs it at the end of the base and
@@ -108,6 +119,7 @@ export class AofRewrite {
     const id = emptied.id;
     this.fixSelect(id);
     this.fix.appendCommand(['FLUSHDB']);
+    if (this.fixupSink !== null) this.writeIncr();
     this.resetDbs.add(id);
     this.dirty[id]?.clear();
     if (this.phase === 'base') {
@@ -123,8 +135,10 @@ export class AofRewrite {
     useRdb: boolean,
     private readonly timestamps: boolean,
     private readonly onDone: (outcome: RewriteOutcome) => void,
+    /** Where fix-ups go when the live incremental file takes them (the AOF is on); else a temporary incr file. */
+    private readonly fixupSink: ((bytes: Buffer) => void) | null = null,
   ) {
-    this.incrTemp = tempIncrName(prefix);
+    this.incrTemp = fixupSink === null ? tempIncrName(prefix) : '';
     this.rdb = useRdb ? new RdbBaseWriter(server) : null;
   }
 
@@ -157,7 +171,7 @@ export class AofRewrite {
     try {
       // The temp base exists from now on, as a forked child's would.
       closeSync(openSync(join(this.dir, this.baseTemp), 'w', 0o644));
-      this.incrFd = openSync(join(this.dir, this.incrTemp), 'w', 0o644);
+      if (this.fixupSink === null) this.incrFd = openSync(join(this.dir, this.incrTemp), 'w', 0o644);
     } catch (e) {
       child.kill();
       this.cleanup();
@@ -179,7 +193,8 @@ export class AofRewrite {
    * keys, so their changes during the rewrite are replayed after the base as they came.
    */
   recordFunctionCommand(argv: readonly string[]): void {
-    if (this.phase !== 'done') this.fix.appendCommand(argv);
+    // The live incremental file has them already, in their place.
+    if (this.phase !== 'done' && this.fixupSink === null) this.fix.appendCommand(argv);
   }
 
   /** Stops (killing the child) and deletes the temporary files (AOF turned off, shutdown). */
@@ -239,6 +254,8 @@ export class AofRewrite {
     try {
       if (this.phase === 'base') this.baseSlice(deadline, perTick);
       if (this.phase === 'fixup') idle = this.fixupSlice(deadline);
+      // Before any other command runs, so the fix-ups sit where they were taken.
+      if (this.fixupSink !== null && this.inProgress) this.writeIncr();
     } catch (e) {
       this.fail(strerror(e));
       return;
@@ -379,8 +396,14 @@ export class AofRewrite {
 
   private writeIncr(): void {
     if (this.fix.len === 0) return;
-    writeAllSync(this.incrFd, this.fix.buf, 0, this.fix.len);
-    this.incrSize += this.fix.len;
+    if (this.fixupSink !== null) {
+      this.fixupSink(this.fix.buf.subarray(0, this.fix.len));
+      // Other writes come between: the next fix-up says its database again.
+      this.fixSelected = -1;
+    } else {
+      writeAllSync(this.incrFd, this.fix.buf, 0, this.fix.len);
+      this.incrSize += this.fix.len;
+    }
     this.fix.reset();
   }
 
@@ -392,7 +415,7 @@ export class AofRewrite {
       this.writeFixup(db, key);
     }
     this.writeIncr();
-    fdatasyncSync(this.incrFd);
+    if (this.incrFd >= 0) fdatasyncSync(this.incrFd);
     this.phase = 'done';
     this.unhook();
     const files: RewriteFiles = {

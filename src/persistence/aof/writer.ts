@@ -83,6 +83,13 @@ export class AofWriter {
     this.scheduleTurn();
   }
 
+  /** Appends commands already in RESP (an AOF rewrite's fix-ups, with their own SELECTs). */
+  feedRaw(bytes: Buffer): void {
+    this.buf.appendBuffer(bytes);
+    this.selectedDb = -1;
+    this.scheduleTurn();
+  }
+
   /** Forgets the SELECT state, so the next command starts with a SELECT (new file). */
   resetSelectedDb(): void {
     this.selectedDb = -1;
