@@ -11,7 +11,7 @@
  * before writing replies, which is where appendfsync always holds them until
  * the fsync.
  */
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, unlink, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, renameSync, unlink, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from '../../server/server.js';
 import { PROPAGATE_AOF, type PropagateSink } from '../../server/propagate.js';
@@ -462,6 +462,14 @@ export class Aof {
     this.log('notice', `Creating AOF incr file ${incr.name} on background rewrite`);
     this.manifest = m;
     this.closedSize += this.writer.fileSize;
+    // The old file is complete: synced before it is closed (Redis: aof_background_fsync_and_close).
+    if (this.writer.fd >= 0) {
+      try {
+        fdatasyncSync(this.writer.fd);
+      } catch {
+        // A failing disk shows in the next write's error.
+      }
+    }
     this.writer.switchTo(fd, 0);
     return null;
   }
