@@ -154,6 +154,13 @@ async function waitRewrite(aof: Aof): Promise<void> {
   await new Promise((r) => setTimeout(r, 50));
 }
 
+/** Fails the running rewrite as a crash would: SIGKILL to its writer child. */
+async function killRewriteChild(aof: Aof): Promise<void> {
+  while (aof.rewrite!.childPid < 0) await new Promise((r) => setTimeout(r, 5));
+  process.kill(aof.rewrite!.childPid, 'SIGKILL');
+  await waitRewrite(aof);
+}
+
 for (const preamble of ['yes', 'no']) {
   test(`a rewrite under concurrent writes loads back into the same dataset (aof-use-rdb-preamble ${preamble})`, async () => {
     const dir = tempDir();
@@ -251,9 +258,7 @@ test('after 3 failed rewrites in a row automatic ones wait, with Redis\'s log li
   populate(run, 100);
   for (let k = 0; k < 3; k++) {
     assert.equal(aof.startRewrite(), null);
-    while (aof.rewrite!.childPid < 0) await new Promise((r) => setTimeout(r, 5));
-    process.kill(aof.rewrite!.childPid, 'SIGKILL');
-    await waitRewrite(aof);
+    await killRewriteChild(aof);
   }
   assert.equal(aof.consecutiveFailures, 3);
   const limited = () => lines.filter((l) => l.includes('repeatedly failed and triggered the limit')).length;
@@ -322,9 +327,7 @@ test('with the AOF on, a rewrite opens the next incr file as it starts; failed o
     assert.equal(manifest(), 'file appendonly.aof.1.base.rdb seq 1 type b\n' + incrs([1, 2, 3, 4].slice(0, k + 2)));
     run('INCR', 'counter');
     run('SET', `during-${k}`, 'x');
-    while (aof.rewrite!.childPid < 0) await new Promise((r) => setTimeout(r, 5));
-    process.kill(aof.rewrite!.childPid, 'SIGKILL');
-    await waitRewrite(aof);
+    await killRewriteChild(aof);
     run('INCR', 'counter');
   }
   assert.equal(new Map(sectionFields(server, 'persistence')).get('aof_last_bgrewrite_status'), 'err');
