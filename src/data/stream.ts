@@ -18,9 +18,10 @@
  *    distances from the node's first ID, then the values (integers as integers), the
  *    field names omitted when they equal the node's master fields as Redis
  *    does. A full node is one flat string with an offset table (see
- *    StreamNode). A sealed node whose entry bytes LZF-compress to 3/4 or less
- *    keeps only the compressed bytes, and is inflated again on access into
- *    a small ring of recently read nodes (see "Compressed nodes" below);
+ *    StreamNode). A sealed node whose entries LZF-compress to 3/4 or less
+ *    keeps only the compressed bytes, in chunks of 32 entries, a chunk being
+ *    inflated again when read, into a small ring of recently read chunks (see
+ *    "Compressed nodes" below);
  *  - deleted entries stay in their node flagged as deleted until the node
  *    empties, exactly as Redis's listpacks keep tombstones.
  * The emulated listpack byte size (`lpBytes`) follows listpack.c's encoding
@@ -274,40 +275,42 @@ const WIDE_OFFSETS_FROM = 65536;
 /**
  * Compressed nodes. Most streams repeat themselves from entry to entry (the
  * same event types, statuses, JSON keys, IDs one apart), so a sealed node's
- * entry bytes are LZF-compressed (the algorithm Redis uses for RDB strings
- * and quicklist nodes): 1,000,000 `XADD * field1 value1 field2 value2` take
- * about 5 bytes an entry instead of 18. A node is kept compressed only when
- * that saves a quarter or more, so nodes of random values stay plain and cost
- * nothing to read. Reading a compressed node inflates it (about 3 µs for 100
- * small entries) into `text`, which stays while the node is among the last
- * INFLATED_RING nodes inflated or sealed: the tail readers (XREAD, XREADGROUP
- * `>`) and a range walking node by node inflate each node at most once.
- * Nodes of 64 KB or more (large values, where per-entry overhead is small)
- * are not compressed.
+ * entries are LZF-compressed (the algorithm Redis uses for RDB strings and
+ * quicklist nodes), CHUNK entries at a time: 1,000,000 `XADD * field1 value1
+ * field2 value2` take about 6 bytes an entry instead of 18. A node is kept
+ * compressed only when that saves a quarter or more, so nodes of random
+ * values stay plain and cost nothing to read. A read inflates the one chunk
+ * it needs (well under a microsecond for 32 small entries), which stays
+ * inflated while it is among the last INFLATED_RING chunks inflated: tail
+ * readers and ranges walking forward inflate each chunk once. Nodes of about
+ * 60 KB or more (large values, where per-entry overhead is small) stay plain.
  */
-const INFLATED_RING = 64;
-const COMPRESS_BELOW = WIDE_OFFSETS_FROM;
-/** Sealed compressed nodes whose `text` is currently inflated, oldest overwritten first. */
-const inflated: (StreamNode | null)[] = new Array(INFLATED_RING).fill(null);
-let inflatedNext = 0;
-/**
- * Scratch for LZF input and output: a node's entry bytes (below 64 KB) and their
- * lengths (at most 3 bytes an entry) or offset table (2), entries being 4 bytes or more.
- */
-const lzfIn = Buffer.allocUnsafe(2 * COMPRESS_BELOW);
-const lzfOut = Buffer.allocUnsafe(2 * COMPRESS_BELOW);
+const CHUNK_SHIFT = 5;
+const CHUNK = 1 << CHUNK_SHIFT;
+const INFLATED_RING = 256;
+/** Below 64 KB with room for a chunk's lengths, so every size in a chunk's header fits 2 bytes. */
+const COMPRESS_BELOW = 60000;
+/** The inflated chunks, as (node, chunk) pairs, oldest overwritten first. */
+const ringNodes: (StreamNode | null)[] = new Array(INFLATED_RING).fill(null);
+const ringChunks = new Int32Array(INFLATED_RING);
+let ringNext = 0;
+/** Scratch for LZF input and output: a chunk's lengths (at most 3 bytes an entry) and entry bytes. */
+const lzfIn = Buffer.allocUnsafe(COMPRESS_BELOW + 4 * CHUNK);
+const lzfOut = Buffer.allocUnsafe(COMPRESS_BELOW + 4 * CHUNK);
 
-/** Drops every inflated text, so the next read of each compressed node inflates it (tests use it). */
+/** Drops every inflated chunk, so the next read of each compressed node inflates again (tests use it). */
 export function dropInflatedNodes(): void {
-  for (let i = 0; i < INFLATED_RING; i++) keepInflated(null);
+  for (let i = 0; i < INFLATED_RING; i++) keepInflated(null, 0);
 }
 
-/** Records that `node`'s text is inflated; the oldest recorded node drops its text. */
-function keepInflated(node: StreamNode | null): void {
-  const old = inflated[inflatedNext];
-  if (old !== null && old !== node && old.packed !== null && old.parts === null) old.text = '';
-  inflated[inflatedNext] = node;
-  inflatedNext = (inflatedNext + 1) % INFLATED_RING;
+/** Records that chunk `c` of `node` is inflated; the oldest recorded chunk drops its text. */
+function keepInflated(node: StreamNode | null, c: number): void {
+  const old = ringNodes[ringNext];
+  const oldC = ringChunks[ringNext];
+  if (old !== null && old.chunkTexts !== null && (old !== node || oldC !== c)) old.chunkTexts[oldC] = undefined;
+  ringNodes[ringNext] = node;
+  ringChunks[ringNext] = c;
+  ringNext = (ringNext + 1) % INFLATED_RING;
 }
 
 /** One-character strings for byte values: short varints cost no allocation. */
@@ -433,6 +436,34 @@ function storedString(v: string): string {
   return varintString((n >= 0 ? n * 2 : -n * 2 - 1) * 2 + 1);
 }
 
+/** Reads an entry's ID (relative to its node's master `f`) into dMs/dSeq; returns the entry's header. */
+function readId(f: StreamID): number {
+  const h = readVarint();
+  if ((h & FLAG_WIDE) !== 0) {
+    const a = readWord();
+    const b = readWord();
+    const c = readWord();
+    const d = readWord();
+    dMs = fromWords(a, b);
+    dSeq = fromWords(c, d);
+  } else {
+    const delta = Math.floor(h / 4);
+    const seq = readVarint();
+    if (delta === 0) {
+      dMs = f.ms;
+      dSeq = (f.seq as number) + seq;
+    } else {
+      dMs = (f.ms as number) + delta;
+      dSeq = seq;
+    }
+  }
+  return h;
+}
+
+/** Where chunkInfo found a chunk in `packed`: its header entry and its compressed bytes. */
+let zHead = 0;
+let zData = 0;
+
 /** Sign of a - b for normalised U64 values (equal values have the same representation). */
 function cmpU64(a: U64, b: U64): number {
   return a === b ? 0 : a < b ? -1 : 1;
@@ -452,20 +483,26 @@ function cmpU64(a: U64, b: U64): number {
  * append copies nothing; sealing joins them into one flat string followed by
  * an offset table (2 bytes an entry, 4 in nodes of 64 KB or more) for
  * O(1) access to entry i and binary search over IDs. A sealed node may then
- * keep only its entry bytes LZF-compressed (`packed`; see "Compressed nodes"),
- * `text` being rebuilt, offset table included, when it is read.
+ * keep only its entries LZF-compressed (`packed`; see "Compressed nodes"), a
+ * chunk's text (its offset table, then its entries) being rebuilt when read.
  * Deleted flags live apart, allocated at the node's first deletion, because
  * the strings are immutable.
  */
 export class StreamNode {
   /** Encoded entries while the node is open, one string each; null once sealed. */
   parts: string[] | null = [];
-  /** Sealed: every entry's bytes, then the offset table ('' while only `packed` holds them). */
+  /** Sealed and plain: every entry's bytes, then the offset table ('' when compressed). */
   text = '';
-  /** Sealed and compressed: the entry bytes and then each entry's length, LZF-compressed; else null. */
+  /**
+   * Sealed and compressed, else null: the header's length (2 bytes), then for
+   * each chunk of CHUNK entries its compressed and raw sizes (2 bytes each,
+   * big-endian) and its first entry's ID bytes (a length byte, then the ID
+   * as stored; none for chunk 0), then the chunks, each the LZF of its
+   * entries' lengths (one byte, or 255 and two) and their bytes.
+   */
   packed: string | null = null;
-  /** Bytes `packed` decompresses to. */
-  packedBytes = 0;
+  /** The inflated chunks' texts (2-byte offsets of its entries, then the entries), by chunk. */
+  chunkTexts: (string | undefined)[] | null = null;
   /** Bytes of encoded entries (where the sealed offset table starts). */
   dataLen = 0;
   /** Entries stored, deleted ones included. */
@@ -493,7 +530,17 @@ export class StreamNode {
       dPos = 0;
       return;
     }
-    const s = this.text !== '' ? this.text : this.inflate();
+    if (this.packed !== null) {
+      const c = i >>> CHUNK_SHIFT;
+      const texts = this.chunkTexts;
+      let t = texts === null ? undefined : texts[c];
+      if (t === undefined) t = this.inflateChunk(c);
+      dStr = t;
+      const j = (i & (CHUNK - 1)) * 2;
+      dPos = (t.charCodeAt(j) << 8) | t.charCodeAt(j + 1);
+      return;
+    }
+    const s = this.text;
     dStr = s;
     if (this.dataLen < WIDE_OFFSETS_FROM) {
       const p = this.dataLen + 2 * i;
@@ -511,26 +558,7 @@ export class StreamNode {
       return cFlags;
     }
     this.seek(i);
-    const h = readVarint();
-    if ((h & FLAG_WIDE) !== 0) {
-      const a = readWord();
-      const b = readWord();
-      const c = readWord();
-      const d = readWord();
-      dMs = fromWords(a, b);
-      dSeq = fromWords(c, d);
-    } else {
-      const delta = Math.floor(h / 4);
-      const seq = readVarint();
-      const f = this.first;
-      if (delta === 0) {
-        dMs = f.ms;
-        dSeq = (f.seq as number) + seq;
-      } else {
-        dMs = (f.ms as number) + delta;
-        dSeq = seq;
-      }
-    }
+    const h = readId(this.first);
     cNode = this;
     cIndex = i;
     cPos = dPos;
@@ -596,6 +624,19 @@ export class StreamNode {
   lowerBound(t: IdWords): number {
     let lo = 0;
     let hi = this.count;
+    if (this.packed !== null && hi > CHUNK) {
+      // By the chunks' first IDs (kept apart), so only one chunk is inflated.
+      let a = 0;
+      let b = (hi + CHUNK - 1) >>> CHUNK_SHIFT;
+      while (a < b) {
+        const mid = (a + b) >>> 1;
+        if (this.cmpChunkFirst(mid, t) < 0) a = mid + 1;
+        else b = mid;
+      }
+      if (a === 0) return 0;
+      lo = ((a - 1) << CHUNK_SHIFT) + 1;
+      hi = Math.min(hi, a << CHUNK_SHIFT);
+    }
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (this.cmpAt(mid, t) < 0) lo = mid + 1;
@@ -608,12 +649,48 @@ export class StreamNode {
   upperBoundLast(t: IdWords): number {
     let lo = 0;
     let hi = this.count;
+    if (this.packed !== null && hi > CHUNK) {
+      let a = 0;
+      let b = (hi + CHUNK - 1) >>> CHUNK_SHIFT;
+      while (a < b) {
+        const mid = (a + b) >>> 1;
+        if (this.cmpChunkFirst(mid, t) <= 0) a = mid + 1;
+        else b = mid;
+      }
+      if (a === 0) return -1;
+      lo = (a - 1) << CHUNK_SHIFT;
+      hi = Math.min(hi, a << CHUNK_SHIFT);
+    }
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (this.cmpAt(mid, t) <= 0) lo = mid + 1;
       else hi = mid;
     }
     return lo - 1;
+  }
+
+  /** Compares the first ID of chunk c of a compressed node with t, from the chunk's header. */
+  private cmpChunkFirst(c: number, t: IdWords): number {
+    if (c === 0) return this.cmpFirst(t);
+    this.chunkInfo(c);
+    cNode = null; // the decoder leaves the entry it cached
+    dStr = this.packed!;
+    dPos = zHead + 5;
+    readId(this.first);
+    return cmpU64(dMs, t.ms) || cmpU64(dSeq, t.seq);
+  }
+
+  /** Sets zHead and zData to chunk c's header entry and compressed bytes in `packed`. */
+  private chunkInfo(c: number): void {
+    const z = this.packed!;
+    let head = 2;
+    let data = (z.charCodeAt(0) << 8) | z.charCodeAt(1);
+    for (let k = 0; k < c; k++) {
+      data += (z.charCodeAt(head) << 8) | z.charCodeAt(head + 1);
+      head += 5 + z.charCodeAt(head + 4);
+    }
+    zHead = head;
+    zData = data;
   }
 
   cmpFirst(t: IdWords): number {
@@ -659,21 +736,32 @@ export class StreamNode {
   reopen(): void {
     if (this.parts !== null) return;
     cNode = null;
-    if (this.text === '') this.inflate();
-    const parts: string[] = new Array(this.count);
-    for (let i = 0; i < this.count; i++) {
+    const count = this.count;
+    const parts: string[] = new Array(count);
+    for (let i = 0; i < count; i++) {
       this.seek(i);
+      const str = dStr;
       const start = dPos;
-      let end = this.dataLen;
-      if (i + 1 < this.count) {
-        this.seek(i + 1);
-        end = dPos;
+      let end: number;
+      if (this.packed !== null) {
+        // The next offset of the same chunk, or the chunk's end.
+        const j = (i & (CHUNK - 1)) + 1;
+        end = j < CHUNK && i + 1 < count ? (str.charCodeAt(2 * j) << 8) | str.charCodeAt(2 * j + 1) : str.length;
+      } else {
+        end = i + 1 < count ? this.plainOffset(i + 1) : this.dataLen;
       }
-      parts[i] = this.text.slice(start, end);
+      parts[i] = str.slice(start, end);
     }
     this.parts = parts;
     this.text = '';
     this.packed = null;
+    this.chunkTexts = null;
+  }
+
+  /** Start of entry i in a plain sealed node below 64 KB (its 2-byte offset table). */
+  private plainOffset(i: number): number {
+    const p = this.dataLen + 2 * i;
+    return (this.text.charCodeAt(p) << 8) | this.text.charCodeAt(p + 1);
   }
 
   /** Closes a full node: its entries joined into one flat string with the offset table (Redis's lpShrinkToFit). */
@@ -693,66 +781,95 @@ export class StreamNode {
     this.compress();
   }
 
-  /** Keeps the entry bytes LZF-compressed when that saves a quarter or more (see "Compressed nodes"). */
+  /** Keeps the entries LZF-compressed, by chunk, when that saves a quarter or more (see "Compressed nodes"). */
   private compress(): void {
     const n = this.dataLen;
     if (n >= COMPRESS_BELOW || n < 64) return;
     const text = this.text;
-    lzfIn.latin1Write(text, 0, n);
-    // The entry lengths follow the entry bytes (one byte, or 255 and two): alike entries
-    // make them compress to almost nothing, and they spare inflate() a walk through the entries.
-    let p = n;
-    for (let i = 0; i < this.count; i++) {
-      const at = n + 2 * i;
-      const end = i + 1 < this.count ? (text.charCodeAt(at + 2) << 8) | text.charCodeAt(at + 3) : n;
-      const len = end - ((text.charCodeAt(at) << 8) | text.charCodeAt(at + 1));
-      if (len < 255) lzfIn[p++] = len;
-      else {
-        lzfIn[p++] = 255;
-        lzfIn[p++] = len >>> 8;
-        lzfIn[p++] = len & 255;
+    const count = this.count;
+    const chunks = (count + CHUNK - 1) >>> CHUNK_SHIFT;
+    const header: number[] = [];
+    const pieces: string[] = [''];
+    const budget = n - (n >> 2);
+    let total = 2;
+    cNode = null; // the decoder reads the IDs below
+    for (let c = 0; c < chunks; c++) {
+      const from = c << CHUNK_SHIFT;
+      const to = Math.min(count, from + CHUNK);
+      const start = this.plainOffset(from);
+      const end = to < count ? this.plainOffset(to) : n;
+      // The header keeps each chunk's first ID as stored (chunk 0's is the node's master).
+      let idLen = 0;
+      if (c > 0) {
+        dStr = text;
+        dPos = start;
+        readId(this.first);
+        idLen = dPos - start;
       }
+      // Alike entries make the lengths compress to almost nothing; they spare inflateChunk a walk.
+      let p = 0;
+      for (let i = from; i < to; i++) {
+        const len = (i + 1 < count ? this.plainOffset(i + 1) : n) - this.plainOffset(i);
+        if (len < 255) lzfIn[p++] = len;
+        else {
+          lzfIn[p++] = 255;
+          lzfIn[p++] = len >>> 8;
+          lzfIn[p++] = len & 255;
+        }
+      }
+      p += lzfIn.latin1Write(text.slice(start, end), p);
+      // Room for LZF's worst case (one control byte per 32 literals), so it always fits.
+      const z = lzfCompress(lzfIn.subarray(0, p), p + (p >> 5) + 16);
+      if (z === null) return;
+      total += z.length + 5 + idLen;
+      if (total > budget) return;
+      header.push(z.length >>> 8, z.length & 255, p >>> 8, p & 255, idLen);
+      for (let k = 0; k < idLen; k++) header.push(text.charCodeAt(start + k));
+      pieces.push(z.latin1Slice(0, z.length));
     }
-    const z = lzfCompress(lzfIn.subarray(0, p), n - (n >> 2));
-    if (z === null) return;
-    this.packed = z.latin1Slice(0, z.length);
-    this.packedBytes = p;
-    keepInflated(this);
+    const headerLen = 2 + header.length;
+    pieces[0] = String.fromCharCode.apply(null, [headerLen >>> 8, headerLen & 255, ...header]);
+    this.packed = pieces.join('');
+    this.chunkTexts = null;
+    this.text = '';
   }
 
-  /** Rebuilds `text` from `packed`: the entry bytes, then the offset table made from the entry lengths. */
-  private inflate(): string {
-    const n = this.dataLen;
-    const count = this.count;
+  /** Rebuilds chunk c's text from `packed`: its offset table (from the stored lengths), then its entries. */
+  private inflateChunk(c: number): string {
     const z = this.packed!;
-    lzfIn.latin1Write(z, 0, z.length);
-    lzfDecompress(lzfIn.subarray(0, z.length), this.packedBytes, lzfOut);
-    // The table is built aside (lzfIn is free again), then copied over the lengths.
-    let p = n;
-    let off = 0;
-    for (let i = 0; i < count; i++) {
-      lzfIn[2 * i] = off >>> 8;
-      lzfIn[2 * i + 1] = off & 255;
+    const chunks = (this.count + CHUNK - 1) >>> CHUNK_SHIFT;
+    this.chunkInfo(c);
+    const clen = (z.charCodeAt(zHead) << 8) | z.charCodeAt(zHead + 1);
+    const raw = (z.charCodeAt(zHead + 2) << 8) | z.charCodeAt(zHead + 3);
+    lzfIn.latin1Write(z.slice(zData, zData + clen), 0);
+    lzfDecompress(lzfIn.subarray(0, clen), raw, lzfOut);
+    const m = Math.min(CHUNK, this.count - (c << CHUNK_SHIFT));
+    // The table goes to lzfIn (free again), the entries after it.
+    let p = 0;
+    let pos = 2 * m;
+    for (let j = 0; j < m; j++) {
+      lzfIn[2 * j] = pos >>> 8;
+      lzfIn[2 * j + 1] = pos & 255;
       let len = lzfOut[p++];
       if (len === 255) {
         len = (lzfOut[p] << 8) | lzfOut[p + 1];
         p += 2;
       }
-      off += len;
+      pos += len;
     }
-    lzfOut.set(lzfIn.subarray(0, 2 * count), n);
-    this.text = lzfOut.latin1Slice(0, n + 2 * count);
-    keepInflated(this);
-    return this.text;
+    lzfOut.copy(lzfIn, 2 * m, p, raw);
+    const t = lzfIn.latin1Slice(0, 2 * m + raw - p);
+    (this.chunkTexts ??= new Array(chunks))[c] = t;
+    keepInflated(this, c);
+    return t;
   }
 
   clone(): StreamNode {
     const n = new StreamNode(this.fields);
     n.parts = this.parts === null ? null : this.parts.slice();
     n.packed = this.packed;
-    n.packedBytes = this.packedBytes;
-    // A compressed copy inflates on its own when read, so no text outlives the ring.
-    n.text = this.packed === null ? this.text : '';
+    // A compressed copy inflates its own chunks when read, so no text outlives the ring.
+    n.text = this.text;
     n.dataLen = this.dataLen;
     n.count = this.count;
     n.live = this.live;

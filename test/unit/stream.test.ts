@@ -234,6 +234,8 @@ test('stream: compressed nodes read back exactly, after eviction, cloning, delet
     dropInflatedNodes();
     const e = model[next() % model.length];
     assert.deepEqual(entries(s, e.id, MAX_ID, 1), [e]);
+    dropInflatedNodes();
+    assert.deepEqual(entries(s, ZERO_ID, e.id, 1, true), [e]);
   }
   // A copy inflates on its own; deleting from the original leaves it as it was.
   const copy = s.clone();
