@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // npm run bench: redis-benchmark against Mnemo and real Redis in the same run,
 // printing requests/s and the ratio Mnemo/Redis, then memory for 1M keys.
-// Env: BENCH_REQUESTS (default 200000), BENCH_ROUNDS (default 2), BENCH_KEYS (default 1000000).
+// Env: BENCH_REQUESTS (default 200000), BENCH_ROUNDS (default 2), BENCH_KEYS (default 1000000),
+// BENCH_TESTS / BENCH_CUSTOM (throughput tests), BENCH_MEMORY (memory scenarios: strings,
+// small-hashes, big-hash, stream, stream-unique), BENCH_SKIP_THROUGHPUT=1, BENCH_SKIP_MEMORY=1.
 import { startRedis, startMnemo, redisBenchmark, rssBytes, infoField, pipelineLoad, pipelinedConnection, ratio } from './lib.mjs';
 
 const requests = Number(process.env.BENCH_REQUESTS ?? 200000);
