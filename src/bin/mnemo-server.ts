@@ -10,6 +10,7 @@ import { VERSION, REDIS_VERSION } from '../version.js';
 import { loadDataAtStartup } from '../persistence/index.js';
 import { signalShutdown } from '../server/shutdown.js';
 import { startMemoryReclaim } from '../server/memory-reclaim.js';
+import { installProcTitle } from '../server/proc-title.js';
 import { log, logRaw } from '../persistence/log.js';
 import { installCrashHandlers } from '../server/crash.js';
 import { writeFileSync, unlinkSync, accessSync, constants as fsConstants } from 'node:fs';
@@ -133,6 +134,7 @@ async function main(): Promise<void> {
     }
   }
   showBanner(server, config);
+  installProcTitle(server);
   installCrashHandlers(server);
   // A Sentinel logs neither this nor "Ready to accept connections", as Redis's.
   if (server.sentinel === null) log(server, 'warning', 'Server initialized');

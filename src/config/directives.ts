@@ -452,6 +452,13 @@ export const EFFECTIVE_DIRECTIVES: ReadonlySet<string> = new Set([
   'latency-monitor-threshold',
   'latency-tracking',
   'latency-tracking-info-percentiles',
+  // src/server/proc-title.ts
+  'set-proc-title',
+  'proc-title-template',
+  // written at start-up by the server process (bin/mnemo-server.ts)
+  'pidfile',
+  // no fsync while a rewrite runs (persistence/aof)
+  'no-appendfsync-on-rewrite',
   // src/server/oom-score.ts
   'oom-score-adj',
   'oom-score-adj-values',

@@ -299,9 +299,12 @@ const PROC_TITLE_SAMPLE = new Map<string, string>([
   ['config-file', 'redis.conf'],
 ]);
 
-/** proc-title-template: {name} variables, "{{" for a literal brace, non-blank expansion. */
-export function validateProcTitleTemplate(t: string): string | null {
-  const bad = 'template format is invalid or contains unknown variables';
+/**
+ * Expands a proc-title-template (Redis's expandProcTitleTemplate): {name}
+ * variables from `vars`, "{{" for a literal brace, trimmed of spaces. Null
+ * when the template is malformed or names an unknown variable.
+ */
+export function expandProcTitleTemplate(t: string, vars: (name: string) => string | undefined): string | null {
   let out = '';
   let p = 0;
   while (p < t.length) {
@@ -311,18 +314,24 @@ export function validateProcTitleTemplate(t: string): string | null {
       break;
     }
     out += t.slice(p, open);
-    if (open + 1 >= t.length) return bad;
+    if (open + 1 >= t.length) return null;
     if (t[open + 1] === '{') {
       out += '{';
       p = open + 2;
       continue;
     }
     const close = t.indexOf('}', open + 1);
-    if (close < 0) return bad;
-    const value = PROC_TITLE_SAMPLE.get(t.slice(open + 1, close));
-    if (value === undefined) return bad;
+    if (close < 0) return null;
+    const value = vars(t.slice(open + 1, close));
+    if (value === undefined) return null;
     out += value;
     p = close + 1;
   }
-  return out.replace(/^ +| +$/g, '') === '' ? bad : null;
+  return out.replace(/^ +| +$/g, '');
+}
+
+/** proc-title-template: {name} variables, "{{" for a literal brace, non-blank expansion. */
+export function validateProcTitleTemplate(t: string): string | null {
+  const out = expandProcTitleTemplate(t, (name) => PROC_TITLE_SAMPLE.get(name));
+  return out === null || out === '' ? 'template format is invalid or contains unknown variables' : null;
 }
