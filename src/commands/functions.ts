@@ -33,7 +33,8 @@ import {
   LOAD_TIMEOUT_MS,
   type LibrarySet,
 } from '../scripting/library.js';
-import { decodeFunctionsPayload, encodeFunctionsPayload, verifyPayload } from '../scripting/rdb-payload.js';
+import { decodeFunctionsPayload, encodeFunctionsPayload } from '../scripting/rdb-payload.js';
+import { verifyDumpPayload } from '../persistence/rdb/dump.js';
 import { BUSY_EVAL } from '../scripting/busy.js';
 import { bytesToHuman, setInfoProvider, type InfoValue } from '../observability/info.js';
 import { parseNumKeys, refuseIfRunning } from './scripting.js';
@@ -194,7 +195,7 @@ function functionRestore(c: Client, argv: string[]): void {
     }
   }
   const payload = Buffer.from(argv[2], 'latin1');
-  if (!verifyPayload(payload)) {
+  if (!verifyDumpPayload(payload)) {
     c.addError('ERR DUMP payload version or checksum are wrong');
     return;
   }

@@ -626,13 +626,7 @@ export class StreamNode {
     let hi = this.count;
     if (this.packed !== null && hi > CHUNK) {
       // By the chunks' first IDs (kept apart), so only one chunk is inflated.
-      let a = 0;
-      let b = (hi + CHUNK - 1) >>> CHUNK_SHIFT;
-      while (a < b) {
-        const mid = (a + b) >>> 1;
-        if (this.cmpChunkFirst(mid, t) < 0) a = mid + 1;
-        else b = mid;
-      }
+      const a = this.chunksStartingBelow(t, false);
       if (a === 0) return 0;
       lo = ((a - 1) << CHUNK_SHIFT) + 1;
       hi = Math.min(hi, a << CHUNK_SHIFT);
@@ -650,13 +644,7 @@ export class StreamNode {
     let lo = 0;
     let hi = this.count;
     if (this.packed !== null && hi > CHUNK) {
-      let a = 0;
-      let b = (hi + CHUNK - 1) >>> CHUNK_SHIFT;
-      while (a < b) {
-        const mid = (a + b) >>> 1;
-        if (this.cmpChunkFirst(mid, t) <= 0) a = mid + 1;
-        else b = mid;
-      }
+      const a = this.chunksStartingBelow(t, true);
       if (a === 0) return -1;
       lo = (a - 1) << CHUNK_SHIFT;
       hi = Math.min(hi, a << CHUNK_SHIFT);
@@ -667,6 +655,24 @@ export class StreamNode {
       else hi = mid;
     }
     return lo - 1;
+  }
+
+  /** Chunks of CHUNK entries (the last one maybe shorter). */
+  private chunkCount(): number {
+    return (this.count + CHUNK - 1) >>> CHUNK_SHIFT;
+  }
+
+  /** How many chunks of a compressed node start below t (or at t too, with `orAt`): a binary search on the header. */
+  private chunksStartingBelow(t: IdWords, orAt: boolean): number {
+    let a = 0;
+    let b = this.chunkCount();
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      const r = this.cmpChunkFirst(mid, t);
+      if (r < 0 || (orAt && r === 0)) a = mid + 1;
+      else b = mid;
+    }
+    return a;
   }
 
   /** Compares the first ID of chunk c of a compressed node with t, from the chunk's header. */
@@ -787,7 +793,7 @@ export class StreamNode {
     if (n >= COMPRESS_BELOW || n < 64) return;
     const text = this.text;
     const count = this.count;
-    const chunks = (count + CHUNK - 1) >>> CHUNK_SHIFT;
+    const chunks = this.chunkCount();
     const header: number[] = [];
     const pieces: string[] = [''];
     const budget = n - (n >> 2);
@@ -797,7 +803,6 @@ export class StreamNode {
       const from = c << CHUNK_SHIFT;
       const to = Math.min(count, from + CHUNK);
       const start = this.plainOffset(from);
-      const end = to < count ? this.plainOffset(to) : n;
       // The header keeps each chunk's first ID as stored (chunk 0's is the node's master).
       let idLen = 0;
       if (c > 0) {
@@ -808,8 +813,11 @@ export class StreamNode {
       }
       // Alike entries make the lengths compress to almost nothing; they spare inflateChunk a walk.
       let p = 0;
+      let end = start;
       for (let i = from; i < to; i++) {
-        const len = (i + 1 < count ? this.plainOffset(i + 1) : n) - this.plainOffset(i);
+        const next = i + 1 < count ? this.plainOffset(i + 1) : n;
+        const len = next - end;
+        end = next;
         if (len < 255) lzfIn[p++] = len;
         else {
           lzfIn[p++] = 255;
@@ -837,7 +845,7 @@ export class StreamNode {
   /** Rebuilds chunk c's text from `packed`: its offset table (from the stored lengths), then its entries. */
   private inflateChunk(c: number): string {
     const z = this.packed!;
-    const chunks = (this.count + CHUNK - 1) >>> CHUNK_SHIFT;
+    const chunks = this.chunkCount();
     this.chunkInfo(c);
     const clen = (z.charCodeAt(zHead) << 8) | z.charCodeAt(zHead + 1);
     const raw = (z.charCodeAt(zHead + 2) << 8) | z.charCodeAt(zHead + 3);

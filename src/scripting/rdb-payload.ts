@@ -9,7 +9,7 @@ import { ByteReader, ByteWriter, RdbFormatError } from '../persistence/rdb/bytes
 import { RDB_OPCODE_FUNCTION2, RDB_OPCODE_FUNCTION_PRE_GA } from '../persistence/rdb/constants.js';
 import { readString } from '../persistence/rdb/decode.js';
 import { writeString } from '../persistence/rdb/encode.js';
-import { sealDumpPayload, verifyDumpPayload } from '../persistence/rdb/dump.js';
+import { sealDumpPayload } from '../persistence/rdb/dump.js';
 
 /** Library codes, one FUNCTION2 record each, with the version and CRC footer. */
 export function encodeFunctionsPayload(codes: readonly string[], compress: boolean): string {
@@ -19,11 +19,6 @@ export function encodeFunctionsPayload(codes: readonly string[], compress: boole
     writeString(w, code, { compress, listFill: -2 });
   }
   return sealDumpPayload(w).latin1Slice();
-}
-
-/** verifyDumpPayload: the RDB version is not newer than ours and the CRC matches. */
-export function verifyPayload(payload: Buffer): boolean {
-  return verifyDumpPayload(payload);
 }
 
 /** The library codes in a verified payload, or the error Redis gives. */

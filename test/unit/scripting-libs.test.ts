@@ -14,7 +14,8 @@ import {
   significantDigits,
 } from '../../src/scripting/libs/cnum.js';
 import { toBits } from '../../src/scripting/libs/bit.js';
-import { decodeFunctionsPayload, encodeFunctionsPayload, verifyPayload } from '../../src/scripting/rdb-payload.js';
+import { decodeFunctionsPayload, encodeFunctionsPayload } from '../../src/scripting/rdb-payload.js';
+import { verifyDumpPayload } from '../../src/persistence/rdb/dump.js';
 
 test('math.random starts where Redis 7.0 starts and seeds like redisSrand48', () => {
   const r = new Rand48();
@@ -77,7 +78,7 @@ test('bit library numbers: add 2^52+2^51 and keep the low word', () => {
 test('FUNCTION DUMP payloads: our own round trip, and one Redis wrote with LZF', () => {
   const codes = ["#!lua name=a\nredis.register_function('a', function() return 1 end)", '#!lua name=b\n' + 'x'.repeat(20000)];
   const payload = Buffer.from(encodeFunctionsPayload(codes, true), 'latin1');
-  assert.equal(verifyPayload(payload), true);
+  assert.equal(verifyDumpPayload(payload), true);
   assert.deepEqual(decodeFunctionsPayload(payload), { codes });
   // rdbcompression no: the codes as they are.
   const plain = Buffer.from(encodeFunctionsPayload(codes, false), 'latin1');
@@ -85,14 +86,14 @@ test('FUNCTION DUMP payloads: our own round trip, and one Redis wrote with LZF',
   assert.deepEqual(decodeFunctionsPayload(plain), { codes });
   const corrupt = Buffer.from(payload);
   corrupt[5] ^= 1;
-  assert.equal(verifyPayload(corrupt), false);
+  assert.equal(verifyDumpPayload(corrupt), false);
 
   // FUNCTION DUMP from redis-server 7.0.15 of a library that compresses.
   const fromRedis = Buffer.from(
     "\xf5\xc3@TA0\x1f#!lua name=lzf\x0aredis.register_fu\x0dnction('lz1', \xe0\x00\x0f\x0a) return 'a\xe0N\x00\x05' end)\xe0\x13\x90\x002\xe0i\x90\x01d)\x0a\x00~\xb4\xb48\xe0\x888\xee",
     'latin1',
   );
-  assert.equal(verifyPayload(fromRedis), true);
+  assert.equal(verifyDumpPayload(fromRedis), true);
   const decoded = decodeFunctionsPayload(fromRedis);
   assert.ok('codes' in decoded);
   const a88 = 'a'.repeat(88);
